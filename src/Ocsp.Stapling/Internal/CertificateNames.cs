@@ -1,0 +1,11 @@
+using System.Security.Cryptography.X509Certificates;
+
+namespace Ocsp.Stapling.Internal;
+
+internal static class CertificateNames
+{
+    /// <summary>True when <paramref name="issuer"/>'s subject is <paramref name="certificate"/>'s issuer name.</summary>
+    public static bool IsIssuedBy(X509Certificate2 certificate, X509Certificate2 issuer) =>
+        certificate.IssuerName.RawData.AsSpan().SequenceEqual(issuer.SubjectName.RawData)
+        || string.Equals(certificate.IssuerName.Name, issuer.SubjectName.Name, StringComparison.Ordinal);
+}

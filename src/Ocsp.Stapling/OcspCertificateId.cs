@@ -1,0 +1,131 @@
+using System.Security.Cryptography.X509Certificates;
+using Ocsp.Stapling.Internal;
+
+namespace Ocsp.Stapling;
+
+/// <summary>
+/// An OCSP <c>CertID</c> (RFC 6960 §4.1.1): the hash algorithm, the hashes of the issuer's name and public key,
+/// and the certificate's serial number. Immutable; equal when all four parts are equal.
+/// </summary>
+public sealed class OcspCertificateId : IEquatable<OcspCertificateId>
+{
+    private readonly byte[] _issuerNameHash;
+    private readonly byte[] _issuerKeyHash;
+    private readonly byte[] _serialNumber;
+    private string? _cacheKey;
+
+    /// <summary>Initializes a new instance from its four parts.</summary>
+    /// <param name="hashAlgorithm">The hash algorithm of the two issuer hashes.</param>
+    /// <param name="issuerNameHash">The hash of the DER encoding of the issuer's distinguished name.</param>
+    /// <param name="issuerKeyHash">The hash of the issuer's public key (the BIT STRING value, RFC 6960 §4.1.1).</param>
+    /// <param name="serialNumber">The serial number, big-endian as encoded in the DER INTEGER.</param>
+    /// <exception cref="ArgumentException">A hash has the wrong length for <paramref name="hashAlgorithm"/>, or the serial number is empty.</exception>
+    public OcspCertificateId(OcspHashAlgorithm hashAlgorithm, ReadOnlySpan<byte> issuerNameHash, ReadOnlySpan<byte> issuerKeyHash, ReadOnlySpan<byte> serialNumber)
+    {
+        int size = HashAlgorithms.HashSize(hashAlgorithm);
+        if (issuerNameHash.Length != size)
+        {
+            throw new ArgumentException($"The issuer name hash must be {size} bytes for {hashAlgorithm}.", nameof(issuerNameHash));
+        }
+
+        if (issuerKeyHash.Length != size)
+        {
+            throw new ArgumentException($"The issuer key hash must be {size} bytes for {hashAlgorithm}.", nameof(issuerKeyHash));
+        }
+
+        if (serialNumber.IsEmpty)
+        {
+            throw new ArgumentException("The serial number must not be empty.", nameof(serialNumber));
+        }
+
+        HashAlgorithm = hashAlgorithm;
+        _issuerNameHash = issuerNameHash.ToArray();
+        _issuerKeyHash = issuerKeyHash.ToArray();
+        _serialNumber = NormalizeSerial(serialNumber);
+    }
+
+    /// <summary>Gets the hash algorithm of the issuer hashes.</summary>
+    public OcspHashAlgorithm HashAlgorithm { get; }
+
+    /// <summary>Gets the hash of the issuer's distinguished name.</summary>
+    public ReadOnlyMemory<byte> IssuerNameHash => _issuerNameHash;
+
+    /// <summary>Gets the hash of the issuer's public key.</summary>
+    public ReadOnlyMemory<byte> IssuerKeyHash => _issuerKeyHash;
+
+    /// <summary>Gets the serial number: big-endian, minimal two's complement as in a DER INTEGER.</summary>
+    public ReadOnlyMemory<byte> SerialNumber => _serialNumber;
+
+    /// <summary>Gets the serial number as upper-case hexadecimal, as certificate tools print it.</summary>
+    public string SerialNumberHex => Convert.ToHexString(_serialNumber);
+
+    /// <summary>
+    /// Gets a key that identifies this certificate across processes and machines:
+    /// hash algorithm, issuer key hash and serial number (the issuer name hash adds nothing the key hash does not fix).
+    /// </summary>
+    /// <value>For example <c>sha1-5168ff90af0207753cccd9656462a212b859723b-0a1b</c>.</value>
+    public string CacheKey => _cacheKey ??= string.Concat(
+        HashAlgorithm.ToString().ToLowerInvariant(), "-", Convert.ToHexStringLower(_issuerKeyHash), "-", Convert.ToHexStringLower(_serialNumber));
+
+    /// <summary>Computes the CertID of <paramref name="certificate"/> as issued by <paramref name="issuer"/>.</summary>
+    /// <param name="certificate">The certificate whose status is asked for.</param>
+    /// <param name="issuer">The certificate of the CA that issued <paramref name="certificate"/>.</param>
+    /// <param name="hashAlgorithm">The hash algorithm. The default value is <see cref="OcspHashAlgorithm.Sha1"/> (RFC 5019).</param>
+    /// <returns>The CertID.</returns>
+    /// <exception cref="ArgumentException"><paramref name="issuer"/>'s subject is not <paramref name="certificate"/>'s issuer.</exception>
+    public static OcspCertificateId Create(X509Certificate2 certificate, X509Certificate2 issuer, OcspHashAlgorithm hashAlgorithm = OcspHashAlgorithm.Sha1)
+    {
+        ArgumentNullException.ThrowIfNull(certificate);
+        ArgumentNullException.ThrowIfNull(issuer);
+        if (!CertificateNames.IsIssuedBy(certificate, issuer))
+        {
+            throw new ArgumentException(
+                $"'{issuer.Subject}' is not the issuer of the certificate '{certificate.Subject}' (its issuer is '{certificate.Issuer}').", nameof(issuer));
+        }
+
+        // RFC 6960 §4.1.1: the name hash is over the DER of the issuer field of the certificate being checked,
+        // the key hash over the value of the issuer's subjectPublicKey BIT STRING (without tag, length and unused-bits octet).
+        return new OcspCertificateId(
+            hashAlgorithm,
+            HashAlgorithms.Hash(hashAlgorithm, certificate.IssuerName.RawData),
+            HashAlgorithms.Hash(hashAlgorithm, issuer.PublicKey.EncodedKeyValue.RawData),
+            certificate.SerialNumberBytes.Span);
+    }
+
+    /// <inheritdoc />
+    public bool Equals(OcspCertificateId? other) =>
+        other is not null
+        && HashAlgorithm == other.HashAlgorithm
+        && _serialNumber.AsSpan().SequenceEqual(other._serialNumber)
+        && _issuerKeyHash.AsSpan().SequenceEqual(other._issuerKeyHash)
+        && _issuerNameHash.AsSpan().SequenceEqual(other._issuerNameHash);
+
+    /// <inheritdoc />
+    public override bool Equals(object? obj) => Equals(obj as OcspCertificateId);
+
+    /// <inheritdoc />
+    public override int GetHashCode()
+    {
+        var hash = default(HashCode);
+        hash.Add(HashAlgorithm);
+        hash.AddBytes(_serialNumber);
+        hash.AddBytes(_issuerKeyHash);
+        return hash.ToHashCode();
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => $"CertID({HashAlgorithm}, serial {SerialNumberHex}, issuer key {Convert.ToHexStringLower(_issuerKeyHash)})";
+
+    private static byte[] NormalizeSerial(ReadOnlySpan<byte> serial)
+    {
+        // Strip redundant leading octets so that a serial read from a certificate and one read from a DER INTEGER compare equal.
+        int start = 0;
+        while (start < serial.Length - 1
+            && ((serial[start] == 0x00 && serial[start + 1] < 0x80) || (serial[start] == 0xFF && serial[start + 1] >= 0x80)))
+        {
+            start++;
+        }
+
+        return serial[start..].ToArray();
+    }
+}

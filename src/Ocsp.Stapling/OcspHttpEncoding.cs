@@ -1,0 +1,145 @@
+using System.Net.Http.Headers;
+using System.Text;
+
+namespace Ocsp.Stapling;
+
+/// <summary>
+/// OCSP over HTTP (RFC 6960 Appendix A.1, RFC 5019 §5): GET with the URL-encoded base64 request appended to the
+/// responder URL when short enough to be cached by HTTP caches, POST otherwise; and the way back for servers.
+/// </summary>
+public static class OcspHttpEncoding
+{
+    /// <summary>The largest URL-encoded request sent by GET (RFC 5019 §5: GET when the encoded request is under 255 bytes).</summary>
+    public const int MaxGetRequestLength = 255;
+
+    /// <summary>The media type of an OCSP request body.</summary>
+    public const string RequestMediaType = "application/ocsp-request";
+
+    /// <summary>The media type of an OCSP response body.</summary>
+    public const string ResponseMediaType = "application/ocsp-response";
+
+    /// <summary>Encodes a DER request for a GET path segment: base64, then <c>+ / =</c> percent-encoded.</summary>
+    /// <param name="request">The DER-encoded request.</param>
+    /// <returns>The URL-encoded base64 text.</returns>
+    public static string EncodeForGet(ReadOnlySpan<byte> request)
+    {
+        string base64 = Convert.ToBase64String(request);
+        var builder = new StringBuilder(base64.Length + 16);
+        foreach (char c in base64)
+        {
+            _ = c switch
+            {
+                '+' => builder.Append("%2B"),
+                '/' => builder.Append("%2F"),
+                '=' => builder.Append("%3D"),
+                _ => builder.Append(c),
+            };
+        }
+
+        return builder.ToString();
+    }
+
+    /// <summary>Returns whether a request should go by GET: its URL-encoded form is at most <see cref="MaxGetRequestLength"/> bytes.</summary>
+    /// <param name="request">The DER-encoded request.</param>
+    /// <returns><see langword="true"/> for GET, <see langword="false"/> for POST.</returns>
+    public static bool ShouldUseGet(ReadOnlySpan<byte> request) => EncodeForGet(request).Length <= MaxGetRequestLength;
+
+    /// <summary>Builds the GET URL: the responder URL, one <c>/</c>, and the URL-encoded request.</summary>
+    /// <param name="responder">The responder URL, with or without a path and trailing slash.</param>
+    /// <param name="request">The DER-encoded request.</param>
+    /// <returns>The request URL.</returns>
+    public static Uri GetRequestUri(Uri responder, ReadOnlySpan<byte> request)
+    {
+        ArgumentNullException.ThrowIfNull(responder);
+        if (!responder.IsAbsoluteUri)
+        {
+            throw new ArgumentException("The responder URL must be absolute.", nameof(responder));
+        }
+
+        // Built as text: UriBuilder would escape the '%' of the percent-encoded request a second time.
+        string basePath = responder.GetLeftPart(UriPartial.Path);
+        string separator = basePath.EndsWith('/') ? string.Empty : "/";
+        return new Uri(basePath + separator + EncodeForGet(request) + responder.Query, UriKind.Absolute);
+    }
+
+    /// <summary>Creates the HTTP request message for <paramref name="request"/>: GET when short enough, POST otherwise.</summary>
+    /// <param name="responder">The responder URL.</param>
+    /// <param name="request">The DER-encoded request.</param>
+    /// <returns>A new message; the caller disposes it.</returns>
+    public static HttpRequestMessage CreateHttpRequest(Uri responder, ReadOnlyMemory<byte> request)
+    {
+        ArgumentNullException.ThrowIfNull(responder);
+        HttpRequestMessage message;
+        if (ShouldUseGet(request.Span))
+        {
+            message = new HttpRequestMessage(HttpMethod.Get, GetRequestUri(responder, request.Span));
+        }
+        else
+        {
+            message = new HttpRequestMessage(HttpMethod.Post, responder)
+            {
+                Content = new ReadOnlyMemoryContent(request),
+            };
+            message.Content.Headers.ContentType = new MediaTypeHeaderValue(RequestMediaType);
+        }
+
+        message.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(ResponseMediaType));
+        return message;
+    }
+
+    /// <summary>
+    /// Decodes the request part of a GET path (what follows the responder's base path) back to DER.
+    /// Tolerant of what real clients send: <c>+ / =</c> escaped or raw, a <c>+</c> turned into a space by a form decoder,
+    /// base64url characters, missing padding, a leading slash.
+    /// </summary>
+    /// <param name="encodedRequest">The path segment, still percent-encoded or already decoded.</param>
+    /// <returns>The DER bytes of the request (not yet decoded as ASN.1: use <see cref="OcspRequest.Decode"/>).</returns>
+    /// <exception cref="OcspFormatException">The text is not base64 after unescaping, or is empty.</exception>
+    public static byte[] DecodeGetRequest(string encodedRequest)
+    {
+        ArgumentNullException.ThrowIfNull(encodedRequest);
+        string text;
+        try
+        {
+            text = Uri.UnescapeDataString(encodedRequest.TrimStart('/'));
+        }
+        catch (UriFormatException ex)
+        {
+            throw new OcspFormatException("The GET request path is not valid percent-encoding.", ex);
+        }
+
+        var builder = new StringBuilder(text.Length + 3);
+        foreach (char c in text)
+        {
+            _ = c switch
+            {
+                ' ' => builder.Append('+'),
+                '-' => builder.Append('+'),
+                '_' => builder.Append('/'),
+                '\r' or '\n' => builder,
+                _ => builder.Append(c),
+            };
+        }
+
+        string trimmed = builder.ToString().TrimEnd('=');
+        if (trimmed.Length == 0)
+        {
+            throw new OcspFormatException("The GET request path holds no request.");
+        }
+
+        if (trimmed.Length % 4 == 1)
+        {
+            throw new OcspFormatException("The GET request path is not valid base64 (bad length).");
+        }
+
+        string padded = trimmed.PadRight(trimmed.Length + ((4 - (trimmed.Length % 4)) % 4), '=');
+        try
+        {
+            return Convert.FromBase64String(padded);
+        }
+        catch (FormatException ex)
+        {
+            throw new OcspFormatException("The GET request path is not valid base64.", ex);
+        }
+    }
+}

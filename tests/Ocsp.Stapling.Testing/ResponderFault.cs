@@ -1,0 +1,38 @@
+namespace Ocsp.Stapling.Testing;
+
+/// <summary>How <see cref="TestOcspResponder"/> misbehaves.</summary>
+public enum ResponderFault
+{
+    /// <summary>Answers correctly.</summary>
+    None,
+
+    /// <summary>Drops the connection without an answer.</summary>
+    Down,
+
+    /// <summary>HTTP 500 with a text body.</summary>
+    Http500,
+
+    /// <summary>HTTP 200 with an HTML page (captive portals, misconfigured CDNs).</summary>
+    HtmlBody,
+
+    /// <summary>HTTP 200, application/ocsp-response, random bytes.</summary>
+    Garbage,
+
+    /// <summary>A well-formed tryLater response.</summary>
+    TryLater,
+
+    /// <summary>A well-formed unauthorized response.</summary>
+    Unauthorized,
+
+    /// <summary>Never answers until released with <see cref="TestOcspResponder.ReleaseSlowRequests"/> or the client gives up.</summary>
+    Slow,
+
+    /// <summary>A signed response for another serial number.</summary>
+    WrongSerial,
+
+    /// <summary>A response signed by a responder of another CA.</summary>
+    WrongSigner,
+
+    /// <summary>A signed response whose nextUpdate has passed.</summary>
+    Expired,
+}

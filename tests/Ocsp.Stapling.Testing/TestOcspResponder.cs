@@ -1,0 +1,271 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Ocsp.Stapling.Testing;
+
+/// <summary>
+/// An OCSP responder on 127.0.0.1 (Kestrel, ephemeral port) answering GET and POST under <see cref="Url"/>, signing with
+/// the configured issuer or delegated responder, with switchable faults and a request counter.
+/// </summary>
+public sealed class TestOcspResponder : IAsyncDisposable
+{
+    private const string BasePath = "/ocsp";
+    private const int MaxRequestBody = 64 * 1024;
+
+    private readonly WebApplication _app;
+    private readonly ConcurrentDictionary<string, (DateTimeOffset Time, OcspRevocationReason? Reason)> _revoked = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<string> _methods = new();
+    private readonly List<(X509Certificate2 Issuer, X509Certificate2 Signer)> _issuers = [];
+    private TaskCompletionSource _slowRelease = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _requestCount;
+
+    private TestOcspResponder(WebApplication app, Uri url, TimeProvider time)
+    {
+        _app = app;
+        Url = url;
+        Time = time;
+    }
+
+    /// <summary>The responder URL to put in AIA extensions: <c>http://127.0.0.1:PORT/ocsp</c>.</summary>
+    public Uri Url { get; }
+
+    public TimeProvider Time { get; set; }
+
+    public ResponderFault Fault { get; set; }
+
+    /// <summary>nextUpdate − thisUpdate of the responses. Default 4 days.</summary>
+    public TimeSpan Validity { get; set; } = TimeSpan.FromDays(4);
+
+    /// <summary>Identify the signer by key hash instead of name.</summary>
+    public bool ResponderIdByKey { get; set; }
+
+    /// <summary>Signs <see cref="ResponderFault.WrongSigner"/> responses; defaults to a fresh self-signed key.</summary>
+    public X509Certificate2? ForeignSigner { get; set; }
+
+    /// <summary>Requests received, whatever their outcome (including dropped ones).</summary>
+    public int RequestCount => Volatile.Read(ref _requestCount);
+
+    /// <summary>HTTP methods of the requests received, in order.</summary>
+    public IReadOnlyCollection<string> Methods => _methods;
+
+    /// <summary>Starts a responder with nothing configured; call <see cref="AddIssuer"/> before use.</summary>
+    public static async Task<TestOcspResponder> StartAsync(TimeProvider? time = null)
+    {
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Listen(IPAddress.Loopback, 0);
+            kestrel.Limits.MaxRequestBodySize = MaxRequestBody;
+        });
+        WebApplication app = builder.Build();
+        TestOcspResponder? responder = null;
+        app.Run(context => responder!.HandleAsync(context));
+        await app.StartAsync().ConfigureAwait(false);
+        string address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+        responder = new TestOcspResponder(app, new Uri(address.TrimEnd('/') + BasePath), time ?? TimeProvider.System);
+        return responder;
+    }
+
+    /// <summary>Answers for certificates of <paramref name="issuer"/>, signing with <paramref name="signer"/> (default: the issuer).</summary>
+    public void AddIssuer(X509Certificate2 issuer, X509Certificate2? signer = null)
+    {
+        lock (_issuers)
+        {
+            _issuers.RemoveAll(i => i.Issuer.RawData.AsSpan().SequenceEqual(issuer.RawData));
+            _issuers.Add((issuer, signer ?? issuer));
+        }
+    }
+
+    public void Revoke(X509Certificate2 certificate, DateTimeOffset time, OcspRevocationReason? reason = null) =>
+        _revoked[Convert.ToHexString(certificate.SerialNumberBytes.Span)] = (time, reason);
+
+    public void ResetCount() => Interlocked.Exchange(ref _requestCount, 0);
+
+    /// <summary>Lets requests parked by <see cref="ResponderFault.Slow"/> complete.</summary>
+    public void ReleaseSlowRequests() => Interlocked.Exchange(ref _slowRelease, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+
+    public async ValueTask DisposeAsync()
+    {
+        ReleaseSlowRequests();
+        await _app.StopAsync().ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        Interlocked.Increment(ref _requestCount);
+        _methods.Enqueue(context.Request.Method);
+        ResponderFault fault = Fault;
+        switch (fault)
+        {
+            case ResponderFault.Down:
+                context.Abort();
+                return;
+            case ResponderFault.Http500:
+                context.Response.StatusCode = 500;
+                await context.Response.WriteAsync("Internal Server Error").ConfigureAwait(false);
+                return;
+            case ResponderFault.HtmlBody:
+                context.Response.ContentType = "text/html";
+                await context.Response.WriteAsync("<html><body><h1>Service temporarily unavailable</h1></body></html>").ConfigureAwait(false);
+                return;
+            case ResponderFault.Garbage:
+                await WriteOcspAsync(context, RandomNumberGenerator.GetBytes(600)).ConfigureAwait(false);
+                return;
+            case ResponderFault.TryLater:
+                await WriteOcspAsync(context, OcspResponseBuilder.BuildStatus(OcspResponseStatus.TryLater)).ConfigureAwait(false);
+                return;
+            case ResponderFault.Unauthorized:
+                await WriteOcspAsync(context, OcspResponseBuilder.BuildStatus(OcspResponseStatus.Unauthorized)).ConfigureAwait(false);
+                return;
+            case ResponderFault.Slow:
+                try
+                {
+                    await Volatile.Read(ref _slowRelease).Task.WaitAsync(context.RequestAborted).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                break;
+        }
+
+        OcspRequest? request = await ReadRequestAsync(context).ConfigureAwait(false);
+        if (request is null)
+        {
+            await WriteOcspAsync(context, OcspResponseBuilder.BuildStatus(OcspResponseStatus.MalformedRequest)).ConfigureAwait(false);
+            return;
+        }
+
+        await WriteOcspAsync(context, Answer(request, fault)).ConfigureAwait(false);
+    }
+
+    private byte[] Answer(OcspRequest request, ResponderFault fault)
+    {
+        OcspCertificateId id = request.CertificateIds[0];
+        (X509Certificate2 Issuer, X509Certificate2 Signer)? match = null;
+        lock (_issuers)
+        {
+            foreach (var entry in _issuers)
+            {
+                var issuerKeyHash = OcspCertificateIdOf(entry.Issuer, id.HashAlgorithm);
+                if (issuerKeyHash.SequenceEqual(id.IssuerKeyHash.Span.ToArray()))
+                {
+                    match = entry;
+                }
+            }
+        }
+
+        if (match is null)
+        {
+            // RFC 5019 §2.2.3: a responder that knows nothing of the certificate answers unauthorized.
+            return OcspResponseBuilder.BuildStatus(OcspResponseStatus.Unauthorized);
+        }
+
+        DateTimeOffset now = Time.GetUtcNow();
+        var builder = new OcspResponseBuilder(id, match.Value.Signer, now)
+        {
+            IssuerForSignerCheck = match.Value.Issuer,
+            ResponderIdByKey = ResponderIdByKey,
+            Nonce = request.HasNonce ? request.Nonce.ToArray() : null,
+        };
+        builder.NextUpdate = builder.ThisUpdate + Validity;
+        if (_revoked.TryGetValue(id.SerialNumberHex, out var revocation))
+        {
+            builder.Status = OcspCertificateStatus.Revoked;
+            builder.RevocationTime = revocation.Time;
+            builder.RevocationReason = revocation.Reason;
+        }
+
+        switch (fault)
+        {
+            case ResponderFault.WrongSerial:
+                byte[] serial = id.SerialNumber.ToArray();
+                serial[^1] ^= 0x01;
+                builder.CertificateId = new OcspCertificateId(id.HashAlgorithm, id.IssuerNameHash.Span, id.IssuerKeyHash.Span, serial);
+                break;
+            case ResponderFault.WrongSigner:
+                builder.Signer = ForeignSigner ??= CreateForeignSigner(now);
+                builder.IncludeSignerCertificate = true;
+                break;
+            case ResponderFault.Expired:
+                builder.ThisUpdate = builder.ThisUpdate - (2 * Validity);
+                builder.NextUpdate = builder.ThisUpdate + Validity;
+                break;
+        }
+
+        return builder.Build();
+    }
+
+    private static byte[] OcspCertificateIdOf(X509Certificate2 issuer, OcspHashAlgorithm algorithm) => algorithm switch
+    {
+#pragma warning disable CA5350 // CertID hash, not a signature.
+        OcspHashAlgorithm.Sha1 => SHA1.HashData(issuer.PublicKey.EncodedKeyValue.RawData),
+#pragma warning restore CA5350
+        OcspHashAlgorithm.Sha256 => SHA256.HashData(issuer.PublicKey.EncodedKeyValue.RawData),
+        OcspHashAlgorithm.Sha384 => SHA384.HashData(issuer.PublicKey.EncodedKeyValue.RawData),
+        _ => SHA512.HashData(issuer.PublicKey.EncodedKeyValue.RawData),
+    };
+
+    private static X509Certificate2 CreateForeignSigner(DateTimeOffset now)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=Impostor OCSP Responder", key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(TestPki.OcspSigningOid)], false));
+        return request.CreateSelfSigned(now.AddDays(-1), now.AddYears(1));
+    }
+
+    private static async Task<OcspRequest?> ReadRequestAsync(HttpContext context)
+    {
+        try
+        {
+            byte[] der;
+            if (HttpMethods.IsPost(context.Request.Method))
+            {
+                using var buffer = new MemoryStream();
+                await context.Request.Body.CopyToAsync(buffer, context.RequestAborted).ConfigureAwait(false);
+                der = buffer.ToArray();
+            }
+            else if (HttpMethods.IsGet(context.Request.Method))
+            {
+                // Kestrel decodes %2F in Path; the raw target keeps the request as the client sent it.
+                string raw = context.Features.GetRequiredFeature<IHttpRequestFeature>().RawTarget;
+                int start = raw.IndexOf(BasePath, StringComparison.Ordinal);
+                der = OcspHttpEncoding.DecodeGetRequest(start < 0 ? raw : raw[(start + BasePath.Length)..]);
+            }
+            else
+            {
+                return null;
+            }
+
+            return OcspRequest.Decode(der);
+        }
+        catch (OcspFormatException)
+        {
+            return null;
+        }
+        catch (BadHttpRequestException)
+        {
+            return null;
+        }
+    }
+
+    private static async Task WriteOcspAsync(HttpContext context, byte[] body)
+    {
+        context.Response.ContentType = OcspHttpEncoding.ResponseMediaType;
+        context.Response.ContentLength = body.Length;
+        await context.Response.Body.WriteAsync(body).ConfigureAwait(false);
+    }
+}
