@@ -5,7 +5,6 @@ using Org.BouncyCastle.Asn1;
 using Org.BouncyCastle.Asn1.Ocsp;
 using Org.BouncyCastle.Asn1.X509;
 using Org.BouncyCastle.Crypto;
-using Org.BouncyCastle.Math;
 using Org.BouncyCastle.Security;
 using BcOcspResponse = Org.BouncyCastle.Asn1.Ocsp.OcspResponse;
 using X509Extension = Org.BouncyCastle.Asn1.X509.X509Extension;
@@ -146,7 +145,7 @@ public sealed class OcspResponseBuilder
             new AlgorithmIdentifier(new DerObjectIdentifier(HashOid(id.HashAlgorithm)), DerNull.Instance),
             new DerOctetString(id.IssuerNameHash.ToArray()),
             new DerOctetString(id.IssuerKeyHash.ToArray()),
-            new DerInteger(new BigInteger(id.SerialNumber.ToArray())));
+            new DerInteger(id.SerialNumber.ToArray()));
         return new SingleResponse(certId, status, Time(ThisUpdate), NextUpdate is { } next ? Time(next) : null, null);
     }
 

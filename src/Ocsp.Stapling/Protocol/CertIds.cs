@@ -2,7 +2,6 @@ using Ocsp.Stapling.Internal;
 using Org.BouncyCastle.Asn1;
 using Org.BouncyCastle.Asn1.Ocsp;
 using Org.BouncyCastle.Asn1.X509;
-using Org.BouncyCastle.Math;
 
 namespace Ocsp.Stapling.Protocol;
 
@@ -13,7 +12,7 @@ internal static class CertIds
         new AlgorithmIdentifier(new DerObjectIdentifier(HashAlgorithms.GetOid(id.HashAlgorithm)), DerNull.Instance),
         new DerOctetString(id.IssuerNameHash.ToArray()),
         new DerOctetString(id.IssuerKeyHash.ToArray()),
-        new DerInteger(new BigInteger(id.SerialNumber.ToArray())));
+        new DerInteger(id.SerialNumber.ToArray()));
 
     /// <summary>Converts a decoded CertID; <see langword="null"/> when its hash algorithm is not one we know.</summary>
     public static OcspCertificateId? FromAsn1(CertID id)
