@@ -104,6 +104,8 @@ public sealed class TestOcspResponder : IAsyncDisposable
 
     private async Task HandleAsync(HttpContext context)
     {
+        // Taken before the request is counted, so a release that follows a count observed by the test always applies.
+        Task slowRelease = Volatile.Read(ref _slowRelease).Task;
         Interlocked.Increment(ref _requestCount);
         _methods.Enqueue(context.Request.Method);
         ResponderFault fault = Fault;
@@ -132,7 +134,7 @@ public sealed class TestOcspResponder : IAsyncDisposable
             case ResponderFault.Slow:
                 try
                 {
-                    await Volatile.Read(ref _slowRelease).Task.WaitAsync(context.RequestAborted).ConfigureAwait(false);
+                    await slowRelease.WaitAsync(context.RequestAborted).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {

@@ -144,7 +144,7 @@ public sealed class TestPki : IDisposable
     }
 
     /// <summary>PEM of a certificate.</summary>
-    public static string ToPem(X509Certificate2 certificate) => certificate.ExportCertificatePem();
+    public static string ToPem(X509Certificate2 certificate) => certificate.ExportCertificatePem() + "\n";
 
     /// <summary>PKCS#8 PEM of a certificate's private key.</summary>
     public static string PrivateKeyPem(X509Certificate2 certificate)
@@ -153,7 +153,7 @@ public sealed class TestPki : IDisposable
             ?? throw new InvalidOperationException($"'{certificate.Subject}' has no private key.");
         using (key)
         {
-            return key.ExportPkcs8PrivateKeyPem();
+            return key.ExportPkcs8PrivateKeyPem() + "\n";
         }
     }
 
