@@ -1,0 +1,255 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Caching.Distributed;
+
+namespace Ocsp.Stapling;
+
+/// <summary>
+/// An <see cref="IDistributedCache"/> over a directory: the default shared store of Ocsp.Stapling, which survives restarts
+/// and can be shared by processes on one machine (or a network file system). Each entry is one file written to a temporary
+/// name and renamed into place, so readers never see a partial entry. Corrupt, foreign or expired entries read as absent
+/// and are deleted.
+/// </summary>
+public sealed class FileSystemDistributedCache : IDistributedCache
+{
+    private const uint Magic = 0x4F534643; // "OSFC"
+    private const byte Version = 1;
+    private const int HeaderSize = 4 + 1 + 8 + 8 + 8 + 4;
+    private const string Extension = ".entry";
+    private readonly TimeProvider _time;
+
+    /// <summary>Initializes a new instance over <paramref name="directory"/>, creating it when missing.</summary>
+    /// <param name="directory">The directory holding the entries.</param>
+    /// <param name="timeProvider">The clock for expirations; <see langword="null"/> for the system clock.</param>
+    public FileSystemDistributedCache(string directory, TimeProvider? timeProvider = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        Directory = Path.GetFullPath(directory);
+        System.IO.Directory.CreateDirectory(Directory);
+        _time = timeProvider ?? TimeProvider.System;
+    }
+
+    /// <summary>Gets the directory holding the entries.</summary>
+    public string Directory { get; }
+
+    /// <inheritdoc />
+    public byte[]? Get(string key) => Read(key, touch: true);
+
+    /// <inheritdoc />
+    public Task<byte[]?> GetAsync(string key, CancellationToken token = default)
+    {
+        token.ThrowIfCancellationRequested();
+        return Task.FromResult(Read(key, touch: true));
+    }
+
+    /// <inheritdoc />
+    public void Set(string key, byte[] value, DistributedCacheEntryOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(value);
+        ArgumentNullException.ThrowIfNull(options);
+        DateTimeOffset now = _time.GetUtcNow();
+        DateTimeOffset? absolute = options.AbsoluteExpiration
+            ?? (options.AbsoluteExpirationRelativeToNow is { } relative ? now + relative : null);
+        if (absolute <= now)
+        {
+            Remove(key);
+            return;
+        }
+
+        Write(key, value, absolute, options.SlidingExpiration, now);
+    }
+
+    /// <inheritdoc />
+    public Task SetAsync(string key, byte[] value, DistributedCacheEntryOptions options, CancellationToken token = default)
+    {
+        token.ThrowIfCancellationRequested();
+        Set(key, value, options);
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public void Refresh(string key) => Read(key, touch: true);
+
+    /// <inheritdoc />
+    public Task RefreshAsync(string key, CancellationToken token = default)
+    {
+        token.ThrowIfCancellationRequested();
+        Refresh(key);
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public void Remove(string key) => TryDelete(PathFor(key));
+
+    /// <inheritdoc />
+    public Task RemoveAsync(string key, CancellationToken token = default)
+    {
+        token.ThrowIfCancellationRequested();
+        Remove(key);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Deletes expired and corrupt entries and temporary files abandoned by crashed writers (older than 10 minutes).
+    /// Files that are not entries of this store are left alone.
+    /// </summary>
+    /// <returns>The number of files deleted.</returns>
+    public int Compact()
+    {
+        int deleted = 0;
+        DateTimeOffset now = _time.GetUtcNow();
+        foreach (string file in System.IO.Directory.EnumerateFiles(Directory))
+        {
+            if (file.EndsWith(".tmp", StringComparison.Ordinal))
+            {
+                if (now - File.GetLastWriteTimeUtc(file) > TimeSpan.FromMinutes(10) && TryDelete(file))
+                {
+                    deleted++;
+                }
+            }
+            else if (file.EndsWith(Extension, StringComparison.Ordinal) && ReadFile(file, null, now) is null && TryDelete(file))
+            {
+                deleted++;
+            }
+        }
+
+        return deleted;
+    }
+
+    private byte[]? Read(string key, bool touch)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        string path = PathFor(key);
+        DateTimeOffset now = _time.GetUtcNow();
+        Entry? entry = ReadFile(path, key, now);
+        if (entry is null)
+        {
+            return null;
+        }
+
+        if (touch && entry.Sliding is { } sliding)
+        {
+            Write(key, entry.Value, entry.Absolute, sliding, now);
+        }
+
+        return entry.Value;
+    }
+
+    private static Entry? ReadFile(string path, string? expectedKey, DateTimeOffset now)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+
+        Entry? entry = Parse(bytes, expectedKey);
+        if (entry is null || entry.IsExpired(now))
+        {
+            // Corrupt, foreign (hash collision or another writer's format) or expired: absent, and cleaned.
+            TryDelete(path);
+            return null;
+        }
+
+        return entry;
+    }
+
+    private static Entry? Parse(byte[] bytes, string? expectedKey)
+    {
+        if (bytes.Length < HeaderSize || BinaryPrimitives.ReadUInt32BigEndian(bytes) != Magic || bytes[4] != Version)
+        {
+            return null;
+        }
+
+        long absolute = BinaryPrimitives.ReadInt64BigEndian(bytes.AsSpan(5));
+        long sliding = BinaryPrimitives.ReadInt64BigEndian(bytes.AsSpan(13));
+        long lastAccess = BinaryPrimitives.ReadInt64BigEndian(bytes.AsSpan(21));
+        int keyLength = BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(29));
+        if (keyLength < 0 || keyLength > bytes.Length - HeaderSize || absolute < 0 || sliding < 0 || lastAccess < 0
+            || absolute > DateTimeOffset.MaxValue.UtcTicks || lastAccess > DateTimeOffset.MaxValue.UtcTicks)
+        {
+            return null;
+        }
+
+        string key = Encoding.UTF8.GetString(bytes, HeaderSize, keyLength);
+        if (expectedKey is not null && !string.Equals(key, expectedKey, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        return new Entry(
+            bytes[(HeaderSize + keyLength)..],
+            absolute == 0 ? null : new DateTimeOffset(absolute, TimeSpan.Zero),
+            sliding == 0 ? null : TimeSpan.FromTicks(sliding),
+            new DateTimeOffset(lastAccess, TimeSpan.Zero));
+    }
+
+    private void Write(string key, byte[] value, DateTimeOffset? absolute, TimeSpan? sliding, DateTimeOffset now)
+    {
+        byte[] keyBytes = Encoding.UTF8.GetBytes(key);
+        byte[] bytes = new byte[HeaderSize + keyBytes.Length + value.Length];
+        BinaryPrimitives.WriteUInt32BigEndian(bytes, Magic);
+        bytes[4] = Version;
+        BinaryPrimitives.WriteInt64BigEndian(bytes.AsSpan(5), absolute?.UtcTicks ?? 0);
+        BinaryPrimitives.WriteInt64BigEndian(bytes.AsSpan(13), sliding?.Ticks ?? 0);
+        BinaryPrimitives.WriteInt64BigEndian(bytes.AsSpan(21), now.UtcTicks);
+        BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(29), keyBytes.Length);
+        keyBytes.CopyTo(bytes, HeaderSize);
+        value.CopyTo(bytes, HeaderSize + keyBytes.Length);
+
+        string path = PathFor(key);
+
+        // A unique temporary name in the same directory, then an atomic rename: two processes may write at once and a
+        // reader sees either the old or the new entry, never a torn one.
+        string temporary = $"{path}.{Guid.NewGuid():N}.tmp";
+        try
+        {
+            File.WriteAllBytes(temporary, bytes);
+            File.Move(temporary, path, overwrite: true);
+        }
+        catch
+        {
+            TryDelete(temporary);
+            throw;
+        }
+    }
+
+    private string PathFor(string key)
+    {
+        // Keys are arbitrary text: name files by hash so that no key can escape the directory.
+        string name = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+        return Path.Combine(Directory, name + Extension);
+    }
+
+    private static bool TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+            return true;
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    private sealed record Entry(byte[] Value, DateTimeOffset? Absolute, TimeSpan? Sliding, DateTimeOffset LastAccess)
+    {
+        public bool IsExpired(DateTimeOffset now) => now >= Absolute || (Sliding is { } sliding && now >= LastAccess + sliding);
+    }
+}

@@ -1,0 +1,37 @@
+namespace Ocsp.Stapling.Internal;
+
+/// <summary>The result of fetching one response: a validated staple, or a failure with its reason code.</summary>
+internal sealed class FetchOutcome
+{
+    private FetchOutcome(OcspStaple? staple, string reason, string message, OcspValidationFailure validationFailure, bool retryable, TimeSpan? retryAfter)
+    {
+        Staple = staple;
+        Reason = reason;
+        Message = message;
+        ValidationFailure = validationFailure;
+        Retryable = retryable;
+        RetryAfter = retryAfter;
+    }
+
+    public OcspStaple? Staple { get; }
+
+    public bool IsSuccess => Staple is not null;
+
+    public string Reason { get; }
+
+    public string Message { get; }
+
+    public OcspValidationFailure ValidationFailure { get; }
+
+    public bool Retryable { get; }
+
+    public TimeSpan? RetryAfter { get; }
+
+    public static FetchOutcome Success(OcspStaple staple) => new(staple, "Success", "OK", OcspValidationFailure.None, false, null);
+
+    public static FetchOutcome Fail(string reason, string message, bool retryable = true, TimeSpan? retryAfter = null) =>
+        new(null, reason, message, OcspValidationFailure.None, retryable, retryAfter);
+
+    public static FetchOutcome Rejected(OcspValidationResult result) =>
+        new(null, result.Failure.ToString(), result.Message, result.Failure, true, null);
+}

@@ -1,0 +1,44 @@
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Ocsp.Stapling.Internal;
+
+/// <summary>Certificates given at configuration time (builder calls and <see cref="OcspStaplingOptions.Certificates"/> files).</summary>
+internal sealed class OcspStartupCertificates
+{
+    private readonly IOptions<OcspStaplingOptions> _options;
+    private readonly IReadOnlyList<(X509Certificate2 Certificate, X509Certificate2 Issuer)> _pairs;
+    private readonly ILogger<OcspStartupCertificates> _logger;
+
+    public OcspStartupCertificates(IOptions<OcspStaplingOptions> options, IEnumerable<OcspCertificatePair> pairs, ILogger<OcspStartupCertificates> logger)
+    {
+        _options = options;
+        _pairs = pairs.Select(p => (p.Certificate, p.Issuer)).ToArray();
+        _logger = logger;
+    }
+
+    public void RegisterAll(IOcspCertificateRegistry registry)
+    {
+        foreach ((X509Certificate2 certificate, X509Certificate2 issuer) in _pairs)
+        {
+            registry.Register(certificate, issuer);
+        }
+
+        foreach (OcspCertificateFile file in _options.Value.Certificates)
+        {
+            try
+            {
+                (X509Certificate2 certificate, X509Certificate2 issuer) = CertificateFiles.LoadPair(file.Path, file.IssuerPath);
+                registry.Register(certificate, issuer);
+            }
+            catch (Exception ex) when (ex is IOException or System.Security.Cryptography.CryptographicException or ArgumentException or InvalidOperationException)
+            {
+                Log.CertificateFileError(_logger, file.Path, ex.Message);
+            }
+        }
+    }
+}
+
+/// <summary>A certificate and its issuer added through the builder.</summary>
+internal sealed record OcspCertificatePair(X509Certificate2 Certificate, X509Certificate2 Issuer);

@@ -1,0 +1,43 @@
+using System.Security.Cryptography.X509Certificates;
+
+namespace Ocsp.Stapling;
+
+/// <summary>A snapshot of what the provider knows about one registered certificate (for health checks and diagnostics).</summary>
+public sealed class OcspCertificateState
+{
+    internal OcspCertificateState(
+        X509Certificate2 certificate, OcspStaple? staple, DateTimeOffset? nextRefresh, string? lastFailureReason, string? lastFailureMessage, DateTimeOffset? lastFailureAt, int consecutiveFailures)
+    {
+        Certificate = certificate;
+        Staple = staple;
+        NextRefresh = nextRefresh;
+        LastFailureReason = lastFailureReason;
+        LastFailureMessage = lastFailureMessage;
+        LastFailureAt = lastFailureAt;
+        ConsecutiveFailures = consecutiveFailures;
+    }
+
+    /// <summary>Gets the certificate.</summary>
+    public X509Certificate2 Certificate { get; }
+
+    /// <summary>Gets a value indicating whether the certificate demands stapling (TLS Feature status_request).</summary>
+    public bool IsMustStaple => Certificate.IsMustStaple();
+
+    /// <summary>Gets the latest validated response held (may be expired or revoked: check before use).</summary>
+    public OcspStaple? Staple { get; }
+
+    /// <summary>Gets when the scheduler next refreshes it.</summary>
+    public DateTimeOffset? NextRefresh { get; }
+
+    /// <summary>Gets the reason code of the last failure, if the last attempt failed.</summary>
+    public string? LastFailureReason { get; }
+
+    /// <summary>Gets the explanation of the last failure.</summary>
+    public string? LastFailureMessage { get; }
+
+    /// <summary>Gets when the last failure happened.</summary>
+    public DateTimeOffset? LastFailureAt { get; }
+
+    /// <summary>Gets the number of failed attempts since the last success.</summary>
+    public int ConsecutiveFailures { get; }
+}

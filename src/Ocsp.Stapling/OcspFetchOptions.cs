@@ -1,0 +1,59 @@
+namespace Ocsp.Stapling;
+
+/// <summary>How responses are fetched from OCSP responders: HTTP client, timeouts, retries and circuit breaking.</summary>
+public sealed class OcspFetchOptions
+{
+    /// <summary>The name of the <see cref="HttpClient"/> taken from <see cref="IHttpClientFactory"/>; configure it to add a proxy or handlers.</summary>
+    public const string HttpClientName = "Ocsp.Stapling";
+
+    /// <summary>Gets or sets the limit for one fetch, all URLs and retries included.</summary>
+    /// <value>The default value is 30 seconds.</value>
+    public TimeSpan TotalTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Gets or sets the limit for one HTTP attempt.</summary>
+    /// <value>The default value is 10 seconds.</value>
+    public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Gets or sets how many times a failed attempt on one responder URL is retried.</summary>
+    /// <value>The default value is 2.</value>
+    public int MaxRetryAttempts { get; set; } = 2;
+
+    /// <summary>Gets or sets the first retry delay; later ones double, with jitter. A <c>Retry-After</c> header replaces it.</summary>
+    /// <value>The default value is 1 second.</value>
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Gets or sets the longest <c>Retry-After</c> honoured inside one fetch; longer ones end the fetch as failed.</summary>
+    /// <value>The default value is 10 seconds.</value>
+    public TimeSpan MaxRetryAfter { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Gets or sets the failure ratio over <see cref="CircuitBreakerSamplingDuration"/> that opens a responder host's circuit.</summary>
+    /// <value>The default value is 0.5.</value>
+    public double CircuitBreakerFailureRatio { get; set; } = 0.5;
+
+    /// <summary>Gets or sets the number of attempts in the sampling window before the circuit may open.</summary>
+    /// <value>The default value is 6.</value>
+    public int CircuitBreakerMinimumThroughput { get; set; } = 6;
+
+    /// <summary>Gets or sets the circuit breaker's sampling window.</summary>
+    /// <value>The default value is 1 minute.</value>
+    public TimeSpan CircuitBreakerSamplingDuration { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Gets or sets how long an open circuit refuses attempts to a responder host.</summary>
+    /// <value>The default value is 1 minute.</value>
+    public TimeSpan CircuitBreakerBreakDuration { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Gets or sets the CertID hash algorithm of requests.</summary>
+    /// <value>The default value is <see cref="OcspHashAlgorithm.Sha1"/> (RFC 5019).</value>
+    public OcspHashAlgorithm HashAlgorithm { get; set; } = OcspHashAlgorithm.Sha1;
+
+    /// <summary>Gets or sets a value indicating whether requests carry a nonce (forces POST-sized, uncacheable requests).</summary>
+    /// <value>The default value is <see langword="false"/>.</value>
+    public bool IncludeNonce { get; set; }
+
+    /// <summary>
+    /// Gets responder overrides: key = SHA-1 thumbprint (hex, as <c>X509Certificate2.Thumbprint</c>) of a certificate or of an
+    /// issuer; value = the responder URL to use instead of the AIA URLs, or <c>disabled</c> to never fetch for it.
+    /// A certificate's own entry wins over its issuer's.
+    /// </summary>
+    public IDictionary<string, string> ResponderOverrides { get; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+}

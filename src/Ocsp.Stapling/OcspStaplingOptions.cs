@@ -1,0 +1,62 @@
+namespace Ocsp.Stapling;
+
+/// <summary>Options of the OCSP stapling provider and its refresh scheduler.</summary>
+public sealed class OcspStaplingOptions
+{
+    /// <summary>The value of a responder override that turns fetching off.</summary>
+    public const string DisabledResponder = "disabled";
+
+    /// <summary>Gets or sets the fraction of a response's validity (thisUpdate → nextUpdate) after which it is refreshed.</summary>
+    /// <value>The default value is 0.5 (half-life, as RFC 5019 §6 and the ocsp_proxy seed).</value>
+    public double RefreshAtFraction { get; set; } = 0.5;
+
+    /// <summary>Gets or sets the remaining validity under which a response is refreshed even before <see cref="RefreshAtFraction"/>.</summary>
+    /// <value>The default value is 1 day.</value>
+    public TimeSpan MinimumRemainingValidity { get; set; } = TimeSpan.FromDays(1);
+
+    /// <summary>
+    /// Gets or sets the jitter: each scheduled refresh moves earlier by a random fraction up to this value of the time until it,
+    /// and each failure back-off shrinks by up to this fraction, so that a fleet does not synchronise.
+    /// </summary>
+    /// <value>The default value is 0.1.</value>
+    public double Jitter { get; set; } = 0.1;
+
+    /// <summary>Gets or sets the first retry delay after a failed refresh; it doubles per consecutive failure.</summary>
+    /// <value>The default value is 1 minute.</value>
+    public TimeSpan FailureBackoffBase { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Gets or sets the cap of the failure back-off.</summary>
+    /// <value>The default value is 1 hour.</value>
+    public TimeSpan FailureBackoffMax { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Gets or sets how many fetches the scheduler runs at once (at start-up, every registered certificate is fetched eagerly).</summary>
+    /// <value>The default value is 4.</value>
+    public int MaxParallelFetches { get; set; } = 4;
+
+    /// <summary>Gets or sets a value indicating whether a response saying "revoked" is stapled. Off by default: the handshake then carries no staple.</summary>
+    /// <value>The default value is <see langword="false"/>.</value>
+    public bool StapleRevoked { get; set; }
+
+    /// <summary>Gets or sets the limit on each shared-cache (L2) read or write; a slower cache is treated as failed for that call.</summary>
+    /// <value>The default value is 2 seconds.</value>
+    public TimeSpan DistributedCacheTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Gets or sets the prefix of shared-cache keys.</summary>
+    /// <value>The default value is <c>ocsp-stapling:</c>.</value>
+    public string CacheKeyPrefix { get; set; } = "ocsp-stapling:";
+
+    /// <summary>
+    /// Gets or sets the directory of the default file-system cache (used unless the builder chooses another backend).
+    /// <see langword="null"/> means <c>ocsp-stapling-cache</c> under the user's local application data directory.
+    /// </summary>
+    public string? CacheDirectory { get; set; }
+
+    /// <summary>Gets the validation limits applied to every response.</summary>
+    public OcspValidationOptions Validation { get; } = new();
+
+    /// <summary>Gets the fetching options.</summary>
+    public OcspFetchOptions Fetch { get; } = new();
+
+    /// <summary>Gets certificates to keep stapled, given as files (for configuration binding).</summary>
+    public IList<OcspCertificateFile> Certificates { get; } = [];
+}
