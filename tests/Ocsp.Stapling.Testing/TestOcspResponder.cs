@@ -92,6 +92,16 @@ public sealed class TestOcspResponder : IAsyncDisposable
 
     public void ResetCount() => Interlocked.Exchange(ref _requestCount, 0);
 
+    /// <summary>Back to a correct responder: no fault, no revocations, count zero, default validity.</summary>
+    public void Reset(TimeProvider time)
+    {
+        Fault = ResponderFault.None;
+        Time = time;
+        Validity = TimeSpan.FromDays(4);
+        _revoked.Clear();
+        ResetCount();
+    }
+
     /// <summary>Lets requests parked by <see cref="ResponderFault.Slow"/> complete.</summary>
     public void ReleaseSlowRequests() => Interlocked.Exchange(ref _slowRelease, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
 

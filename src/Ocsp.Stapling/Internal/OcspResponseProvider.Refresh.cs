@@ -4,8 +4,12 @@ namespace Ocsp.Stapling.Internal;
 
 internal sealed partial class OcspResponseProvider
 {
-    /// <summary>Refreshes one certificate; concurrent callers share one run (single flight). Never throws.</summary>
-    internal Task<OcspStaple?> RefreshAsync(Registration registration)
+    /// <summary>
+    /// Refreshes one certificate; concurrent callers share one run (single flight). Never throws.
+    /// With <paramref name="servePersisted"/>, a valid shared-cache entry is returned at once even past its refresh point
+    /// (the scheduler refreshes it in the background): a restart during a responder outage still staples.
+    /// </summary>
+    internal Task<OcspStaple?> RefreshAsync(Registration registration, bool servePersisted = false)
     {
         TaskCompletionSource<OcspStaple?>? owner = null;
         Task<OcspStaple?> task;
@@ -22,7 +26,7 @@ internal sealed partial class OcspResponseProvider
 
         if (owner is not null)
         {
-            _ = RunRefreshAsync(registration, owner);
+            _ = RunRefreshAsync(registration, servePersisted, owner);
         }
 
         return task;
@@ -113,12 +117,12 @@ internal sealed partial class OcspResponseProvider
         }
     }
 
-    private async Task RunRefreshAsync(Registration registration, TaskCompletionSource<OcspStaple?> completion)
+    private async Task RunRefreshAsync(Registration registration, bool servePersisted, TaskCompletionSource<OcspStaple?> completion)
     {
         OcspStaple? result = null;
         try
         {
-            result = await RefreshCoreAsync(registration).ConfigureAwait(false);
+            result = await RefreshCoreAsync(registration, servePersisted).ConfigureAwait(false);
         }
 #pragma warning disable CA1031 // A refresh must never take the scheduler or a caller down.
         catch (Exception ex)
@@ -140,7 +144,7 @@ internal sealed partial class OcspResponseProvider
         }
     }
 
-    private async Task<OcspStaple?> RefreshCoreAsync(Registration registration)
+    private async Task<OcspStaple?> RefreshCoreAsync(Registration registration, bool servePersisted)
     {
         DateTimeOffset now = _time.GetUtcNow();
 
@@ -149,11 +153,16 @@ internal sealed partial class OcspResponseProvider
         {
             Log.StapleFromCache(_logger, registration.DisplayName, cached.ThisUpdate);
             DateTimeOffset next = RefreshPolicy.NextRefresh(cached, now, _options, _random);
-            if (next > now)
+            if (next > now || servePersisted)
             {
                 registration.ConsecutiveFailures = 0;
                 registration.NextRefresh = next;
                 AnnounceUpdate(registration, cached, "cache");
+                if (next <= now)
+                {
+                    WakeScheduler();
+                }
+
                 return Servable(registration, now);
             }
 
@@ -241,6 +250,14 @@ internal sealed partial class OcspResponseProvider
         {
             registration.ConsecutiveFailures++;
             registration.NextRefresh = _time.GetUtcNow() + RefreshPolicy.Backoff(registration.ConsecutiveFailures, _options, _random);
+        }
+    }
+
+    private void WakeScheduler()
+    {
+        lock (_gate)
+        {
+            _wake.TrySetResult();
         }
     }
 

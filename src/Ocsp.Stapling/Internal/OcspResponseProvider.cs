@@ -94,7 +94,7 @@ internal sealed partial class OcspResponseProvider : IOcspResponseProvider, IOcs
             return null; // Inside the failure back-off: callers must not turn a responder outage into a request storm.
         }
 
-        return await RefreshAsync(registration).WaitAsync(cancellationToken).ConfigureAwait(false);
+        return await RefreshAsync(registration, servePersisted: true).WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public bool Register(X509Certificate2 certificate, X509Certificate2 issuer)

@@ -1,0 +1,59 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Ocsp.Stapling.Testing;
+
+namespace Ocsp.Stapling.Tests.Internal;
+
+/// <summary>The real background loop, driven by the fake clock; waits on notifications, never on wall-clock time.</summary>
+public sealed class OcspRefreshServiceTests(ResponderFixture fixture) : IClassFixture<ResponderFixture>
+{
+    private readonly FakeTimeProvider _time = fixture.Reset();
+    private readonly TestPki _pki = fixture.Pki;
+
+    [Fact]
+    public async Task HostedScheduler_FetchesEagerlyRefreshesWhenDueAndPicksUpRuntimeRegistrations()
+    {
+        using var host = new ProviderHost(_time, b => b.UseMemoryOnly().AddCertificate(_pki.Leaf, _pki.Intermediate));
+        var updates = new System.Collections.Concurrent.BlockingCollection<OcspStapleUpdatedEventArgs>();
+        host.Provider.StapleUpdated += (_, e) => updates.Add(e);
+        IHostedService scheduler = Assert.Single(host.Services.GetServices<IHostedService>());
+
+        await scheduler.StartAsync(CancellationToken.None);
+        try
+        {
+            OcspStapleUpdatedEventArgs first = await TakeAsync(updates);
+            Assert.Equal("responder", first.Source);
+            Assert.True(host.Provider.TryGetCachedStaple(_pki.Leaf, out _));
+
+            // Half-life of a 4-day response: the loop wakes on its fake-clock timer and refreshes.
+            await WaitUntilAsync(() => _time.ActiveTimerCount > 0);
+            _time.Advance(TimeSpan.FromDays(2));
+            OcspStapleUpdatedEventArgs second = await TakeAsync(updates);
+            Assert.True(second.Staple!.ThisUpdate > first.Staple!.ThisUpdate);
+
+            X509Certificate2Wrapper rotated = new(_pki.IssueLeaf("rotated.test", fixture.Responder.Url));
+            host.Provider.Register(rotated.Certificate, _pki.Intermediate);
+            OcspStapleUpdatedEventArgs third = await TakeAsync(updates);
+            Assert.Equal(rotated.Certificate.RawData, third.Certificate.RawData);
+        }
+        finally
+        {
+            await scheduler.StopAsync(CancellationToken.None);
+        }
+    }
+
+    private static async Task<T> TakeAsync<T>(System.Collections.Concurrent.BlockingCollection<T> queue) =>
+        await Task.Run(() => queue.TryTake(out T? item, TimeSpan.FromSeconds(30)) ? item! : throw new TimeoutException("No notification within 30 s."));
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (!condition())
+        {
+            timeout.Token.ThrowIfCancellationRequested();
+            await Task.Yield();
+        }
+    }
+
+    private sealed record X509Certificate2Wrapper(System.Security.Cryptography.X509Certificates.X509Certificate2 Certificate);
+}

@@ -1,0 +1,420 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Logging;
+using Ocsp.Stapling.Internal;
+using Ocsp.Stapling.Testing;
+using Xunit.Abstractions;
+
+namespace Ocsp.Stapling.Tests.Internal;
+
+public sealed class OcspResponseProviderTests(ResponderFixture fixture, ITestOutputHelper output) : IClassFixture<ResponderFixture>, IDisposable
+{
+    private readonly FakeTimeProvider _time = fixture.Reset();
+    private readonly TestOcspResponder _responder = fixture.Responder;
+    private readonly TestPki _pki = fixture.Pki;
+    private readonly string _cacheDirectory = Directory.CreateTempSubdirectory("ocsp-provider-").FullName;
+
+    public void Dispose() => Directory.Delete(_cacheDirectory, recursive: true);
+
+    private ProviderHost FileHost(Action<OcspStaplingOptions>? configure = null) =>
+        new(_time, b => b.UseFileSystemCache(_cacheDirectory), configure);
+
+    [Fact]
+    public async Task GetStapleAsync_Uncached_FetchesValidatesAndServesFromL1()
+    {
+        using var host = FileHost();
+
+        OcspStaple? sut = await host.Provider.GetStapleAsync(_pki.Leaf, _pki.Intermediate);
+
+        Assert.NotNull(sut);
+        Assert.Equal(OcspCertificateStatus.Good, sut.Status);
+        Assert.Equal(_time.GetUtcNow() + TimeSpan.FromDays(4), sut.NextUpdate);
+        Assert.True(host.Provider.TryGetCachedStaple(_pki.Leaf, out OcspStaple? cached));
+        Assert.Same(sut, cached);
+        Assert.Equal(1, _responder.RequestCount);
+        Assert.Contains(host.Logs.Entries, e => e.EventId == Log.StapleUpdatedId);
+    }
+
+    [Fact]
+    public async Task TryGetCachedStaple_OtherInstanceOfSameCertificate_Hits()
+    {
+        using var host = FileHost();
+        await host.Provider.GetStapleAsync(_pki.Leaf, _pki.Intermediate);
+        using var copy = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificate(_pki.Leaf.RawData);
+
+        Assert.True(host.Provider.TryGetCachedStaple(copy, out _));
+        Assert.False(host.Provider.TryGetCachedStaple(_pki.LeafWithoutAia, out _));
+    }
+
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(0.8)]
+    public async Task Restart_ResponderDown_ServesPersistedStapleWithZeroUpstreamRequests(double fractionOfValidityUsed)
+    {
+        byte[] persisted;
+        using (var first = FileHost())
+        {
+            persisted = (await first.Provider.GetStapleAsync(_pki.Leaf, _pki.Intermediate))!.Encoded.ToArray();
+        }
+
+        _time.Advance(TimeSpan.FromDays(4) * fractionOfValidityUsed);
+        _responder.Fault = ResponderFault.Down;
+        _responder.ResetCount();
+        using var second = FileHost();
+
+        OcspStaple? sut = await second.Provider.GetStapleAsync(_pki.Leaf, _pki.Intermediate);
+
+        Assert.NotNull(sut);
+        Assert.Equal(persisted, sut.Encoded.ToArray());
+        Assert.Equal(0, _responder.RequestCount);
+        Assert.True(second.Provider.TryGetCachedStaple(_pki.Leaf, out _));
+    }
+
+    [Fact]
+    public async Task WarmUp_AfterRestart_FirstSynchronousLookupHits()
+    {
+        using (var first = FileHost())
+        {
+            await first.Provider.GetStapleAsync(_pki.Leaf, _pki.Intermediate);
+        }
+
+        _responder.Fault = ResponderFault.Down;
+        _responder.ResetCount();
+        using var second = FileHost();
+        second.Provider.Register(_pki.Leaf, _pki.Intermediate);
+
+        await second.Provider.WarmUpAsync(CancellationToken.None);
+
+        Assert.True(second.Provider.TryGetCachedStaple(_pki.Leaf, out _));
+        Assert.Equal(0, _responder.RequestCount);
+    }
+
+    [Fact]
+    public async Task ResponderDownMidLife_ServesOldStapleUntilNextUpdateWithDocumentedBackoff_ThenRecovers()
+    {
+        using var host = FileHost();
+        OcspStaple original = (await host.Provider.GetStapleAsync(_pki.Leaf, _pki.Intermediate))!;
+        Assert.Equal(original.ThisUpdate + TimeSpan.FromDays(2), host.State.NextRefresh);
+        _responder.Fault = ResponderFault.Down;
+
+        var intervals = new List<TimeSpan>();
+        DateTimeOffset previous = host.State.NextRefresh!.Value;
+        while (previous < original.NextUpdate)
+        {
+            _time.SetUtcNow(previous);
+            await host.Provider.RunDueAsync(CancellationToken.None);
+            Assert.True(host.Provider.TryGetCachedStaple(_pki.Leaf, out OcspStaple? held));
+            Assert.Same(original, held);
+            DateTimeOffset next = host.State.NextRefresh!.Value;
+            intervals.Add(next - previous);
+            previous = next;
+        }
+
+        // 1 min doubling to the 1 h cap (Jitter = 0 here).
+        TimeSpan[] expected = [.. new[] { 1, 2, 4, 8, 16, 32 }.Select(m => TimeSpan.FromMinutes(m))];
+        Assert.Equal(expected, intervals.Take(6));
+        Assert.All(intervals.Skip(6), interval => Assert.Equal(TimeSpan.FromHours(1), interval));
+
+        _time.SetUtcNow(original.NextUpdate);
+        await host.Provider.RunDueAsync(CancellationToken.None);
+        Assert.False(host.Provider.TryGetCachedStaple(_pki.Leaf, out _));
+        Assert.Contains(host.Logs.Entries, e => e.EventId == Log.StapleExpiredId && e.Level == LogLevel.Error);
+
+        _responder.Fault = ResponderFault.None;
+        _time.SetUtcNow(host.State.NextRefresh!.Value);
+        await host.Provider.RunDueAsync(CancellationToken.None);
+        Assert.True(host.Provider.TryGetCachedStaple(_pki.Leaf, out OcspStaple? renewed));
+        Assert.True(renewed.ThisUpdate > original.ThisUpdate);
+        Assert.Equal(0, host.State.ConsecutiveFailures);
+    }
+
+    [Theory]
+    [InlineData(ResponderFault.Down, "ConnectionFailed")]
+    [InlineData(ResponderFault.Http500, "HttpStatus")]
+    [InlineData(ResponderFault.HtmlBody, "MalformedResponse")]
+    [InlineData(ResponderFault.Garbage, "MalformedResponse")]
+    [InlineData(ResponderFault.TryLater, "UnsuccessfulStatus")]
+    [InlineData(ResponderFault.Unauthorized, "UnsuccessfulStatus")]
+    [InlineData(ResponderFault.WrongSerial, "CertificateIdMismatch")]
+    [InlineData(ResponderFault.WrongSigner, "UnauthorizedSigner")]
+    [InlineData(ResponderFault.Expired, "Expired")]
+    public async Task Refresh_ResponderFault_KeepsValidStapleAndReportsReason(ResponderFault fault, string reason)
+    {
+        using var host = FileHost();
+        var failures = new List<OcspStapleFailedEventArgs>();
+        host.Provider.StapleFailed += (_, e) => failures.Add(e);
+        var tags = new List<string?>();
+        using var listener = ListenForFetchReasons(host, tags);
+        OcspStaple original = (await host.Provider.GetStapleAsync(_pki.Leaf, _pki.Intermediate))!;
+        _responder.Fault = fault;
+
+        _time.SetUtcNow(host.State.NextRefresh!.Value);
+        await host.Provider.RunDueAsync(CancellationToken.None);
+
+        Assert.True(host.Provider.TryGetCachedStaple(_pki.Leaf, out OcspStaple? held));
+        Assert.Same(original, held);
+        OcspStapleFailedEventArgs failure = Assert.Single(failures);
+        Assert.Equal(reason, failure.Reason);
+        Assert.Same(original, failure.CurrentStaple);
+        Assert.Contains(host.Logs.Entries, e => e.EventId == Log.FetchFailedId && e.Message.Contains(reason, StringComparison.Ordinal));
+        Assert.Contains(reason, tags);
+        Assert.Equal(reason, host.State.LastFailureReason);
+    }
+
+    [Fact]
+    public async Task GetStapleAsync_1000ConcurrentCallers_OneUpstreamRequest()
+    {
+        using var host = new ProviderHost(_time, b => b.UseMemoryOnly());
+        _responder.Fault = ResponderFault.Slow;
+
+        Task<OcspStaple?>[] callers = [.. Enumerable.Range(0, 1000).Select(_ => Task.Run(() => host.Provider.GetStapleAsync(_pki.Leaf, _pki.Intermediate).AsTask()))];
+        while (_responder.RequestCount == 0)
+        {
+            await Task.Yield();
+        }
+
+        _responder.ReleaseSlowRequests();
+        OcspStaple?[] results = await Task.WhenAll(callers).WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.All(results, r => Assert.Same(results[0], r));
+        Assert.NotNull(results[0]);
+        Assert.Equal(1, _responder.RequestCount);
+    }
+
+    [Fact]
+    public async Task Fleet_FiveProvidersSharingACache_FetchAboutOncePerRefreshPeriod()
+    {
+        var shared = new FaultyDistributedCache(_time);
+        var hosts = Enumerable.Range(0, 5).Select(_ => new ProviderHost(_time, b => b.UseDistributedCache(_ => shared), o => o.Jitter = 0.1)).ToArray();
+        try
+        {
+            foreach (ProviderHost host in hosts)
+            {
+                host.Provider.Register(_pki.Leaf, _pki.Intermediate);
+            }
+
+            DateTimeOffset end = _time.GetUtcNow().AddDays(14);
+            while (true)
+            {
+                DateTimeOffset next = hosts.Min(h => h.State.NextRefresh!.Value);
+                if (next > end)
+                {
+                    break;
+                }
+
+                _time.SetUtcNow(next);
+                foreach (ProviderHost host in hosts)
+                {
+                    await host.Provider.RunDueAsync(CancellationToken.None);
+                    Assert.True(host.Provider.TryGetCachedStaple(_pki.Leaf, out _));
+                }
+            }
+
+            // Responses valid 4 days, refreshed at half-life: 7 refresh periods in 14 days (plus the first fetch).
+            double periods = 14.0 / 2;
+            output.WriteLine($"Upstream requests over 14 simulated days, 5 nodes: {_responder.RequestCount} ({_responder.RequestCount / periods:F2} per period)");
+            Assert.InRange(_responder.RequestCount, 1, 1.5 * periods);
+        }
+        finally
+        {
+            foreach (ProviderHost host in hosts)
+            {
+                host.Dispose();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task SharedCacheThrowing_DoesNotBlockFetchOrLookup_AndIsCountedAndLogged()
+    {
+        var cache = new FaultyDistributedCache(_time) { Fault = CacheFault.Throw };
+        using var host = new ProviderHost(_time, b => b.UseDistributedCache(_ => cache));
+        var errors = new List<string?>();
+        using var listener = ListenForCacheErrors(host, errors);
+
+        OcspStaple? sut = await host.Provider.GetStapleAsync(_pki.Leaf, _pki.Intermediate);
+
+        Assert.NotNull(sut);
+        Assert.True(host.Provider.TryGetCachedStaple(_pki.Leaf, out _));
+        Assert.Equal(["read", "write"], errors);
+        Assert.Contains(host.Logs.Entries, e => e.EventId == Log.CacheReadFailedId);
+        Assert.Contains(host.Logs.Entries, e => e.EventId == Log.CacheWriteFailedId);
+
+        // Recovered: the next refresh writes again.
+        cache.Fault = CacheFault.None;
+        _time.SetUtcNow(host.State.NextRefresh!.Value);
+        await host.Provider.RunDueAsync(CancellationToken.None);
+        Assert.Equal(1, cache.Count);
+    }
+
+    [Fact]
+    public async Task SharedCacheHanging_LookupsAnswerAtOnce_RefreshContinuesAfterTimeout()
+    {
+        var cache = new FaultyDistributedCache(_time);
+        using var host = new ProviderHost(_time, b => b.UseDistributedCache(_ => cache));
+        await host.Provider.GetStapleAsync(_pki.Leaf, _pki.Intermediate);
+        OcspStaple first = host.Provider.GetStates()[0].Staple!;
+        cache.Fault = CacheFault.Hang;
+        _time.SetUtcNow(host.State.NextRefresh!.Value);
+
+        Task started = cache.NextCallStarted;
+        Task refresh = host.Provider.RunDueAsync(CancellationToken.None);
+        await started.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.False(refresh.IsCompleted);
+        Assert.True(host.Provider.TryGetCachedStaple(_pki.Leaf, out OcspStaple? during));
+        Assert.Same(first, during);
+
+        // The read times out (2 s), the responder answers, the write hangs and times out too.
+        Task writeStarted = cache.NextCallStarted;
+        _time.Advance(TimeSpan.FromSeconds(2));
+        await writeStarted.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(host.Provider.TryGetCachedStaple(_pki.Leaf, out OcspStaple? updated));
+        Assert.True(updated.ThisUpdate > first.ThisUpdate);
+        _time.Advance(TimeSpan.FromSeconds(2));
+        await refresh.WaitAsync(TimeSpan.FromSeconds(30));
+        cache.ReleaseHung();
+    }
+
+    [Fact]
+    public async Task HotLookup_AllocatesNothing()
+    {
+        using var host = new ProviderHost(_time, b => b.UseMemoryOnly());
+        await host.Provider.GetStapleAsync(_pki.Leaf, _pki.Intermediate);
+        using var copy = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificate(_pki.Leaf.RawData);
+        Assert.True(host.Provider.TryGetCachedStaple(_pki.Leaf, out _));
+        Assert.True(host.Provider.TryGetCachedStaple(copy, out _));
+        Assert.False(host.Provider.TryGetCachedStaple(_pki.LeafWithoutAia, out _));
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 10_000; i++)
+        {
+            host.Provider.TryGetCachedStaple(_pki.Leaf, out _);
+            host.Provider.TryGetCachedStaple(copy, out _);
+            host.Provider.TryGetCachedStaple(_pki.LeafWithoutAia, out _);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
+    public async Task Revoked_RaisesEventCriticalLogAndMetric_NotStapledByDefault()
+    {
+        using var host = new ProviderHost(_time, b => b.UseMemoryOnly());
+        var revoked = new List<OcspCertificateRevokedEventArgs>();
+        host.Provider.CertificateRevoked += (_, e) => revoked.Add(e);
+        long revocations = 0;
+        using var listener = Listen(host, "ocsp.stapling.revoked", (_, value) => Interlocked.Add(ref revocations, value));
+        _responder.Revoke(_pki.Leaf, _time.GetUtcNow().AddHours(-1), OcspRevocationReason.KeyCompromise);
+
+        OcspStaple? sut = await host.Provider.GetStapleAsync(_pki.Leaf, _pki.Intermediate);
+
+        Assert.Null(sut);
+        Assert.False(host.Provider.TryGetCachedStaple(_pki.Leaf, out _));
+        Assert.Equal(OcspRevocationReason.KeyCompromise, Assert.Single(revoked).Staple.RevocationReason);
+        Assert.Contains(host.Logs.Entries, e => e.EventId == Log.CertificateRevokedId && e.Level == LogLevel.Critical);
+        Assert.Equal(1, revocations);
+        Assert.Equal(OcspCertificateStatus.Revoked, host.State.Staple!.Status);
+    }
+
+    [Fact]
+    public async Task Revoked_WithStapleRevokedOption_IsStapled()
+    {
+        using var host = new ProviderHost(_time, b => b.UseMemoryOnly(), o => o.StapleRevoked = true);
+        _responder.Revoke(_pki.Leaf, _time.GetUtcNow().AddHours(-1));
+
+        OcspStaple? sut = await host.Provider.GetStapleAsync(_pki.Leaf, _pki.Intermediate);
+
+        Assert.Equal(OcspCertificateStatus.Revoked, sut!.Status);
+        Assert.True(host.Provider.TryGetCachedStaple(_pki.Leaf, out _));
+    }
+
+    [Fact]
+    public async Task NoResponderUrl_ReturnsNullWithReasonAndNoRequest()
+    {
+        using var host = new ProviderHost(_time, b => b.UseMemoryOnly());
+        var failures = new List<OcspStapleFailedEventArgs>();
+        host.Provider.StapleFailed += (_, e) => failures.Add(e);
+
+        Assert.Null(await host.Provider.GetStapleAsync(_pki.LeafWithoutAia, _pki.Intermediate));
+        Assert.Equal("NoResponder", Assert.Single(failures).Reason);
+        Assert.Equal(0, _responder.RequestCount);
+        Assert.Contains(host.Logs.Entries, e => e.EventId == Log.NoResponderId);
+    }
+
+    [Fact]
+    public async Task ResponderOverride_UsedForCertificateWithoutAia_DisabledStopsFetching()
+    {
+        using var host = new ProviderHost(_time, b => b.UseMemoryOnly(), o =>
+        {
+            o.Fetch.ResponderOverrides[_pki.LeafWithoutAia.Thumbprint] = _responder.Url.AbsoluteUri;
+            o.Fetch.ResponderOverrides[_pki.Leaf.Thumbprint] = OcspStaplingOptions.DisabledResponder;
+        });
+
+        Assert.NotNull(await host.Provider.GetStapleAsync(_pki.LeafWithoutAia, _pki.Intermediate));
+        Assert.Null(await host.Provider.GetStapleAsync(_pki.Leaf, _pki.Intermediate));
+        Assert.Equal(1, _responder.RequestCount);
+    }
+
+    [Fact]
+    public async Task Unregister_DropsStaple()
+    {
+        using var host = new ProviderHost(_time, b => b.UseMemoryOnly());
+        await host.Provider.GetStapleAsync(_pki.Leaf, _pki.Intermediate);
+
+        Assert.True(host.Provider.Unregister(_pki.Leaf));
+
+        Assert.False(host.Provider.TryGetCachedStaple(_pki.Leaf, out _));
+        Assert.Empty(host.Provider.GetStates());
+    }
+
+    [Fact]
+    public async Task InvalidSharedCacheEntry_IsIgnoredAndFetchedFresh()
+    {
+        var cache = new FaultyDistributedCache(_time);
+        string key = "ocsp-stapling:" + OcspCertificateId.Create(_pki.Leaf, _pki.Intermediate).CacheKey;
+        OcspResponseBuilder forged = OcspResponseBuilder.For(_pki.Leaf, _pki.Intermediate, _time.GetUtcNow());
+        forged.CorruptSignature = true;
+        byte[] entry = StapleCacheEntry.Serialize(new OcspStaple(forged.Build(), forged.CertificateId, OcspCertificateStatus.Good, _time.GetUtcNow(), _time.GetUtcNow().AddDays(4), _time.GetUtcNow(), _time.GetUtcNow()));
+        await cache.SetAsync(key, entry, new());
+        using var host = new ProviderHost(_time, b => b.UseDistributedCache(_ => cache));
+
+        OcspStaple? sut = await host.Provider.GetStapleAsync(_pki.Leaf, _pki.Intermediate);
+
+        Assert.NotEqual(entry[13..], sut!.Encoded.ToArray());
+        Assert.Equal(1, _responder.RequestCount);
+    }
+
+    private static MeterListener Listen(ProviderHost host, string instrument, Action<KeyValuePair<string, object?>[], long> onMeasurement)
+    {
+        var listener = new MeterListener();
+        listener.InstrumentPublished = (i, l) =>
+        {
+            if (i.Meter.Name == OcspStaplingMetrics.MeterName && i.Name == instrument && ReferenceEquals(i.Meter, GetMeter(host)))
+            {
+                l.EnableMeasurementEvents(i);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) => onMeasurement(tags.ToArray(), value));
+        listener.Start();
+        return listener;
+    }
+
+    private static Meter GetMeter(ProviderHost host) => host.Provider.Metrics.Fetches.Meter;
+
+    private static MeterListener ListenForFetchReasons(ProviderHost host, List<string?> reasons) =>
+        Listen(host, "ocsp.stapling.fetch.count", (tags, _) =>
+        {
+            lock (reasons)
+            {
+                reasons.Add(tags.FirstOrDefault(t => t.Key == "reason").Value as string);
+            }
+        });
+
+    private static MeterListener ListenForCacheErrors(ProviderHost host, List<string?> operations) =>
+        Listen(host, "ocsp.stapling.cache.errors", (tags, _) =>
+        {
+            lock (operations)
+            {
+                operations.Add(tags.FirstOrDefault(t => t.Key == "operation").Value as string);
+            }
+        });
+}
