@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 using Ocsp.Stapling.Internal;
 using Ocsp.Stapling.Testing;
@@ -352,6 +353,34 @@ public sealed class OcspResponseProviderTests(ResponderFixture fixture, ITestOut
         Assert.NotNull(await host.Provider.GetStapleAsync(_pki.LeafWithoutAia, _pki.Intermediate));
         Assert.Null(await host.Provider.GetStapleAsync(_pki.Leaf, _pki.Intermediate));
         Assert.Equal(1, _responder.RequestCount);
+    }
+
+    [Fact]
+    public async Task AiaWithDeadFirstUrl_FallsBackInOrderAndRemembersTheWorkingOne()
+    {
+        // Port 1 on loopback refuses at once: the first AIA URL is dead, the second is our responder.
+        using X509Certificate2 twoUrls = IssueWithTwoUrls();
+        using var host = new ProviderHost(_time, b => b.UseMemoryOnly());
+
+        Assert.NotNull(await host.Provider.GetStapleAsync(twoUrls, _pki.Intermediate));
+        Assert.Equal(1, _responder.RequestCount);
+        Registration registration = host.Provider.Find(twoUrls)!;
+        Assert.Equal(1, registration.PreferredResponder);
+
+        _time.SetUtcNow(host.State.NextRefresh!.Value);
+        await host.Provider.RunDueAsync(CancellationToken.None);
+        Assert.Equal(2, _responder.RequestCount);
+        Assert.Null(host.State.LastFailureReason);
+    }
+
+    private X509Certificate2 IssueWithTwoUrls()
+    {
+        using var key = System.Security.Cryptography.ECDsa.Create();
+        var request = new CertificateRequest("CN=two-urls.test", key, System.Security.Cryptography.HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509AuthorityInformationAccessExtension(["http://127.0.0.1:1/ocsp", _responder.Url.AbsoluteUri], null));
+        using var rsa = _pki.Intermediate.GetRSAPrivateKey()!;
+        return request.Create(_pki.Intermediate.SubjectName, X509SignatureGenerator.CreateForRSA(rsa, System.Security.Cryptography.RSASignaturePadding.Pkcs1),
+            _time.GetUtcNow().AddDays(-1), _time.GetUtcNow().AddDays(60), TestPki.NewSerial());
     }
 
     [Fact]
