@@ -172,8 +172,7 @@ public sealed class TestOcspResponder : IAsyncDisposable
         {
             foreach (var entry in _issuers)
             {
-                var issuerKeyHash = OcspCertificateIdOf(entry.Issuer, id.HashAlgorithm);
-                if (issuerKeyHash.SequenceEqual(id.IssuerKeyHash.Span.ToArray()))
+                if (IssuerKeyHash(entry.Issuer, id.HashAlgorithm).AsSpan().SequenceEqual(id.IssuerKeyHash.Span))
                 {
                     match = entry;
                 }
@@ -221,15 +220,8 @@ public sealed class TestOcspResponder : IAsyncDisposable
         return builder.Build();
     }
 
-    private static byte[] OcspCertificateIdOf(X509Certificate2 issuer, OcspHashAlgorithm algorithm) => algorithm switch
-    {
-#pragma warning disable CA5350 // CertID hash, not a signature.
-        OcspHashAlgorithm.Sha1 => SHA1.HashData(issuer.PublicKey.EncodedKeyValue.RawData),
-#pragma warning restore CA5350
-        OcspHashAlgorithm.Sha256 => SHA256.HashData(issuer.PublicKey.EncodedKeyValue.RawData),
-        OcspHashAlgorithm.Sha384 => SHA384.HashData(issuer.PublicKey.EncodedKeyValue.RawData),
-        _ => SHA512.HashData(issuer.PublicKey.EncodedKeyValue.RawData),
-    };
+    private static byte[] IssuerKeyHash(X509Certificate2 issuer, OcspHashAlgorithm algorithm) =>
+        Ocsp.Stapling.Internal.HashAlgorithms.Hash(algorithm, issuer.PublicKey.EncodedKeyValue.RawData);
 
     private static X509Certificate2 CreateForeignSigner(DateTimeOffset now)
     {

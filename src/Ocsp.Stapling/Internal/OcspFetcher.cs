@@ -178,10 +178,7 @@ internal sealed class OcspFetcher
         return builder
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions<FetchOutcome>
             {
-                ShouldHandle = new PredicateBuilder<FetchOutcome>()
-                    .HandleResult(outcome => !outcome.IsSuccess && outcome.Retryable)
-                    .Handle<TimeoutRejectedException>()
-                    .Handle<HttpRequestException>(),
+                ShouldHandle = shouldHandle,
                 FailureRatio = fetch.CircuitBreakerFailureRatio,
                 MinimumThroughput = fetch.CircuitBreakerMinimumThroughput,
                 SamplingDuration = fetch.CircuitBreakerSamplingDuration,
