@@ -77,11 +77,7 @@ public sealed class OcspCertificateId : IEquatable<OcspCertificateId>
     {
         ArgumentNullException.ThrowIfNull(certificate);
         ArgumentNullException.ThrowIfNull(issuer);
-        if (!CertificateNames.IsIssuedBy(certificate, issuer))
-        {
-            throw new ArgumentException(
-                $"'{issuer.Subject}' is not the issuer of the certificate '{certificate.Subject}' (its issuer is '{certificate.Issuer}').", nameof(issuer));
-        }
+        CertificateNames.EnsureIssuedBy(certificate, issuer, nameof(issuer));
 
         // RFC 6960 §4.1.1: the name hash is over the DER of the issuer field of the certificate being checked,
         // the key hash over the value of the issuer's subjectPublicKey BIT STRING (without tag, length and unused-bits octet).

@@ -32,10 +32,7 @@ public static class OcspResponseValidator
     {
         ArgumentNullException.ThrowIfNull(certificate);
         ArgumentNullException.ThrowIfNull(issuer);
-        if (!CertificateNames.IsIssuedBy(certificate, issuer))
-        {
-            throw new ArgumentException($"'{issuer.Subject}' is not the issuer of '{certificate.Subject}'.", nameof(issuer));
-        }
+        CertificateNames.EnsureIssuedBy(certificate, issuer, nameof(issuer));
 
         options ??= OcspValidationOptions.Default;
         if (response.Length > options.MaxResponseSize)

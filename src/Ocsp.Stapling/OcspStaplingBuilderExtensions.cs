@@ -18,10 +18,7 @@ public static class OcspStaplingBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(certificate);
         ArgumentNullException.ThrowIfNull(issuer);
-        if (!CertificateNames.IsIssuedBy(certificate, issuer))
-        {
-            throw new ArgumentException($"'{issuer.Subject}' is not the issuer of '{certificate.Subject}' (its issuer is '{certificate.Issuer}').", nameof(issuer));
-        }
+        CertificateNames.EnsureIssuedBy(certificate, issuer, nameof(issuer));
 
         builder.Services.AddSingleton(new OcspCertificatePair(certificate, issuer));
         return builder;

@@ -142,7 +142,7 @@ public sealed class OcspResponseBuilder
         };
 
         var certId = new CertID(
-            new AlgorithmIdentifier(new DerObjectIdentifier(HashOid(id.HashAlgorithm)), DerNull.Instance),
+            new AlgorithmIdentifier(new DerObjectIdentifier(Ocsp.Stapling.Internal.HashAlgorithms.GetOid(id.HashAlgorithm)), DerNull.Instance),
             new DerOctetString(id.IssuerNameHash.ToArray()),
             new DerOctetString(id.IssuerKeyHash.ToArray()),
             new DerInteger(id.SerialNumber.ToArray()));
@@ -163,14 +163,6 @@ public sealed class OcspResponseBuilder
 
     private static DerGeneralizedTime Time(DateTimeOffset value) =>
         new(value.UtcDateTime.ToString("yyyyMMddHHmmss'Z'", CultureInfo.InvariantCulture));
-
-    private static string HashOid(OcspHashAlgorithm algorithm) => algorithm switch
-    {
-        OcspHashAlgorithm.Sha1 => "1.3.14.3.2.26",
-        OcspHashAlgorithm.Sha256 => "2.16.840.1.101.3.4.2.1",
-        OcspHashAlgorithm.Sha384 => "2.16.840.1.101.3.4.2.2",
-        _ => "2.16.840.1.101.3.4.2.3",
-    };
 
     private static (string Name, AlgorithmIdentifier Identifier) SignatureAlgorithm(X509Certificate2 signer) =>
         signer.GetKeyAlgorithm() == "1.2.840.113549.1.1.1"

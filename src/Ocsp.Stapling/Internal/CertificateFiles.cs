@@ -37,10 +37,7 @@ internal static class CertificateFiles
             throw new InvalidOperationException($"'{path}' holds only the certificate; give its issuer (a chain file or an issuer path).");
         }
 
-        if (!CertificateNames.IsIssuedBy(leaf, issuer))
-        {
-            throw new InvalidOperationException($"'{issuer.Subject}' is not the issuer of '{leaf.Subject}' (its issuer is '{leaf.Issuer}').");
-        }
+        CertificateNames.EnsureIssuedBy(leaf, issuer, nameof(issuerPath));
 
         return (leaf, issuer);
     }

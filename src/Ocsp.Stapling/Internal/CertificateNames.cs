@@ -8,4 +8,14 @@ internal static class CertificateNames
     public static bool IsIssuedBy(X509Certificate2 certificate, X509Certificate2 issuer) =>
         certificate.IssuerName.RawData.AsSpan().SequenceEqual(issuer.SubjectName.RawData)
         || string.Equals(certificate.IssuerName.Name, issuer.SubjectName.Name, StringComparison.Ordinal);
+
+    /// <summary>Throws the one caller-error message for a wrong issuer.</summary>
+    public static void EnsureIssuedBy(X509Certificate2 certificate, X509Certificate2 issuer, string paramName)
+    {
+        if (!IsIssuedBy(certificate, issuer))
+        {
+            throw new ArgumentException(
+                $"'{issuer.Subject}' is not the issuer of the certificate '{certificate.Subject}' (its issuer is '{certificate.Issuer}').", paramName);
+        }
+    }
 }

@@ -34,4 +34,7 @@ internal sealed class FetchOutcome
 
     public static FetchOutcome Rejected(OcspValidationResult result) =>
         new(null, result.Failure.ToString(), result.Message, result.Failure, true, null);
+
+    public static FetchOutcome TooLarge(string message) =>
+        new(null, nameof(OcspValidationFailure.ResponseTooLarge), message, OcspValidationFailure.ResponseTooLarge, true, null);
 }

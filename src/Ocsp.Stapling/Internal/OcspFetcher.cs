@@ -100,7 +100,7 @@ internal sealed class OcspFetcher
             int limit = _options.Validation.MaxResponseSize;
             if (response.Content.Headers.ContentLength > limit)
             {
-                return FetchOutcome.Rejected(OcspResponseValidator.Validate(new byte[limit + 1], registration.Certificate, registration.Issuer, _time.GetUtcNow(), _options.Validation));
+                return FetchOutcome.TooLarge($"{responder} announced {response.Content.Headers.ContentLength} bytes, over the {limit}-byte limit.");
             }
 
             byte[] body = await ReadCappedAsync(response.Content, limit + 1, cancellationToken).ConfigureAwait(false);

@@ -129,7 +129,7 @@ internal sealed partial class OcspResponseProvider
 #pragma warning restore CA1031
         {
             Log.SchedulerError(_logger, ex);
-            Schedule(registration, failed: true);
+            ScheduleBackoff(registration);
             OcspStaple? held = registration.Staple;
             result = held is not null && IsServable(held) && held.IsValidAt(_time.GetUtcNow()) ? held : null;
         }
@@ -153,11 +153,16 @@ internal sealed partial class OcspResponseProvider
         {
             Log.StapleFromCache(_logger, registration.DisplayName, cached.ThisUpdate);
             DateTimeOffset next = RefreshPolicy.NextRefresh(cached, now, _options, _random);
-            if (next > now || servePersisted)
+            bool serveNow = next > now || servePersisted;
+            if (serveNow)
             {
                 registration.ConsecutiveFailures = 0;
                 registration.NextRefresh = next;
-                AnnounceUpdate(registration, cached, "cache");
+            }
+
+            AnnounceUpdate(registration, cached, "cache");
+            if (serveNow)
+            {
                 if (next <= now)
                 {
                     WakeScheduler();
@@ -165,8 +170,6 @@ internal sealed partial class OcspResponseProvider
 
                 return Servable(registration, now);
             }
-
-            AnnounceUpdate(registration, cached, "cache");
         }
 
         long started = _time.GetTimestamp();
@@ -233,7 +236,7 @@ internal sealed partial class OcspResponseProvider
 
     private void Fail(Registration registration, string reason, string message, OcspValidationFailure validationFailure, DateTimeOffset now)
     {
-        Schedule(registration, failed: true);
+        ScheduleBackoff(registration);
         registration.LastFailureReason = reason;
         registration.LastFailureMessage = message;
         registration.LastFailureAt = now;
@@ -244,13 +247,10 @@ internal sealed partial class OcspResponseProvider
         Raise(StapleFailed, new OcspStapleFailedEventArgs(registration.Certificate, reason, message, validationFailure, held is not null && held.IsValidAt(now) ? held : null));
     }
 
-    private void Schedule(Registration registration, bool failed)
+    private void ScheduleBackoff(Registration registration)
     {
-        if (failed)
-        {
-            registration.ConsecutiveFailures++;
-            registration.NextRefresh = _time.GetUtcNow() + RefreshPolicy.Backoff(registration.ConsecutiveFailures, _options, _random);
-        }
+        registration.ConsecutiveFailures++;
+        registration.NextRefresh = _time.GetUtcNow() + RefreshPolicy.Backoff(registration.ConsecutiveFailures, _options, _random);
     }
 
     private void WakeScheduler()
