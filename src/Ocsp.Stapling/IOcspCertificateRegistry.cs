@@ -29,6 +29,17 @@ public interface IOcspCertificateRegistry
     /// <returns><see langword="true"/> when it was registered.</returns>
     bool Unregister(X509Certificate2 certificate);
 
+    /// <summary>
+    /// Makes sure a registered certificate holds whatever valid staple the shared cache (L2) has, without asking the
+    /// responder: what a TLS server awaits once at start-up so that its first handshake is stapled after a restart.
+    /// Bounded by <see cref="OcspStaplingOptions.DistributedCacheTimeout"/>; never throws for a cache failure.
+    /// </summary>
+    /// <param name="certificate">A registered certificate.</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>The staple now servable, or <see langword="null"/>.</returns>
+    /// <exception cref="InvalidOperationException"><paramref name="certificate"/> is not registered.</exception>
+    Task<OcspStaple?> WarmUpAsync(X509Certificate2 certificate, CancellationToken cancellationToken = default);
+
     /// <summary>Returns a snapshot of every registered certificate's state.</summary>
     /// <returns>The states.</returns>
     IReadOnlyList<OcspCertificateState> GetStates();

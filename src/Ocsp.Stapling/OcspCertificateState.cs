@@ -6,8 +6,10 @@ namespace Ocsp.Stapling;
 public sealed class OcspCertificateState
 {
     internal OcspCertificateState(
-        X509Certificate2 certificate, OcspStaple? staple, DateTimeOffset? nextRefresh, string? lastFailureReason, string? lastFailureMessage, DateTimeOffset? lastFailureAt, int consecutiveFailures)
+        X509Certificate2 certificate, OcspStaple? staple, DateTimeOffset? nextRefresh, string? lastFailureReason, string? lastFailureMessage, DateTimeOffset? lastFailureAt, int consecutiveFailures,
+        bool hasResponder)
     {
+        HasResponder = hasResponder;
         Certificate = certificate;
         Staple = staple;
         NextRefresh = nextRefresh;
@@ -22,6 +24,9 @@ public sealed class OcspCertificateState
 
     /// <summary>Gets a value indicating whether the certificate demands stapling (TLS Feature status_request).</summary>
     public bool IsMustStaple => Certificate.IsMustStaple();
+
+    /// <summary>Gets a value indicating whether there is a responder to ask (an HTTP OCSP URL in AIA or an override, not disabled).</summary>
+    public bool HasResponder { get; }
 
     /// <summary>Gets the latest validated response held (may be expired or revoked: check before use).</summary>
     public OcspStaple? Staple { get; }

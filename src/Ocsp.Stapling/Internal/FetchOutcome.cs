@@ -3,8 +3,10 @@ namespace Ocsp.Stapling.Internal;
 /// <summary>The result of fetching one response: a validated staple, or a failure with its reason code.</summary>
 internal sealed class FetchOutcome
 {
-    private FetchOutcome(OcspStaple? staple, string reason, string message, OcspValidationFailure validationFailure, bool retryable, TimeSpan? retryAfter)
+    private FetchOutcome(
+        OcspStaple? staple, string reason, string message, OcspValidationFailure validationFailure, bool retryable, TimeSpan? retryAfter, bool nothingToAsk = false)
     {
+        NothingToAsk = nothingToAsk;
         Staple = staple;
         Reason = reason;
         Message = message;
@@ -27,10 +29,15 @@ internal sealed class FetchOutcome
 
     public TimeSpan? RetryAfter { get; }
 
+    /// <summary>No responder to ask (no OCSP URL, or disabled by override): not an outage, nothing to retry.</summary>
+    public bool NothingToAsk { get; }
+
     public static FetchOutcome Success(OcspStaple staple) => new(staple, "Success", "OK", OcspValidationFailure.None, false, null);
 
     public static FetchOutcome Fail(string reason, string message, bool retryable = true, TimeSpan? retryAfter = null) =>
         new(null, reason, message, OcspValidationFailure.None, retryable, retryAfter);
+
+    public static FetchOutcome NoResponder(string reason, string message) => new(null, reason, message, OcspValidationFailure.None, false, null, nothingToAsk: true);
 
     public static FetchOutcome Rejected(OcspValidationResult result) =>
         new(null, result.Failure.ToString(), result.Message, result.Failure, true, null);

@@ -36,7 +36,7 @@ internal static partial class Log
     [LoggerMessage(CacheWriteFailedId, LogLevel.Warning, "Shared OCSP cache write for {Certificate} failed; the staple is served from memory")]
     public static partial void CacheWriteFailed(ILogger logger, string certificate, Exception exception);
 
-    [LoggerMessage(NoResponderId, LogLevel.Warning, "Certificate {Certificate} has no usable OCSP responder ({Reason}); it will be served without a staple")]
+    [LoggerMessage(NoResponderId, LogLevel.Information, "Certificate {Certificate} has no usable OCSP responder ({Reason}); it will be served without a staple")]
     public static partial void NoResponder(ILogger logger, string certificate, string reason);
 
     [LoggerMessage(CertificateRegisteredId, LogLevel.Information, "Keeping OCSP staple for {Certificate} (must-staple: {MustStaple}, responders: {Responders})")]

@@ -30,13 +30,13 @@ internal sealed class OcspFetcher
     {
         if (registration.ResponderDisabled)
         {
-            return FetchOutcome.Fail("Disabled", "OCSP fetching is disabled for this certificate by a responder override.", retryable: false);
+            return FetchOutcome.NoResponder("Disabled", "OCSP fetching is disabled for this certificate by a responder override.");
         }
 
         IReadOnlyList<Uri> responders = registration.ResponderUris;
         if (responders.Count == 0)
         {
-            return FetchOutcome.Fail("NoResponder", "The certificate has no HTTP OCSP URL in its AIA extension and no override.", retryable: false);
+            return FetchOutcome.NoResponder("NoResponder", "The certificate has no HTTP OCSP URL in its AIA extension and no override.");
         }
 
         OcspRequest request = OcspRequest.Create(

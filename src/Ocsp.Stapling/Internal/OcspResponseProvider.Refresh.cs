@@ -1,3 +1,4 @@
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 
 namespace Ocsp.Stapling.Internal;
@@ -107,6 +108,19 @@ internal sealed partial class OcspResponseProvider
         await Task.WhenAll(empty.Select(r => LoadFromCacheAsync(r, cancellationToken))).ConfigureAwait(false);
     }
 
+    public async Task<OcspStaple?> WarmUpAsync(X509Certificate2 certificate, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(certificate);
+        Registration registration = Find(certificate)
+            ?? throw new InvalidOperationException($"Certificate '{certificate.Subject}' (serial {certificate.SerialNumber}) is not registered for OCSP stapling.");
+        if (registration.Staple is null)
+        {
+            await LoadFromCacheAsync(registration, cancellationToken).ConfigureAwait(false);
+        }
+
+        return TryGetCachedStaple(certificate, out OcspStaple? staple) ? staple : null;
+    }
+
     private async Task LoadFromCacheAsync(Registration registration, CancellationToken cancellationToken)
     {
         DateTimeOffset now = _time.GetUtcNow();
@@ -176,6 +190,18 @@ internal sealed partial class OcspResponseProvider
         FetchOutcome outcome = await _fetcher.FetchAsync(registration, CancellationToken.None).ConfigureAwait(false);
         _metrics.FetchDuration.Record(_time.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("outcome", outcome.IsSuccess ? "success" : "failure"));
         now = _time.GetUtcNow();
+
+        if (!outcome.IsSuccess && outcome.NothingToAsk)
+        {
+            // No responder to ask (no OCSP URL, or disabled by override): not an outage. No schedule, no warnings
+            // (Register logged it once); the certificate is served without a staple.
+            registration.NextRefresh = DateTimeOffset.MaxValue;
+            registration.LastFailureReason = outcome.Reason;
+            registration.LastFailureMessage = outcome.Message;
+            registration.LastFailureAt = now;
+            Raise(StapleFailed, new OcspStapleFailedEventArgs(registration.Certificate, outcome.Reason, outcome.Message, OcspValidationFailure.None, Servable(registration, now)));
+            return Servable(registration, now);
+        }
 
         if (!outcome.IsSuccess)
         {

@@ -60,5 +60,6 @@ internal sealed class Registration
     public bool Removed { get; set; }
 
     public OcspCertificateState ToState() =>
-        new(Certificate, Staple, Removed ? null : NextRefresh, LastFailureReason, LastFailureMessage, LastFailureAt, ConsecutiveFailures);
+        new(Certificate, Staple, Removed ? null : NextRefresh, LastFailureReason, LastFailureMessage, LastFailureAt, ConsecutiveFailures,
+            !ResponderDisabled && ResponderUris.Count > 0);
 }

@@ -1,0 +1,110 @@
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Ocsp.Stapling.AspNetCore.Internal;
+using Ocsp.Stapling.Testing;
+
+namespace Ocsp.Stapling.AspNetCore.Tests;
+
+/// <summary>A real Kestrel on 127.0.0.1 (ephemeral port) with <c>AddOcspStapling()</c> on a fake clock and an HTTPS endpoint configured by the test.</summary>
+internal sealed class StaplingServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private StaplingServer(WebApplication app, LogCapture logs)
+    {
+        _app = app;
+        Logs = logs;
+        string address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+        Port = new Uri(address).Port;
+    }
+
+    public int Port { get; }
+
+    public LogCapture Logs { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    public IOcspResponseProvider Provider => Services.GetRequiredService<IOcspResponseProvider>();
+
+    public IOcspCertificateRegistry Registry => Services.GetRequiredService<IOcspCertificateRegistry>();
+
+    public KestrelStaplingHook Hook => KestrelStaplingHook.Find(Services) ?? throw new InvalidOperationException("No Kestrel hook.");
+
+    public static async Task<StaplingServer> StartAsync(
+        FakeTimeProvider time,
+        string cacheDirectory,
+        Action<ListenOptions> https,
+        Action<OcspStaplingOptions>? configure = null,
+        Action<IServiceCollection>? services = null)
+    {
+        var logs = new LogCapture();
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Logging.SetMinimumLevel(LogLevel.Debug);
+        builder.Logging.AddProvider(logs);
+        builder.Services.AddSingleton<TimeProvider>(time);
+        builder.Services.AddOcspStapling(options =>
+        {
+            options.Jitter = 0;
+            options.Fetch.MaxRetryAttempts = 0;
+            options.CacheDirectory = cacheDirectory;
+            configure?.Invoke(options);
+        });
+        services?.Invoke(builder.Services);
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, https));
+        WebApplication app = builder.Build();
+        app.MapGet("/", () => "stapled");
+        await app.StartAsync();
+        return new StaplingServer(app, logs);
+    }
+
+    /// <summary>The bytes Kestrel staples now for <paramref name="certificate"/> (null when none).</summary>
+    public byte[]? StapledBytes(X509Certificate2 certificate) =>
+        Hook.Certificates.FirstOrDefault(c => c.Certificate.RawDataMemory.Span.SequenceEqual(certificate.RawDataMemory.Span)) is { IsHooked: true } entry
+            ? SslContextFields.Current(entry.Context)
+            : null;
+
+    /// <summary>Waits (on provider events, no polling) until <paramref name="condition"/> holds, up to 30 s.</summary>
+    public async Task WaitUntilAsync(Func<bool> condition, string what)
+    {
+        var signal = new SemaphoreSlim(0);
+        void OnChange(object? sender, EventArgs e) => signal.Release();
+        Registry.StapleUpdated += OnChange;
+        Registry.StapleFailed += OnChange;
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            while (!condition())
+            {
+                try
+                {
+                    await signal.WaitAsync(timeout.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    throw new TimeoutException($"Timed out waiting for: {what}");
+                }
+            }
+        }
+        finally
+        {
+            Registry.StapleUpdated -= OnChange;
+            Registry.StapleFailed -= OnChange;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
