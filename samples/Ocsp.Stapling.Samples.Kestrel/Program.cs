@@ -1,0 +1,134 @@
+// Kestrel with OCSP stapling from the first handshake. With no arguments: a demo PKI and a local OCSP responder.
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
+using Ocsp.Stapling;
+using Ocsp.Stapling.AspNetCore;
+using Ocsp.Stapling.Samples.Kestrel;
+
+SampleArguments arguments;
+try
+{
+    arguments = SampleArguments.Parse(args);
+}
+catch (ArgumentException ex)
+{
+    Console.Error.WriteLine(ex.Message);
+    Console.Error.WriteLine();
+    Console.Error.WriteLine(SampleArguments.Usage);
+    return 2;
+}
+
+if (arguments.Help)
+{
+    Console.WriteLine(SampleArguments.Usage);
+    return 0;
+}
+
+await using DemoPki? demo = arguments.IsDemo ? await DemoPki.CreateAsync(arguments.DemoDirectory) : null;
+string? cacheDirectory = arguments.CacheDirectory ?? (demo is null ? null : Path.Combine(demo.Directory, "cache"));
+
+WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
+builder.Services.AddOcspStapling(options =>
+{
+    if (cacheDirectory is not null)
+    {
+        options.CacheDirectory = cacheDirectory; // the file-system cache (the default store): survives restarts
+    }
+});
+builder.Services.AddHealthChecks().AddOcspStapling();
+builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(arguments.Listen, arguments.Port, listen =>
+{
+    if (arguments.Pfx is not null)
+    {
+        listen.UseHttpsWithOcspStapling(arguments.Pfx, arguments.Password);
+    }
+    else
+    {
+        listen.UseHttpsWithOcspStaplingFromPem(
+            demo?.CertificateFile ?? arguments.Certificate!, demo?.KeyFile ?? arguments.Key!, demo?.ChainFile ?? arguments.Chain);
+    }
+}));
+
+WebApplication app;
+try
+{
+    app = builder.Build();
+}
+catch (Exception ex) when (ex is InvalidOperationException or FileNotFoundException)
+{
+    Console.Error.WriteLine($"Cannot start: {ex.Message}");
+    return 1;
+}
+
+app.MapGet("/", (IOcspCertificateRegistry registry) => string.Join('\n', registry.GetStates().Select(Describe)) + "\n");
+app.MapHealthChecks("/health");
+try
+{
+    await app.StartAsync();
+}
+catch (Exception ex) when (ex is InvalidOperationException or IOException or SocketException)
+{
+    Console.Error.WriteLine($"Cannot start: {ex.Message}");
+    return 1;
+}
+
+IOcspCertificateRegistry registry = app.Services.GetRequiredService<IOcspCertificateRegistry>();
+OcspCertificateState state = await WaitForFirstStapleAsync(registry, TimeSpan.FromSeconds(30));
+int port = new Uri(app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First()).Port;
+string host = arguments.Listen.Equals(IPAddress.Any) ? "127.0.0.1" : arguments.Listen.Equals(IPAddress.IPv6Any) ? "[::1]" : arguments.Listen.ToString();
+if (arguments.Listen.AddressFamily == AddressFamily.InterNetworkV6 && !host.StartsWith('['))
+{
+    host = $"[{host}]";
+}
+
+string serverName = state.Certificate.GetNameInfo(X509NameType.DnsName, forIssuer: false);
+string caFile = demo is null ? string.Empty : $" -CAfile {demo.RootFile}";
+Console.WriteLine();
+Console.WriteLine(Describe(state));
+Console.WriteLine($"HTTPS with OCSP stapling on https://{host}:{port}/ (health: https://{host}:{port}/health)");
+Console.WriteLine("See the staple with:");
+Console.WriteLine($"  openssl s_client -connect {host}:{port} -servername {serverName} -status{caFile} </dev/null");
+Console.WriteLine("Press Ctrl+C to stop.");
+await app.WaitForShutdownAsync();
+await app.DisposeAsync();
+return 0;
+
+static string Describe(OcspCertificateState state)
+{
+    string name = $"'{state.Certificate.Subject}' (serial {state.Certificate.SerialNumber})";
+    return state.Staple is { } staple
+        ? string.Create(CultureInfo.InvariantCulture, $"OCSP staple for {name}: {staple.Status}, thisUpdate {staple.ThisUpdate:u}, nextUpdate {staple.NextUpdate:u}")
+        : !state.HasResponder
+            ? $"{name} has no OCSP responder URL: served without a staple"
+            : $"No OCSP staple yet for {name}: {state.LastFailureReason ?? "fetching"} {state.LastFailureMessage}";
+}
+
+// The provider fetches at start-up; wait for its first answer (a staple, or a failure to report) before printing.
+static async Task<OcspCertificateState> WaitForFirstStapleAsync(IOcspCertificateRegistry registry, TimeSpan timeout)
+{
+    var answered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+    void OnAnswer(object? sender, EventArgs e) => answered.TrySetResult();
+    registry.StapleUpdated += OnAnswer;
+    registry.StapleFailed += OnAnswer;
+    try
+    {
+        OcspCertificateState current = registry.GetStates()[0];
+        if (current.Staple is null && current.HasResponder)
+        {
+            await answered.Task.WaitAsync(timeout).ContinueWith(_ => { }, TaskScheduler.Default);
+        }
+
+        return registry.GetStates()[0];
+    }
+    finally
+    {
+        registry.StapleUpdated -= OnAnswer;
+        registry.StapleFailed -= OnAnswer;
+    }
+}

@@ -1,0 +1,145 @@
+using System.Diagnostics;
+using System.Security.Cryptography.X509Certificates;
+using Ocsp.Stapling.Testing;
+
+namespace Ocsp.Stapling.AspNetCore.Tests.Samples;
+
+/// <summary>The README's main job: the sample process, checked from outside with <c>openssl s_client -status</c>.</summary>
+public sealed class KestrelSampleTests(KestrelFixture fixture) : IClassFixture<KestrelFixture>, IDisposable
+{
+    private readonly List<Process> _samples = [];
+
+    [SkippableFact]
+    public async Task NoArguments_DemoPkiAndLocalResponder_ServesAStapledHandshake()
+    {
+        Skip.IfNot(TlsClients.HasOpenSsl, "openssl is not installed");
+        string directory = Path.Combine(fixture.Directory, "demo-" + Guid.NewGuid().ToString("N"));
+
+        (string command, string output) = await RunSampleUntilCommandAsync(["--port", "0", "--dir", directory]);
+
+        Assert.Contains(": Good, thisUpdate ", output, StringComparison.Ordinal);
+        string stapled = await RunPrintedCommandAsync(command);
+        Assert.Contains("OCSP Response Status: successful", stapled, StringComparison.Ordinal);
+        Assert.Contains("Cert Status: good", stapled, StringComparison.Ordinal);
+        Assert.Contains("Verify return code: 0 (ok)", stapled, StringComparison.Ordinal);
+    }
+
+    [SkippableTheory]
+    [InlineData("pem")]
+    [InlineData("pfx")]
+    public async Task RealCertificateArguments_StapleFromTheAiaResponder(string format)
+    {
+        Skip.IfNot(TlsClients.HasOpenSsl, "openssl is not installed");
+        fixture.Reset();
+        X509Certificate2 leaf = fixture.NewLeaf("sample-" + format);
+        string directory = Path.Combine(fixture.Directory, "real-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(directory);
+        string[] certificateArguments;
+        if (format == "pem")
+        {
+            await File.WriteAllTextAsync(Path.Combine(directory, "cert.pem"), TestPki.ToPem(leaf));
+            await File.WriteAllTextAsync(Path.Combine(directory, "key.pem"), TestPki.PrivateKeyPem(leaf));
+            await File.WriteAllTextAsync(Path.Combine(directory, "chain.pem"), TestPki.ToPem(fixture.Pki.Intermediate));
+            certificateArguments = ["--cert", Path.Combine(directory, "cert.pem"), "--key", Path.Combine(directory, "key.pem"), "--chain", Path.Combine(directory, "chain.pem")];
+        }
+        else
+        {
+            var bundle = new X509Certificate2Collection { leaf, fixture.Pki.Intermediate };
+            await File.WriteAllBytesAsync(Path.Combine(directory, "site.pfx"), bundle.Export(X509ContentType.Pkcs12, "secret")!);
+            certificateArguments = ["--pfx", Path.Combine(directory, "site.pfx"), "--password", "secret"];
+        }
+
+        (string command, _) = await RunSampleUntilCommandAsync([.. certificateArguments, "--port", "0", "--cache", Path.Combine(directory, "cache")]);
+
+        // No -CAfile for a real certificate (system trust); add the test root so that openssl can verify.
+        string stapled = await RunPrintedCommandAsync(command + " -CAfile " + fixture.RootFile);
+        Assert.Contains("Cert Status: good", stapled, StringComparison.Ordinal);
+        Assert.Contains($"Serial Number: {leaf.SerialNumber}", stapled, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(1, fixture.Responder.RequestCount);
+    }
+
+    [Fact]
+    public async Task BadArguments_ExitWithUsage()
+    {
+        ProgramResult result = await ExternalProgram.RunAsync("dotnet", [SampleDll, "--port", "http"]);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("--port: 'http' is not a port number.", result.StandardError, StringComparison.Ordinal);
+        Assert.Contains("Usage:", result.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MissingCertificateFile_ExitsWithTheFileNamed()
+    {
+        string missing = Path.Combine(fixture.Directory, "nope.pem");
+        ProgramResult result = await ExternalProgram.RunAsync("dotnet", [SampleDll, "--cert", missing, "--key", missing, "--port", "0"]);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains($"Certificate file '{missing}' does not exist.", result.StandardError, StringComparison.Ordinal);
+    }
+
+    /// <summary>The sample's build output, next to this test assembly's (artifacts/bin/&lt;project&gt;/&lt;configuration&gt;/).</summary>
+    private static string SampleDll
+    {
+        get
+        {
+            var testOutput = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+            string dll = Path.Combine(testOutput.Parent!.Parent!.FullName, "Ocsp.Stapling.Samples.Kestrel", testOutput.Name, "Ocsp.Stapling.Samples.Kestrel.dll");
+            Assert.True(File.Exists(dll), $"Sample not built at {dll}");
+            return dll;
+        }
+    }
+
+    /// <summary>Runs the sample until it prints the openssl command; returns it and the output so far. The process is stopped in <see cref="Dispose"/>.</summary>
+    private async Task<(string Command, string Output)> RunSampleUntilCommandAsync(string[] arguments)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(SampleDll);
+        foreach (string argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        var process = Process.Start(start)!;
+        _samples.Add(process);
+        var output = new System.Text.StringBuilder();
+        _ = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while (await process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
+        {
+            output.AppendLine(line);
+            if (line.TrimStart().StartsWith("openssl s_client ", StringComparison.Ordinal))
+            {
+                _ = process.StandardOutput.ReadToEndAsync();
+                return (line.Trim(), output.ToString());
+            }
+        }
+
+        throw new InvalidOperationException($"The sample exited ({(process.HasExited ? process.ExitCode : -1)}) without printing the openssl command:\n{output}");
+    }
+
+    private static async Task<string> RunPrintedCommandAsync(string command)
+    {
+        string[] words = command.Replace("</dev/null", string.Empty, StringComparison.Ordinal).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("openssl", words[0]);
+        Assert.Contains("-status", words);
+        ProgramResult result = await ExternalProgram.RunAsync("openssl", [.. words.Skip(1), "-verify_return_error"]);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        return result.StandardOutput;
+    }
+
+    /// <summary>Stops the sample processes this test started, by their PIDs.</summary>
+    public void Dispose()
+    {
+        foreach (Process process in _samples)
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                process.WaitForExit(10_000);
+            }
+
+            process.Dispose();
+        }
+    }
+}
