@@ -39,7 +39,9 @@ public sealed class KestrelFixture : IAsyncLifetime
     /// <summary>A fresh clock at the real now, given to the responder; the responder is reset (no faults, count 0).</summary>
     public FakeTimeProvider Reset()
     {
-        var time = new FakeTimeProvider(TimeProvider.System.GetUtcNow());
+        // Whole seconds, as in the responses' GeneralizedTime, so that ages and remaining validity come out exact.
+        DateTimeOffset now = TimeProvider.System.GetUtcNow();
+        var time = new FakeTimeProvider(now.AddTicks(-(now.UtcTicks % TimeSpan.TicksPerSecond)));
         Responder.Reset(time);
         return time;
     }

@@ -1,0 +1,125 @@
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Ocsp.Stapling.AspNetCore.Internal;
+using Ocsp.Stapling.Testing;
+
+namespace Ocsp.Stapling.AspNetCore.Tests.Internal;
+
+public sealed class OcspStaplingHealthCheckTests(KestrelFixture fixture) : IClassFixture<KestrelFixture>
+{
+    [Fact]
+    public async Task Check_ValidStaple_HealthyWithAgeAndTimeToNextUpdate()
+    {
+        FakeTimeProvider time = fixture.Reset();
+        X509Certificate2 leaf = fixture.NewLeaf("health-ok");
+        await using StaplingServer server = await StartAsync(time, leaf);
+        time.Advance(TimeSpan.FromHours(3));
+
+        HealthReportEntry entry = await CheckAsync(server);
+
+        Assert.Equal(HealthStatus.Healthy, entry.Status);
+        Assert.Equal("on", entry.Data["kestrel-stapling"]);
+        Assert.Equal("Good, age 3h0m, nextUpdate in 3d21h", ((string)entry.Data[Name(leaf)])[..35]);
+    }
+
+    [Fact]
+    public async Task Check_StapleCloseToExpiryWhileResponderFails_DegradedWithLastFailure()
+    {
+        FakeTimeProvider time = fixture.Reset();
+        X509Certificate2 leaf = fixture.NewLeaf("health-late");
+        await using StaplingServer server = await StartAsync(time, leaf);
+        Assert.True(server.Provider.TryGetCachedStaple(leaf, out OcspStaple? staple));
+        fixture.Responder.Fault = ResponderFault.Http500;
+
+        time.SetUtcNow(staple.NextUpdate - TimeSpan.FromHours(12));
+        await server.WaitUntilAsync(() => server.Registry.GetStates()[0].LastFailureReason is not null, "a failed refresh");
+        HealthReportEntry entry = await CheckAsync(server);
+
+        Assert.Equal(HealthStatus.Degraded, entry.Status);
+        string summary = (string)entry.Data[Name(leaf)];
+        Assert.StartsWith("expiring soon: Good", summary, StringComparison.Ordinal);
+        Assert.Contains("last failure HttpStatus", summary, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Check_MustStapleWithoutStaple_Unhealthy()
+    {
+        FakeTimeProvider time = fixture.Reset();
+        fixture.Responder.Fault = ResponderFault.Garbage;
+        X509Certificate2 leaf = fixture.NewLeaf("health-must", mustStaple: true);
+        await using StaplingServer server = await StartAsync(time, leaf, waitForStaple: false);
+        await server.WaitUntilAsync(() => server.Registry.GetStates()[0].LastFailureReason is not null, "the failed first fetch");
+
+        HealthReportEntry entry = await CheckAsync(server);
+
+        Assert.Equal(HealthStatus.Unhealthy, entry.Status);
+        Assert.StartsWith("MUST-STAPLE certificate without a valid staple; last failure MalformedResponse", (string)entry.Data[Name(leaf)], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Check_Revoked_Unhealthy()
+    {
+        FakeTimeProvider time = fixture.Reset();
+        X509Certificate2 leaf = fixture.NewLeaf("health-revoked");
+        fixture.Responder.Revoke(leaf, time.GetUtcNow().AddDays(-1), OcspRevocationReason.KeyCompromise);
+        await using StaplingServer server = await StartAsync(time, leaf, waitForStaple: false);
+        await server.WaitUntilAsync(() => server.Registry.GetStates()[0].Staple is not null, "the revoked response");
+
+        HealthReportEntry entry = await CheckAsync(server);
+
+        Assert.Equal(HealthStatus.Unhealthy, entry.Status);
+        Assert.StartsWith("REVOKED: Revoked", (string)entry.Data[Name(leaf)], StringComparison.Ordinal);
+        Assert.Null(server.StapledBytes(leaf)); // and not stapled (StapleRevoked is off by default)
+    }
+
+    [Fact]
+    public async Task Check_CertificateWithoutResponder_Healthy()
+    {
+        FakeTimeProvider time = fixture.Reset();
+        X509Certificate2 leaf = fixture.NewLeaf("health-no-ocsp", withOcspUrl: false);
+        await using StaplingServer server = await StartAsync(time, leaf, waitForStaple: false);
+
+        HealthReportEntry entry = await CheckAsync(server);
+
+        Assert.Equal(HealthStatus.Healthy, entry.Status);
+        Assert.Equal("no OCSP responder: served without a staple", entry.Data[Name(leaf)]);
+    }
+
+    [Theory]
+    [InlineData(false, HealthStatus.Degraded)]
+    [InlineData(true, HealthStatus.Unhealthy)]
+    public async Task Check_KestrelStaplingOff_DegradedOrUnhealthyWithMustStaple(bool mustStaple, HealthStatus expected)
+    {
+        FakeTimeProvider time = fixture.Reset();
+        X509Certificate2 leaf = fixture.NewLeaf("health-off", mustStaple: mustStaple);
+        await using StaplingServer server = await StartAsync(time, leaf);
+        var sut = new OcspStaplingHealthCheck(server.Registry, new OcspStaplingHealthCheckOptions(), time, () => "forced off by the test");
+
+        HealthCheckResult result = await sut.CheckHealthAsync(new HealthCheckContext());
+
+        Assert.Equal(expected, result.Status);
+        Assert.Equal("off: forced off by the test", result.Data["kestrel-stapling"]);
+        Assert.Contains("Kestrel stapling is off: forced off by the test", result.Description, StringComparison.Ordinal);
+    }
+
+    private static string Name(X509Certificate2 certificate) => $"{certificate.Subject} (serial {certificate.SerialNumber})";
+
+    private async Task<StaplingServer> StartAsync(FakeTimeProvider time, X509Certificate2 leaf, bool waitForStaple = true)
+    {
+        StaplingServer server = await StaplingServer.StartAsync(
+            time, fixture.NewCacheDirectory(), l => l.UseHttpsWithOcspStapling(leaf, fixture.Chain), services: s => s.AddHealthChecks().AddOcspStapling());
+        if (waitForStaple)
+        {
+            await server.WaitUntilAsync(() => server.StapledBytes(leaf) is not null, "first staple");
+        }
+
+        return server;
+    }
+
+    private static async Task<HealthReportEntry> CheckAsync(StaplingServer server)
+    {
+        HealthReport report = await server.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync();
+        return report.Entries["ocsp-stapling"];
+    }
+}
