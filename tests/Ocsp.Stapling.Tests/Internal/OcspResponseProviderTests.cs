@@ -349,6 +349,46 @@ public sealed class OcspResponseProviderTests(ResponderFixture fixture, ITestOut
     }
 
     [Fact]
+    public async Task NoResponderUrl_Scheduled_IsNotAnOutage_NoRetriesNoWarnings()
+    {
+        using var host = new ProviderHost(_time, b => b.UseMemoryOnly());
+        host.Provider.Register(_pki.LeafWithoutAia, _pki.Intermediate);
+
+        await host.Provider.RunDueAsync(CancellationToken.None);
+        _time.Advance(TimeSpan.FromDays(3));
+        await host.Provider.RunDueAsync(CancellationToken.None);
+
+        Assert.Equal(DateTimeOffset.MaxValue, host.State.NextRefresh);
+        Assert.False(host.State.HasResponder);
+        Assert.Equal(0, host.State.ConsecutiveFailures);
+        Assert.DoesNotContain(host.Logs.Entries, e => e.Level >= LogLevel.Warning);
+        Assert.Single(host.Logs.Entries, e => e.EventId == Log.NoResponderId && e.Level == LogLevel.Information);
+    }
+
+    [Fact]
+    public async Task WarmUpAsync_OneCertificate_LoadsFromSharedCacheWithoutAskingTheResponder()
+    {
+        using (var first = FileHost())
+        {
+            await first.Provider.GetStapleAsync(_pki.Leaf, _pki.Intermediate);
+        }
+
+        _responder.Fault = ResponderFault.Down;
+        _responder.ResetCount();
+        using var second = FileHost();
+        OcspResponseProvider sut = second.Provider;
+        sut.Register(_pki.Leaf, _pki.Intermediate);
+
+        OcspStaple? staple = await sut.WarmUpAsync(_pki.Leaf);
+
+        Assert.NotNull(staple);
+        Assert.True(second.Provider.TryGetCachedStaple(_pki.Leaf, out OcspStaple? held));
+        Assert.Same(staple, held);
+        Assert.Equal(0, _responder.RequestCount);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => sut.WarmUpAsync(_pki.MustStapleLeaf));
+    }
+
+    [Fact]
     public async Task ResponderOverride_UsedForCertificateWithoutAia_DisabledStopsFetching()
     {
         using var host = new ProviderHost(_time, b => b.UseMemoryOnly(), o =>
