@@ -16,9 +16,8 @@ public sealed class KestrelStaplingTests(KestrelFixture fixture) : IClassFixture
         string cache = fixture.NewCacheDirectory();
 
         // A staple in the shared cache before the server starts: the first handshake must carry it.
-        await using (StaplingServer warm = await StaplingServer.StartAsync(time, cache, l => l.UseHttpsWithOcspStapling(leaf, fixture.Chain)))
+        await using (await StaplingServer.StartStapledAsync(time, cache, leaf, fixture.Chain))
         {
-            await warm.WaitUntilAsync(() => warm.StapledBytes(leaf) is not null, "first staple");
         }
 
         await using StaplingServer server = await StaplingServer.StartAsync(time, cache, l => l.UseHttpsWithOcspStapling(leaf, fixture.Chain));
@@ -41,8 +40,7 @@ public sealed class KestrelStaplingTests(KestrelFixture fixture) : IClassFixture
         Skip.IfNot(TlsClients.HasOpenSsl, "openssl is not installed");
         FakeTimeProvider time = fixture.Reset();
         X509Certificate2 leaf = fixture.NewLeaf("update");
-        await using StaplingServer server = await StaplingServer.StartAsync(time, fixture.NewCacheDirectory(), l => l.UseHttpsWithOcspStapling(leaf, fixture.Chain));
-        await server.WaitUntilAsync(() => server.StapledBytes(leaf) is not null, "first staple");
+        await using StaplingServer server = await StaplingServer.StartStapledAsync(time, fixture.NewCacheDirectory(), leaf, fixture.Chain);
         Assert.True(server.Provider.TryGetCachedStaple(leaf, out OcspStaple? first));
         string firstText = (await OpenSslStatus(server, leaf)).Ocsp!;
 
@@ -72,9 +70,8 @@ public sealed class KestrelStaplingTests(KestrelFixture fixture) : IClassFixture
         X509Certificate2 leaf = fixture.NewLeaf("restart");
         string cache = fixture.NewCacheDirectory();
         byte[] persisted;
-        await using (StaplingServer before = await StaplingServer.StartAsync(time, cache, l => l.UseHttpsWithOcspStapling(leaf, fixture.Chain)))
+        await using (StaplingServer before = await StaplingServer.StartStapledAsync(time, cache, leaf, fixture.Chain))
         {
-            await before.WaitUntilAsync(() => before.StapledBytes(leaf) is not null, "first staple");
             persisted = before.StapledBytes(leaf)!;
         }
 
@@ -100,16 +97,14 @@ public sealed class KestrelStaplingTests(KestrelFixture fixture) : IClassFixture
         FakeTimeProvider time = fixture.Reset();
         X509Certificate2 leaf = fixture.NewLeaf("second-server");
         byte[] first;
-        await using (StaplingServer one = await StaplingServer.StartAsync(time, fixture.NewCacheDirectory(), l => l.UseHttpsWithOcspStapling(leaf, fixture.Chain)))
+        await using (StaplingServer one = await StaplingServer.StartStapledAsync(time, fixture.NewCacheDirectory(), leaf, fixture.Chain))
         {
-            await one.WaitUntilAsync(() => one.StapledBytes(leaf) is not null, "first staple");
             first = one.StapledBytes(leaf)!;
             await OpenSslStatus(one, leaf);
         }
 
         time.Advance(TimeSpan.FromHours(1));
-        await using StaplingServer two = await StaplingServer.StartAsync(time, fixture.NewCacheDirectory(), l => l.UseHttpsWithOcspStapling(leaf, fixture.Chain));
-        await two.WaitUntilAsync(() => two.StapledBytes(leaf) is not null, "second server's staple");
+        await using StaplingServer two = await StaplingServer.StartStapledAsync(time, fixture.NewCacheDirectory(), leaf, fixture.Chain);
         byte[] second = two.StapledBytes(leaf)!;
         Assert.NotEqual(first, second);
 
@@ -166,8 +161,7 @@ public sealed class KestrelStaplingTests(KestrelFixture fixture) : IClassFixture
         Skip.IfNot(TlsClients.HasOpenSsl, "openssl is not installed");
         FakeTimeProvider time = fixture.Reset();
         X509Certificate2 leaf = fixture.NewLeaf("expiry");
-        await using StaplingServer server = await StaplingServer.StartAsync(time, fixture.NewCacheDirectory(), l => l.UseHttpsWithOcspStapling(leaf, fixture.Chain));
-        await server.WaitUntilAsync(() => server.StapledBytes(leaf) is not null, "first staple");
+        await using StaplingServer server = await StaplingServer.StartStapledAsync(time, fixture.NewCacheDirectory(), leaf, fixture.Chain);
         Assert.True(server.Provider.TryGetCachedStaple(leaf, out OcspStaple? staple));
         Assert.NotNull((await OpenSslStatus(server, leaf)).Ocsp);
 
@@ -185,8 +179,7 @@ public sealed class KestrelStaplingTests(KestrelFixture fixture) : IClassFixture
         Skip.IfNot(TlsClients.HasGnuTls, "gnutls-cli is not installed (apt gnutls-bin)");
         FakeTimeProvider time = fixture.Reset();
         X509Certificate2 leaf = fixture.NewLeaf("gnutls");
-        await using StaplingServer server = await StaplingServer.StartAsync(time, fixture.NewCacheDirectory(), l => l.UseHttpsWithOcspStapling(leaf, fixture.Chain));
-        await server.WaitUntilAsync(() => server.StapledBytes(leaf) is not null, "first staple");
+        await using StaplingServer server = await StaplingServer.StartStapledAsync(time, fixture.NewCacheDirectory(), leaf, fixture.Chain);
         Assert.True(server.Provider.TryGetCachedStaple(leaf, out OcspStaple? staple));
 
         // Down: gnutls-cli --ocsp would otherwise be able to ask the responder itself.
@@ -203,8 +196,7 @@ public sealed class KestrelStaplingTests(KestrelFixture fixture) : IClassFixture
     {
         FakeTimeProvider time = fixture.Reset();
         X509Certificate2 leaf = fixture.NewLeaf("dotnet");
-        await using StaplingServer server = await StaplingServer.StartAsync(time, fixture.NewCacheDirectory(), l => l.UseHttpsWithOcspStapling(leaf, fixture.Chain));
-        await server.WaitUntilAsync(() => server.StapledBytes(leaf) is not null, "first staple");
+        await using StaplingServer server = await StaplingServer.StartStapledAsync(time, fixture.NewCacheDirectory(), leaf, fixture.Chain);
         fixture.Responder.Fault = ResponderFault.Down;
 
         X509ChainStatusFlags stapled = await DotNetClientChainStatusAsync(server.Port, leaf);

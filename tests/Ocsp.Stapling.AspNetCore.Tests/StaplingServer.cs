@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Ocsp.Stapling.AspNetCore;
 using Ocsp.Stapling.AspNetCore.Internal;
 using Ocsp.Stapling.Testing;
 
@@ -65,6 +66,15 @@ internal sealed class StaplingServer : IAsyncDisposable
         app.MapGet("/", () => "stapled");
         await app.StartAsync();
         return new StaplingServer(app, logs);
+    }
+
+    /// <summary>Serves <paramref name="leaf"/> with its chain and waits until its first staple is in the context.</summary>
+    public static async Task<StaplingServer> StartStapledAsync(
+        FakeTimeProvider time, string cacheDirectory, X509Certificate2 leaf, X509Certificate2Collection chain, Action<IServiceCollection>? services = null)
+    {
+        StaplingServer server = await StartAsync(time, cacheDirectory, l => l.UseHttpsWithOcspStapling(leaf, chain), services: services);
+        await server.WaitUntilAsync(() => server.StapledBytes(leaf) is not null, "first staple");
+        return server;
     }
 
     /// <summary>The bytes Kestrel staples now for <paramref name="certificate"/> (null when none).</summary>

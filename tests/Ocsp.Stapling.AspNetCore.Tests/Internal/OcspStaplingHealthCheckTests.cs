@@ -107,14 +107,10 @@ public sealed class OcspStaplingHealthCheckTests(KestrelFixture fixture) : IClas
 
     private async Task<StaplingServer> StartAsync(FakeTimeProvider time, X509Certificate2 leaf, bool waitForStaple = true)
     {
-        StaplingServer server = await StaplingServer.StartAsync(
-            time, fixture.NewCacheDirectory(), l => l.UseHttpsWithOcspStapling(leaf, fixture.Chain), services: s => s.AddHealthChecks().AddOcspStapling());
-        if (waitForStaple)
-        {
-            await server.WaitUntilAsync(() => server.StapledBytes(leaf) is not null, "first staple");
-        }
-
-        return server;
+        static void HealthChecks(IServiceCollection services) => services.AddHealthChecks().AddOcspStapling();
+        return waitForStaple
+            ? await StaplingServer.StartStapledAsync(time, fixture.NewCacheDirectory(), leaf, fixture.Chain, HealthChecks)
+            : await StaplingServer.StartAsync(time, fixture.NewCacheDirectory(), l => l.UseHttpsWithOcspStapling(leaf, fixture.Chain), services: HealthChecks);
     }
 
     private static async Task<HealthReportEntry> CheckAsync(StaplingServer server)

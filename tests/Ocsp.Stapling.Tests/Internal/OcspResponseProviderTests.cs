@@ -16,6 +16,19 @@ public sealed class OcspResponseProviderTests(ResponderFixture fixture, ITestOut
 
     public void Dispose() => Directory.Delete(_cacheDirectory, recursive: true);
 
+    /// <summary>A provider that fetched and persisted the leaf's staple, then a fresh one on the same cache with the responder down.</summary>
+    private async Task<ProviderHost> RestartWithResponderDownAsync()
+    {
+        using (ProviderHost first = FileHost())
+        {
+            await first.Provider.GetStapleAsync(_pki.Leaf, _pki.Intermediate);
+        }
+
+        _responder.Fault = ResponderFault.Down;
+        _responder.ResetCount();
+        return FileHost();
+    }
+
     private ProviderHost FileHost(Action<OcspStaplingOptions>? configure = null) =>
         new(_time, b => b.UseFileSystemCache(_cacheDirectory), configure);
 
@@ -73,14 +86,7 @@ public sealed class OcspResponseProviderTests(ResponderFixture fixture, ITestOut
     [Fact]
     public async Task WarmUp_AfterRestart_FirstSynchronousLookupHits()
     {
-        using (var first = FileHost())
-        {
-            await first.Provider.GetStapleAsync(_pki.Leaf, _pki.Intermediate);
-        }
-
-        _responder.Fault = ResponderFault.Down;
-        _responder.ResetCount();
-        using var second = FileHost();
+        using ProviderHost second = await RestartWithResponderDownAsync();
         second.Provider.Register(_pki.Leaf, _pki.Intermediate);
 
         await second.Provider.WarmUpAsync(CancellationToken.None);
@@ -368,14 +374,7 @@ public sealed class OcspResponseProviderTests(ResponderFixture fixture, ITestOut
     [Fact]
     public async Task WarmUpAsync_OneCertificate_LoadsFromSharedCacheWithoutAskingTheResponder()
     {
-        using (var first = FileHost())
-        {
-            await first.Provider.GetStapleAsync(_pki.Leaf, _pki.Intermediate);
-        }
-
-        _responder.Fault = ResponderFault.Down;
-        _responder.ResetCount();
-        using var second = FileHost();
+        using ProviderHost second = await RestartWithResponderDownAsync();
         OcspResponseProvider sut = second.Provider;
         sut.Register(_pki.Leaf, _pki.Intermediate);
 
