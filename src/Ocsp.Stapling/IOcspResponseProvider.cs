@@ -10,7 +10,8 @@ namespace Ocsp.Stapling;
 /// <item>every staple they return was accepted by <see cref="OcspResponseValidator"/> and is valid at the time it is returned
 /// (never past its <see cref="OcspStaple.NextUpdate"/>);</item>
 /// <item>an invalid response never replaces a valid one;</item>
-/// <item><see cref="TryGetCachedStaple"/> does no I/O, takes no lock and allocates nothing, so it may be called on every handshake;</item>
+/// <item><see cref="TryGetCachedStaple"/> does no I/O, takes no lock, reads no clock and allocates nothing, so it may be called on
+/// every handshake (expiry is enforced by a timer at nextUpdate, with timer precision);</item>
 /// <item>concurrent <see cref="GetStapleAsync"/> calls for the same certificate share one upstream request.</item>
 /// </list>
 /// </summary>

@@ -230,7 +230,7 @@ internal sealed partial class OcspResponseProvider
     }
 
     /// <summary>Makes <paramref name="staple"/> current unless the held one is newer: never go back in time, never take an invalid one.</summary>
-    private static bool Adopt(Registration registration, OcspStaple staple, DateTimeOffset now)
+    internal bool Adopt(Registration registration, OcspStaple staple, DateTimeOffset now)
     {
         lock (registration)
         {
@@ -243,8 +243,46 @@ internal sealed partial class OcspResponseProvider
 
             registration.Staple = staple;
             registration.ExpiryReported = false;
+            if (registration.Removed || !IsServable(staple) || !staple.IsValidAt(now))
+            {
+                registration.Servable = null;
+                return true;
+            }
+
+            // Expiry is a timer at nextUpdate, not a clock read per lookup: the handshake path stays a dictionary hit.
+            registration.Servable = staple;
+            TimeSpan due = staple.NextUpdate - now;
+            if (registration.ExpiryTimer is null)
+            {
+                registration.ExpiryTimer = _time.CreateTimer(static state => ((ExpiryState)state!).Fire(), new ExpiryState(this, registration), due, Timeout.InfiniteTimeSpan);
+            }
+            else
+            {
+                registration.ExpiryTimer.Change(due, Timeout.InfiniteTimeSpan);
+            }
+
             return true;
         }
+    }
+
+    /// <summary>The expiry timer fired: stop serving the staple if its nextUpdate has passed (re-arm if the timer was early), then let the scheduler report it.</summary>
+    private void Expire(Registration registration)
+    {
+        lock (registration)
+        {
+            DateTimeOffset now = _time.GetUtcNow();
+            if (registration.Servable is { } servable && !servable.IsValidAt(now))
+            {
+                registration.Servable = null;
+            }
+            else if (registration.Servable is { } early)
+            {
+                registration.ExpiryTimer?.Change(early.NextUpdate - now, Timeout.InfiniteTimeSpan);
+                return;
+            }
+        }
+
+        WakeScheduler();
     }
 
     private void AnnounceUpdate(Registration registration, OcspStaple staple, string source)
@@ -309,10 +347,20 @@ internal sealed partial class OcspResponseProvider
                 }
 
                 registration.ExpiryReported = true;
+                if (registration.Servable == staple)
+                {
+                    registration.Servable = null;
+                }
             }
 
             Log.StapleExpired(_logger, registration.DisplayName, staple.NextUpdate);
             Raise(StapleUpdated, new OcspStapleUpdatedEventArgs(registration.Certificate, null, "expired"));
         }
+    }
+
+    /// <summary>Timer state: the provider and the registration whose staple expires.</summary>
+    private sealed class ExpiryState(OcspResponseProvider provider, Registration registration)
+    {
+        public void Fire() => provider.Expire(registration);
     }
 }

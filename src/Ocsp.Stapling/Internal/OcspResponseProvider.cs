@@ -58,12 +58,10 @@ internal sealed partial class OcspResponseProvider : IOcspResponseProvider, IOcs
         Snapshot snapshot = Volatile.Read(ref _snapshot);
         if ((snapshot.ByReference.TryGetValue(certificate, out Registration? registration)
                 || snapshot.ByRawData.TryGetValue(certificate.RawDataMemory, out registration))
-            && registration.Staple is { } held
-            && IsServable(held)
-            && _time.GetUtcNow() < held.NextUpdate)
+            && registration.Servable is { } servable)
         {
             CountLookup(HitTag);
-            staple = held;
+            staple = servable;
             return true;
         }
 
@@ -136,7 +134,14 @@ internal sealed partial class OcspResponseProvider : IOcspResponseProvider, IOcs
             }
 
             _snapshot = _snapshot.Without(registration);
+        }
+
+        lock (registration)
+        {
             registration.Removed = true;
+            registration.Servable = null;
+            registration.ExpiryTimer?.Dispose();
+            registration.ExpiryTimer = null;
         }
 
         Log.CertificateUnregistered(_logger, registration.DisplayName);
@@ -145,7 +150,19 @@ internal sealed partial class OcspResponseProvider : IOcspResponseProvider, IOcs
 
     public IReadOnlyList<OcspCertificateState> GetStates() => Array.ConvertAll(Volatile.Read(ref _snapshot).All, r => r.ToState());
 
-    public void Dispose() => _metrics.Dispose();
+    public void Dispose()
+    {
+        foreach (Registration registration in Volatile.Read(ref _snapshot).All)
+        {
+            lock (registration)
+            {
+                registration.ExpiryTimer?.Dispose();
+                registration.ExpiryTimer = null;
+            }
+        }
+
+        _metrics.Dispose();
+    }
 
     internal Registration? Find(X509Certificate2 certificate)
     {

@@ -6,6 +6,7 @@ namespace Ocsp.Stapling.Internal;
 internal sealed class Registration
 {
     private OcspStaple? _staple;
+    private OcspStaple? _servable;
 
     public Registration(X509Certificate2 certificate, X509Certificate2 issuer, IReadOnlyList<Uri> responderUris, bool responderDisabled)
     {
@@ -40,6 +41,19 @@ internal sealed class Registration
         get => Volatile.Read(ref _staple);
         set => Volatile.Write(ref _staple, value);
     }
+
+    /// <summary>
+    /// What handshakes get: <see cref="Staple"/> when it may be stapled (good, or revoked with StapleRevoked), cleared by
+    /// <see cref="ExpiryTimer"/> at its nextUpdate. The lookup reads only this: no clock read on the handshake path.
+    /// </summary>
+    public OcspStaple? Servable
+    {
+        get => Volatile.Read(ref _servable);
+        set => Volatile.Write(ref _servable, value);
+    }
+
+    /// <summary>Fires at the servable staple's nextUpdate. Guarded by lock(this).</summary>
+    public ITimer? ExpiryTimer { get; set; }
 
     /// <summary>Set once the expiry of <see cref="Staple"/> has been reported.</summary>
     public bool ExpiryReported { get; set; }

@@ -342,6 +342,21 @@ public sealed class OcspResponseProviderTests(ResponderFixture fixture, ITestOut
     }
 
     [Fact]
+    public async Task TryGetCachedStaple_AtNextUpdate_StopsServingWithoutTheScheduler()
+    {
+        using var host = new ProviderHost(_time, b => b.UseMemoryOnly());
+        OcspStaple staple = (await host.Provider.GetStapleAsync(_pki.Leaf, _pki.Intermediate))!;
+
+        _time.SetUtcNow(staple.NextUpdate - TimeSpan.FromSeconds(1));
+        Assert.True(host.Provider.TryGetCachedStaple(_pki.Leaf, out _));
+
+        // No RunDueAsync: the expiry timer alone takes it out of the lookup.
+        _time.SetUtcNow(staple.NextUpdate);
+        Assert.False(host.Provider.TryGetCachedStaple(_pki.Leaf, out _));
+        Assert.Same(staple, host.State.Staple);
+    }
+
+    [Fact]
     public async Task NoResponderUrl_ReturnsNullWithReasonAndNoRequest()
     {
         using var host = new ProviderHost(_time, b => b.UseMemoryOnly());
