@@ -69,7 +69,7 @@ public class HandshakeBenchmarks
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Listen(IPAddress.Loopback, 0, l => l.UseHttps(new HttpsConnectionAdapterOptions { ServerCertificate = _plainLeaf }));
-            kestrel.Listen(IPAddress.Loopback, 0, l => l.UseHttpsWithOcspStapling(_stapledLeaf));
+            kestrel.Listen(IPAddress.Loopback, 0, l => l.UseHttpsWithOcspStapling(_stapledLeaf, [_pki.Issuer]));
         });
         _app = builder.Build();
         await _app.StartAsync();

@@ -12,7 +12,7 @@ namespace Ocsp.Stapling.Benchmarks;
 /// <summary>
 /// The per-handshake lookup. Baselines in the same run: a bare <see cref="ConcurrentDictionary{TKey, TValue}"/> keyed by
 /// the same certificate reference (the floor), <see cref="IMemoryCache"/>, and <see cref="IDistributedCache.Get"/> on
-/// <see cref="MemoryDistributedCache"/> (what a naive design does per handshake).
+/// <see cref="MemoryDistributedCache"/> and on the file-system store (what a naive design does per handshake).
 /// </summary>
 [MemoryDiagnoser]
 public class HotLookupBenchmarks
@@ -24,6 +24,8 @@ public class HotLookupBenchmarks
     private MemoryCache _memory = null!;
     private MemoryDistributedCache _distributed = null!;
     private string _key = null!;
+    private FileSystemDistributedCache _files = null!;
+    private string _directory = null!;
 
     [Params(1, 100, 10_000)]
     public int Certificates { get; set; }
@@ -53,7 +55,10 @@ public class HotLookupBenchmarks
 
         _provider.Adopt(_provider.Find(_target)!, staple, TimeProvider.System.GetUtcNow());
         _key = OcspCertificateId.Create(_target, pki.Issuer, OcspHashAlgorithm.Sha1).CacheKey;
-        if (ProviderLookup() is null || MemoryCacheTryGetValue() is null || DistributedCacheGet() is null)
+        _directory = Path.Combine(Path.GetTempPath(), "ocsp-bench-" + Guid.NewGuid().ToString("N"));
+        _files = new FileSystemDistributedCache(_directory);
+        _files.Set(_key, staple.Encoded.ToArray());
+        if (ProviderLookup() is null || MemoryCacheTryGetValue() is null || DistributedCacheGet() is null || FileSystemCacheGet() is null)
         {
             throw new InvalidOperationException("Benchmark setup: a lookup misses.");
         }
@@ -64,6 +69,7 @@ public class HotLookupBenchmarks
     {
         _memory.Dispose();
         _services.Dispose();
+        Directory.Delete(_directory, recursive: true);
     }
 
     [Benchmark(Baseline = true, Description = "ConcurrentDictionary (floor)")]
@@ -78,4 +84,7 @@ public class HotLookupBenchmarks
 
     [Benchmark(Description = "IDistributedCache.Get (memory)")]
     public byte[]? DistributedCacheGet() => _distributed.Get(_key);
+
+    [Benchmark(Description = "IDistributedCache.Get (file system)")]
+    public byte[]? FileSystemCacheGet() => _files.Get(_key);
 }

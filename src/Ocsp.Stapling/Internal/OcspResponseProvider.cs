@@ -22,6 +22,7 @@ internal sealed partial class OcspResponseProvider : IOcspResponseProvider, IOcs
     private readonly IDistributedCache? _cache;
     private readonly ILogger _logger;
     private readonly OcspStaplingMetrics _metrics;
+    private readonly System.Diagnostics.Metrics.Counter<long> _lookups;
     private readonly Random _random;
     private readonly object _gate = new();
     private Snapshot _snapshot = Snapshot.Empty;
@@ -43,6 +44,7 @@ internal sealed partial class OcspResponseProvider : IOcspResponseProvider, IOcs
         _logger = logger;
         _random = random ?? Random.Shared;
         _metrics = new OcspStaplingMetrics(meterFactory, StapleAges, TimesToNextUpdate);
+        _lookups = _metrics.Lookups;
     }
 
     public event EventHandler<OcspStapleUpdatedEventArgs>? StapleUpdated;
@@ -55,17 +57,26 @@ internal sealed partial class OcspResponseProvider : IOcspResponseProvider, IOcs
 
     public bool TryGetCachedStaple(X509Certificate2 certificate, [NotNullWhen(true)] out OcspStaple? staple)
     {
+        // The handshake path: one volatile read, one dictionary hit, one field read. No lock, no clock, no allocation.
         Snapshot snapshot = Volatile.Read(ref _snapshot);
         if ((snapshot.ByReference.TryGetValue(certificate, out Registration? registration)
                 || snapshot.ByRawData.TryGetValue(certificate.RawDataMemory, out registration))
             && registration.Servable is { } servable)
         {
-            CountLookup(HitTag);
+            if (_lookups.Enabled)
+            {
+                _lookups.Add(1, L1Tag, HitTag);
+            }
+
             staple = servable;
             return true;
         }
 
-        CountLookup(MissTag);
+        if (_lookups.Enabled)
+        {
+            _lookups.Add(1, L1Tag, MissTag);
+        }
+
         staple = null;
         return false;
     }
@@ -175,14 +186,6 @@ internal sealed partial class OcspResponseProvider : IOcspResponseProvider, IOcs
 
     private bool IsServable(OcspStaple staple) =>
         staple.Status == OcspCertificateStatus.Good || (staple.Status == OcspCertificateStatus.Revoked && _options.StapleRevoked);
-
-    private void CountLookup(KeyValuePair<string, object?> result)
-    {
-        if (_metrics.Lookups.Enabled)
-        {
-            _metrics.Lookups.Add(1, L1Tag, result);
-        }
-    }
 
     private (IReadOnlyList<Uri> Responders, bool Disabled) ResolveResponders(X509Certificate2 certificate, X509Certificate2 issuer)
     {
