@@ -11,6 +11,7 @@ namespace Ocsp.Stapling.Benchmarks;
 internal sealed class BenchmarkPki : IDisposable
 {
     private readonly ECDsa _leafKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+    private readonly X509SignatureGenerator _signer;
 
     public BenchmarkPki(DateTimeOffset now, bool rsa = false)
     {
@@ -23,6 +24,11 @@ internal sealed class BenchmarkPki : IDisposable
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
         Issuer = request.CreateSelfSigned(now.AddYears(-1), now.AddYears(5));
+
+        // Leaves have ECDSA keys whatever the CA's: sign them through a generator for the CA's key type.
+        _signer = Issuer.GetRSAPrivateKey() is { } rsaKey
+            ? X509SignatureGenerator.CreateForRSA(rsaKey, RSASignaturePadding.Pkcs1)
+            : X509SignatureGenerator.CreateForECDsa(Issuer.GetECDsaPrivateKey()!);
     }
 
     public DateTimeOffset Now { get; }
@@ -36,7 +42,7 @@ internal sealed class BenchmarkPki : IDisposable
         {
             var request = new CertificateRequest($"CN=site{i}.bench", _leafKey, HashAlgorithmName.SHA256);
             request.CertificateExtensions.Add(new X509AuthorityInformationAccessExtension([ocspUrl.AbsoluteUri], null));
-            leaves[i] = request.Create(Issuer, Now.AddDays(-1), Now.AddDays(90), TestPki.NewSerial());
+            leaves[i] = request.Create(Issuer.SubjectName, _signer, Now.AddDays(-1), Now.AddDays(90), TestPki.NewSerial());
         }
 
         return leaves;
@@ -54,7 +60,7 @@ internal sealed class BenchmarkPki : IDisposable
         {
             request.CertificateExtensions.Add(new X509AuthorityInformationAccessExtension([ocspUrl.AbsoluteUri], null));
         }
-        using X509Certificate2 issued = request.Create(Issuer, Now.AddDays(-1), Now.AddDays(90), TestPki.NewSerial());
+        using X509Certificate2 issued = request.Create(Issuer.SubjectName, _signer, Now.AddDays(-1), Now.AddDays(90), TestPki.NewSerial());
         return issued.CopyWithPrivateKey(_leafKey);
     }
 
