@@ -130,7 +130,7 @@ public static class OcspStaplingListenOptionsExtensions
         // place to load persisted staples so that the first handshake after a restart is stapled.
         Task.Run(() => hook.PrepareAsync(entries, httpsOptions, CancellationToken.None)).GetAwaiter().GetResult();
 
-        var connection = new ConnectionOptions(hook, httpsOptions, entries.Length == 1 && httpsOptions.ServerCertificate is not null ? entries[0] : null);
+        var connection = new ConnectionOptions(hook, httpsOptions, httpsOptions.ServerCertificate is not null ? entries[0] : null);
         return listenOptions.UseHttps(new TlsHandshakeCallbackOptions
         {
             HandshakeTimeout = httpsOptions.HandshakeTimeout,

@@ -28,7 +28,7 @@ internal sealed class KestrelStaplingHook
     private readonly ConditionalWeakTable<X509Certificate2, StapledCertificate> _byInstance = [];
     private readonly ConcurrentDictionary<string, StapledCertificate> _byThumbprint = new(StringComparer.Ordinal);
     private string? _unsupportedReason;
-    private bool _unsupportedLogged;
+    private int _unsupportedLogged;
 
     internal KestrelStaplingHook(IOcspCertificateRegistry registry, IOcspResponseProvider provider, ILogger logger, string? unsupportedReason)
     {
@@ -218,17 +218,10 @@ internal sealed class KestrelStaplingHook
 
     private void ReportUnsupported(string reason)
     {
-        lock (_gate)
+        if (Interlocked.Exchange(ref _unsupportedLogged, 1) == 0)
         {
-            if (_unsupportedLogged)
-            {
-                return;
-            }
-
-            _unsupportedLogged = true;
+            Log.StaplingUnsupported(_logger, reason);
         }
-
-        Log.StaplingUnsupported(_logger, reason);
     }
 
     private void OnStapleUpdated(object? sender, OcspStapleUpdatedEventArgs e)
