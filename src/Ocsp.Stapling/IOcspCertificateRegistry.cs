@@ -40,6 +40,16 @@ public interface IOcspCertificateRegistry
     /// <exception cref="InvalidOperationException"><paramref name="certificate"/> is not registered.</exception>
     Task<OcspStaple?> WarmUpAsync(X509Certificate2 certificate, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Forgets the certificate's staple, in memory and in the shared cache, and schedules an immediate refresh (the
+    /// <c>X-Prune-From-Cache</c> of a caching proxy; after a CA re-issued a response). Until the refresh succeeds the
+    /// certificate is served without a staple. Raises <see cref="StapleUpdated"/> with no staple (source <c>pruned</c>).
+    /// </summary>
+    /// <param name="certificate">A registered certificate.</param>
+    /// <param name="cancellationToken">Cancels the shared-cache removal.</param>
+    /// <returns><see langword="false"/> when the certificate is not registered.</returns>
+    Task<bool> PruneAsync(X509Certificate2 certificate, CancellationToken cancellationToken = default);
+
     /// <summary>Returns a snapshot of every registered certificate's state.</summary>
     /// <returns>The states.</returns>
     IReadOnlyList<OcspCertificateState> GetStates();

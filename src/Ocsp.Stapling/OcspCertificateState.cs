@@ -6,9 +6,12 @@ namespace Ocsp.Stapling;
 public sealed class OcspCertificateState
 {
     internal OcspCertificateState(
-        X509Certificate2 certificate, OcspStaple? staple, DateTimeOffset? nextRefresh, string? lastFailureReason, string? lastFailureMessage, DateTimeOffset? lastFailureAt, int consecutiveFailures,
-        bool hasResponder)
+        X509Certificate2 certificate, X509Certificate2 issuer, OcspStaple? staple, DateTimeOffset? nextRefresh, string? lastFailureReason, string? lastFailureMessage, DateTimeOffset? lastFailureAt, int consecutiveFailures,
+        IReadOnlyList<Uri> responderUris)
     {
+        Issuer = issuer;
+        ResponderUris = responderUris;
+        bool hasResponder = responderUris.Count > 0;
         HasResponder = hasResponder;
         Certificate = certificate;
         Staple = staple;
@@ -21,6 +24,12 @@ public sealed class OcspCertificateState
 
     /// <summary>Gets the certificate.</summary>
     public X509Certificate2 Certificate { get; }
+
+    /// <summary>Gets the certificate's issuer (the CA whose key signs, or delegates signing of, its OCSP responses).</summary>
+    public X509Certificate2 Issuer { get; }
+
+    /// <summary>Gets the responders the provider asks, in order: the AIA OCSP URLs or the configured override; empty when none or disabled.</summary>
+    public IReadOnlyList<Uri> ResponderUris { get; }
 
     /// <summary>Gets a value indicating whether the certificate demands stapling (TLS Feature status_request).</summary>
     public bool IsMustStaple => Certificate.IsMustStaple();

@@ -17,6 +17,7 @@ internal static partial class Log
     public const int SchedulerErrorId = 10;
     public const int CertificateUnregisteredId = 11;
     public const int CertificateFileErrorId = 12;
+    public const int StaplePrunedId = 13;
 
     [LoggerMessage(StapleUpdatedId, LogLevel.Information, "OCSP staple for {Certificate} updated from {Source}: {Status}, thisUpdate {ThisUpdate:u}, nextUpdate {NextUpdate:u}; next refresh {NextRefresh:u}")]
     public static partial void StapleUpdated(ILogger logger, string certificate, string source, OcspCertificateStatus status, DateTimeOffset thisUpdate, DateTimeOffset nextUpdate, DateTimeOffset nextRefresh);
@@ -53,4 +54,7 @@ internal static partial class Log
 
     [LoggerMessage(CertificateFileErrorId, LogLevel.Error, "Cannot load certificate file {Path}: {Message}")]
     public static partial void CertificateFileError(ILogger logger, string path, string message);
+
+    [LoggerMessage(StaplePrunedId, LogLevel.Information, "OCSP staple for {Certificate} pruned on request; fetching a new one")]
+    public static partial void StaplePruned(ILogger logger, string certificate);
 }

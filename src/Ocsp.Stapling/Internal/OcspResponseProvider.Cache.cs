@@ -1,3 +1,4 @@
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Caching.Distributed;
 
 namespace Ocsp.Stapling.Internal;
@@ -73,6 +74,44 @@ internal sealed partial class OcspResponseProvider
             _metrics.CacheErrors.Add(1, new KeyValuePair<string, object?>("operation", "write"));
             Log.CacheWriteFailed(_logger, registration.DisplayName, ex);
         }
+    }
+
+    public async Task<bool> PruneAsync(X509Certificate2 certificate, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(certificate);
+        if (Find(certificate) is not { } registration)
+        {
+            return false;
+        }
+
+        lock (registration)
+        {
+            registration.Staple = null;
+            registration.Servable = null;
+            registration.NextRefresh = _time.GetUtcNow();
+        }
+
+        if (_cache is not null)
+        {
+            try
+            {
+                using var timeout = new CancellationTokenSource(_options.DistributedCacheTimeout, _time);
+                using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
+                await _cache.RemoveAsync(CacheKey(registration), linked.Token).WaitAsync(linked.Token).ConfigureAwait(false);
+            }
+#pragma warning disable CA1031 // The memory copy is gone; a shared copy left behind is re-validated on read and replaced by the refresh.
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+#pragma warning restore CA1031
+            {
+                _metrics.CacheErrors.Add(1, new KeyValuePair<string, object?>("operation", "remove"));
+                Log.CacheWriteFailed(_logger, registration.DisplayName, ex);
+            }
+        }
+
+        Log.StaplePruned(_logger, registration.DisplayName);
+        Raise(StapleUpdated, new OcspStapleUpdatedEventArgs(registration.Certificate, null, "pruned"));
+        WakeScheduler();
+        return true;
     }
 
     private string CacheKey(Registration registration) => _options.CacheKeyPrefix + registration.CacheId.CacheKey;

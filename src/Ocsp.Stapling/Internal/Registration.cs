@@ -74,6 +74,6 @@ internal sealed class Registration
     public bool Removed { get; set; }
 
     public OcspCertificateState ToState() =>
-        new(Certificate, Staple, Removed ? null : NextRefresh, LastFailureReason, LastFailureMessage, LastFailureAt, ConsecutiveFailures,
-            !ResponderDisabled && ResponderUris.Count > 0);
+        new(Certificate, Issuer, Staple, Removed ? null : NextRefresh, LastFailureReason, LastFailureMessage, LastFailureAt, ConsecutiveFailures,
+            ResponderDisabled ? [] : ResponderUris);
 }

@@ -1,0 +1,205 @@
+using System.Globalization;
+using System.Net;
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+using Microsoft.Net.Http.Headers;
+
+namespace Ocsp.Stapling.AspNetCore.Internal;
+
+/// <summary>
+/// The caching OCSP proxy (the seed <c>ocsp_proxy</c>, done safely). Single-certificate requests without a nonce for a
+/// registered certificate are answered from the provider's validated store (fetched through it, single flight, when
+/// missing); nonce and multi-certificate requests are forwarded to the one allowed upstream and answered uncached.
+/// </summary>
+internal sealed partial class OcspProxy(
+    IOcspResponseProvider provider,
+    IOcspCertificateRegistry registry,
+    IHttpClientFactory httpClients,
+    OcspProxyOptions options,
+    TimeProvider time,
+    ILogger logger)
+{
+    public const string PruneHeader = "X-Prune-From-Cache";
+
+    // OCSPResponse ::= SEQUENCE { responseStatus ENUMERATED } (RFC 6960 4.2.1): the answer when there is no basic response.
+    private static readonly byte[] MalformedRequest = [0x30, 0x03, 0x0A, 0x01, 0x01];
+    private static readonly byte[] TryLater = [0x30, 0x03, 0x0A, 0x01, 0x03];
+
+    private OcspProxyIndex _index = OcspProxyIndex.Empty;
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        HttpRequest request = context.Request;
+        byte[]? der = HttpMethods.IsPost(request.Method)
+            ? await ReadBodyAsync(context).ConfigureAwait(false)
+            : ReadGetTarget(context);
+        if (der is null)
+        {
+            return; // the status (413, 414, 415) is set
+        }
+
+        OcspRequest ocspRequest;
+        try
+        {
+            ocspRequest = OcspRequest.Decode(der);
+        }
+        catch (OcspFormatException ex)
+        {
+            Log.ProxyMalformedRequest(logger, ex.Message);
+            await WriteUncachedAsync(context, MalformedRequest).ConfigureAwait(false);
+            return;
+        }
+
+        OcspProxyIndex index = _index = OcspProxyIndex.Refresh(_index, registry.GetStates(), options.AllowedResponders);
+        if (ResolveUpstream(context, index, ocspRequest, out string? refusal) is not { } upstream)
+        {
+            Log.ProxyRefused(logger, request.Host.Value ?? "", refusal!);
+            context.Response.StatusCode = StatusCodes.Status403Forbidden;
+            await context.Response.WriteAsync(refusal!, context.RequestAborted).ConfigureAwait(false);
+            return;
+        }
+
+        OcspCertificateId first = ocspRequest.CertificateIds[0];
+        OcspCertificateState? state = ocspRequest.CertificateIds.Count == 1 && !ocspRequest.HasNonce ? index.Find(first) : null;
+        if (state is not null && request.Headers.ContainsKey(PruneHeader))
+        {
+            if (!options.PrunePolicy(context))
+            {
+                Log.ProxyRefused(logger, request.Host.Value ?? "", $"{PruneHeader} not allowed for {context.Connection.RemoteIpAddress}");
+                context.Response.StatusCode = StatusCodes.Status403Forbidden;
+                await context.Response.WriteAsync($"{PruneHeader} is not allowed for this client.", context.RequestAborted).ConfigureAwait(false);
+                return;
+            }
+
+            await registry.PruneAsync(state.Certificate, context.RequestAborted).ConfigureAwait(false);
+            Log.ProxyPruned(logger, first.ToString());
+        }
+
+        if (state is not null && first.HashAlgorithm == OcspHashAlgorithm.Sha1)
+        {
+            await ServeFromStoreAsync(context, state).ConfigureAwait(false);
+            return;
+        }
+
+        await ForwardAsync(context, upstream, der).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The upstream for this request: the allowed responder its <c>Host</c> names, or, when the <c>Host</c> is the proxy
+    /// itself, the responder of the certificate (or issuer) its CertID names. Anything else is refused before any I/O.
+    /// </summary>
+    private Uri? ResolveUpstream(HttpContext context, OcspProxyIndex index, OcspRequest request, out string? refusal)
+    {
+        HostString host = context.Request.Host;
+        string name = host.Host;
+        int port = host.Port ?? (context.Request.IsHttps ? 443 : 80);
+        refusal = null;
+        if (name.Length > 0 && index.AllowedResponder(name, port) is { } named)
+        {
+            return named;
+        }
+
+        if (name.Length > 0 && !IsProxyItself(context, name))
+        {
+            refusal = $"Responder host '{host.Value}' is not allowed: this proxy only contacts its allowed responders.";
+            return null;
+        }
+
+        Uri? upstream = null;
+        foreach (OcspCertificateId id in request.CertificateIds)
+        {
+            Uri? responder = index.ResponderFor(id);
+            if (responder is null || (upstream is not null && upstream != responder))
+            {
+                refusal = responder is null
+                    ? $"No allowed responder is known for {id}: register its certificate or allow its responder."
+                    : "The request names certificates of different responders.";
+                return null;
+            }
+
+            upstream = responder;
+        }
+
+        return upstream;
+    }
+
+    private bool IsProxyItself(HttpContext context, string host)
+    {
+        if (string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase)
+            || options.ProxyHostNames.Contains(host, StringComparer.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
+        return IPAddress.TryParse(host.Trim('[', ']'), out IPAddress? address)
+            && (address.Equals(context.Connection.LocalIpAddress) || IPAddress.IsLoopback(address) && context.Connection.LocalIpAddress is { } local && IPAddress.IsLoopback(local));
+    }
+
+    private async Task ServeFromStoreAsync(HttpContext context, OcspCertificateState state)
+    {
+        OcspStaple? staple = Current(state);
+        if (staple is null)
+        {
+            await provider.GetStapleAsync(state.Certificate, state.Issuer, context.RequestAborted).ConfigureAwait(false);
+            staple = Current(state);
+        }
+
+        if (staple is null)
+        {
+            Log.ProxyNoResponse(logger, state.Certificate.Subject, state.Certificate.SerialNumber);
+            await WriteUncachedAsync(context, TryLater).ConfigureAwait(false);
+            return;
+        }
+
+        Log.ProxyServed(logger, state.Certificate.Subject, state.Certificate.SerialNumber, staple.Status);
+        await WriteCachedAsync(context, staple).ConfigureAwait(false);
+    }
+
+    /// <summary>The held response when valid now, whatever its status: a proxy relays revocation (stapling policy does not apply).</summary>
+    private OcspStaple? Current(OcspCertificateState state)
+    {
+        if (provider.TryGetCachedStaple(state.Certificate, out OcspStaple? servable))
+        {
+            return servable;
+        }
+
+        OcspCertificateState? now = registry.GetStates().FirstOrDefault(s => ReferenceEquals(s.Certificate, state.Certificate));
+        return now?.Staple is { } held && held.IsValidAt(time.GetUtcNow()) ? held : null;
+    }
+
+    private async Task WriteCachedAsync(HttpContext context, OcspStaple staple)
+    {
+        DateTimeOffset now = time.GetUtcNow();
+        TimeSpan maxAge = staple.NextUpdate - now;
+        maxAge = maxAge > options.MaxCacheAge ? options.MaxCacheAge : maxAge < TimeSpan.Zero ? TimeSpan.Zero : maxAge;
+        string etag = "\"" + Convert.ToHexStringLower(SHA256.HashData(staple.Encoded.Span).AsSpan(0, 16)) + "\"";
+
+        // RFC 5019 6.2 headers; a client's "no-cache" is deliberately not honoured (it would let anyone drive upstream load).
+        HttpResponse response = context.Response;
+        response.Headers.CacheControl = $"max-age={(long)maxAge.TotalSeconds}, public, no-transform, must-revalidate";
+        response.Headers.Expires = staple.NextUpdate.ToString("R", CultureInfo.InvariantCulture);
+        response.Headers.LastModified = staple.ThisUpdate.ToString("R", CultureInfo.InvariantCulture);
+        response.Headers.ETag = etag;
+        if (context.Request.GetTypedHeaders().IfNoneMatch is { Count: > 0 } conditions
+            && conditions.Any(c => c.Equals(EntityTagHeaderValue.Any) || string.Equals(c.Tag.Value, etag, StringComparison.Ordinal)))
+        {
+            response.StatusCode = StatusCodes.Status304NotModified;
+            return;
+        }
+
+        response.ContentType = OcspHttpEncoding.ResponseMediaType;
+        response.ContentLength = staple.Encoded.Length;
+        await response.Body.WriteAsync(staple.Encoded, context.RequestAborted).ConfigureAwait(false);
+    }
+
+    private static async Task WriteUncachedAsync(HttpContext context, ReadOnlyMemory<byte> body)
+    {
+        HttpResponse response = context.Response;
+        response.Headers.CacheControl = "no-store";
+        response.ContentType = OcspHttpEncoding.ResponseMediaType;
+        response.ContentLength = body.Length;
+        await response.Body.WriteAsync(body, context.RequestAborted).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,70 @@
+using System.Security.Cryptography.X509Certificates;
+
+namespace Ocsp.Stapling.AspNetCore.Internal;
+
+/// <summary>
+/// What the proxy knows: registered certificates by CertID (SHA-1 and SHA-256), responders by issuer key hash, and the
+/// set of upstream responders it may contact (allow-list plus the registered certificates' responders). Rebuilt when the
+/// set of registered certificates changes.
+/// </summary>
+internal sealed class OcspProxyIndex
+{
+    private static readonly OcspHashAlgorithm[] Algorithms = [OcspHashAlgorithm.Sha1, OcspHashAlgorithm.Sha256];
+    private readonly Dictionary<OcspCertificateId, OcspCertificateState> _byId = [];
+    private readonly Dictionary<string, Uri> _responderByIssuerKey = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Uri> _allowedByAuthority = new(StringComparer.OrdinalIgnoreCase);
+    private readonly X509Certificate2[] _certificates;
+
+    private OcspProxyIndex(IReadOnlyList<OcspCertificateState> states, IEnumerable<Uri> allowed)
+    {
+        _certificates = [.. states.Select(s => s.Certificate)];
+        foreach (Uri uri in allowed)
+        {
+            _allowedByAuthority.TryAdd(Authority(uri.Host, uri.Port), uri);
+        }
+
+        foreach (OcspCertificateState state in states)
+        {
+            foreach (OcspHashAlgorithm algorithm in Algorithms)
+            {
+                OcspCertificateId id = OcspCertificateId.Create(state.Certificate, state.Issuer, algorithm);
+                _byId.TryAdd(id, state);
+                if (state.ResponderUris.Count > 0)
+                {
+                    _responderByIssuerKey.TryAdd(Convert.ToHexString(id.IssuerKeyHash.Span), state.ResponderUris[0]);
+                }
+            }
+
+            foreach (Uri uri in state.ResponderUris)
+            {
+                _allowedByAuthority.TryAdd(Authority(uri.Host, uri.Port), uri);
+            }
+        }
+    }
+
+    public static OcspProxyIndex Empty { get; } = new([], []);
+
+    /// <summary>Returns <paramref name="current"/> when it still describes <paramref name="states"/>, else a new index.</summary>
+    public static OcspProxyIndex Refresh(OcspProxyIndex current, IReadOnlyList<OcspCertificateState> states, IList<Uri> allowed)
+    {
+        bool same = current._certificates.Length == states.Count;
+        for (int i = 0; same && i < states.Count; i++)
+        {
+            same = ReferenceEquals(current._certificates[i], states[i].Certificate);
+        }
+
+        return same && current != Empty ? current : new OcspProxyIndex(states, allowed);
+    }
+
+    /// <summary>Finds the registered certificate a CertID names.</summary>
+    public OcspCertificateState? Find(OcspCertificateId id) => _byId.GetValueOrDefault(id);
+
+    /// <summary>Finds the responder for a CertID: its certificate's, or that of another certificate of the same issuer.</summary>
+    public Uri? ResponderFor(OcspCertificateId id) =>
+        (Find(id)?.ResponderUris is [Uri own, ..] ? own : null) ?? _responderByIssuerKey.GetValueOrDefault(Convert.ToHexString(id.IssuerKeyHash.Span));
+
+    /// <summary>Finds the allowed responder that a <c>Host</c> header names.</summary>
+    public Uri? AllowedResponder(string host, int port) => _allowedByAuthority.GetValueOrDefault(Authority(host, port));
+
+    private static string Authority(string host, int port) => $"{host.TrimEnd('.')}:{port}";
+}

@@ -1,0 +1,60 @@
+using System.Diagnostics.CodeAnalysis;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Ocsp.Stapling.AspNetCore.Internal;
+
+namespace Ocsp.Stapling.AspNetCore;
+
+/// <summary>Maps the caching OCSP proxy endpoint.</summary>
+public static class OcspProxyEndpointRouteBuilderExtensions
+{
+    /// <summary>
+    /// Maps a caching OCSP proxy at <paramref name="pattern"/>: OCSP over POST and GET (RFC 6960 A.1, RFC 5019) answered
+    /// from the validated store of <c>AddOcspStapling()</c>, upstream only to allowed responders, with RFC 5019 cache headers.
+    /// Point Apache (<c>SSLStaplingForceURL</c>), nginx (<c>ssl_stapling_responder</c>) or any OCSP client at it.
+    /// </summary>
+    /// <param name="endpoints">The route builder.</param>
+    /// <param name="pattern">The path of the responder, e.g. <c>/</c> or <c>/ocsp</c>; GET requests are served below it.</param>
+    /// <param name="configure">Configures the proxy (allowed responders, limits, prune policy).</param>
+    /// <returns>A builder for both endpoints (POST at the pattern, GET below it).</returns>
+    public static IEndpointConventionBuilder MapOcspProxy(
+        this IEndpointRouteBuilder endpoints, [StringSyntax("Route")] string pattern = "/", Action<OcspProxyOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        ArgumentException.ThrowIfNullOrWhiteSpace(pattern);
+        if (!pattern.StartsWith('/') || pattern.Contains('{', StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"The OCSP proxy pattern must be a literal path starting with '/', not '{pattern}'.", nameof(pattern));
+        }
+
+        IServiceProvider services = endpoints.ServiceProvider;
+        IOcspResponseProvider provider = services.GetService<IOcspResponseProvider>()
+            ?? throw new InvalidOperationException("MapOcspProxy needs the OCSP provider: call builder.Services.AddOcspStapling() first.");
+        var options = new OcspProxyOptions();
+        configure?.Invoke(options);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxRequestBodySize, 1, nameof(configure));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxRequestTargetLength, 1, nameof(configure));
+        if (options.AllowedResponders.FirstOrDefault(u => !u.IsAbsoluteUri || u.Scheme is not ("http" or "https")) is { } bad)
+        {
+            throw new ArgumentException($"Allowed responder '{bad}' is not an absolute http(s) URL.", nameof(configure));
+        }
+
+        var proxy = new OcspProxy(
+            provider,
+            services.GetRequiredService<IOcspCertificateRegistry>(),
+            services.GetRequiredService<IHttpClientFactory>(),
+            options,
+            services.GetService<TimeProvider>() ?? TimeProvider.System,
+            services.GetRequiredService<ILoggerFactory>().CreateLogger("Ocsp.Stapling.AspNetCore.OcspProxy"));
+
+        string prefix = pattern.TrimEnd('/');
+        var prefixMetadata = new OcspProxyPrefix(new PathString(prefix));
+        RouteGroupBuilder group = endpoints.MapGroup("");
+        group.MapPost(pattern, proxy.HandleAsync).WithMetadata(prefixMetadata).WithDisplayName("OCSP proxy (POST)");
+        group.MapGet(prefix + "/{**ocspRequest}", proxy.HandleAsync).WithMetadata(prefixMetadata).WithDisplayName("OCSP proxy (GET)");
+        return group;
+    }
+}

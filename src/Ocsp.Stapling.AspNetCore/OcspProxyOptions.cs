@@ -1,0 +1,39 @@
+using System.Net;
+using Microsoft.AspNetCore.Http;
+
+namespace Ocsp.Stapling.AspNetCore;
+
+/// <summary>Options of the caching OCSP proxy endpoint (<see cref="OcspProxyEndpointRouteBuilderExtensions.MapOcspProxy"/>).</summary>
+public sealed class OcspProxyOptions
+{
+    /// <summary>
+    /// Gets the responder URLs the proxy may contact besides the AIA responders of the registered certificates. A request
+    /// whose <c>Host</c> names one of them is forwarded to that URL; a <c>Host</c> naming any other host than the proxy
+    /// itself is refused with 403 and causes no outbound connection.
+    /// </summary>
+    public IList<Uri> AllowedResponders { get; } = [];
+
+    /// <summary>Gets further host names that mean "the proxy itself" in a <c>Host</c> header (besides its local address and <c>localhost</c>).</summary>
+    public IList<string> ProxyHostNames { get; } = [];
+
+    /// <summary>Gets or sets the largest POST body accepted; larger gets 413.</summary>
+    /// <value>The default value is 10 KiB (a single-certificate request is about 100 bytes).</value>
+    public int MaxRequestBodySize { get; set; } = 10 * 1024;
+
+    /// <summary>Gets or sets the longest GET request target accepted; longer gets 414.</summary>
+    /// <value>The default value is 2048 characters (RFC 5019 GET requests are under 255).</value>
+    public int MaxRequestTargetLength { get; set; } = 2048;
+
+    /// <summary>Gets or sets the cap on <c>Cache-Control: max-age</c> (which otherwise runs until the response's nextUpdate).</summary>
+    /// <value>The default value is 1 day.</value>
+    public TimeSpan MaxCacheAge { get; set; } = TimeSpan.FromDays(1);
+
+    /// <summary>Gets or sets the time limit of a forwarded (uncached) request to the upstream responder.</summary>
+    /// <value>The default value is 10 seconds.</value>
+    public TimeSpan UpstreamTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Gets or sets who may prune a cached response with the <c>X-Prune-From-Cache</c> header; others get 403.</summary>
+    /// <value>The default value allows loopback callers only.</value>
+    public Func<HttpContext, bool> PrunePolicy { get; set; } = static context =>
+        context.Connection.RemoteIpAddress is { } address && IPAddress.IsLoopback(address);
+}
