@@ -1,0 +1,54 @@
+using System.CommandLine;
+
+namespace Ocsp.Stapling.Tool;
+
+/// <summary><c>fetch</c>: one certificate, one validated response, written atomically as DER.</summary>
+internal static class FetchCommand
+{
+    public static Command Create()
+    {
+        var cert = new Option<string>("--cert") { Description = "The certificate (PEM or DER; a PEM chain may carry its issuer second).", Required = true };
+        var issuer = new Option<string?>("--issuer") { Description = "The issuer certificate, when --cert holds only the leaf." };
+        var output = new Option<string?>("--out") { Description = "Where to write the DER response (default: <cert>.ocsp, HAProxy's name)." };
+        var url = new Option<string?>("--url") { Description = "Ask this responder instead of the certificate's AIA OCSP URL." };
+        var verbose = new Option<bool>("--verbose") { Description = "Log what the fetcher does." };
+        var command = new Command("fetch", "Fetch, validate and write the OCSP response of one certificate (plain DER, as nginx ssl_stapling_file, HAProxy .ocsp and exim tls_ocsp_file read it).")
+        {
+            cert, issuer, output, url, verbose,
+        };
+        command.SetAction((result, cancellationToken) => ToolRunner.RunAsync(async () =>
+        {
+            CertificatePair pair = CertificatePair.Load(result.GetValue(cert)!, result.GetValue(issuer));
+            string path = result.GetValue(output) ?? result.GetValue(cert) + ".ocsp";
+            Dictionary<string, string> overrides = [];
+            if (result.GetValue(url) is { } responder)
+            {
+                if (!Uri.TryCreate(responder, UriKind.Absolute, out Uri? uri) || uri.Scheme is not ("http" or "https"))
+                {
+                    throw new ToolException(ExitCodes.Usage, $"--url '{responder}' is not an absolute http(s) URL.");
+                }
+
+                overrides[pair.Certificate.Thumbprint] = uri.ToString();
+            }
+
+            await using var fetcher = new ResponseFetcher(overrides, result.GetValue(verbose));
+            (OcspStaple? staple, string? failure) = await fetcher.FetchAsync(pair, cancellationToken).ConfigureAwait(false);
+            if (staple is null)
+            {
+                throw new ToolException(ExitCodes.FetchFailed, $"No valid OCSP response for {pair.Name}: {failure}. Nothing written.");
+            }
+
+            Console.WriteLine($"{pair.Name}: {ResponseFiles.Describe(staple)}");
+            if (staple.Status != OcspCertificateStatus.Good)
+            {
+                Console.Error.WriteLine($"The certificate is {staple.Status.ToString().ToLowerInvariant()}: not written to '{path}'.");
+                return ExitCodes.NotGood;
+            }
+
+            ResponseFiles.WriteAtomically(path, staple.Encoded.Span);
+            Console.WriteLine($"Wrote {staple.Encoded.Length} bytes to {path}");
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,24 @@
+using System.CommandLine;
+using Ocsp.Stapling.Tool;
+
+var root = new RootCommand("ocsp-stapling: validated OCSP responses for TLS servers (fetch, renew, serve, inspect).")
+{
+    FetchCommand.Create(),
+    RenewCommand.Create(),
+    ServeCommand.Create(),
+    InspectCommand.Create(),
+};
+
+ParseResult parsed = root.Parse(args);
+if (parsed.Errors.Count > 0)
+{
+    foreach (var error in parsed.Errors)
+    {
+        Console.Error.WriteLine("ocsp-stapling: " + error.Message);
+    }
+
+    Console.Error.WriteLine("Run 'ocsp-stapling --help' (or '<command> --help') for usage.");
+    return ExitCodes.Usage;
+}
+
+return await parsed.InvokeAsync();

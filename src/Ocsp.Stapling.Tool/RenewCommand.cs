@@ -1,0 +1,83 @@
+using System.CommandLine;
+
+namespace Ocsp.Stapling.Tool;
+
+/// <summary>
+/// <c>renew</c>: keeps response files fresh for servers that read them (nginx <c>ssl_stapling_file</c>, HAProxy
+/// <c>&lt;cert&gt;.ocsp</c>, exim <c>tls_ocsp_file</c>), with ocspbot's semantics. Run from cron or a systemd timer.
+/// </summary>
+internal static class RenewCommand
+{
+    public static Command Create()
+    {
+        var config = new Option<string>("--config") { Description = "The JSON configuration (certificates, outputs, renewal window).", Required = true };
+        var verbose = new Option<bool>("--verbose") { Description = "Log what the fetcher does." };
+        var command = new Command(
+            "renew",
+            "Renew the response files that are inside the renewal window; install only valid, good responses. Exit code: 0 nothing changed, "
+            + "1-63 that many files changed (reload the server), 64 configuration error, 65/66 unusable or missing certificate, 69 a fetch failed and nothing changed, 73 cannot write.")
+        {
+            config, verbose,
+        };
+        command.SetAction((result, cancellationToken) => ToolRunner.RunAsync(() => RunAsync(RenewConfiguration.Load(result.GetValue(config)!), result.GetValue(verbose), cancellationToken)));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(RenewConfiguration configuration, bool verbose, CancellationToken cancellationToken)
+    {
+        int changed = 0;
+        int? error = null;
+        DateTimeOffset now = TimeProvider.System.GetUtcNow();
+        foreach (RenewEntry entry in configuration.Certificates)
+        {
+            try
+            {
+                CertificatePair pair = CertificatePair.Load(entry.Certificate, entry.Issuer);
+                if (Current(entry.Output, pair, now) is { } current && !configuration.NeedsRenewal(current, now))
+                {
+                    Console.WriteLine($"{entry.Output}: kept ({ResponseFiles.Describe(current)})");
+                    continue;
+                }
+
+                Dictionary<string, string> overrides = entry.Url is { } url ? new() { [pair.Certificate.Thumbprint] = url } : [];
+                await using var fetcher = new ResponseFetcher(overrides, verbose);
+                (OcspStaple? staple, string? failure) = await fetcher.FetchAsync(pair, cancellationToken).ConfigureAwait(false);
+                if (staple is null || staple.Status != OcspCertificateStatus.Good)
+                {
+                    string why = staple is null ? failure! : $"the responder says {staple.Status.ToString().ToLowerInvariant()}";
+                    throw new ToolException(ExitCodes.FetchFailed, $"{entry.Output}: not renewed, {why}; the existing file is left as it was.");
+                }
+
+                ResponseFiles.WriteAtomically(entry.Output, staple.Encoded.Span, configuration.Backup);
+                changed++;
+                Console.WriteLine($"{entry.Output}: renewed ({ResponseFiles.Describe(staple)})");
+            }
+            catch (ToolException ex)
+            {
+                await Console.Error.WriteLineAsync("ocsp-stapling: " + ex.Message).ConfigureAwait(false);
+                error ??= ex.ExitCode;
+            }
+        }
+
+        // Changed files win: the server must reload them now; failed ones are retried (and reported) on the next run.
+        if (changed > 0)
+        {
+            Console.WriteLine($"{changed} file(s) changed: reload the server.");
+            return Math.Min(changed, ExitCodes.MaxChanged);
+        }
+
+        return error ?? ExitCodes.Ok;
+    }
+
+    /// <summary>The installed response when it is a valid, good response for the certificate; null otherwise (then it is replaced).</summary>
+    private static OcspStaple? Current(string path, CertificatePair pair, DateTimeOffset now)
+    {
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        OcspValidationResult result = OcspResponseValidator.Validate(File.ReadAllBytes(path), pair.Certificate, pair.Issuer, now);
+        return result.IsValid && result.Staple.Status == OcspCertificateStatus.Good ? result.Staple : null;
+    }
+}

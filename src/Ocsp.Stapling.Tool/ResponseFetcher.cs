@@ -1,0 +1,51 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Ocsp.Stapling.Tool;
+
+/// <summary>Fetches validated responses through the library's provider (retries, every AIA URL, validation), with no cache and no scheduler.</summary>
+internal sealed class ResponseFetcher : IAsyncDisposable
+{
+    private readonly ServiceProvider _services;
+    private readonly IOcspResponseProvider _provider;
+    private readonly IOcspCertificateRegistry _registry;
+
+    public ResponseFetcher(IReadOnlyDictionary<string, string>? responderOverrides = null, bool verbose = false)
+    {
+        var services = new ServiceCollection();
+        services.AddLogging(logging =>
+        {
+            if (verbose)
+            {
+                logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Debug);
+            }
+        });
+        services.AddOcspStapling(options =>
+        {
+            foreach ((string thumbprint, string url) in responderOverrides ?? new Dictionary<string, string>())
+            {
+                options.Fetch.ResponderOverrides[thumbprint] = url;
+            }
+        }).UseMemoryOnly();
+        _services = services.BuildServiceProvider();
+        _provider = _services.GetRequiredService<IOcspResponseProvider>();
+        _registry = _services.GetRequiredService<IOcspCertificateRegistry>();
+    }
+
+    /// <summary>The validated response (any status), or the reason there is none.</summary>
+    public async Task<(OcspStaple? Staple, string? Failure)> FetchAsync(CertificatePair pair, CancellationToken cancellationToken)
+    {
+        OcspStaple? good = await _provider.GetStapleAsync(pair.Certificate, pair.Issuer, cancellationToken).ConfigureAwait(false);
+        OcspCertificateState state = _registry.GetStates().Single(s => s.Certificate.RawDataMemory.Span.SequenceEqual(pair.Certificate.RawData));
+        if (good is not null || state.Staple is not null)
+        {
+            return (good ?? state.Staple, null);
+        }
+
+        return (null, state.HasResponder
+            ? $"{state.LastFailureReason}: {state.LastFailureMessage}"
+            : "the certificate has no OCSP responder URL (give one with --url)");
+    }
+
+    public ValueTask DisposeAsync() => _services.DisposeAsync();
+}
