@@ -53,7 +53,7 @@ public sealed class ToolFixture : IAsyncLifetime
 
     /// <summary>Runs <c>dotnet ocsp-stapling.dll</c>.</summary>
     public static Task<ProgramResult> RunToolAsync(params string[] arguments) =>
-        ExternalProgram.RunAsync("dotnet", [ToolDll, .. arguments], timeout: TimeSpan.FromSeconds(90));
+        ExternalProgram.RunAsync("dotnet", [ToolDllPath, .. arguments], timeout: TimeSpan.FromSeconds(90));
 
     /// <summary>A loopback port free at the time of the call (for servers configured by file).</summary>
     public static int FreePort()
@@ -64,7 +64,7 @@ public sealed class ToolFixture : IAsyncLifetime
     }
 
     /// <summary>The tool's build output, next to this test assembly's (artifacts/bin/&lt;project&gt;/&lt;configuration&gt;/).</summary>
-    private static string ToolDll
+    public static string ToolDllPath
     {
         get
         {

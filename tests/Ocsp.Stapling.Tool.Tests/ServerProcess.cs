@@ -1,0 +1,102 @@
+using Ocsp.Stapling.Testing;
+
+namespace Ocsp.Stapling.Tool.Tests;
+
+/// <summary>An nginx or HAProxy daemon with its own configuration and pidfile in a test directory, stopped by that pid.</summary>
+internal sealed class ServerProcess : IAsyncDisposable
+{
+    private readonly string _pidFile;
+    private readonly string _errorLog;
+
+    private ServerProcess(string pidFile, string errorLog)
+    {
+        _pidFile = pidFile;
+        _errorLog = errorLog;
+    }
+
+    public static async Task<ServerProcess> StartNginxAsync(string directory, string serverBlock)
+    {
+        string prefix = Path.Combine(directory, "nginx-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(prefix);
+        string pid = Path.Combine(prefix, "nginx.pid");
+        string error = Path.Combine(prefix, "error.log");
+        string user = Environment.UserName == "root" ? "user root;" : "";
+        string config = Path.Combine(prefix, "nginx.conf");
+        await File.WriteAllTextAsync(config, $$"""
+            {{user}}
+            daemon on;
+            worker_processes 1;
+            pid {{pid}};
+            error_log {{error}} info;
+            events { worker_connections 64; }
+            http {
+                access_log off;
+                client_body_temp_path {{prefix}}/body;
+                proxy_temp_path {{prefix}}/proxy;
+                fastcgi_temp_path {{prefix}}/fastcgi;
+                uwsgi_temp_path {{prefix}}/uwsgi;
+                scgi_temp_path {{prefix}}/scgi;
+            {{serverBlock}}
+            }
+            """);
+        ProgramResult result = await DaemonizeAsync(ExternalProgram.Find("nginx")!, $"-p '{prefix}' -c '{config}'", prefix);
+        Assert.True(result.ExitCode == 0, $"nginx did not start:\n{result}\n{(File.Exists(error) ? File.ReadAllText(error) : "")}");
+        return await WaitForPidAsync(pid, error);
+    }
+
+    public static async Task<ServerProcess> StartHaProxyAsync(string directory, string frontend)
+    {
+        string prefix = Path.Combine(directory, "haproxy-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(prefix);
+        string pid = Path.Combine(prefix, "haproxy.pid");
+        string config = Path.Combine(prefix, "haproxy.cfg");
+        await File.WriteAllTextAsync(config, $"""
+            global
+                daemon
+                pidfile {pid}
+            defaults
+                mode http
+                timeout connect 5s
+                timeout client 10s
+                timeout server 10s
+            {frontend}
+
+            """);
+        ProgramResult result = await DaemonizeAsync(ExternalProgram.Find("haproxy")!, $"-f '{config}'", prefix);
+        Assert.True(result.ExitCode == 0, $"haproxy did not start:\n{result}");
+        return await WaitForPidAsync(pid, null);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (File.Exists(_pidFile) && int.TryParse((await File.ReadAllTextAsync(_pidFile)).Trim(), out int pid))
+        {
+            await ExternalProgram.RunAsync("kill", ["-TERM", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)], timeout: TimeSpan.FromSeconds(10));
+            for (int i = 0; i < 100 && File.Exists($"/proc/{pid}"); i++)
+            {
+                await Task.Delay(50);
+            }
+        }
+    }
+
+    public string ErrorLog => _errorLog is not null && File.Exists(_errorLog) ? File.ReadAllText(_errorLog) : "";
+
+    /// <summary>Runs a self-daemonizing server with its output in a file: a daemon holding our pipes would keep the run open.</summary>
+    private static async Task<ProgramResult> DaemonizeAsync(string program, string arguments, string directory)
+    {
+        string output = Path.Combine(directory, "start.log");
+        ProgramResult result = await ExternalProgram.RunAsync("sh", ["-c", $"'{program}' {arguments} >'{output}' 2>&1"], timeout: TimeSpan.FromSeconds(30));
+        return result with { StandardError = result.StandardError + File.ReadAllText(output) };
+    }
+
+    private static async Task<ServerProcess> WaitForPidAsync(string pidFile, string? errorLog)
+    {
+        for (int i = 0; i < 100 && !File.Exists(pidFile); i++)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.True(File.Exists(pidFile), $"No pidfile {pidFile}");
+        return new ServerProcess(pidFile, errorLog ?? "");
+    }
+}
