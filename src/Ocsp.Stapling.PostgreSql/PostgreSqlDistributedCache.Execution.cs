@@ -23,17 +23,9 @@ public sealed partial class PostgreSqlDistributedCache
 
             return result;
         }
-        catch (OperationCanceledException ex) when (!token.IsCancellationRequested)
+        catch (Exception ex) when (Translate(ex, token) is { } translated)
         {
-            throw TimedOut(ex);
-        }
-        catch (NpgsqlException ex) when (ex.InnerException is TimeoutException)
-        {
-            throw TimedOut(ex);
-        }
-        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UndefinedTable)
-        {
-            throw MissingTable(ex);
+            throw translated;
         }
     }
 
@@ -48,15 +40,14 @@ public sealed partial class PostgreSqlDistributedCache
         return await execute(command, token).ConfigureAwait(false);
     }
 
-    private object? Run<T>(Statement statement, Func<NpgsqlCommand, T> execute, CancellationToken token)
+    private object? Run<T>(Statement statement, Func<NpgsqlCommand, T> execute)
     {
         try
         {
             if (!_tableReady && _options.CreateIfNotExists)
             {
                 // Table creation happens once; the synchronous API shares the asynchronous path for it.
-                using var bounded = CancellationTokenSource.CreateLinkedTokenSource(token);
-                bounded.CancelAfter(_options.CommandTimeout);
+                using var bounded = new CancellationTokenSource(_options.CommandTimeout);
                 CreateTableAsync(bounded.Token).GetAwaiter().GetResult();
             }
 
@@ -65,17 +56,9 @@ public sealed partial class PostgreSqlDistributedCache
             SchedulePurge();
             return result;
         }
-        catch (OperationCanceledException ex) when (!token.IsCancellationRequested)
+        catch (Exception ex) when (Translate(ex, CancellationToken.None) is { } translated)
         {
-            throw TimedOut(ex);
-        }
-        catch (NpgsqlException ex) when (ex.InnerException is TimeoutException)
-        {
-            throw TimedOut(ex);
-        }
-        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UndefinedTable)
-        {
-            throw MissingTable(ex);
+            throw translated;
         }
     }
 
@@ -86,6 +69,18 @@ public sealed partial class PostgreSqlDistributedCache
         command.Parameters.AddRange(statement.Parameters);
         return command;
     }
+
+    /// <summary>
+    /// What a caller is told: a timeout (ours, or Npgsql's) as <see cref="TimeoutException"/> naming the table and the bound,
+    /// a missing table with how to create it; anything else (and the caller's own cancellation) passes unchanged.
+    /// </summary>
+    private Exception? Translate(Exception exception, CancellationToken callerToken) => exception switch
+    {
+        OperationCanceledException when !callerToken.IsCancellationRequested => TimedOut(exception),
+        PostgresException { SqlState: PostgresErrorCodes.UndefinedTable } => MissingTable(exception),
+        NpgsqlException { InnerException: TimeoutException } => TimedOut(exception),
+        _ => null,
+    };
 
     private TimeoutException TimedOut(Exception inner) =>
         new($"The PostgreSQL cache operation on {_sql.Table} did not complete within {_options.CommandTimeout.TotalSeconds:0.###} s.", inner);

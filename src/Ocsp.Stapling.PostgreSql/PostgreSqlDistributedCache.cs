@@ -82,7 +82,7 @@ public sealed partial class PostgreSqlDistributedCache : IDistributedCache, IDis
         _options.ExpiredItemsDeletionInterval == Timeout.InfiniteTimeSpan ? TimeSpan.MaxValue / 2 : _options.ExpiredItemsDeletionInterval;
 
     /// <inheritdoc />
-    public byte[]? Get(string key) => Run(Read(key, returnValue: true), static c => c.ExecuteScalar(), CancellationToken.None) as byte[];
+    public byte[]? Get(string key) => Run(Read(key, returnValue: true), static c => c.ExecuteScalar()) as byte[];
 
     /// <inheritdoc />
     public async Task<byte[]?> GetAsync(string key, CancellationToken token = default) =>
@@ -90,21 +90,21 @@ public sealed partial class PostgreSqlDistributedCache : IDistributedCache, IDis
 
     /// <inheritdoc />
     public void Set(string key, byte[] value, DistributedCacheEntryOptions options) =>
-        Run(Write(key, value, options), static c => c.ExecuteNonQuery(), CancellationToken.None);
+        Run(Write(key, value, options), static c => c.ExecuteNonQuery());
 
     /// <inheritdoc />
     public Task SetAsync(string key, byte[] value, DistributedCacheEntryOptions options, CancellationToken token = default) =>
         RunAsync(Write(key, value, options), static (c, t) => c.ExecuteNonQueryAsync(t), token);
 
     /// <inheritdoc />
-    public void Refresh(string key) => Run(Read(key, returnValue: false), static c => c.ExecuteNonQuery(), CancellationToken.None);
+    public void Refresh(string key) => Run(Read(key, returnValue: false), static c => c.ExecuteNonQuery());
 
     /// <inheritdoc />
     public Task RefreshAsync(string key, CancellationToken token = default) =>
         RunAsync(Read(key, returnValue: false), static (c, t) => c.ExecuteNonQueryAsync(t), token);
 
     /// <inheritdoc />
-    public void Remove(string key) => Run(Delete(key), static c => c.ExecuteNonQuery(), CancellationToken.None);
+    public void Remove(string key) => Run(Delete(key), static c => c.ExecuteNonQuery());
 
     /// <inheritdoc />
     public Task RemoveAsync(string key, CancellationToken token = default) =>
@@ -213,13 +213,13 @@ public sealed partial class PostgreSqlDistributedCache : IDistributedCache, IDis
         [
             new NpgsqlParameter<string>("id", key),
             new NpgsqlParameter<byte[]>("value", NpgsqlDbType.Bytea) { TypedValue = value },
-            Nullable("expires", expires, NpgsqlDbType.TimestampTz),
-            Nullable("sliding", sliding, NpgsqlDbType.Interval),
-            Nullable("absolute", absolute, NpgsqlDbType.TimestampTz),
+            NullableParameter("expires", expires, NpgsqlDbType.TimestampTz),
+            NullableParameter("sliding", sliding, NpgsqlDbType.Interval),
+            NullableParameter("absolute", absolute, NpgsqlDbType.TimestampTz),
         ]);
     }
 
-    private static NpgsqlParameter Nullable<T>(string name, T? value, NpgsqlDbType type)
+    private static NpgsqlParameter NullableParameter<T>(string name, T? value, NpgsqlDbType type)
         where T : struct =>
         new(name, type) { Value = value is { } v ? v : DBNull.Value };
 

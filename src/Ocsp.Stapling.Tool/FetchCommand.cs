@@ -23,12 +23,7 @@ internal static class FetchCommand
             Dictionary<string, string> overrides = [];
             if (result.GetValue(url) is { } responder)
             {
-                if (!Uri.TryCreate(responder, UriKind.Absolute, out Uri? uri) || uri.Scheme is not ("http" or "https"))
-                {
-                    throw new ToolException(ExitCodes.Usage, $"--url '{responder}' is not an absolute http(s) URL.");
-                }
-
-                overrides[pair.Certificate.Thumbprint] = uri.ToString();
+                overrides[pair.Certificate.Thumbprint] = ResponderUrls.Parse(responder, "--url").ToString();
             }
 
             await using var fetcher = new ResponseFetcher(overrides, result.GetValue(verbose));

@@ -54,7 +54,7 @@ internal sealed record RenewConfiguration(TimeSpan MinimumValidity, double Minim
                     cert,
                     Resolve(baseDirectory, Optional(item, "issuer")),
                     Resolve(baseDirectory, Optional(item, "output")) ?? cert + ".ocsp",
-                    Optional(item, "url")));
+                    Optional(item, "url") is { } url ? ResponderUrls.Parse(url, $"Configuration '{path}': \"url\"").ToString() : null));
             }
 
             return new RenewConfiguration(minimum, percentage, backup, entries);

@@ -33,13 +33,7 @@ internal static class ServeCommand
             }
 
             CertificatePair[] pairs = [.. certificates.Select((c, i) => CertificatePair.Load(c, issuerFiles.Length > 0 ? issuerFiles[i] : null))];
-            List<Uri> allowed = [];
-            foreach (string url in result.GetValue(allow) ?? [])
-            {
-                allowed.Add(Uri.TryCreate(url, UriKind.Absolute, out Uri? uri) && uri.Scheme is "http" or "https"
-                    ? uri
-                    : throw new ToolException(ExitCodes.Usage, $"--allow-responder '{url}' is not an absolute http(s) URL."));
-            }
+            List<Uri> allowed = [.. (result.GetValue(allow) ?? []).Select(url => ResponderUrls.Parse(url, "--allow-responder"))];
 
             if (pairs.Length == 0 && allowed.Count == 0)
             {

@@ -99,5 +99,12 @@ public sealed class FetchAndRenewTests(ToolFixture fixture) : IClassFixture<Tool
 
         Assert.Equal(64, result.ExitCode);
         Assert.Contains("unknown key \"minimum_validity\"", result.StandardError, StringComparison.Ordinal);
+
+        LeafFiles leaf = fixture.NewLeaf("bad-url");
+        await File.WriteAllTextAsync(config, $$"""{ "certificates": [ { "cert": "{{leaf.Chain}}", "url": "ftp://responder/" } ] }""");
+        ProgramResult badUrl = await ToolFixture.RunToolAsync("renew", "--config", config);
+
+        Assert.Equal(64, badUrl.ExitCode);
+        Assert.Contains("is not an absolute http(s) URL", badUrl.StandardError, StringComparison.Ordinal);
     }
 }

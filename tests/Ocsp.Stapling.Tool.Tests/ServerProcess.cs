@@ -6,13 +6,8 @@ namespace Ocsp.Stapling.Tool.Tests;
 internal sealed class ServerProcess : IAsyncDisposable
 {
     private readonly string _pidFile;
-    private readonly string _errorLog;
 
-    private ServerProcess(string pidFile, string errorLog)
-    {
-        _pidFile = pidFile;
-        _errorLog = errorLog;
-    }
+    private ServerProcess(string pidFile) => _pidFile = pidFile;
 
     public static async Task<ServerProcess> StartNginxAsync(string directory, string serverBlock)
     {
@@ -41,7 +36,7 @@ internal sealed class ServerProcess : IAsyncDisposable
             """);
         ProgramResult result = await DaemonizeAsync(ExternalProgram.Find("nginx")!, $"-p '{prefix}' -c '{config}'", prefix);
         Assert.True(result.ExitCode == 0, $"nginx did not start:\n{result}\n{(File.Exists(error) ? File.ReadAllText(error) : "")}");
-        return await WaitForPidAsync(pid, error);
+        return await WaitForPidAsync(pid);
     }
 
     public static async Task<ServerProcess> StartHaProxyAsync(string directory, string frontend)
@@ -64,7 +59,7 @@ internal sealed class ServerProcess : IAsyncDisposable
             """);
         ProgramResult result = await DaemonizeAsync(ExternalProgram.Find("haproxy")!, $"-f '{config}'", prefix);
         Assert.True(result.ExitCode == 0, $"haproxy did not start:\n{result}");
-        return await WaitForPidAsync(pid, null);
+        return await WaitForPidAsync(pid);
     }
 
     public async ValueTask DisposeAsync()
@@ -79,8 +74,6 @@ internal sealed class ServerProcess : IAsyncDisposable
         }
     }
 
-    public string ErrorLog => _errorLog is not null && File.Exists(_errorLog) ? File.ReadAllText(_errorLog) : "";
-
     /// <summary>Runs a self-daemonizing server with its output in a file: a daemon holding our pipes would keep the run open.</summary>
     private static async Task<ProgramResult> DaemonizeAsync(string program, string arguments, string directory)
     {
@@ -89,7 +82,7 @@ internal sealed class ServerProcess : IAsyncDisposable
         return result with { StandardError = result.StandardError + File.ReadAllText(output) };
     }
 
-    private static async Task<ServerProcess> WaitForPidAsync(string pidFile, string? errorLog)
+    private static async Task<ServerProcess> WaitForPidAsync(string pidFile)
     {
         for (int i = 0; i < 100 && !File.Exists(pidFile); i++)
         {
@@ -97,6 +90,6 @@ internal sealed class ServerProcess : IAsyncDisposable
         }
 
         Assert.True(File.Exists(pidFile), $"No pidfile {pidFile}");
-        return new ServerProcess(pidFile, errorLog ?? "");
+        return new ServerProcess(pidFile);
     }
 }

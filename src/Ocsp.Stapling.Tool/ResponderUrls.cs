@@ -1,0 +1,10 @@
+namespace Ocsp.Stapling.Tool;
+
+internal static class ResponderUrls
+{
+    /// <summary>An absolute http(s) responder URL, or a usage error naming where it came from (<paramref name="source"/>).</summary>
+    public static Uri Parse(string value, string source) =>
+        Uri.TryCreate(value, UriKind.Absolute, out Uri? uri) && uri.Scheme is "http" or "https"
+            ? uri
+            : throw new ToolException(ExitCodes.Usage, $"{source} '{value}' is not an absolute http(s) URL.");
+}
