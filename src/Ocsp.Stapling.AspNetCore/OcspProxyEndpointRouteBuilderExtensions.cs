@@ -14,12 +14,16 @@ public static class OcspProxyEndpointRouteBuilderExtensions
     /// <summary>
     /// Maps a caching OCSP proxy at <paramref name="pattern"/>: OCSP over POST and GET (RFC 6960 A.1, RFC 5019) answered
     /// from the validated store of <c>AddOcspStapling()</c>, upstream only to allowed responders, with RFC 5019 cache headers.
-    /// Point Apache (<c>SSLStaplingForceURL</c>), nginx (<c>ssl_stapling_responder</c>) or any OCSP client at it.
+    /// Point Apache (<c>SSLStaplingForceURL</c> or <c>SSLOCSPProxyURL</c>), nginx (<c>ssl_stapling_responder</c>) or any
+    /// OCSP client at it.
     /// </summary>
     /// <param name="endpoints">The route builder.</param>
-    /// <param name="pattern">The path of the responder, e.g. <c>/</c> or <c>/ocsp</c>; GET requests are served below it.</param>
+    /// <param name="pattern">
+    /// The path of the responder, e.g. <c>/</c> or <c>/ocsp</c>. GET requests are served below it; POST requests at it and
+    /// below it (a client may keep its responder's path, and HTTP-proxy-form requests carry the responder's URL).
+    /// </param>
     /// <param name="configure">Configures the proxy (allowed responders, limits, prune policy).</param>
-    /// <returns>A builder for both endpoints (POST at the pattern, GET below it).</returns>
+    /// <returns>A builder for the proxy's endpoint.</returns>
     public static IEndpointConventionBuilder MapOcspProxy(
         this IEndpointRouteBuilder endpoints, [StringSyntax("Route")] string pattern = "/", Action<OcspProxyOptions>? configure = null)
     {
@@ -50,11 +54,13 @@ public static class OcspProxyEndpointRouteBuilderExtensions
             services.GetService<TimeProvider>() ?? TimeProvider.System,
             services.GetRequiredService<ILoggerFactory>().CreateLogger("Ocsp.Stapling.AspNetCore.OcspProxy"));
 
+        // One endpoint for both methods, below the pattern: GET carries the request in the path, and a POST may name a
+        // responder's path (ocsp_proxy clients, or an HTTP-proxy-form request such as Apache's SSLOCSPProxyURL sends).
         string prefix = pattern.TrimEnd('/');
-        var prefixMetadata = new OcspProxyPrefix(new PathString(prefix));
         RouteGroupBuilder group = endpoints.MapGroup("");
-        group.MapPost(pattern, proxy.HandleAsync).WithMetadata(prefixMetadata).WithDisplayName("OCSP proxy (POST)");
-        group.MapGet(prefix + "/{**ocspRequest}", proxy.HandleAsync).WithMetadata(prefixMetadata).WithDisplayName("OCSP proxy (GET)");
+        group.MapMethods(prefix + "/{**ocspRequest}", [HttpMethods.Get, HttpMethods.Post], proxy.HandleAsync)
+            .WithMetadata(new OcspProxyPrefix(new PathString(prefix)))
+            .WithDisplayName("OCSP proxy");
         return group;
     }
 }

@@ -85,6 +85,32 @@ public sealed class OcspProxyTests(KestrelFixture fixture) : IClassFixture<Kestr
         Assert.Equal(1, fixture.Responder.RequestCount); // "no-cache" from a client never drives an upstream fetch
     }
 
+    [Fact]
+    public async Task HttpProxyForm_PostAndGet_ToTheResponderUrl_AnsweredFromTheStore_OtherAuthorities403()
+    {
+        // Apache's SSLOCSPProxyURL (and any client given the proxy as its HTTP proxy) sends "POST http://responder/path",
+        // and GET in proxy form carries the responder's path before the request.
+        X509Certificate2 leaf = FindLeafWithSlashInGetEncoding();
+        await using ProxyServer proxy = await StartAsync(leaf);
+        OcspStaple staple = await proxy.StapleAsync(leaf, fixture.Pki.Intermediate);
+        int upstream = fixture.Responder.RequestCount;
+        byte[] der = OcspRequest.Create(leaf, fixture.Pki.Intermediate).Encoded.ToArray();
+        using var client = new HttpClient(new SocketsHttpHandler { Proxy = new WebProxy(proxy.Url), UseProxy = true });
+        Uri responder = fixture.Responder.Url;
+        Assert.NotEqual("/", responder.AbsolutePath);
+
+        using HttpResponseMessage post = await client.PostAsync(responder, OcspContent(der));
+        using HttpResponseMessage get = await client.GetAsync(new Uri(responder.AbsoluteUri.TrimEnd('/') + "/" + Uri.EscapeDataString(Convert.ToBase64String(der))));
+        using HttpResponseMessage elsewhere = await client.PostAsync(new Uri("http://ocsp.attacker.example/ocsp"), OcspContent(der));
+
+        Assert.Equal(HttpStatusCode.OK, post.StatusCode);
+        Assert.Equal(staple.Encoded.ToArray(), await post.Content.ReadAsByteArrayAsync());
+        Assert.Equal(HttpStatusCode.OK, get.StatusCode);
+        Assert.Equal(staple.Encoded.ToArray(), await get.Content.ReadAsByteArrayAsync());
+        Assert.Equal(HttpStatusCode.Forbidden, elsewhere.StatusCode);
+        Assert.Equal(upstream, fixture.Responder.RequestCount); // all from the store
+    }
+
     [SkippableFact]
     public async Task NonceAndMultiCertificateRequests_AreForwardedEveryTime_Uncached()
     {

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Ocsp.Stapling.Testing;
 
 namespace Ocsp.Stapling.Tool.Tests;
@@ -50,6 +51,122 @@ public sealed class RealServerTests(ToolFixture fixture) : IClassFixture<ToolFix
         }
 
         fixture.Responder.Fault = ResponderFault.None;
+    }
+
+    [SkippableFact]
+    public async Task Nginx_SslStaplingResponder_ThroughServe_StaplesWhatTheProxyFetched_ByGet_AndAfterARestartWithTheResponderDown()
+    {
+        Skip.If(ExternalProgram.Find("nginx") is null || ExternalProgram.Find("openssl") is null,
+            "nginx or openssl is not installed (.ci/run installs them)");
+        LeafFiles site = fixture.NewLeaf("proxied");
+        string cache = Path.Combine(site.Directory, "cache");
+        int before = fixture.Responder.RequestCount;
+
+        await using (ServeProcess proxy = await ServeProcess.StartAsync("--cache", cache, "--cert", site.Chain))
+        {
+            string status = await StapledByNginxThroughAsync(proxy, site);
+
+            Assert.Contains($"Serial Number: {site.Certificate.SerialNumber}", status, StringComparison.Ordinal);
+            string log = proxy.Output;
+            Assert.True(Regex.IsMatch(log, @"Request starting HTTP/1\.[01] GET http://127\.0\.0\.1(:\d+)?/M"), $"nginx did not ask by GET:\n{log}"); // RFC 6960 A.1
+            Assert.DoesNotContain("Request starting HTTP/1.0 POST", log, StringComparison.Ordinal);
+            Assert.DoesNotContain("Request starting HTTP/1.1 POST", log, StringComparison.Ordinal);
+            Assert.Equal(before + 1, fixture.Responder.RequestCount); // one upstream fetch, by the proxy
+            Assert.True(await proxy.StopAsync() == 0, $"serve did not stop cleanly on SIGTERM:\n{proxy.Output}");
+        }
+
+        // A new proxy on the same cache directory, the responder gone: nginx still gets a good staple, from the persisted response.
+        fixture.Responder.Fault = ResponderFault.Down;
+        try
+        {
+            await using ServeProcess restarted = await ServeProcess.StartAsync("--cache", cache, "--cert", site.Chain);
+            string status = await StapledByNginxThroughAsync(restarted, site);
+
+            Assert.Contains($"Serial Number: {site.Certificate.SerialNumber}", status, StringComparison.Ordinal);
+            Assert.Equal(before + 1, fixture.Responder.RequestCount);
+        }
+        finally
+        {
+            fixture.Responder.Fault = ResponderFault.None;
+        }
+    }
+
+    [SkippableTheory]
+    [InlineData("SSLStaplingForceURL")] // Apache asks the proxy as its responder
+    [InlineData("SSLOCSPProxyURL")] // Apache asks the certificate's responder through the proxy ("POST http://responder/ocsp"), the seed's setup
+    public async Task Apache_ThroughServe_StaplesWhatTheProxyFetched_ByPost(string directive)
+    {
+        Skip.If(ExternalProgram.Find("apache2") is null || ExternalProgram.Find("openssl") is null,
+            "apache2 or openssl is not installed (.ci/run installs them)");
+        LeafFiles site = fixture.NewLeaf("apache");
+        int before = fixture.Responder.RequestCount;
+        await using ServeProcess proxy = await ServeProcess.StartAsync("--cache", Path.Combine(site.Directory, "cache"), "--cert", site.Chain);
+
+        int apachePort = ToolFixture.FreePort();
+        await using var apache = await ServerProcess.StartApacheAsync(site.Directory, $"""
+            Listen 127.0.0.1:{apachePort}
+            <VirtualHost 127.0.0.1:{apachePort}>
+                SSLEngine on
+                SSLCertificateFile {site.Chain}
+                SSLCertificateKeyFile {site.Key}
+                SSLUseStapling on
+                {directive} {proxy.Url}
+                SSLStaplingReturnResponderErrors off
+            </VirtualHost>
+            """);
+
+        string status = "";
+        for (int attempt = 0; attempt < 40 && !status.Contains("Cert Status: good", StringComparison.Ordinal); attempt++)
+        {
+            if (attempt > 0)
+            {
+                await Task.Delay(250);
+            }
+
+            status = await OpenSslStatusAsync(apachePort, site);
+        }
+
+        Assert.True(status.Contains("Cert Status: good", StringComparison.Ordinal), $"apache did not staple:\n{status}\nproxy:\n{proxy.Output}\napache:\n{apache.ErrorLog}");
+        Assert.Contains($"Serial Number: {site.Certificate.SerialNumber}", status, StringComparison.Ordinal);
+        string expected = directive == "SSLOCSPProxyURL" ? $"POST {fixture.Responder.Url} - application/ocsp-request" : "POST http://127.0.0.1";
+        Assert.True(proxy.Output.Contains(expected, StringComparison.Ordinal), $"apache did not ask as expected ({expected}):\n{proxy.Output}");
+        Assert.Equal(before + 1, fixture.Responder.RequestCount);
+    }
+
+    /// <summary>
+    /// Starts nginx with <c>ssl_stapling_responder</c> pointing at <paramref name="proxy"/> and handshakes until it staples
+    /// (nginx fetches on the first handshake and staples from a later one). Returns the <c>openssl s_client -status</c> output
+    /// showing "Cert Status: good".
+    /// </summary>
+    private async Task<string> StapledByNginxThroughAsync(ServeProcess proxy, LeafFiles site)
+    {
+        int nginxPort = ToolFixture.FreePort();
+        await using var nginx = await ServerProcess.StartNginxAsync(site.Directory, $$"""
+            server {
+                listen 127.0.0.1:{{nginxPort}} ssl;
+                ssl_certificate {{site.Chain}};
+                ssl_certificate_key {{site.Key}};
+                ssl_stapling on;
+                ssl_stapling_verify on;
+                ssl_trusted_certificate {{fixture.RootFile}};
+                ssl_stapling_responder {{proxy.Url}};
+                location / { return 200 "ok"; }
+            }
+            """);
+
+        string status = "";
+        for (int attempt = 0; attempt < 40 && !status.Contains("Cert Status: good", StringComparison.Ordinal); attempt++)
+        {
+            if (attempt > 0)
+            {
+                await Task.Delay(250);
+            }
+
+            status = await OpenSslStatusAsync(nginxPort, site);
+        }
+
+        Assert.True(status.Contains("Cert Status: good", StringComparison.Ordinal), $"nginx did not staple:\n{status}\nproxy:\n{proxy.Output}\nnginx:\n{nginx.ErrorLog}");
+        return status;
     }
 
     private async Task<string> OpenSslStatusAsync(int port, LeafFiles site)

@@ -6,8 +6,12 @@ namespace Ocsp.Stapling.Tool.Tests;
 internal sealed class ServerProcess : IAsyncDisposable
 {
     private readonly string _pidFile;
+    private readonly string _logFile;
 
-    private ServerProcess(string pidFile) => _pidFile = pidFile;
+    private ServerProcess(string pidFile, string logFile) => (_pidFile, _logFile) = (pidFile, logFile);
+
+    /// <summary>The server's error log so far (for failure messages).</summary>
+    public string ErrorLog => File.Exists(_logFile) ? File.ReadAllText(_logFile) : "";
 
     public static async Task<ServerProcess> StartNginxAsync(string directory, string serverBlock)
     {
@@ -36,7 +40,7 @@ internal sealed class ServerProcess : IAsyncDisposable
             """);
         ProgramResult result = await DaemonizeAsync(ExternalProgram.Find("nginx")!, $"-p '{prefix}' -c '{config}'", prefix);
         Assert.True(result.ExitCode == 0, $"nginx did not start:\n{result}\n{(File.Exists(error) ? File.ReadAllText(error) : "")}");
-        return await WaitForPidAsync(pid);
+        return await WaitForPidAsync(pid, error);
     }
 
     public static async Task<ServerProcess> StartHaProxyAsync(string directory, string frontend)
@@ -59,7 +63,42 @@ internal sealed class ServerProcess : IAsyncDisposable
             """);
         ProgramResult result = await DaemonizeAsync(ExternalProgram.Find("haproxy")!, $"-f '{config}'", prefix);
         Assert.True(result.ExitCode == 0, $"haproxy did not start:\n{result}");
-        return await WaitForPidAsync(pid);
+        return await WaitForPidAsync(pid, Path.Combine(prefix, "start.log"));
+    }
+
+    /// <summary>
+    /// Apache httpd (Debian's <c>apache2</c>) with mod_ssl, its own ServerRoot, runtime directory, stapling cache and pidfile.
+    /// As root its workers run as www-data (Apache refuses root workers); the parent reads the keys and opens the logs first.
+    /// </summary>
+    public static async Task<ServerProcess> StartApacheAsync(string directory, string virtualHost)
+    {
+        const string Modules = "/usr/lib/apache2/modules";
+        string prefix = Path.Combine(directory, "apache-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(prefix);
+        string pid = Path.Combine(prefix, "apache.pid");
+        string error = Path.Combine(prefix, "error.log");
+        string config = Path.Combine(prefix, "httpd.conf");
+        string user = Environment.UserName == "root" ? "User www-data\nGroup www-data" : "";
+        await File.WriteAllTextAsync(config, $$"""
+            ServerRoot {{prefix}}
+            ServerName localhost
+            PidFile {{pid}}
+            DefaultRuntimeDir {{prefix}}
+            Mutex file:{{prefix}} default
+            ErrorLog {{error}}
+            LogLevel info ssl:debug
+            {{user}}
+            LoadModule mpm_event_module {{Modules}}/mod_mpm_event.so
+            LoadModule authz_core_module {{Modules}}/mod_authz_core.so
+            LoadModule socache_shmcb_module {{Modules}}/mod_socache_shmcb.so
+            LoadModule ssl_module {{Modules}}/mod_ssl.so
+            SSLStaplingCache shmcb:{{prefix}}/stapling(128000)
+            {{virtualHost}}
+
+            """);
+        ProgramResult result = await DaemonizeAsync(ExternalProgram.Find("apache2")!, $"-f '{config}' -k start", prefix);
+        Assert.True(result.ExitCode == 0, $"apache2 did not start:\n{result}\n{(File.Exists(error) ? File.ReadAllText(error) : "")}");
+        return await WaitForPidAsync(pid, error);
     }
 
     public async ValueTask DisposeAsync()
@@ -82,7 +121,7 @@ internal sealed class ServerProcess : IAsyncDisposable
         return result with { StandardError = result.StandardError + File.ReadAllText(output) };
     }
 
-    private static async Task<ServerProcess> WaitForPidAsync(string pidFile)
+    private static async Task<ServerProcess> WaitForPidAsync(string pidFile, string logFile)
     {
         for (int i = 0; i < 100 && !File.Exists(pidFile); i++)
         {
@@ -90,6 +129,6 @@ internal sealed class ServerProcess : IAsyncDisposable
         }
 
         Assert.True(File.Exists(pidFile), $"No pidfile {pidFile}");
-        return new ServerProcess(pidFile);
+        return new ServerProcess(pidFile, logFile);
     }
 }

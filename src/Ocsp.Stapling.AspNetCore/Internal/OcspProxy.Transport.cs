@@ -47,9 +47,10 @@ internal sealed partial class OcspProxy
 
     /// <summary>
     /// The request of a GET, taken from the raw request target: Kestrel decodes <c>%2F</c> in <c>Path</c>, and base64 has '/'.
-    /// Undecodable text yields an empty request, answered as malformed.
+    /// In HTTP-proxy form (<c>GET http://responder/path/MFEw…</c>) the allowed responder's path is stripped; otherwise the
+    /// endpoint's prefix. Undecodable text yields an empty request, answered as malformed.
     /// </summary>
-    private byte[]? ReadGetTarget(HttpContext context)
+    private byte[]? ReadGetTarget(HttpContext context, OcspProxyIndex index)
     {
         string raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? "";
         if (raw.Length > options.MaxRequestTargetLength)
@@ -60,13 +61,17 @@ internal sealed partial class OcspProxy
 
         int query = raw.IndexOf('?', StringComparison.Ordinal);
         string path = query >= 0 ? raw[..query] : raw;
+        string prefix = (context.Request.PathBase + EndpointPrefix(context)).Value ?? "";
         if (Uri.TryCreate(path, UriKind.Absolute, out Uri? absolute) && absolute.Scheme is "http" or "https")
         {
             path = absolute.GetComponents(UriComponents.Path | UriComponents.KeepDelimiter, UriFormat.UriEscaped);
+            if (index.AllowedResponder(absolute.Host, absolute.Port) is { } responder)
+            {
+                prefix = responder.AbsolutePath.TrimEnd('/');
+            }
         }
 
-        string prefix = (context.Request.PathBase + EndpointPrefix(context)).Value ?? "";
-        if (prefix.Length > 0 && path.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+        if (prefix.Length > 0 && path.StartsWith(prefix + "/", StringComparison.OrdinalIgnoreCase))
         {
             path = path[prefix.Length..];
         }

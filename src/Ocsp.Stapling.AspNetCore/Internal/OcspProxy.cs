@@ -32,9 +32,10 @@ internal sealed partial class OcspProxy(
     public async Task HandleAsync(HttpContext context)
     {
         HttpRequest request = context.Request;
+        OcspProxyIndex index = _index = OcspProxyIndex.Refresh(_index, registry.GetStates(), options.AllowedResponders);
         byte[]? der = HttpMethods.IsPost(request.Method)
             ? await ReadBodyAsync(context).ConfigureAwait(false)
-            : ReadGetTarget(context);
+            : ReadGetTarget(context, index);
         if (der is null)
         {
             return; // the status (413, 414, 415) is set
@@ -52,7 +53,6 @@ internal sealed partial class OcspProxy(
             return;
         }
 
-        OcspProxyIndex index = _index = OcspProxyIndex.Refresh(_index, registry.GetStates(), options.AllowedResponders);
         if (ResolveUpstream(context, index, ocspRequest, out string? refusal) is not { } upstream)
         {
             Log.ProxyRefused(logger, request.Host.Value ?? "", refusal!);

@@ -22,7 +22,7 @@ internal static partial class Log
     [LoggerMessage(StapleUpdatedId, LogLevel.Information, "OCSP staple for {Certificate} updated from {Source}: {Status}, thisUpdate {ThisUpdate:u}, nextUpdate {NextUpdate:u}; next refresh {NextRefresh:u}")]
     public static partial void StapleUpdated(ILogger logger, string certificate, string source, OcspCertificateStatus status, DateTimeOffset thisUpdate, DateTimeOffset nextUpdate, DateTimeOffset nextRefresh);
 
-    [LoggerMessage(FetchFailedId, LogLevel.Warning, "OCSP fetch for {Certificate} failed ({Reason}): {Message}. Attempt {Failures}; retrying at {RetryAt:u}; current staple valid until {StapleValidUntil}")]
+    [LoggerMessage(FetchFailedId, LogLevel.Warning, "OCSP fetch for {Certificate} failed ({Reason}, attempt {Failures}): {Message}; retrying at {RetryAt:u}; current staple valid until {StapleValidUntil}")]
     public static partial void FetchFailed(ILogger logger, string certificate, string reason, string message, int failures, DateTimeOffset retryAt, string stapleValidUntil);
 
     [LoggerMessage(CertificateRevokedId, LogLevel.Critical, "Certificate {Certificate} is REVOKED according to its OCSP responder (revoked {RevocationTime:u}, reason {Reason}). Replace it.")]

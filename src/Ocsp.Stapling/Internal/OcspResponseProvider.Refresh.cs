@@ -306,7 +306,7 @@ internal sealed partial class OcspResponseProvider
         registration.LastFailureAt = now;
         OcspStaple? held = registration.Staple;
         Log.FetchFailed(
-            _logger, registration.DisplayName, reason, message, registration.ConsecutiveFailures, registration.NextRefresh,
+            _logger, registration.DisplayName, reason, message.TrimEnd('.'), registration.ConsecutiveFailures, registration.NextRefresh,
             held is not null && held.IsValidAt(now) ? held.NextUpdate.ToString("u", System.Globalization.CultureInfo.InvariantCulture) : "(none)");
         Raise(StapleFailed, new OcspStapleFailedEventArgs(registration.Certificate, reason, message, validationFailure, held is not null && held.IsValidAt(now) ? held : null));
     }

@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.RegularExpressions;
+using Ocsp.Stapling.Testing;
+
+namespace Ocsp.Stapling.Tool.Tests;
+
+/// <summary>
+/// <c>dotnet ocsp-stapling.dll serve --urls http://127.0.0.1:0 …</c> as a child process. Its output is drained as it comes
+/// (a full pipe would stall its logging), the bound address is read from its "listening on" line, and it is stopped by its own pid.
+/// </summary>
+internal sealed partial class ServeProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+    private readonly TaskCompletionSource<Uri> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private ServeProcess(Process process) => _process = process;
+
+    /// <summary>The address the proxy bound (from its startup line).</summary>
+    public Uri Url { get; private set; } = null!;
+
+    /// <summary>Everything the process wrote so far (stdout and stderr, in arrival order per stream).</summary>
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    public static async Task<ServeProcess> StartAsync(params string[] arguments)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        foreach (string argument in (string[])[ToolFixture.ToolDllPath, "serve", "--urls", "http://127.0.0.1:0", .. arguments])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start dotnet.");
+        var server = new ServeProcess(process);
+        process.OutputDataReceived += (_, e) => server.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => server.Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        process.EnableRaisingEvents = true;
+        process.Exited += (_, _) => server._listening.TrySetException(new InvalidOperationException("serve exited before listening."));
+
+        try
+        {
+            server.Url = await server._listening.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or TimeoutException)
+        {
+            string output = server.Output;
+            await server.DisposeAsync();
+            Assert.Fail($"serve did not start ({ex.Message}):\n{output}");
+        }
+
+        return server;
+    }
+
+    /// <summary>Stops the proxy as systemd would (SIGTERM), killing it if it has not exited within 15 s; returns its exit code.</summary>
+    public async Task<int> StopAsync()
+    {
+        if (!_process.HasExited)
+        {
+            await ExternalProgram.RunAsync("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], timeout: TimeSpan.FromSeconds(10));
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+            try
+            {
+                await _process.WaitForExitAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                _process.Kill(entireProcessTree: true);
+                await _process.WaitForExitAsync();
+            }
+        }
+
+        return _process.ExitCode;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        _process.Dispose();
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            _output.AppendLine(line);
+        }
+
+        Match match = ListeningLine().Match(line);
+        if (match.Success)
+        {
+            _listening.TrySetResult(new Uri(match.Groups[1].Value));
+        }
+    }
+
+    [GeneratedRegex(@"^OCSP proxy listening on (http://[^,\s]+)")]
+    private static partial Regex ListeningLine();
+}
