@@ -54,6 +54,29 @@ public sealed class RealServerTests(ToolFixture fixture) : IClassFixture<ToolFix
     }
 
     [SkippableFact]
+    public async Task Exim_TlsOcspFile_FromRenew_StaplesIt_OnStartTls()
+    {
+        Skip.If(ExternalProgram.Find("exim4") is null || ExternalProgram.Find("openssl") is null,
+            "exim4 or openssl is not installed (.ci/run installs them)");
+        LeafFiles site = fixture.NewLeaf("exim");
+        string config = Path.Combine(site.Directory, "stapling.json");
+        await File.WriteAllTextAsync(config, $$"""{ "certificates": [ { "cert": "{{site.Chain}}", "output": "{{site.Ocsp}}" } ] }""");
+        ProgramResult renew = await ToolFixture.RunToolAsync("renew", "--config", config);
+        Assert.True(renew.ExitCode == 1, renew.ToString());
+
+        int port = ToolFixture.FreePort();
+        await using var exim = await ServerProcess.StartEximAsync(site.Directory, port, $"""
+            tls_certificate = {site.Chain}
+            tls_privatekey = {site.Key}
+            tls_ocsp_file = {site.Ocsp}
+            """);
+        string status = await OpenSslStatusAsync(port, site, ["-starttls", "smtp"]);
+
+        Assert.True(status.Contains("Cert Status: good", StringComparison.Ordinal), $"exim did not staple:\n{status}\nexim:\n{exim.ErrorLog}");
+        Assert.Contains($"Serial Number: {site.Certificate.SerialNumber}", status, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
     public async Task Nginx_SslStaplingResponder_ThroughServe_StaplesWhatTheProxyFetched_ByGet_AndAfterARestartWithTheResponderDown()
     {
         Skip.If(ExternalProgram.Find("nginx") is null || ExternalProgram.Find("openssl") is null,
@@ -169,11 +192,11 @@ public sealed class RealServerTests(ToolFixture fixture) : IClassFixture<ToolFix
         return status;
     }
 
-    private async Task<string> OpenSslStatusAsync(int port, LeafFiles site)
+    private async Task<string> OpenSslStatusAsync(int port, LeafFiles site, string[]? extra = null)
     {
         ProgramResult result = await ExternalProgram.RunAsync(
             "openssl",
-            ["s_client", "-connect", $"127.0.0.1:{port}", "-servername", site.Certificate.GetNameInfo(System.Security.Cryptography.X509Certificates.X509NameType.DnsName, false), "-status", "-CAfile", fixture.RootFile, "-verify_return_error"],
+            ["s_client", "-connect", $"127.0.0.1:{port}", "-servername", site.Certificate.GetNameInfo(System.Security.Cryptography.X509Certificates.X509NameType.DnsName, false), "-status", "-CAfile", fixture.RootFile, "-verify_return_error", .. extra ?? []],
             timeout: TimeSpan.FromSeconds(30),
             standardInput: []);
         Assert.True(result.ExitCode == 0, result.ToString());

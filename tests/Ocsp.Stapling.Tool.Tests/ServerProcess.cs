@@ -101,6 +101,41 @@ internal sealed class ServerProcess : IAsyncDisposable
         return await WaitForPidAsync(pid, error);
     }
 
+    /// <summary>
+    /// An exim (Debian's <c>exim4</c>) SMTP daemon with its own configuration, spool, logs and pidfile, listening on one
+    /// loopback port; <paramref name="settings"/> are added to its main section.
+    /// </summary>
+    public static async Task<ServerProcess> StartEximAsync(string directory, int port, string settings)
+    {
+        string prefix = Path.Combine(directory, "exim-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(Path.Combine(prefix, "spool"));
+        if (!OperatingSystem.IsWindows())
+        {
+            // exim writes its logs and spool as its own user
+            File.SetUnixFileMode(prefix, (UnixFileMode)0b111_111_111);
+            File.SetUnixFileMode(Path.Combine(prefix, "spool"), (UnixFileMode)0b111_111_111);
+        }
+
+        string pid = Path.Combine(prefix, "exim.pid");
+        string config = Path.Combine(prefix, "exim.conf");
+        await File.WriteAllTextAsync(config, $"""
+            primary_hostname = exim.test
+            spool_directory = {prefix}/spool
+            log_file_path = {prefix}/%slog
+            pid_file_path = {pid}
+            local_interfaces = 127.0.0.1
+            daemon_smtp_ports = {port}
+            tls_advertise_hosts = *
+            keep_environment =
+            {settings}
+
+            """);
+        ProgramResult result = await DaemonizeAsync(ExternalProgram.Find("exim4")!, $"-C '{config}' -bd", prefix);
+        string log = Path.Combine(prefix, "mainlog");
+        Assert.True(result.ExitCode == 0, $"exim did not start:\n{result}\n{(File.Exists(Path.Combine(prefix, "paniclog")) ? File.ReadAllText(Path.Combine(prefix, "paniclog")) : "")}");
+        return await WaitForPidAsync(pid, log);
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (File.Exists(_pidFile) && int.TryParse((await File.ReadAllTextAsync(_pidFile)).Trim(), out int pid))
