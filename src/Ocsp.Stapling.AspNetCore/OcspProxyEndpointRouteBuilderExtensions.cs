@@ -57,10 +57,8 @@ public static class OcspProxyEndpointRouteBuilderExtensions
         // One endpoint for both methods, below the pattern: GET carries the request in the path, and a POST may name a
         // responder's path (ocsp_proxy clients, or an HTTP-proxy-form request such as Apache's SSLOCSPProxyURL sends).
         string prefix = pattern.TrimEnd('/');
-        RouteGroupBuilder group = endpoints.MapGroup("");
-        group.MapMethods(prefix + "/{**ocspRequest}", [HttpMethods.Get, HttpMethods.Post], proxy.HandleAsync)
+        return endpoints.MapMethods(prefix + "/{**ocspRequest}", [HttpMethods.Get, HttpMethods.Post], proxy.HandleAsync)
             .WithMetadata(new OcspProxyPrefix(new PathString(prefix)))
             .WithDisplayName("OCSP proxy");
-        return group;
     }
 }

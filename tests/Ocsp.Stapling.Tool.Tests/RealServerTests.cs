@@ -138,29 +138,14 @@ public sealed class RealServerTests(ToolFixture fixture) : IClassFixture<ToolFix
             </VirtualHost>
             """);
 
-        string status = "";
-        for (int attempt = 0; attempt < 40 && !status.Contains("Cert Status: good", StringComparison.Ordinal); attempt++)
-        {
-            if (attempt > 0)
-            {
-                await Task.Delay(250);
-            }
-
-            status = await OpenSslStatusAsync(apachePort, site);
-        }
-
-        Assert.True(status.Contains("Cert Status: good", StringComparison.Ordinal), $"apache did not staple:\n{status}\nproxy:\n{proxy.Output}\napache:\n{apache.ErrorLog}");
+        string status = await HandshakeUntilStapledAsync(apachePort, site, () => $"proxy:\n{proxy.Output}\napache:\n{apache.ErrorLog}");
         Assert.Contains($"Serial Number: {site.Certificate.SerialNumber}", status, StringComparison.Ordinal);
         string expected = directive == "SSLOCSPProxyURL" ? $"POST {fixture.Responder.Url} - application/ocsp-request" : "POST http://127.0.0.1";
         Assert.True(proxy.Output.Contains(expected, StringComparison.Ordinal), $"apache did not ask as expected ({expected}):\n{proxy.Output}");
         Assert.Equal(before + 1, fixture.Responder.RequestCount);
     }
 
-    /// <summary>
-    /// Starts nginx with <c>ssl_stapling_responder</c> pointing at <paramref name="proxy"/> and handshakes until it staples
-    /// (nginx fetches on the first handshake and staples from a later one). Returns the <c>openssl s_client -status</c> output
-    /// showing "Cert Status: good".
-    /// </summary>
+    /// <summary>Starts nginx with <c>ssl_stapling_responder</c> pointing at <paramref name="proxy"/> and handshakes until it staples.</summary>
     private async Task<string> StapledByNginxThroughAsync(ServeProcess proxy, LeafFiles site)
     {
         int nginxPort = ToolFixture.FreePort();
@@ -177,6 +162,15 @@ public sealed class RealServerTests(ToolFixture fixture) : IClassFixture<ToolFix
             }
             """);
 
+        return await HandshakeUntilStapledAsync(nginxPort, site, () => $"proxy:\n{proxy.Output}\nnginx:\n{nginx.ErrorLog}");
+    }
+
+    /// <summary>
+    /// Handshakes until the server staples a good response: a server fetching through the proxy may staple only from a
+    /// later handshake (nginx fetches in the background). Returns the <c>openssl s_client -status</c> output.
+    /// </summary>
+    private async Task<string> HandshakeUntilStapledAsync(int port, LeafFiles site, Func<string> diagnostics)
+    {
         string status = "";
         for (int attempt = 0; attempt < 40 && !status.Contains("Cert Status: good", StringComparison.Ordinal); attempt++)
         {
@@ -185,10 +179,10 @@ public sealed class RealServerTests(ToolFixture fixture) : IClassFixture<ToolFix
                 await Task.Delay(250);
             }
 
-            status = await OpenSslStatusAsync(nginxPort, site);
+            status = await OpenSslStatusAsync(port, site);
         }
 
-        Assert.True(status.Contains("Cert Status: good", StringComparison.Ordinal), $"nginx did not staple:\n{status}\nproxy:\n{proxy.Output}\nnginx:\n{nginx.ErrorLog}");
+        Assert.True(status.Contains("Cert Status: good", StringComparison.Ordinal), $"No good staple on 127.0.0.1:{port}:\n{status}\n{diagnostics()}");
         return status;
     }
 
