@@ -15,7 +15,7 @@ internal static class ServeCommand
     {
         var urls = new Option<string>("--urls") { Description = "Where to listen (semicolon-separated), e.g. http://127.0.0.1:8080.", DefaultValueFactory = _ => "http://127.0.0.1:8080" };
         var cache = new Option<string?>("--cache") { Description = "Directory of the persisted response cache (default: the library's default directory)." };
-        var allow = new Option<string[]>("--allow-responder") { Description = "A responder URL the proxy may contact besides the certificates' AIA responders (repeatable)." };
+        var allow = new Option<string[]>("--allow-responder") { Description = "A responder URL the proxy may contact besides the certificates' AIA responders (repeatable); the first is also used for a --cert without an AIA responder." };
         var certs = new Option<string[]>("--cert") { Description = "A certificate to keep a response for (repeatable; its AIA responder becomes allowed)." };
         var issuers = new Option<string[]>("--issuer") { Description = "The issuer of the --cert at the same position (or give chain files as --cert)." };
         var path = new Option<string>("--path") { Description = "The proxy's path.", DefaultValueFactory = _ => "/" };
@@ -40,10 +40,24 @@ internal static class ServeCommand
                 throw new ToolException(ExitCodes.Usage, "Nothing to proxy: give --cert (with --issuer) and/or --allow-responder.");
             }
 
+            // A certificate without an AIA responder (many CAs dropped OCSP) is fetched from the first allowed responder.
+            string[] withoutResponder = [.. pairs.Where(p => p.Certificate.GetOcspResponderUris().Count == 0).Select(p => p.Certificate.Thumbprint)];
+            if (withoutResponder.Length > 0 && allowed.Count == 0)
+            {
+                CertificatePair first = pairs.First(p => p.Certificate.Thumbprint == withoutResponder[0]);
+                throw new ToolException(ExitCodes.BadInput, $"{first.Name} has no OCSP responder URL (AIA): give its responder with --allow-responder.");
+            }
+
             WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
             builder.WebHost.UseUrls(result.GetValue(urls)!);
             builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
-            IOcspStaplingBuilder stapling = builder.Services.AddOcspStapling().UseFileSystemCache(result.GetValue(cache));
+            IOcspStaplingBuilder stapling = builder.Services.AddOcspStapling(options =>
+            {
+                foreach (string thumbprint in withoutResponder)
+                {
+                    options.Fetch.ResponderOverrides[thumbprint] = allowed[0].AbsoluteUri;
+                }
+            }).UseFileSystemCache(result.GetValue(cache));
             foreach (CertificatePair pair in pairs)
             {
                 stapling.AddCertificate(pair.Certificate, pair.Issuer);
