@@ -41,10 +41,9 @@ internal static class ServeCommand
             }
 
             // A certificate without an AIA responder (many CAs dropped OCSP) is fetched from the first allowed responder.
-            string[] withoutResponder = [.. pairs.Where(p => p.Certificate.GetOcspResponderUris().Count == 0).Select(p => p.Certificate.Thumbprint)];
-            if (withoutResponder.Length > 0 && allowed.Count == 0)
+            CertificatePair[] withoutResponder = [.. pairs.Where(p => p.Certificate.GetOcspResponderUris().Count == 0)];
+            if (withoutResponder is [CertificatePair first, ..] && allowed.Count == 0)
             {
-                CertificatePair first = pairs.First(p => p.Certificate.Thumbprint == withoutResponder[0]);
                 throw new ToolException(ExitCodes.BadInput, $"{first.Name} has no OCSP responder URL (AIA): give its responder with --allow-responder.");
             }
 
@@ -53,9 +52,9 @@ internal static class ServeCommand
             builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
             IOcspStaplingBuilder stapling = builder.Services.AddOcspStapling(options =>
             {
-                foreach (string thumbprint in withoutResponder)
+                foreach (CertificatePair pair in withoutResponder)
                 {
-                    options.Fetch.ResponderOverrides[thumbprint] = allowed[0].AbsoluteUri;
+                    options.Fetch.ResponderOverrides[pair.Certificate.Thumbprint] = allowed[0].AbsoluteUri;
                 }
             }).UseFileSystemCache(result.GetValue(cache));
             foreach (CertificatePair pair in pairs)

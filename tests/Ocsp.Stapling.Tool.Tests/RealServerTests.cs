@@ -4,9 +4,9 @@ using Ocsp.Stapling.Testing;
 namespace Ocsp.Stapling.Tool.Tests;
 
 /// <summary>
-/// nginx and HAProxy (Debian packages) stapling what the tool gives them: files from <c>renew</c>, and responses fetched
-/// by nginx itself through <c>serve</c> (nginx uses GET). Each server runs with its own configuration on 127.0.0.1, with a
-/// pidfile, and is stopped by that pid. <c>openssl s_client -status</c> shows the staple.
+/// Real servers (Debian packages) stapling what the tool gives them: nginx, HAProxy and exim read files from <c>renew</c>;
+/// nginx (GET) and Apache (POST, also in HTTP-proxy form) fetch through <c>serve</c>. Each server runs with its own
+/// configuration on 127.0.0.1, with a pidfile, and is stopped by that pid. <c>openssl s_client -status</c> shows the staple.
 /// </summary>
 public sealed class RealServerTests(ToolFixture fixture) : IClassFixture<ToolFixture>
 {
@@ -15,11 +15,7 @@ public sealed class RealServerTests(ToolFixture fixture) : IClassFixture<ToolFix
     {
         Skip.If(ExternalProgram.Find("nginx") is null || ExternalProgram.Find("haproxy") is null || ExternalProgram.Find("openssl") is null,
             "nginx, haproxy or openssl is not installed (.ci/run installs them)");
-        LeafFiles site = fixture.NewLeaf("files");
-        string config = Path.Combine(site.Directory, "stapling.json");
-        await File.WriteAllTextAsync(config, $$"""{ "certificates": [ { "cert": "{{site.Chain}}", "output": "{{site.Ocsp}}" } ] }""");
-        ProgramResult renew = await ToolFixture.RunToolAsync("renew", "--config", config);
-        Assert.True(renew.ExitCode == 1, renew.ToString());
+        LeafFiles site = await RenewedLeafAsync("files");
         fixture.Responder.Fault = ResponderFault.Down; // whatever is stapled now came from the file
 
         int nginxPort = ToolFixture.FreePort();
@@ -58,11 +54,7 @@ public sealed class RealServerTests(ToolFixture fixture) : IClassFixture<ToolFix
     {
         Skip.If(ExternalProgram.Find("exim4") is null || ExternalProgram.Find("openssl") is null,
             "exim4 or openssl is not installed (.ci/run installs them)");
-        LeafFiles site = fixture.NewLeaf("exim");
-        string config = Path.Combine(site.Directory, "stapling.json");
-        await File.WriteAllTextAsync(config, $$"""{ "certificates": [ { "cert": "{{site.Chain}}", "output": "{{site.Ocsp}}" } ] }""");
-        ProgramResult renew = await ToolFixture.RunToolAsync("renew", "--config", config);
-        Assert.True(renew.ExitCode == 1, renew.ToString());
+        LeafFiles site = await RenewedLeafAsync("exim");
 
         int port = ToolFixture.FreePort();
         await using var exim = await ServerProcess.StartEximAsync(site.Directory, port, $"""
@@ -143,6 +135,17 @@ public sealed class RealServerTests(ToolFixture fixture) : IClassFixture<ToolFix
         string expected = directive == "SSLOCSPProxyURL" ? $"POST {fixture.Responder.Url} - application/ocsp-request" : "POST http://127.0.0.1";
         Assert.True(proxy.Output.Contains(expected, StringComparison.Ordinal), $"apache did not ask as expected ({expected}):\n{proxy.Output}");
         Assert.Equal(before + 1, fixture.Responder.RequestCount);
+    }
+
+    /// <summary>A new leaf whose response file (<see cref="LeafFiles.Ocsp"/>) <c>ocsp-stapling renew</c> has just written.</summary>
+    private async Task<LeafFiles> RenewedLeafAsync(string name)
+    {
+        LeafFiles site = fixture.NewLeaf(name);
+        string config = Path.Combine(site.Directory, "stapling.json");
+        await File.WriteAllTextAsync(config, $$"""{ "certificates": [ { "cert": "{{site.Chain}}", "output": "{{site.Ocsp}}" } ] }""");
+        ProgramResult renew = await ToolFixture.RunToolAsync("renew", "--config", config);
+        Assert.True(renew.ExitCode == 1, renew.ToString());
+        return site;
     }
 
     /// <summary>Starts nginx with <c>ssl_stapling_responder</c> pointing at <paramref name="proxy"/> and handshakes until it staples.</summary>
