@@ -8,24 +8,25 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Features;
 using Ocsp.Stapling;
 using Ocsp.Stapling.AspNetCore;
-using Ocsp.Stapling.Samples.Kestrel;
+using Ocsp.Stapling.Samples;
 
+const int DefaultPort = 8443;
 SampleArguments arguments;
 try
 {
-    arguments = SampleArguments.Parse(args);
+    arguments = SampleArguments.Parse(args, DefaultPort);
 }
 catch (ArgumentException ex)
 {
     Console.Error.WriteLine(ex.Message);
     Console.Error.WriteLine();
-    Console.Error.WriteLine(SampleArguments.Usage);
+    Console.Error.WriteLine(SampleArguments.Usage("Ocsp.Stapling.Samples.Kestrel", "Kestrel", DefaultPort));
     return 2;
 }
 
 if (arguments.Help)
 {
-    Console.WriteLine(SampleArguments.Usage);
+    Console.WriteLine(SampleArguments.Usage("Ocsp.Stapling.Samples.Kestrel", "Kestrel", DefaultPort));
     return 0;
 }
 
@@ -101,7 +102,7 @@ return 0;
 
 static string Describe(OcspCertificateState state)
 {
-    string name = $"'{state.Certificate.Subject}' (serial {state.Certificate.SerialNumber})";
+    string name = state.Certificate.GetDisplayName();
     return state.Staple is { } staple
         ? string.Create(CultureInfo.InvariantCulture, $"OCSP staple for {name}: {staple.Status}, thisUpdate {staple.ThisUpdate:u}, nextUpdate {staple.NextUpdate:u}")
         : !state.HasResponder

@@ -10,7 +10,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Ocsp.Stapling.AspNetCore;
-using Ocsp.Stapling.AspNetCore.Internal;
+using Ocsp.Stapling.Internal;
 using Ocsp.Stapling.Testing;
 
 namespace Ocsp.Stapling.AspNetCore.Tests;
@@ -38,7 +38,7 @@ internal sealed class StaplingServer : IAsyncDisposable
 
     public IOcspCertificateRegistry Registry => Services.GetRequiredService<IOcspCertificateRegistry>();
 
-    public KestrelStaplingHook Hook => KestrelStaplingHook.Find(Services) ?? throw new InvalidOperationException("No Kestrel hook.");
+    public OcspStaplingContexts Contexts => Services.GetRequiredService<OcspStaplingContexts>();
 
     public static async Task<StaplingServer> StartAsync(
         FakeTimeProvider time,
@@ -79,7 +79,7 @@ internal sealed class StaplingServer : IAsyncDisposable
 
     /// <summary>The bytes Kestrel staples now for <paramref name="certificate"/> (null when none).</summary>
     public byte[]? StapledBytes(X509Certificate2 certificate) =>
-        Hook.Certificates.FirstOrDefault(c => c.Certificate.RawDataMemory.Span.SequenceEqual(certificate.RawDataMemory.Span)) is { IsHooked: true } entry
+        Contexts.Certificates.FirstOrDefault(c => c.Certificate.RawDataMemory.Span.SequenceEqual(certificate.RawDataMemory.Span)) is { IsStapling: true } entry
             ? SslContextFields.Current(entry.Context)
             : null;
 

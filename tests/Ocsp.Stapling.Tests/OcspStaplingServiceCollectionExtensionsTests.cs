@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using Ocsp.Stapling.Internal;
 
 namespace Ocsp.Stapling.Tests;
 
@@ -80,7 +81,8 @@ public sealed class OcspStaplingServiceCollectionExtensionsTests
         using ServiceProvider provider = services.BuildServiceProvider();
 
         Assert.Same(provider.GetRequiredService<IOcspResponseProvider>(), provider.GetRequiredService<IOcspCertificateRegistry>());
-        Assert.Single(provider.GetServices<IHostedService>());
+        Assert.Single(provider.GetServices<IHostedService>().OfType<OcspRefreshService>());
+        Assert.Single(provider.GetServices<IHostedService>().OfType<OcspStaplingStartupService>());
         Assert.Equal(0.2, provider.GetRequiredService<IOptions<OcspStaplingOptions>>().Value.Jitter);
     }
 }

@@ -1,3 +1,4 @@
+using Ocsp.Stapling.Internal;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Ocsp.Stapling.Testing;
@@ -16,7 +17,7 @@ public sealed class OcspRefreshServiceTests(ResponderFixture fixture) : IClassFi
         using var host = new ProviderHost(_time, b => b.UseMemoryOnly().AddCertificate(_pki.Leaf, _pki.Intermediate));
         var updates = new System.Collections.Concurrent.BlockingCollection<OcspStapleUpdatedEventArgs>();
         host.Provider.StapleUpdated += (_, e) => updates.Add(e);
-        IHostedService scheduler = Assert.Single(host.Services.GetServices<IHostedService>());
+        OcspRefreshService scheduler = Assert.Single(host.Services.GetServices<IHostedService>().OfType<OcspRefreshService>());
 
         await scheduler.StartAsync(CancellationToken.None);
         try

@@ -1,0 +1,95 @@
+using System.Globalization;
+using System.Net;
+
+namespace Ocsp.Stapling.Samples;
+
+/// <summary>Command line of the sample: no certificate arguments = demo mode.</summary>
+internal sealed class SampleArguments
+{
+    /// <summary>The help text of the sample <paramref name="program"/>, whose server is <paramref name="what"/> (for example "Kestrel").</summary>
+    public static string Usage(string program, string what, int defaultPort) => $"""
+        {what} with OCSP stapling (Ocsp.Stapling sample)
+
+        With no certificate arguments: creates a demo PKI, starts a local OCSP responder on 127.0.0.1 and
+        serves TLS with a stapled demo certificate.
+
+        Usage:
+          {program} [options]
+          {program} --cert fullchain.pem --key privkey.pem [--chain chain.pem] [options]
+          {program} --pfx site.pfx [--password secret] [options]
+
+        Options:
+          --port N        TLS port (default {defaultPort}; 0 picks a free one)
+          --listen ADDR   address to listen on (default 127.0.0.1)
+          --cache DIR     OCSP response cache directory (default: <demo dir>/cache, or the library default)
+          --dir DIR       where demo mode writes its PKI (default: <temp>/ocsp-stapling-demo)
+          -h, --help      this text
+        """;
+
+    public string? Certificate { get; private set; }
+
+    public string? Key { get; private set; }
+
+    public string? Chain { get; private set; }
+
+    public string? Pfx { get; private set; }
+
+    public string? Password { get; private set; }
+
+    public int Port { get; private set; }
+
+    public IPAddress Listen { get; private set; } = IPAddress.Loopback;
+
+    public string? CacheDirectory { get; private set; }
+
+    public string DemoDirectory { get; private set; } = Path.Combine(Path.GetTempPath(), "ocsp-stapling-demo");
+
+    public bool Help { get; private set; }
+
+    public bool IsDemo => Certificate is null && Pfx is null;
+
+    /// <summary>Parses <paramref name="args"/>; throws <see cref="ArgumentException"/> with a message for the user.</summary>
+    public static SampleArguments Parse(string[] args, int defaultPort)
+    {
+        var parsed = new SampleArguments { Port = defaultPort };
+        for (int i = 0; i < args.Length; i++)
+        {
+            string name = args[i];
+            string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{name} needs a value.");
+            switch (name)
+            {
+                case "--cert": parsed.Certificate = Value(); break;
+                case "--key": parsed.Key = Value(); break;
+                case "--chain": parsed.Chain = Value(); break;
+                case "--pfx": parsed.Pfx = Value(); break;
+                case "--password": parsed.Password = Value(); break;
+                case "--cache": parsed.CacheDirectory = Value(); break;
+                case "--dir": parsed.DemoDirectory = Value(); break;
+                case "--port":
+                    string port = Value();
+                    parsed.Port = int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out int p) && p <= 65535
+                        ? p
+                        : throw new ArgumentException($"--port: '{port}' is not a port number.");
+                    break;
+                case "--listen":
+                    string address = Value();
+                    parsed.Listen = IPAddress.TryParse(address, out IPAddress? ip) ? ip : throw new ArgumentException($"--listen: '{address}' is not an IP address.");
+                    break;
+                case "-h" or "--help": parsed.Help = true; break;
+                default: throw new ArgumentException($"Unknown argument '{name}'.");
+            }
+        }
+
+        if (parsed.Certificate is not null && parsed.Pfx is not null)
+        {
+            throw new ArgumentException("Give either --cert/--key or --pfx, not both.");
+        }
+
+        if ((parsed.Certificate is null) != (parsed.Key is null))
+        {
+            throw new ArgumentException("--cert and --key go together.");
+        }
+
+        return parsed;
+    }
+}

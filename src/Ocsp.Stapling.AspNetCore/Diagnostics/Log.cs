@@ -1,0 +1,36 @@
+using Microsoft.Extensions.Logging;
+
+namespace Ocsp.Stapling.AspNetCore.Internal;
+
+/// <summary>Log messages of the proxy; event ids 110+ (the core library uses 1–99 and, for its TLS component, 101–109).</summary>
+internal static partial class Log
+{
+    public const int ProxyServedId = 110;
+    public const int ProxyForwardedId = 111;
+    public const int ProxyRefusedId = 112;
+    public const int ProxyMalformedRequestId = 113;
+    public const int ProxyNoResponseId = 114;
+    public const int ProxyUpstreamFailedId = 115;
+    public const int ProxyPrunedId = 116;
+
+    [LoggerMessage(ProxyServedId, LogLevel.Debug, "OCSP proxy answered for {Subject} (serial {Serial}) from the store: {Status}")]
+    public static partial void ProxyServed(ILogger logger, string subject, string serial, OcspCertificateStatus status);
+
+    [LoggerMessage(ProxyForwardedId, LogLevel.Debug, "OCSP proxy forwarded an uncacheable request (nonce or several certificates) to {Upstream}: {Length} bytes back")]
+    public static partial void ProxyForwarded(ILogger logger, string upstream, int length);
+
+    [LoggerMessage(ProxyRefusedId, LogLevel.Warning, "OCSP proxy refused a request (Host {Host}): {Reason}")]
+    public static partial void ProxyRefused(ILogger logger, string host, string reason);
+
+    [LoggerMessage(ProxyMalformedRequestId, LogLevel.Information, "OCSP proxy answered malformedRequest: {Reason}")]
+    public static partial void ProxyMalformedRequest(ILogger logger, string reason);
+
+    [LoggerMessage(ProxyNoResponseId, LogLevel.Warning, "OCSP proxy has no valid response for {Subject} (serial {Serial}) and the responder gave none: answered tryLater")]
+    public static partial void ProxyNoResponse(ILogger logger, string subject, string serial);
+
+    [LoggerMessage(ProxyUpstreamFailedId, LogLevel.Warning, "OCSP proxy could not forward to {Upstream} ({Reason}): answered tryLater")]
+    public static partial void ProxyUpstreamFailed(ILogger logger, string upstream, string reason);
+
+    [LoggerMessage(ProxyPrunedId, LogLevel.Information, "OCSP proxy pruned {CertificateId} from the cache on request")]
+    public static partial void ProxyPruned(ILogger logger, string certificateId);
+}

@@ -1,0 +1,81 @@
+using System.Globalization;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace Ocsp.Stapling.AspNetCore.Internal;
+
+/// <summary>Per-certificate stapling health; the worst certificate decides the status.</summary>
+internal sealed class OcspStaplingHealthCheck(
+    IOcspCertificateRegistry registry, OcspStaplingHealthCheckOptions options, TimeProvider time, OcspStaplingContexts contexts) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        DateTimeOffset now = time.GetUtcNow();
+        HealthStatus failure = context.Registration?.FailureStatus ?? HealthStatus.Unhealthy;
+        IReadOnlyList<OcspCertificateState> states = registry.GetStates();
+        var data = new Dictionary<string, object>(StringComparer.Ordinal);
+        var problems = new List<string>();
+        HealthStatus worst = HealthStatus.Healthy;
+
+        // Off matters only where the TLS component serves certificates (Kestrel, SslStream); a proxy or file exporter does not staple itself.
+        string? unsupported = contexts.Certificates.Count > 0 ? contexts.UnsupportedReason : null;
+        data["tls-stapling"] = unsupported is null ? "on" : "off: " + unsupported;
+        if (unsupported is not null)
+        {
+            bool mustStaple = states.Any(s => s.IsMustStaple);
+            worst = mustStaple ? failure : HealthStatus.Degraded;
+            problems.Add("TLS stapling is off: " + unsupported);
+        }
+
+        foreach (OcspCertificateState state in states)
+        {
+            (HealthStatus status, string summary) = Assess(state, now, failure);
+            string name = state.Certificate.GetDisplayName();
+            data[name] = summary;
+            if (status != HealthStatus.Healthy)
+            {
+                problems.Add(name + ": " + summary);
+                worst = worst < status ? worst : status; // HealthStatus: Unhealthy < Degraded < Healthy
+            }
+        }
+
+        string description = problems.Count == 0
+            ? string.Create(CultureInfo.InvariantCulture, $"{states.Count} certificate(s) stapled or without a responder")
+            : string.Join("; ", problems);
+        return Task.FromResult(new HealthCheckResult(worst, description, data: data));
+    }
+
+    private (HealthStatus Status, string Summary) Assess(OcspCertificateState state, DateTimeOffset now, HealthStatus failure)
+    {
+        string lastFailure = state.LastFailureReason is null
+            ? string.Empty
+            : string.Create(CultureInfo.InvariantCulture, $"; last failure {state.LastFailureReason} at {state.LastFailureAt:u}: {state.LastFailureMessage}");
+        if (!state.HasResponder)
+        {
+            return (HealthStatus.Healthy, "no OCSP responder: served without a staple");
+        }
+
+        OcspStaple? staple = state.Staple is { } held && held.IsValidAt(now) ? held : null;
+        if (staple is null)
+        {
+            return state.IsMustStaple
+                ? (failure, "MUST-STAPLE certificate without a valid staple" + lastFailure)
+                : (HealthStatus.Degraded, "no valid staple" + lastFailure);
+        }
+
+        TimeSpan remaining = staple.NextUpdate - now;
+        string summary = string.Create(
+            CultureInfo.InvariantCulture,
+            $"{staple.Status}, age {Format(now - staple.ThisUpdate)}, nextUpdate in {Format(remaining)} ({staple.NextUpdate:u}){lastFailure}");
+        if (staple.Status == OcspCertificateStatus.Revoked)
+        {
+            return (failure, "REVOKED: " + summary);
+        }
+
+        return remaining < options.DegradedRemainingValidity ? (HealthStatus.Degraded, "expiring soon: " + summary) : (HealthStatus.Healthy, summary);
+    }
+
+    private static string Format(TimeSpan span) =>
+        span.TotalDays >= 1
+            ? string.Create(CultureInfo.InvariantCulture, $"{(int)span.TotalDays}d{span.Hours}h")
+            : string.Create(CultureInfo.InvariantCulture, $"{(int)span.TotalHours}h{span.Minutes}m");
+}

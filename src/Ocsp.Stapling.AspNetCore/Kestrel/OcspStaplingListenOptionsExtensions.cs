@@ -1,0 +1,179 @@
+using System.Net.Security;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Microsoft.Extensions.DependencyInjection;
+using Ocsp.Stapling.AspNetCore.Internal;
+
+namespace Ocsp.Stapling.AspNetCore;
+
+/// <summary>
+/// HTTPS with OCSP stapling on a Kestrel endpoint, in the shape of Kestrel's <c>UseHttps</c> family: a certificate (with
+/// its chain) from an instance, a collection, PEM files or a PFX, or an SNI selector. The certificates are registered
+/// with the provider of <c>AddOcspStapling()</c>; each handshake staples the provider's current validated response,
+/// and the runtime never asks a responder on its own.
+/// </summary>
+public static class OcspStaplingListenOptionsExtensions
+{
+    /// <summary>Serves HTTPS with <paramref name="serverCertificate"/>, its chain found in the certificate store, stapled.</summary>
+    /// <param name="listenOptions">The endpoint.</param>
+    /// <param name="serverCertificate">The server certificate, with its private key.</param>
+    /// <returns>The endpoint.</returns>
+    public static ListenOptions UseHttpsWithOcspStapling(this ListenOptions listenOptions, X509Certificate2 serverCertificate) =>
+        listenOptions.UseHttpsWithOcspStapling(serverCertificate, chain: null);
+
+    /// <summary>Serves HTTPS with <paramref name="serverCertificate"/> and its <paramref name="chain"/>, stapled.</summary>
+    /// <param name="listenOptions">The endpoint.</param>
+    /// <param name="serverCertificate">The server certificate, with its private key.</param>
+    /// <param name="chain">Intermediates (the issuer among them unless it is in the store).</param>
+    /// <param name="configure">Adjusts the options.</param>
+    /// <returns>The endpoint.</returns>
+    public static ListenOptions UseHttpsWithOcspStapling(
+        this ListenOptions listenOptions, X509Certificate2 serverCertificate, X509Certificate2Collection? chain, Action<OcspStaplingHttpsOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(serverCertificate);
+        var options = new OcspStaplingHttpsOptions { ServerCertificate = serverCertificate, ServerCertificateChain = chain };
+        configure?.Invoke(options);
+        return listenOptions.UseHttpsWithOcspStapling(options);
+    }
+
+    /// <summary>Serves HTTPS with the certificate of <paramref name="certificates"/> that has a private key; the others are its chain.</summary>
+    /// <param name="listenOptions">The endpoint.</param>
+    /// <param name="certificates">The server certificate and its chain, in any order.</param>
+    /// <param name="configure">Adjusts the options.</param>
+    /// <returns>The endpoint.</returns>
+    public static ListenOptions UseHttpsWithOcspStapling(
+        this ListenOptions listenOptions, X509Certificate2Collection certificates, Action<OcspStaplingHttpsOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(certificates);
+        (X509Certificate2 certificate, X509Certificate2Collection chain) = OcspServerCertificateFiles.Split(certificates, "The certificate collection");
+        return listenOptions.UseHttpsWithOcspStapling(certificate, chain, configure);
+    }
+
+    /// <summary>Serves HTTPS with the certificate, key and chain of a PFX (PKCS#12) file, stapled.</summary>
+    /// <param name="listenOptions">The endpoint.</param>
+    /// <param name="fileName">The PFX file.</param>
+    /// <param name="password">Its password, if any.</param>
+    /// <param name="configure">Adjusts the options.</param>
+    /// <returns>The endpoint.</returns>
+    public static ListenOptions UseHttpsWithOcspStapling(
+        this ListenOptions listenOptions, string fileName, string? password, Action<OcspStaplingHttpsOptions>? configure = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(fileName);
+        (X509Certificate2 certificate, X509Certificate2Collection chain) = OcspServerCertificateFiles.LoadPfx(fileName, password);
+        return listenOptions.UseHttpsWithOcspStapling(certificate, chain, configure);
+    }
+
+    /// <summary>Serves HTTPS with a PEM certificate (or full chain), its PEM private key and an optional PEM chain file, stapled.</summary>
+    /// <param name="listenOptions">The endpoint.</param>
+    /// <param name="certificatePath">The certificate, optionally followed by its chain (fullchain.pem).</param>
+    /// <param name="keyPath">The unencrypted PEM private key.</param>
+    /// <param name="chainPath">More chain certificates (chain.pem), if not in <paramref name="certificatePath"/>.</param>
+    /// <param name="configure">Adjusts the options.</param>
+    /// <returns>The endpoint.</returns>
+    public static ListenOptions UseHttpsWithOcspStaplingFromPem(
+        this ListenOptions listenOptions, string certificatePath, string keyPath, string? chainPath = null, Action<OcspStaplingHttpsOptions>? configure = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(certificatePath);
+        ArgumentException.ThrowIfNullOrEmpty(keyPath);
+        (X509Certificate2 certificate, X509Certificate2Collection chain) = OcspServerCertificateFiles.LoadPem(certificatePath, keyPath, chainPath);
+        return listenOptions.UseHttpsWithOcspStapling(certificate, chain, configure);
+    }
+
+    /// <summary>
+    /// Serves HTTPS with the certificate an SNI selector picks per connection, each stapled: wrap the
+    /// <c>ServerCertificateSelector</c> you have. List the certificates it can return in
+    /// <see cref="OcspStaplingHttpsOptions.SelectableCertificates"/> to staple them from their first handshake.
+    /// </summary>
+    /// <param name="listenOptions">The endpoint.</param>
+    /// <param name="serverCertificateSelector">The connection (may be null) and requested host name to the certificate.</param>
+    /// <param name="configure">Adjusts the options (chain, selectable certificates).</param>
+    /// <returns>The endpoint.</returns>
+    public static ListenOptions UseHttpsWithOcspStapling(
+        this ListenOptions listenOptions, Func<ConnectionContext?, string?, X509Certificate2?> serverCertificateSelector, Action<OcspStaplingHttpsOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(serverCertificateSelector);
+        var options = new OcspStaplingHttpsOptions { ServerCertificateSelector = serverCertificateSelector };
+        configure?.Invoke(options);
+        return listenOptions.UseHttpsWithOcspStapling(options);
+    }
+
+    /// <summary>
+    /// Serves HTTPS with stapling as <paramref name="httpsOptions"/> say. Every other overload ends here. At start-up the
+    /// certificates are hooked and registered and their shared-cache staples loaded, so the first handshake is stapled.
+    /// </summary>
+    /// <param name="listenOptions">The endpoint.</param>
+    /// <param name="httpsOptions">The certificate or selector, and TLS settings.</param>
+    /// <returns>The endpoint.</returns>
+    /// <exception cref="InvalidOperationException">
+    /// <c>AddOcspStapling()</c> was not called; a certificate's issuer cannot be found; or a must-staple certificate has no
+    /// staple while <see cref="OcspStaplingHttpsOptions.RequireStapleForMustStaple"/> is set.
+    /// </exception>
+    public static ListenOptions UseHttpsWithOcspStapling(this ListenOptions listenOptions, OcspStaplingHttpsOptions httpsOptions)
+    {
+        ArgumentNullException.ThrowIfNull(listenOptions);
+        ArgumentNullException.ThrowIfNull(httpsOptions);
+        if ((httpsOptions.ServerCertificate is null) == (httpsOptions.ServerCertificateSelector is null))
+        {
+            throw new ArgumentException(
+                $"Set exactly one of {nameof(OcspStaplingHttpsOptions.ServerCertificate)} and {nameof(OcspStaplingHttpsOptions.ServerCertificateSelector)}.", nameof(httpsOptions));
+        }
+
+        OcspStaplingContexts contexts = listenOptions.ApplicationServices.GetService<OcspStaplingContexts>()
+            ?? throw new InvalidOperationException("OCSP stapling in Kestrel needs the provider: call services.AddOcspStapling() when configuring services.");
+
+        // Kestrel configures endpoints before the hosted services start, and those start before it accepts connections:
+        // the OCSP hosted services then load the shared cache's staples into these contexts (and wait for required ones).
+        IEnumerable<X509Certificate2> startup = httpsOptions.ServerCertificate is { } single ? [single] : httpsOptions.SelectableCertificates;
+        OcspStapledCertificate[] entries = [.. startup.Select(c => PrepareAtStartup(contexts, c, httpsOptions))];
+
+        var connection = new ConnectionOptions(contexts, httpsOptions, httpsOptions.ServerCertificate is not null ? entries[0] : null);
+        return listenOptions.UseHttps(new TlsHandshakeCallbackOptions
+        {
+            HandshakeTimeout = httpsOptions.HandshakeTimeout,
+            OnConnectionState = connection,
+            OnConnection = static context => ValueTask.FromResult(((ConnectionOptions)context.State!).Create(context)),
+        });
+    }
+
+    private static OcspStapledCertificate PrepareAtStartup(OcspStaplingContexts contexts, X509Certificate2 certificate, OcspStaplingHttpsOptions options)
+    {
+        OcspStapledCertificate entry = contexts.GetOrCreate(certificate, options.ServerCertificateChain);
+        if (entry.Issuer is null)
+        {
+            throw new InvalidOperationException($"Cannot staple OCSP for {certificate.GetDisplayName()}: {entry.NotStaplingReason}.");
+        }
+
+        if (entry.IsMustStaple && options.RequireStapleForMustStaple)
+        {
+            contexts.RequireStapleAtStartup(entry, options.StartupStapleTimeout);
+        }
+
+        return entry;
+    }
+
+    /// <summary>Per-connection TLS options: the certificate's one hooked context, then the application's adjustments.</summary>
+    private sealed class ConnectionOptions(OcspStaplingContexts contexts, OcspStaplingHttpsOptions options, OcspStapledCertificate? single)
+    {
+        public SslServerAuthenticationOptions Create(TlsHandshakeCallbackContext context)
+        {
+            OcspStapledCertificate entry = single ?? Select(context);
+
+            // A new options object per connection: Kestrel fills in ALPN on it, and OnAuthenticate may change it.
+            var sslOptions = new SslServerAuthenticationOptions { ServerCertificateContext = entry.Context };
+            options.OnAuthenticate?.Invoke(context, sslOptions);
+            return sslOptions;
+        }
+
+        private OcspStapledCertificate Select(TlsHandshakeCallbackContext context)
+        {
+            string? host = context.ClientHelloInfo.ServerName;
+            X509Certificate2 certificate = options.ServerCertificateSelector!(context.Connection, host)
+                ?? throw new AuthenticationException($"The server certificate selector returned no certificate for host '{host}'.");
+            return contexts.GetOrCreate(certificate, options.ServerCertificateChain);
+        }
+    }
+}

@@ -1,0 +1,82 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+
+namespace Ocsp.Stapling;
+
+/// <summary>
+/// Loads a TLS server certificate with its private key and chain from PEM files or a PFX, with errors that name the
+/// file: what a server gives <see cref="OcspStaplingContexts.GetOrCreate"/>.
+/// </summary>
+public static class OcspServerCertificateFiles
+{
+    /// <summary>PEM: the certificate file may hold the whole chain (fullchain.pem); <paramref name="chainPath"/> adds more.</summary>
+    /// <param name="certificatePath">The certificate, optionally followed by its chain.</param>
+    /// <param name="keyPath">The unencrypted PEM private key.</param>
+    /// <param name="chainPath">More chain certificates, if any.</param>
+    /// <returns>The certificate with its key, and its chain.</returns>
+    /// <exception cref="FileNotFoundException">A file does not exist.</exception>
+    /// <exception cref="InvalidOperationException">A file cannot be read as what it should hold; the message names it and says why.</exception>
+    public static (X509Certificate2 Certificate, X509Certificate2Collection Chain) LoadPem(string certificatePath, string keyPath, string? chainPath)
+    {
+        X509Certificate2 certificate = Load(certificatePath, () => X509Certificate2.CreateFromPemFile(certificatePath, keyPath), "a PEM certificate and its PEM private key (" + keyPath + ")");
+        var chain = new X509Certificate2Collection();
+        Load(certificatePath, () => { chain.ImportFromPemFile(certificatePath); return chain; }, "PEM certificates");
+        chain.RemoveAt(0); // the leaf itself, loaded with its key above
+        if (chainPath is not null)
+        {
+            Load(chainPath, () => { chain.ImportFromPemFile(chainPath); return chain; }, "PEM certificates");
+        }
+
+        return (certificate, chain);
+    }
+
+    /// <summary>PFX / PKCS#12: the certificate with a private key is the server certificate, the others its chain.</summary>
+    /// <param name="path">The PFX file.</param>
+    /// <param name="password">Its password, if any.</param>
+    /// <returns>The certificate with its key, and its chain.</returns>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidOperationException">The file cannot be read as a PFX with that password, or holds no private key.</exception>
+    public static (X509Certificate2 Certificate, X509Certificate2Collection Chain) LoadPfx(string path, string? password)
+    {
+        X509Certificate2Collection all = Load(path, () => X509CertificateLoader.LoadPkcs12CollectionFromFile(path, password), "a PKCS#12 (PFX) file, with the right password");
+        return Split(all, path);
+    }
+
+    /// <summary>The first certificate with a private key, and the rest as its chain.</summary>
+    /// <param name="certificates">The certificates.</param>
+    /// <param name="source">Where they came from, for the error message.</param>
+    /// <returns>The certificate with its key, and its chain.</returns>
+    /// <exception cref="InvalidOperationException">No certificate has a private key.</exception>
+    public static (X509Certificate2 Certificate, X509Certificate2Collection Chain) Split(X509Certificate2Collection certificates, string source)
+    {
+        X509Certificate2 certificate = certificates.FirstOrDefault(c => c.HasPrivateKey)
+            ?? throw new InvalidOperationException($"{source} holds no certificate with a private key: a TLS server certificate needs one.");
+        var chain = new X509Certificate2Collection();
+        foreach (X509Certificate2 other in certificates)
+        {
+            if (!ReferenceEquals(other, certificate))
+            {
+                chain.Add(other);
+            }
+        }
+
+        return (certificate, chain);
+    }
+
+    private static T Load<T>(string path, Func<T> load, string expected)
+    {
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"Certificate file '{path}' does not exist.", path);
+        }
+
+        try
+        {
+            return load();
+        }
+        catch (Exception ex) when (ex is CryptographicException or ArgumentException or IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidOperationException($"Cannot load '{path}' as {expected}: {ex.Message}", ex);
+        }
+    }
+}

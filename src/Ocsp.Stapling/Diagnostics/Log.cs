@@ -1,0 +1,90 @@
+using Microsoft.Extensions.Logging;
+
+namespace Ocsp.Stapling.Internal;
+
+/// <summary>Every log line of the provider, with stable event ids. Certificates are named by subject and serial only.</summary>
+internal static partial class Log
+{
+    public const int StapleUpdatedId = 1;
+    public const int FetchFailedId = 2;
+    public const int CertificateRevokedId = 3;
+    public const int StapleExpiredId = 4;
+    public const int CacheReadFailedId = 5;
+    public const int CacheWriteFailedId = 6;
+    public const int NoResponderId = 7;
+    public const int CertificateRegisteredId = 8;
+    public const int StapleFromCacheId = 9;
+    public const int SchedulerErrorId = 10;
+    public const int CertificateUnregisteredId = 11;
+    public const int CertificateFileErrorId = 12;
+    public const int StaplePrunedId = 13;
+
+    // The TLS component (OcspStaplingContexts), category Ocsp.Stapling.Tls: 101+ as when it lived in the Kestrel package.
+    public const int StaplingUnsupportedId = 101;
+    public const int MustStapleWithoutStapleId = 102;
+    public const int CertificateHookedId = 103;
+    public const int IssuerNotFoundId = 104;
+    public const int StapleAppliedId = 105;
+    public const int StapleRemovedId = 106;
+    public const int StapleRequiredAfterStartId = 107;
+
+    [LoggerMessage(StapleUpdatedId, LogLevel.Information, "OCSP staple for {Certificate} updated from {Source}: {Status}, thisUpdate {ThisUpdate:u}, nextUpdate {NextUpdate:u}; next refresh {NextRefresh:u}")]
+    public static partial void StapleUpdated(ILogger logger, string certificate, string source, OcspCertificateStatus status, DateTimeOffset thisUpdate, DateTimeOffset nextUpdate, DateTimeOffset nextRefresh);
+
+    [LoggerMessage(FetchFailedId, LogLevel.Warning, "OCSP fetch for {Certificate} failed ({Reason}, attempt {Failures}): {Message}; retrying at {RetryAt:u}; current staple valid until {StapleValidUntil}")]
+    public static partial void FetchFailed(ILogger logger, string certificate, string reason, string message, int failures, DateTimeOffset retryAt, string stapleValidUntil);
+
+    [LoggerMessage(CertificateRevokedId, LogLevel.Critical, "Certificate {Certificate} is REVOKED according to its OCSP responder (revoked {RevocationTime:u}, reason {Reason}). Replace it.")]
+    public static partial void CertificateRevoked(ILogger logger, string certificate, DateTimeOffset? revocationTime, string reason);
+
+    [LoggerMessage(StapleExpiredId, LogLevel.Error, "OCSP staple for {Certificate} expired at {NextUpdate:u} with no valid replacement; handshakes now carry no staple")]
+    public static partial void StapleExpired(ILogger logger, string certificate, DateTimeOffset nextUpdate);
+
+    [LoggerMessage(CacheReadFailedId, LogLevel.Warning, "Shared OCSP cache read for {Certificate} failed; continuing without it")]
+    public static partial void CacheReadFailed(ILogger logger, string certificate, Exception exception);
+
+    [LoggerMessage(CacheWriteFailedId, LogLevel.Warning, "Shared OCSP cache write for {Certificate} failed; the staple is served from memory")]
+    public static partial void CacheWriteFailed(ILogger logger, string certificate, Exception exception);
+
+    [LoggerMessage(NoResponderId, LogLevel.Information, "Certificate {Certificate} has no usable OCSP responder ({Reason}); it will be served without a staple")]
+    public static partial void NoResponder(ILogger logger, string certificate, string reason);
+
+    [LoggerMessage(CertificateRegisteredId, LogLevel.Information, "Keeping OCSP staple for {Certificate} (must-staple: {MustStaple}, responders: {Responders})")]
+    public static partial void CertificateRegistered(ILogger logger, string certificate, bool mustStaple, string responders);
+
+    [LoggerMessage(StapleFromCacheId, LogLevel.Debug, "OCSP staple for {Certificate} taken from the shared cache (thisUpdate {ThisUpdate:u})")]
+    public static partial void StapleFromCache(ILogger logger, string certificate, DateTimeOffset thisUpdate);
+
+    [LoggerMessage(SchedulerErrorId, LogLevel.Error, "OCSP refresh scheduler error")]
+    public static partial void SchedulerError(ILogger logger, Exception exception);
+
+    [LoggerMessage(CertificateUnregisteredId, LogLevel.Information, "No longer stapling {Certificate}")]
+    public static partial void CertificateUnregistered(ILogger logger, string certificate);
+
+    [LoggerMessage(CertificateFileErrorId, LogLevel.Error, "Cannot load certificate file {Path}: {Message}")]
+    public static partial void CertificateFileError(ILogger logger, string path, string message);
+
+    [LoggerMessage(StaplePrunedId, LogLevel.Information, "OCSP staple for {Certificate} pruned on request; fetching a new one")]
+    public static partial void StaplePruned(ILogger logger, string certificate);
+
+    [LoggerMessage(StaplingUnsupportedId, LogLevel.Warning, "OCSP stapling is OFF: {Reason}. TLS is served with the certificates as usual, without a staple.")]
+    public static partial void StaplingUnsupported(ILogger logger, string reason);
+
+    [LoggerMessage(MustStapleWithoutStapleId, LogLevel.Error, "Must-staple certificate {Certificate} has no valid OCSP staple: clients that enforce must-staple reject its handshakes until one is fetched")]
+    public static partial void MustStapleWithoutStaple(ILogger logger, string certificate);
+
+    [LoggerMessage(CertificateHookedId, LogLevel.Information, "TLS staples OCSP for {Certificate}: {StapleState}")]
+    public static partial void CertificateHooked(ILogger logger, string certificate, string stapleState);
+
+    [LoggerMessage(IssuerNotFoundId, LogLevel.Error, "Cannot staple OCSP for {Certificate}: {Message}. It is served without a staple.")]
+    public static partial void IssuerNotFound(ILogger logger, string certificate, string message);
+
+    [LoggerMessage(StapleAppliedId, LogLevel.Debug, "TLS staple for {Certificate} replaced: {Status}, thisUpdate {ThisUpdate:u}, nextUpdate {NextUpdate:u}")]
+    public static partial void StapleApplied(ILogger logger, string certificate, OcspCertificateStatus status, DateTimeOffset thisUpdate, DateTimeOffset nextUpdate);
+
+    [LoggerMessage(StapleRemovedId, LogLevel.Information, "TLS no longer staples {Certificate}: no valid, servable OCSP response")]
+    public static partial void StapleRemoved(ILogger logger, string certificate);
+
+    [LoggerMessage(StapleRequiredAfterStartId, LogLevel.Warning, "A staple was required at start-up for {Certificate}, but start-up is over: it is served as soon as one is fetched")]
+    public static partial void StapleRequiredAfterStart(ILogger logger, string certificate);
+}

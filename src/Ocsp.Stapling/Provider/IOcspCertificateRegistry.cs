@@ -1,0 +1,59 @@
+using System.Security.Cryptography.X509Certificates;
+
+namespace Ocsp.Stapling;
+
+/// <summary>
+/// The certificates the provider keeps stapled, and the notifications consumers (the Kestrel hook, file exporters, proxies)
+/// subscribe to. Registering fetches eagerly in the background; certificates can be added and removed at any time (rotation).
+/// </summary>
+public interface IOcspCertificateRegistry
+{
+    /// <summary>Raised when a certificate got a newer validated response (from its responder or the shared cache).</summary>
+    event EventHandler<OcspStapleUpdatedEventArgs>? StapleUpdated;
+
+    /// <summary>Raised when a certificate's staple stopped being served with nothing valid in its place: expired at nextUpdate, pruned, or unregistered.</summary>
+    event EventHandler<OcspStapleRemovedEventArgs>? StapleRemoved;
+
+    /// <summary>Raised when a fetch or refresh fails; the previous staple stays in place until its nextUpdate.</summary>
+    event EventHandler<OcspStapleFailedEventArgs>? StapleFailed;
+
+    /// <summary>Raised when a validated response says a certificate is revoked.</summary>
+    event EventHandler<OcspCertificateRevokedEventArgs>? CertificateRevoked;
+
+    /// <summary>Registers a certificate to keep stapled. Idempotent. A valid response in the shared cache is served at once.</summary>
+    /// <param name="certificate">The server certificate.</param>
+    /// <param name="issuer">Its issuer's certificate.</param>
+    /// <returns><see langword="true"/> when newly registered.</returns>
+    /// <exception cref="ArgumentException"><paramref name="issuer"/> did not issue <paramref name="certificate"/>.</exception>
+    bool Register(X509Certificate2 certificate, X509Certificate2 issuer);
+
+    /// <summary>Stops keeping a certificate stapled (after rotation) and drops its staple from memory.</summary>
+    /// <param name="certificate">The certificate.</param>
+    /// <returns><see langword="true"/> when it was registered.</returns>
+    bool Unregister(X509Certificate2 certificate);
+
+    /// <summary>
+    /// Makes sure a registered certificate holds whatever valid staple the shared cache (L2) has, without asking the
+    /// responder: what a TLS server awaits once at start-up so that its first handshake is stapled after a restart.
+    /// Bounded by <see cref="OcspStaplingOptions.DistributedCacheTimeout"/>; never throws for a cache failure.
+    /// </summary>
+    /// <param name="certificate">A registered certificate.</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>The staple now servable, or <see langword="null"/>.</returns>
+    /// <exception cref="InvalidOperationException"><paramref name="certificate"/> is not registered.</exception>
+    Task<OcspStaple?> WarmUpAsync(X509Certificate2 certificate, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Forgets the certificate's staple, in memory and in the shared cache, and schedules an immediate refresh (the
+    /// <c>X-Prune-From-Cache</c> of a caching proxy; after a CA re-issued a response). Until the refresh succeeds the
+    /// certificate is served without a staple. Raises <see cref="StapleRemoved"/> (<see cref="OcspStapleRemovalReason.Pruned"/>) when a staple was held.
+    /// </summary>
+    /// <param name="certificate">A registered certificate.</param>
+    /// <param name="cancellationToken">Cancels the shared-cache removal.</param>
+    /// <returns><see langword="false"/> when the certificate is not registered.</returns>
+    Task<bool> PruneAsync(X509Certificate2 certificate, CancellationToken cancellationToken = default);
+
+    /// <summary>Returns a snapshot of every registered certificate's state.</summary>
+    /// <returns>The states.</returns>
+    IReadOnlyList<OcspCertificateState> GetStates();
+}

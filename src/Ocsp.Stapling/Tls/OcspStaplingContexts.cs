@@ -1,0 +1,387 @@
+using System.Collections.Concurrent;
+using System.Net.Security;
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Logging;
+using Ocsp.Stapling.Internal;
+
+namespace Ocsp.Stapling;
+
+/// <summary>
+/// OCSP stapling for any <see cref="SslStream"/> server: one <see cref="SslStreamCertificateContext"/> per server
+/// certificate, which carries the provider's current validated staple, is updated live as the provider refreshes it,
+/// and carries none once that staple's nextUpdate passes. Serve it as
+/// <see cref="SslServerAuthenticationOptions.ServerCertificateContext"/>. Registered by <c>AddOcspStapling()</c>.
+/// </summary>
+/// <remarks>
+/// .NET keeps native TLS state per certificate context, and a context the runtime has handshaken with before it was
+/// hooked does not staple (measured on .NET 10), so a context is hooked the moment it is created, before any handshake;
+/// serve every handshake of a certificate from the one context this returns for it. Nothing here throws for OCSP reasons:
+/// a certificate that cannot be stapled (no issuer, unsupported runtime) is served without a staple and
+/// <see cref="OcspStapledCertificate.NotStaplingReason"/> says why.
+/// </remarks>
+public sealed class OcspStaplingContexts : IDisposable
+{
+    private readonly IOcspCertificateRegistry _registry;
+    private readonly IOcspResponseProvider _provider;
+    private readonly ILogger _logger;
+    private readonly object _gate = new();
+    private readonly ConditionalWeakTable<X509Certificate2, OcspStapledCertificate> _byInstance = [];
+    private readonly ConcurrentDictionary<string, OcspStapledCertificate> _byThumbprint = new(StringComparer.Ordinal);
+    private readonly List<(OcspStapledCertificate Certificate, TimeSpan Timeout)> _requiredAtStart = [];
+    private string? _unsupportedReason;
+    private int _unsupportedLogged;
+    private volatile bool _started;
+
+    internal OcspStaplingContexts(IOcspCertificateRegistry registry, IOcspResponseProvider provider, ILogger logger, string? unsupportedReason)
+    {
+        _registry = registry;
+        _provider = provider;
+        _logger = logger;
+        _unsupportedReason = unsupportedReason;
+        _registry.StapleUpdated += OnStapleUpdated;
+        _registry.StapleRemoved += OnStapleRemoved;
+    }
+
+    /// <summary>Gets a value indicating whether contexts are stapled on this runtime (see <see cref="OcspStaplingSupport"/>).</summary>
+    public bool IsSupported => UnsupportedReason is null;
+
+    /// <summary>Gets why stapling is off on this runtime, or <see langword="null"/> when it is on.</summary>
+    public string? UnsupportedReason => Volatile.Read(ref _unsupportedReason);
+
+    /// <summary>Gets every certificate a context was created for.</summary>
+    public IReadOnlyCollection<OcspStapledCertificate> Certificates => [.. _byThumbprint.Values];
+
+    /// <summary>
+    /// Returns the stapling context of <paramref name="certificate"/>: the existing one, or a new one, hooked and
+    /// registered with the provider before it is returned. Lock-free for a certificate instance seen before, so it may be
+    /// called per handshake (an SNI callback). Give the result a first staple before serving it with
+    /// <see cref="PrepareAsync"/>, or use <see cref="CreateContextAsync"/>, which does both.
+    /// </summary>
+    /// <param name="certificate">The server certificate, with its private key.</param>
+    /// <param name="chain">Intermediates to send and to find the issuer in (the certificate store is searched too).</param>
+    /// <returns>The certificate's one context and its state.</returns>
+    public OcspStapledCertificate GetOrCreate(X509Certificate2 certificate, X509Certificate2Collection? chain = null)
+    {
+        ArgumentNullException.ThrowIfNull(certificate);
+        if (_byInstance.TryGetValue(certificate, out OcspStapledCertificate? known) && !known.Removed)
+        {
+            return known;
+        }
+
+        string thumbprint = certificate.GetCertHashString(HashAlgorithmName.SHA256);
+        lock (_gate)
+        {
+            if (!_byThumbprint.TryGetValue(thumbprint, out OcspStapledCertificate? entry))
+            {
+                entry = Create(certificate, chain);
+                _byThumbprint[thumbprint] = entry;
+
+                // Registered once findable: a staple the provider announces from now on reaches the context.
+                if (entry.IsStapling)
+                {
+                    _registry.Register(certificate, entry.Issuer!);
+                    Sync(entry);
+                    Log.CertificateHooked(_logger, entry.DisplayName, Describe(entry));
+                    if (entry.CurrentStaple is null && entry.IsMustStaple && _started)
+                    {
+                        // Created after start-up (an SNI certificate on its first handshake): start-up did not see it, so say it here.
+                        Log.MustStapleWithoutStaple(_logger, entry.DisplayName);
+                    }
+                }
+            }
+
+            _byInstance.AddOrUpdate(certificate, entry);
+            return entry;
+        }
+    }
+
+    /// <summary>
+    /// Returns a hooked context for <paramref name="certificate"/> that already carries whatever valid staple the shared
+    /// cache (L2) holds, so that the first handshake after a restart is stapled: <see cref="GetOrCreate"/>, then
+    /// <see cref="PrepareAsync"/>. Never asks the responder itself (the provider fetches in the background).
+    /// </summary>
+    /// <param name="certificate">The server certificate, with its private key.</param>
+    /// <param name="chain">Intermediates to send and to find the issuer in.</param>
+    /// <param name="cancellationToken">Cancels the wait for the shared cache.</param>
+    /// <returns>The context to serve the certificate with.</returns>
+    public async Task<SslStreamCertificateContext> CreateContextAsync(
+        X509Certificate2 certificate, X509Certificate2Collection? chain = null, CancellationToken cancellationToken = default)
+    {
+        OcspStapledCertificate entry = GetOrCreate(certificate, chain);
+        await PrepareAsync(entry, cancellationToken).ConfigureAwait(false);
+        return entry.Context;
+    }
+
+    /// <summary>
+    /// Loads the shared cache's valid staple for <paramref name="certificate"/> into its context when it has none yet
+    /// (bounded by <see cref="OcspStaplingOptions.DistributedCacheTimeout"/>; a cache failure is logged, not thrown).
+    /// </summary>
+    /// <param name="certificate">A certificate from <see cref="GetOrCreate"/>.</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>The staple the context carries now, if any.</returns>
+    public async Task<OcspStaple?> PrepareAsync(OcspStapledCertificate certificate, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(certificate);
+        if (!certificate.IsStapling || certificate.Removed)
+        {
+            return null;
+        }
+
+        if (certificate.CurrentStaple is null)
+        {
+            await _registry.WarmUpAsync(certificate.Certificate, cancellationToken).ConfigureAwait(false);
+            Sync(certificate);
+        }
+
+        return certificate.CurrentStaple;
+    }
+
+    /// <summary>
+    /// Makes start-up refuse to complete until <paramref name="certificate"/> has a valid staple: the OCSP hosted service,
+    /// which starts before the server accepts connections, reads the shared cache, then asks the responder for up to
+    /// <paramref name="timeout"/>, and fails start-up without one. For must-staple certificates of servers that must not
+    /// run unstapled. After start-up it has no effect (a warning says so).
+    /// </summary>
+    /// <param name="certificate">A certificate from <see cref="GetOrCreate"/>.</param>
+    /// <param name="timeout">How long start-up waits for the staple.</param>
+    public void RequireStapleAtStartup(OcspStapledCertificate certificate, TimeSpan timeout)
+    {
+        ArgumentNullException.ThrowIfNull(certificate);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeout, TimeSpan.Zero);
+        lock (_gate)
+        {
+            if (!_started)
+            {
+                _requiredAtStart.Add((certificate, timeout));
+                return;
+            }
+        }
+
+        Log.StapleRequiredAfterStart(_logger, certificate.DisplayName);
+    }
+
+    /// <summary>
+    /// Stops stapling <paramref name="certificate"/> (rotation: after the new certificate is served): unregisters it from
+    /// the provider and forgets its context. Its context carries no staple afterwards.
+    /// </summary>
+    /// <param name="certificate">The old certificate.</param>
+    /// <returns><see langword="true"/> when a context existed for it.</returns>
+    public bool Remove(X509Certificate2 certificate)
+    {
+        ArgumentNullException.ThrowIfNull(certificate);
+        OcspStapledCertificate? entry;
+        lock (_gate)
+        {
+            if (!_byThumbprint.TryRemove(certificate.GetCertHashString(HashAlgorithmName.SHA256), out entry))
+            {
+                return false;
+            }
+
+            entry.Removed = true;
+            _byInstance.Remove(certificate);
+        }
+
+        if (entry.Issuer is not null)
+        {
+            _registry.Unregister(entry.Certificate);
+        }
+
+        if (entry.CurrentStaple is { } staple)
+        {
+            entry.Remove(staple);
+        }
+
+        return true;
+    }
+
+    /// <summary>Stops following the provider's notifications.</summary>
+    public void Dispose()
+    {
+        _registry.StapleUpdated -= OnStapleUpdated;
+        _registry.StapleRemoved -= OnStapleRemoved;
+    }
+
+    /// <summary>
+    /// Start-up, once the provider has loaded the shared cache and before the server accepts connections: logs every
+    /// must-staple certificate still without a staple, and waits for those required by <see cref="RequireStapleAtStartup"/>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A required certificate has no staple within its timeout.</exception>
+    internal async Task StartAsync(CancellationToken cancellationToken)
+    {
+        (OcspStapledCertificate Certificate, TimeSpan Timeout)[] required;
+        lock (_gate)
+        {
+            _started = true;
+            required = [.. _requiredAtStart];
+            _requiredAtStart.Clear();
+        }
+
+        foreach (OcspStapledCertificate entry in Certificates)
+        {
+            bool isRequired = required.Any(r => ReferenceEquals(r.Certificate, entry));
+            if (entry.IsStapling && entry.IsMustStaple && !isRequired && await PrepareAsync(entry, cancellationToken).ConfigureAwait(false) is null)
+            {
+                Log.MustStapleWithoutStaple(_logger, entry.DisplayName);
+            }
+        }
+
+        foreach ((OcspStapledCertificate entry, TimeSpan timeout) in required)
+        {
+            if (await PrepareAsync(entry, cancellationToken).ConfigureAwait(false) is null && entry.IsStapling)
+            {
+                using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                bound.CancelAfter(timeout);
+                try
+                {
+                    await _provider.GetStapleAsync(entry.Certificate, entry.Issuer!, bound.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    // Timed out: the check below says so.
+                }
+            }
+
+            if (entry.CurrentStaple is null)
+            {
+                throw new InvalidOperationException(
+                    $"Must-staple certificate {entry.DisplayName} has no valid OCSP staple after {timeout} and a staple is required at start-up: " +
+                    $"refusing to start. {entry.NotStaplingReason ?? "See the OCSP log entries for the cause."}");
+            }
+        }
+    }
+
+    private OcspStapledCertificate Create(X509Certificate2 certificate, X509Certificate2Collection? chain)
+    {
+        // offline: true builds the chain from what was given and the store, and leaves stapling forbidden: the runtime
+        // neither downloads intermediates nor fetches OCSP itself. The hook below turns stapling on with our bytes.
+        SslStreamCertificateContext context = SslStreamCertificateContext.Create(certificate, chain, offline: true);
+        X509Certificate2? issuer = FindIssuer(certificate, chain, out string? problem);
+        if (issuer is null)
+        {
+            var orphan = new OcspStapledCertificate(certificate, null, context, problem);
+            Log.IssuerNotFound(_logger, orphan.DisplayName, problem!);
+            return orphan;
+        }
+
+        if (UnsupportedReason is { } reason)
+        {
+            ReportUnsupported(reason);
+            return new OcspStapledCertificate(certificate, issuer, context, "OCSP stapling is not supported here: " + reason);
+        }
+
+        var entry = new OcspStapledCertificate(certificate, issuer, context, notStaplingReason: null);
+        _provider.TryGetCachedStaple(certificate, out OcspStaple? staple);
+        try
+        {
+            entry.Hook(staple);
+        }
+        catch (MissingFieldException ex)
+        {
+            // The probe passed but the runtime disagrees: never let that fail TLS; serve without stapling.
+            Volatile.Write(ref _unsupportedReason, $"the runtime rejected the hook ({ex.Message})");
+            ReportUnsupported(UnsupportedReason!);
+            entry.TurnOff("OCSP stapling is not supported here: " + UnsupportedReason);
+        }
+
+        return entry;
+    }
+
+    /// <summary>Writes what the provider serves now: covers an announcement that raced the entry's creation (updates are ordered, so a late one changes nothing).</summary>
+    private void Sync(OcspStapledCertificate entry)
+    {
+        if (_provider.TryGetCachedStaple(entry.Certificate, out OcspStaple? staple))
+        {
+            entry.Update(staple, served: true);
+        }
+    }
+
+    private static string Describe(OcspStapledCertificate entry) =>
+        entry.CurrentStaple is not { } staple
+            ? entry.IsMustStaple ? "no staple yet (MUST-STAPLE certificate)" : "no staple yet; the first one is being fetched"
+            : $"{staple.Status}, nextUpdate {staple.NextUpdate:u}";
+
+    /// <summary>The issuer from the chain given or the store; null with the reason when there is none.</summary>
+    private static X509Certificate2? FindIssuer(X509Certificate2 certificate, X509Certificate2Collection? chain, out string? problem)
+    {
+        using var builder = new X509Chain();
+        builder.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        builder.ChainPolicy.VerificationFlags = X509VerificationFlags.AllFlags;
+        builder.ChainPolicy.DisableCertificateDownloads = true;
+        if (chain is not null)
+        {
+            builder.ChainPolicy.ExtraStore.AddRange(chain);
+        }
+
+        builder.Build(certificate);
+        X509Certificate2? issuer = null;
+        for (int i = 0; i < builder.ChainElements.Count; i++)
+        {
+            X509Certificate2 element = builder.ChainElements[i].Certificate;
+            if (i == 1 && CertificateNames.IsIssuedBy(certificate, element))
+            {
+                issuer = element;
+            }
+            else
+            {
+                element.Dispose();
+            }
+        }
+
+        problem = issuer is not null
+            ? null
+            : certificate.SubjectName.RawData.AsSpan().SequenceEqual(certificate.IssuerName.RawData)
+                ? "it is self-signed, so there is no issuer to ask about it"
+                : $"its issuer '{certificate.Issuer}' is neither in the chain given nor in the certificate store; pass the issuing CA certificate with the chain (PEM chain file, PFX, or collection)";
+        return issuer;
+    }
+
+    private void ReportUnsupported(string reason)
+    {
+        if (Interlocked.Exchange(ref _unsupportedLogged, 1) == 0)
+        {
+            Log.StaplingUnsupported(_logger, reason);
+        }
+    }
+
+    private OcspStapledCertificate? Find(X509Certificate2 certificate) =>
+        _byInstance.TryGetValue(certificate, out OcspStapledCertificate? entry)
+        || _byThumbprint.TryGetValue(certificate.GetCertHashString(HashAlgorithmName.SHA256), out entry)
+            ? entry
+            : null;
+
+    private void OnStapleUpdated(object? sender, OcspStapleUpdatedEventArgs e)
+    {
+        if (Find(e.Certificate) is not { } entry || !entry.Update(e.Staple, e.IsServed))
+        {
+            return;
+        }
+
+        if (entry.CurrentStaple is { } staple)
+        {
+            Log.StapleApplied(_logger, entry.DisplayName, staple.Status, staple.ThisUpdate, staple.NextUpdate);
+        }
+        else
+        {
+            StapleGone(entry);
+        }
+    }
+
+    private void OnStapleRemoved(object? sender, OcspStapleRemovedEventArgs e)
+    {
+        if (Find(e.Certificate) is { } entry && entry.Remove(e.Staple))
+        {
+            StapleGone(entry);
+        }
+    }
+
+    private void StapleGone(OcspStapledCertificate entry)
+    {
+        Log.StapleRemoved(_logger, entry.DisplayName);
+        if (entry.IsMustStaple && !entry.Removed)
+        {
+            Log.MustStapleWithoutStaple(_logger, entry.DisplayName);
+        }
+    }
+}

@@ -1,0 +1,48 @@
+using System.Net.Security;
+using System.Reflection;
+using Ocsp.Stapling.Internal;
+
+namespace Ocsp.Stapling;
+
+/// <summary>
+/// Whether <see cref="OcspStaplingContexts"/> (and so Kestrel) can staple on this runtime and platform. The hook works where .NET terminates TLS with OpenSSL
+/// (Linux, FreeBSD) and <see cref="SslStreamCertificateContext"/> has the private OCSP fields it writes, with the
+/// types it expects. Elsewhere TLS is served as usual, without a staple, and this says why.
+/// </summary>
+public static class OcspStaplingSupport
+{
+    private static readonly Lazy<string?> Probe = new(ProbeRuntime);
+
+    /// <summary>Gets a value indicating whether stapled contexts staple on this runtime.</summary>
+    public static bool IsSupported => Probe.Value is null;
+
+    /// <summary>Gets why stapling is off on this runtime, or <see langword="null"/> when it is supported.</summary>
+    public static string? UnsupportedReason => Probe.Value;
+
+    /// <summary>Checks the platform and the shape of the runtime's private fields; <see langword="null"/> when usable.</summary>
+    internal static string? ProbeRuntime() => ProbeRuntime(typeof(SslStreamCertificateContext), OperatingSystem.IsLinux() || OperatingSystem.IsFreeBSD());
+
+    internal static string? ProbeRuntime(Type contextType, bool openSslPlatform)
+    {
+        if (!openSslPlatform)
+        {
+            return $"the runtime staples only where TLS is OpenSSL-based (Linux, FreeBSD); this is {System.Runtime.InteropServices.RuntimeInformation.OSDescription}";
+        }
+
+        foreach ((string name, Type type) in SslContextFields.Expected)
+        {
+            FieldInfo? field = contextType.GetField(name, BindingFlags.Instance | BindingFlags.NonPublic);
+            if (field is null)
+            {
+                return $"{contextType.Name}.{name} is missing in .NET {Environment.Version}";
+            }
+
+            if (field.FieldType != type)
+            {
+                return $"{contextType.Name}.{name} is {field.FieldType.Name}, not {type.Name}, in .NET {Environment.Version}";
+            }
+        }
+
+        return null;
+    }
+}

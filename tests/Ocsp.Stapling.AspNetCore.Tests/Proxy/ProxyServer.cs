@@ -1,0 +1,72 @@
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Ocsp.Stapling.Testing;
+
+namespace Ocsp.Stapling.AspNetCore.Tests.Proxy;
+
+/// <summary>A Kestrel app on 127.0.0.1 (ephemeral port) with <c>AddOcspStapling()</c> and <c>MapOcspProxy</c>.</summary>
+internal sealed class ProxyServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private ProxyServer(WebApplication app, LogCapture logs)
+    {
+        _app = app;
+        Logs = logs;
+        string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        Url = new Uri(address.EndsWith('/') ? address : address + "/");
+    }
+
+    public Uri Url { get; }
+
+    public int Port => Url.Port;
+
+    public LogCapture Logs { get; }
+
+    public IOcspResponseProvider Provider => _app.Services.GetRequiredService<IOcspResponseProvider>();
+
+    public IOcspCertificateRegistry Registry => _app.Services.GetRequiredService<IOcspCertificateRegistry>();
+
+    public static async Task<ProxyServer> StartAsync(
+        FakeTimeProvider time, string cacheDirectory, X509Certificate2 issuer, IEnumerable<X509Certificate2> certificates,
+        string pattern = "/", Action<OcspProxyOptions>? configure = null)
+    {
+        var logs = new LogCapture();
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        builder.Logging.ClearProviders().SetMinimumLevel(LogLevel.Debug).AddProvider(logs);
+        builder.Services.AddSingleton<TimeProvider>(time);
+        IOcspStaplingBuilder stapling = builder.Services
+            .AddOcspStapling(o =>
+            {
+                o.Jitter = 0;
+                o.Fetch.MaxRetryAttempts = 0;
+            })
+            .UseFileSystemCache(cacheDirectory);
+        foreach (X509Certificate2 certificate in certificates)
+        {
+            stapling.AddCertificate(certificate, issuer);
+        }
+
+        WebApplication app = builder.Build();
+        app.MapOcspProxy(pattern, configure);
+        await app.StartAsync();
+        return new ProxyServer(app, logs);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+
+    /// <summary>Waits until the provider holds a staple for <paramref name="certificate"/> (the scheduler's eager fetch).</summary>
+    public async Task<OcspStaple> StapleAsync(X509Certificate2 certificate, X509Certificate2 issuer) =>
+        await Provider.GetStapleAsync(certificate, issuer) ?? throw new InvalidOperationException("No staple.");
+}

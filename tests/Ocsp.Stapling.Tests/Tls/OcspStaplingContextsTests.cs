@@ -1,0 +1,313 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Ocsp.Stapling.Internal;
+using Ocsp.Stapling.Testing;
+
+namespace Ocsp.Stapling.Tests.Tls;
+
+/// <summary>The TLS component on a raw <see cref="SslStream"/> server (no ASP.NET Core), checked with openssl s_client.</summary>
+public sealed class OcspStaplingContextsTests(RealTimeFixture fixture) : IClassFixture<RealTimeFixture>
+{
+    [SkippableTheory]
+    [InlineData("-tls1_2")]
+    [InlineData("-tls1_3")]
+    public async Task CreateContextAsync_OpenSsl_StaplesExactlyTheProvidersStaple(string tlsVersion)
+    {
+        Skip.IfNot(TlsClients.HasOpenSsl, "openssl is not installed");
+        FakeTimeProvider time = fixture.Reset();
+        X509Certificate2 leaf = fixture.NewLeaf("sslstream");
+        await using Stapling stapling = await Stapling.StartAsync(time, fixture.NewCacheDirectory());
+        OcspStapledCertificate sut = stapling.Contexts.GetOrCreate(leaf, fixture.Chain);
+        OcspStaple staple = await stapling.WaitForStapleAsync(sut, s => s is not null);
+
+        await using TlsServer server = TlsServer.Start(sut.Context);
+        (string? ocsp, _) = await TlsClients.OpenSslStatusAsync(server.Port, ServerName(leaf), fixture.RootFile, tlsVersion);
+
+        Assert.NotNull(ocsp);
+        Assert.Contains("Cert Status: good", ocsp, StringComparison.Ordinal);
+        Assert.Equal(await TlsClients.OpenSslResponseTextAsync(staple.Encoded.ToArray(), fixture.Directory), ocsp);
+        Assert.True(stapling.Provider.TryGetCachedStaple(leaf, out OcspStaple? provided));
+        Assert.Equal(provided.Encoded.ToArray(), SslContextFields.Current(sut.Context));
+        Assert.Equal(1, fixture.Responder.RequestCount);
+    }
+
+    [SkippableFact]
+    public async Task Refresh_IsWrittenIntoTheSameLiveContext_AndRemovedAtNextUpdate()
+    {
+        Skip.IfNot(TlsClients.HasOpenSsl, "openssl is not installed");
+        FakeTimeProvider time = fixture.Reset();
+        X509Certificate2 leaf = fixture.NewLeaf("sslstream-live");
+        await using Stapling stapling = await Stapling.StartAsync(time, fixture.NewCacheDirectory());
+        OcspStapledCertificate sut = stapling.Contexts.GetOrCreate(leaf, fixture.Chain);
+        OcspStaple first = await stapling.WaitForStapleAsync(sut, s => s is not null);
+        await using TlsServer server = TlsServer.Start(sut.Context);
+        string firstText = (await TlsClients.OpenSslStatusAsync(server.Port, ServerName(leaf), fixture.RootFile, "-tls1_3")).Ocsp!;
+
+        // Half-life of the 4-day responses: the provider refreshes; the same context (same server) staples the new one.
+        time.Advance(TimeSpan.FromDays(2) + TimeSpan.FromMinutes(1));
+        OcspStaple second = await stapling.WaitForStapleAsync(sut, s => s is not null && s.ProducedAt > first.ProducedAt);
+        string? secondText = (await TlsClients.OpenSslStatusAsync(server.Port, ServerName(leaf), fixture.RootFile, "-tls1_3")).Ocsp;
+        Assert.Equal(await TlsClients.OpenSslResponseTextAsync(second.Encoded.ToArray(), fixture.Directory), secondText);
+        Assert.NotEqual(firstText, secondText);
+
+        // The responder goes down: the held staple is served until its nextUpdate, and never after.
+        fixture.Responder.Fault = ResponderFault.Down;
+        time.SetUtcNow(second.NextUpdate + TimeSpan.FromSeconds(1));
+        await stapling.WaitForStapleAsync(sut, s => s is null);
+        Assert.Null(SslContextFields.Current(sut.Context));
+        Assert.Null((await TlsClients.OpenSslStatusAsync(server.Port, ServerName(leaf), fixture.RootFile, "-tls1_2")).Ocsp);
+    }
+
+    [Fact]
+    public async Task GetOrCreate_SameCertificate_OneContextForEveryInstance()
+    {
+        FakeTimeProvider time = fixture.Reset();
+        await using Stapling stapling = await Stapling.StartAsync(time, fixture.NewCacheDirectory());
+        X509Certificate2 leaf = fixture.NewLeaf("one-context");
+        using X509Certificate2 copy = X509CertificateLoader.LoadPkcs12(leaf.Export(X509ContentType.Pkcs12), null);
+
+        OcspStapledCertificate a = stapling.Contexts.GetOrCreate(leaf, fixture.Chain);
+        OcspStapledCertificate b = stapling.Contexts.GetOrCreate(copy, fixture.Chain);
+
+        Assert.Same(a, b);
+        Assert.True(a.IsStapling);
+        Assert.Equal(fixture.Pki.Intermediate.Thumbprint, a.Issuer!.Thumbprint);
+        Assert.Single(stapling.Registry.GetStates());
+    }
+
+    [Fact]
+    public async Task GetOrCreate_IssuerNowhere_ServesUnstapledAndSaysWhy()
+    {
+        FakeTimeProvider time = fixture.Reset();
+        await using Stapling stapling = await Stapling.StartAsync(time, fixture.NewCacheDirectory());
+
+        OcspStapledCertificate sut = stapling.Contexts.GetOrCreate(fixture.NewLeaf("orphan"), chain: null);
+
+        Assert.False(sut.IsStapling);
+        Assert.Null(sut.Issuer);
+        Assert.Contains("neither in the chain given nor in the certificate store", sut.NotStaplingReason, StringComparison.Ordinal);
+        Assert.Contains(stapling.Logs.Entries, e => e.EventId == Log.IssuerNotFoundId && e.Level == LogLevel.Error);
+        Assert.Empty(stapling.Registry.GetStates());
+        Assert.Equal(sut.Certificate.Thumbprint, await TlsServer.HandshakeAsync(sut.Context));
+    }
+
+    [Fact]
+    public async Task GetOrCreate_Unsupported_ServesTlsWithoutStapleAndWarnsOnce()
+    {
+        FakeTimeProvider time = fixture.Reset();
+        await using Stapling stapling = await Stapling.StartAsync(time, fixture.NewCacheDirectory());
+        using var sut = new OcspStaplingContexts(stapling.Registry, stapling.Provider, stapling.Logs.CreateLogger("tls"), "forced off by the test");
+
+        OcspStapledCertificate first = sut.GetOrCreate(fixture.NewLeaf("off-1"), fixture.Chain);
+        OcspStapledCertificate second = sut.GetOrCreate(fixture.NewLeaf("off-2"), fixture.Chain);
+
+        Assert.False(first.IsStapling);
+        Assert.False(second.IsStapling);
+        Assert.Contains("forced off by the test", first.NotStaplingReason, StringComparison.Ordinal);
+        Assert.Single(stapling.Logs.Entries, e => e.EventId == Log.StaplingUnsupportedId && e.Level == LogLevel.Warning);
+        Assert.Equal(first.Certificate.Thumbprint, await TlsServer.HandshakeAsync(first.Context));
+    }
+
+    [Fact]
+    public async Task CreateContextAsync_AfterRestartWithResponderDown_CarriesTheSharedCachesStaple()
+    {
+        FakeTimeProvider time = fixture.Reset();
+        X509Certificate2 leaf = fixture.NewLeaf("sslstream-restart");
+        string cache = fixture.NewCacheDirectory();
+        byte[] persisted;
+        await using (Stapling before = await Stapling.StartAsync(time, cache))
+        {
+            OcspStapledCertificate entry = before.Contexts.GetOrCreate(leaf, fixture.Chain);
+            persisted = (await before.WaitForStapleAsync(entry, s => s is not null)).Encoded.ToArray();
+        }
+
+        fixture.Responder.Fault = ResponderFault.Down;
+        using X509Certificate2 reloaded = X509CertificateLoader.LoadPkcs12(leaf.Export(X509ContentType.Pkcs12), null);
+        await using Stapling after = await Stapling.StartAsync(time, cache);
+
+        SslStreamCertificateContext context = await after.Contexts.CreateContextAsync(reloaded, fixture.Chain);
+
+        Assert.Equal(persisted, SslContextFields.Current(context));
+    }
+
+    [Fact]
+    public async Task Remove_UnregistersAndClearsTheContext()
+    {
+        FakeTimeProvider time = fixture.Reset();
+        X509Certificate2 leaf = fixture.NewLeaf("sslstream-remove");
+        await using Stapling stapling = await Stapling.StartAsync(time, fixture.NewCacheDirectory());
+        OcspStapledCertificate sut = stapling.Contexts.GetOrCreate(leaf, fixture.Chain);
+        await stapling.WaitForStapleAsync(sut, s => s is not null);
+
+        Assert.True(stapling.Contexts.Remove(leaf));
+
+        Assert.Null(sut.CurrentStaple);
+        Assert.Null(SslContextFields.Current(sut.Context));
+        Assert.Empty(stapling.Registry.GetStates());
+        Assert.Empty(stapling.Contexts.Certificates);
+        Assert.NotSame(sut, stapling.Contexts.GetOrCreate(leaf, fixture.Chain));
+    }
+
+    private static string ServerName(X509Certificate2 leaf) => leaf.GetNameInfo(X509NameType.DnsName, forIssuer: false);
+
+    /// <summary><c>AddOcspStapling()</c> in a generic host (no ASP.NET Core) on a fake clock, started.</summary>
+    private sealed class Stapling : IAsyncDisposable
+    {
+        private readonly IHost _host;
+
+        private Stapling(IHost host, LogCapture logs)
+        {
+            _host = host;
+            Logs = logs;
+        }
+
+        public LogCapture Logs { get; }
+
+        public OcspStaplingContexts Contexts => _host.Services.GetRequiredService<OcspStaplingContexts>();
+
+        public IOcspResponseProvider Provider => _host.Services.GetRequiredService<IOcspResponseProvider>();
+
+        public IOcspCertificateRegistry Registry => _host.Services.GetRequiredService<IOcspCertificateRegistry>();
+
+        public static async Task<Stapling> StartAsync(FakeTimeProvider time, string cacheDirectory)
+        {
+            var logs = new LogCapture();
+            HostApplicationBuilder builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+            builder.Logging.AddProvider(logs).SetMinimumLevel(LogLevel.Debug);
+            builder.Services.AddSingleton<TimeProvider>(time);
+            builder.Services.AddOcspStapling(o =>
+            {
+                o.Jitter = 0;
+                o.Fetch.MaxRetryAttempts = 0;
+                o.CacheDirectory = cacheDirectory;
+            });
+            IHost host = builder.Build();
+            await host.StartAsync();
+            return new Stapling(host, logs);
+        }
+
+        /// <summary>Waits (on the provider's notifications, no polling) until the context's staple satisfies <paramref name="condition"/>.</summary>
+        public async Task<OcspStaple> WaitForStapleAsync(OcspStapledCertificate certificate, Func<OcspStaple?, bool> condition)
+        {
+            var signal = new SemaphoreSlim(0);
+            void OnChange(object? sender, EventArgs e) => signal.Release();
+            Registry.StapleUpdated += OnChange;
+            Registry.StapleRemoved += OnChange;
+            Registry.StapleFailed += OnChange;
+            try
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+                while (!condition(certificate.CurrentStaple))
+                {
+                    await signal.WaitAsync(timeout.Token);
+                }
+
+                return certificate.CurrentStaple!;
+            }
+            finally
+            {
+                Registry.StapleUpdated -= OnChange;
+                Registry.StapleRemoved -= OnChange;
+                Registry.StapleFailed -= OnChange;
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _host.StopAsync();
+            _host.Dispose();
+        }
+    }
+
+    /// <summary>A TLS server on a raw <see cref="TcpListener"/> + <see cref="SslStream"/>, serving one context until disposed.</summary>
+    private sealed class TlsServer : IAsyncDisposable
+    {
+        private readonly TcpListener _listener;
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Task _loop;
+
+        private TlsServer(TcpListener listener, SslStreamCertificateContext context)
+        {
+            _listener = listener;
+            _loop = AcceptAsync(context);
+        }
+
+        public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+
+        public static TlsServer Start(SslStreamCertificateContext context)
+        {
+            var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            return new TlsServer(listener, context);
+        }
+
+        /// <summary>A .NET client handshake against <paramref name="context"/> over loopback; the thumbprint the client saw.</summary>
+        public static async Task<string> HandshakeAsync(SslStreamCertificateContext context)
+        {
+            await using TlsServer server = Start(context);
+            using var client = new TcpClient();
+            await client.ConnectAsync(IPAddress.Loopback, server.Port);
+            await using var tls = new SslStream(client.GetStream());
+            string? seen = null;
+            await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+            {
+                TargetHost = "localhost",
+                RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+                {
+                    seen = certificate?.GetCertHashString();
+                    return certificate is not null; // Identity is not under test here, only that TLS is served with the certificate.
+                },
+            });
+            return seen!;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync();
+            _listener.Stop();
+            await _loop;
+            _stop.Dispose();
+        }
+
+        private async Task AcceptAsync(SslStreamCertificateContext context)
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                TcpClient client;
+                try
+                {
+                    client = await _listener.AcceptTcpClientAsync(_stop.Token);
+                }
+                catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
+                {
+                    return;
+                }
+
+                _ = ServeAsync(client, context);
+            }
+        }
+
+        private static async Task ServeAsync(TcpClient client, SslStreamCertificateContext context)
+        {
+            using (client)
+            {
+                try
+                {
+                    await using var tls = new SslStream(client.GetStream());
+                    await tls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificateContext = context });
+                    await tls.WriteAsync("ok\n"u8.ToArray());
+                    await tls.ShutdownAsync();
+                }
+                catch (Exception ex) when (ex is IOException or System.Security.Authentication.AuthenticationException)
+                {
+                    // A client that hung up mid-handshake: nothing to serve.
+                }
+            }
+        }
+    }
+}

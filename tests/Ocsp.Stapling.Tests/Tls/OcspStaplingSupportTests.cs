@@ -1,0 +1,56 @@
+using System.Net.Security;
+using Ocsp.Stapling.Internal;
+
+namespace Ocsp.Stapling.Tests.Tls;
+
+public sealed class OcspStaplingSupportTests
+{
+    [Fact]
+    public void IsSupported_OnThisRuntime_IsTrueOnLinux()
+    {
+        // Pinned: a runtime update that removes or retypes the fields the hook writes must fail CI here, loudly,
+        // instead of every server silently stapling nothing.
+        Assert.True(OperatingSystem.IsLinux(), "CI runs on Linux, where the hook must work");
+        Assert.True(OcspStaplingSupport.IsSupported, OcspStaplingSupport.UnsupportedReason);
+        Assert.Null(OcspStaplingSupport.UnsupportedReason);
+    }
+
+    [Fact]
+    public void ProbeRuntime_NotOpenSslPlatform_SaysStaplingNeedsLinuxOrFreeBsd()
+    {
+        string? reason = OcspStaplingSupport.ProbeRuntime(typeof(SslStreamCertificateContext), openSslPlatform: false);
+
+        Assert.NotNull(reason);
+        Assert.Contains("Linux, FreeBSD", reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ProbeRuntime_FieldMissing_NamesIt()
+    {
+        string? reason = OcspStaplingSupport.ProbeRuntime(typeof(ContextWithoutFields), openSslPlatform: true);
+
+        Assert.NotNull(reason);
+        Assert.Contains("_ocspUrls is missing", reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ProbeRuntime_FieldRetyped_NamesItAndBothTypes()
+    {
+        string? reason = OcspStaplingSupport.ProbeRuntime(typeof(ContextWithRetypedField), openSslPlatform: true);
+
+        Assert.NotNull(reason);
+        Assert.Contains("_ocspResponse is ReadOnlyMemory`1, not Byte[]", reason, StringComparison.Ordinal);
+    }
+
+#pragma warning disable CS0169, CS0649, IDE0044, IDE0051 // Shapes for the probe only.
+    private sealed class ContextWithoutFields
+    {
+    }
+
+    private sealed class ContextWithRetypedField
+    {
+        private List<string>? _ocspUrls;
+        private ReadOnlyMemory<byte> _ocspResponse;
+    }
+#pragma warning restore CS0169, CS0649, IDE0044, IDE0051
+}
