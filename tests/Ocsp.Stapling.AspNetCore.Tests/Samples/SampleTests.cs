@@ -4,18 +4,23 @@ using Ocsp.Stapling.Testing;
 
 namespace Ocsp.Stapling.AspNetCore.Tests.Samples;
 
-/// <summary>The README's main job: the sample process, checked from outside with <c>openssl s_client -status</c>.</summary>
-public sealed class KestrelSampleTests(KestrelFixture fixture) : IClassFixture<KestrelFixture>, IDisposable
+/// <summary>
+/// The samples as processes, checked from outside with <c>openssl s_client -status</c>: Kestrel (the README's main job)
+/// and a raw SslStream server, which take the same options.
+/// </summary>
+public sealed class SampleTests(KestrelFixture fixture) : IClassFixture<KestrelFixture>, IDisposable
 {
     private readonly List<Process> _samples = [];
 
-    [SkippableFact]
-    public async Task NoArguments_DemoPkiAndLocalResponder_ServesAStapledHandshake()
+    [SkippableTheory]
+    [InlineData("Kestrel")]
+    [InlineData("SslStream")]
+    public async Task NoArguments_DemoPkiAndLocalResponder_ServesAStapledHandshake(string sample)
     {
         Skip.IfNot(TlsClients.HasOpenSsl, "openssl is not installed");
         string directory = Path.Combine(fixture.Directory, "demo-" + Guid.NewGuid().ToString("N"));
 
-        (string command, string output) = await RunSampleUntilCommandAsync(["--port", "0", "--dir", directory]);
+        (string command, string output) = await RunSampleUntilCommandAsync(sample, ["--port", "0", "--dir", directory]);
 
         Assert.Contains(": Good, thisUpdate ", output, StringComparison.Ordinal);
         string stapled = await RunPrintedCommandAsync(command);
@@ -25,13 +30,15 @@ public sealed class KestrelSampleTests(KestrelFixture fixture) : IClassFixture<K
     }
 
     [SkippableTheory]
-    [InlineData("pem")]
-    [InlineData("pfx")]
-    public async Task RealCertificateArguments_StapleFromTheAiaResponder(string format)
+    [InlineData("Kestrel", "pem")]
+    [InlineData("Kestrel", "pfx")]
+    [InlineData("SslStream", "pem")]
+    [InlineData("SslStream", "pfx")]
+    public async Task RealCertificateArguments_StapleFromTheAiaResponder(string sample, string format)
     {
         Skip.IfNot(TlsClients.HasOpenSsl, "openssl is not installed");
         fixture.Reset();
-        X509Certificate2 leaf = fixture.NewLeaf("sample-" + format);
+        X509Certificate2 leaf = fixture.NewLeaf($"sample-{sample}-{format}".ToLowerInvariant());
         string directory = Path.Combine(fixture.Directory, "real-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
         string[] certificateArguments;
@@ -49,7 +56,7 @@ public sealed class KestrelSampleTests(KestrelFixture fixture) : IClassFixture<K
             certificateArguments = ["--pfx", Path.Combine(directory, "site.pfx"), "--password", "secret"];
         }
 
-        (string command, _) = await RunSampleUntilCommandAsync([.. certificateArguments, "--port", "0", "--cache", Path.Combine(directory, "cache")]);
+        (string command, _) = await RunSampleUntilCommandAsync(sample, [.. certificateArguments, "--port", "0", "--cache", Path.Combine(directory, "cache")]);
 
         // No -CAfile for a real certificate (system trust); add the test root so that openssl can verify.
         string stapled = await RunPrintedCommandAsync(command + " -CAfile " + fixture.RootFile);
@@ -58,43 +65,45 @@ public sealed class KestrelSampleTests(KestrelFixture fixture) : IClassFixture<K
         Assert.Equal(1, fixture.Responder.RequestCount);
     }
 
-    [Fact]
-    public async Task BadArguments_ExitWithUsage()
+    [Theory]
+    [InlineData("Kestrel")]
+    [InlineData("SslStream")]
+    public async Task BadArguments_ExitWithUsage(string sample)
     {
-        ProgramResult result = await ExternalProgram.RunAsync("dotnet", [SampleDll, "--port", "http"]);
+        ProgramResult result = await ExternalProgram.RunAsync("dotnet", [SampleDll(sample), "--port", "http"]);
 
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("--port: 'http' is not a port number.", result.StandardError, StringComparison.Ordinal);
         Assert.Contains("Usage:", result.StandardError, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task MissingCertificateFile_ExitsWithTheFileNamed()
+    [Theory]
+    [InlineData("Kestrel")]
+    [InlineData("SslStream")]
+    public async Task MissingCertificateFile_ExitsWithTheFileNamed(string sample)
     {
         string missing = Path.Combine(fixture.Directory, "nope.pem");
-        ProgramResult result = await ExternalProgram.RunAsync("dotnet", [SampleDll, "--cert", missing, "--key", missing, "--port", "0"]);
+        ProgramResult result = await ExternalProgram.RunAsync("dotnet", [SampleDll(sample), "--cert", missing, "--key", missing, "--port", "0"]);
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains($"Certificate file '{missing}' does not exist.", result.StandardError, StringComparison.Ordinal);
     }
 
     /// <summary>The sample's build output, next to this test assembly's (artifacts/bin/&lt;project&gt;/&lt;configuration&gt;/).</summary>
-    private static string SampleDll
+    private static string SampleDll(string sample)
     {
-        get
-        {
-            var testOutput = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-            string dll = Path.Combine(testOutput.Parent!.Parent!.FullName, "Ocsp.Stapling.Samples.Kestrel", testOutput.Name, "Ocsp.Stapling.Samples.Kestrel.dll");
-            Assert.True(File.Exists(dll), $"Sample not built at {dll}");
-            return dll;
-        }
+        var testOutput = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        string project = "Ocsp.Stapling.Samples." + sample;
+        string dll = Path.Combine(testOutput.Parent!.Parent!.FullName, project, testOutput.Name, project + ".dll");
+        Assert.True(File.Exists(dll), $"Sample not built at {dll}");
+        return dll;
     }
 
     /// <summary>Runs the sample until it prints the openssl command; returns it and the output so far. The process is stopped in <see cref="Dispose"/>.</summary>
-    private async Task<(string Command, string Output)> RunSampleUntilCommandAsync(string[] arguments)
+    private async Task<(string Command, string Output)> RunSampleUntilCommandAsync(string sample, string[] arguments)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(SampleDll);
+        start.ArgumentList.Add(SampleDll(sample));
         foreach (string argument in arguments)
         {
             start.ArgumentList.Add(argument);

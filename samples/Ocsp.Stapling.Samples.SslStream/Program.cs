@@ -1,0 +1,173 @@
+// A TLS server on a raw TcpListener + SslStream (no ASP.NET Core) with OCSP stapling from the first handshake: it answers
+// one line per connection. With no arguments: a demo PKI and a local OCSP responder, as the Kestrel sample.
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Ocsp.Stapling;
+using Ocsp.Stapling.Samples;
+
+const int DefaultPort = 8444;
+SampleArguments arguments;
+try
+{
+    arguments = SampleArguments.Parse(args, DefaultPort);
+}
+catch (ArgumentException ex)
+{
+    Console.Error.WriteLine(ex.Message);
+    Console.Error.WriteLine();
+    Console.Error.WriteLine(SampleArguments.Usage("Ocsp.Stapling.Samples.SslStream", "A raw SslStream server", DefaultPort));
+    return 2;
+}
+
+if (arguments.Help)
+{
+    Console.WriteLine(SampleArguments.Usage("Ocsp.Stapling.Samples.SslStream", "A raw SslStream server", DefaultPort));
+    return 0;
+}
+
+await using DemoPki? demo = arguments.IsDemo ? await DemoPki.CreateAsync(arguments.DemoDirectory) : null;
+X509Certificate2 certificate;
+X509Certificate2Collection chain;
+try
+{
+    (certificate, chain) = arguments.Pfx is not null
+        ? OcspServerCertificateFiles.LoadPfx(arguments.Pfx, arguments.Password)
+        : OcspServerCertificateFiles.LoadPem(demo?.CertificateFile ?? arguments.Certificate!, demo?.KeyFile ?? arguments.Key!, demo?.ChainFile ?? arguments.Chain);
+}
+catch (Exception ex) when (ex is InvalidOperationException or FileNotFoundException)
+{
+    Console.Error.WriteLine($"Cannot start: {ex.Message}");
+    return 1;
+}
+
+// The provider (fetching, validation, shared cache, refresh scheduler) runs in a generic host.
+HostApplicationBuilder builder = Host.CreateApplicationBuilder();
+builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
+string? cacheDirectory = arguments.CacheDirectory ?? (demo is null ? null : Path.Combine(demo.Directory, "cache"));
+builder.Services.AddOcspStapling(options =>
+{
+    if (cacheDirectory is not null)
+    {
+        options.CacheDirectory = cacheDirectory; // the file-system cache (the default store): survives restarts
+    }
+});
+using IHost host = builder.Build();
+await host.StartAsync();
+
+// One hooked context for the certificate, carrying whatever valid staple the shared cache holds; the provider keeps it fresh.
+OcspStaplingContexts stapling = host.Services.GetRequiredService<OcspStaplingContexts>();
+OcspStapledCertificate served = stapling.GetOrCreate(certificate, chain);
+if (!served.IsStapling)
+{
+    Console.Error.WriteLine($"Cannot staple OCSP for {certificate.GetDisplayName()}: {served.NotStaplingReason}");
+    return 1;
+}
+
+await stapling.PrepareAsync(served);
+var listener = new TcpListener(arguments.Listen, arguments.Port);
+try
+{
+    listener.Start();
+}
+catch (SocketException ex)
+{
+    Console.Error.WriteLine($"Cannot start: {ex.Message}");
+    return 1;
+}
+
+using var stop = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    stop.Cancel();
+};
+AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.Cancel();
+Task server = ServeAsync(listener, served.Context, stop.Token);
+
+OcspStaple? staple = await WaitForFirstStapleAsync(host.Services.GetRequiredService<IOcspCertificateRegistry>(), served, TimeSpan.FromSeconds(30));
+int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+string address = arguments.Listen.Equals(IPAddress.Any) ? "127.0.0.1" : arguments.Listen.Equals(IPAddress.IPv6Any) ? "[::1]" : arguments.Listen.ToString();
+if (arguments.Listen.AddressFamily == AddressFamily.InterNetworkV6 && !address.StartsWith('['))
+{
+    address = $"[{address}]";
+}
+
+Console.WriteLine();
+Console.WriteLine(staple is null
+    ? $"No OCSP staple yet for {certificate.GetDisplayName()}: see the log for why; handshakes are served without one until it comes"
+    : $"OCSP staple for {certificate.GetDisplayName()}: {staple.Status}, thisUpdate {staple.ThisUpdate:u}, nextUpdate {staple.NextUpdate:u}");
+Console.WriteLine($"TLS with OCSP stapling on {address}:{port} (SslStream, one line per connection)");
+Console.WriteLine("See the staple with:");
+string caFile = demo is null ? string.Empty : $" -CAfile {demo.RootFile}";
+Console.WriteLine($"  openssl s_client -connect {address}:{port} -servername {certificate.GetNameInfo(X509NameType.DnsName, forIssuer: false)} -status{caFile} </dev/null");
+Console.WriteLine("Press Ctrl+C to stop.");
+await server;
+listener.Stop();
+await host.StopAsync();
+return 0;
+
+// Accepts connections until stopped; each gets a TLS handshake with the stapled context and one line.
+static async Task ServeAsync(TcpListener listener, SslStreamCertificateContext context, CancellationToken stop)
+{
+    while (!stop.IsCancellationRequested)
+    {
+        TcpClient client;
+        try
+        {
+            client = await listener.AcceptTcpClientAsync(stop);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
+        _ = Task.Run(async () =>
+        {
+            using (client)
+            {
+                try
+                {
+                    await using var tls = new SslStream(client.GetStream());
+                    using var handshake = CancellationTokenSource.CreateLinkedTokenSource(stop);
+                    handshake.CancelAfter(TimeSpan.FromSeconds(10));
+                    await tls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificateContext = context }, handshake.Token);
+                    await tls.WriteAsync(Encoding.ASCII.GetBytes($"hello over {tls.SslProtocol}, OCSP stapled\n"), stop);
+                    await tls.ShutdownAsync();
+                }
+                catch (Exception ex) when (ex is IOException or System.Security.Authentication.AuthenticationException or OperationCanceledException)
+                {
+                    // A client that hung up or never finished its handshake: nothing to answer.
+                }
+            }
+        }, CancellationToken.None);
+    }
+}
+
+// The provider fetches at start-up; wait for its first answer (a staple, or a failure to report) before printing.
+static async Task<OcspStaple?> WaitForFirstStapleAsync(IOcspCertificateRegistry registry, OcspStapledCertificate served, TimeSpan timeout)
+{
+    var answered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+    void OnAnswer(object? sender, EventArgs e) => answered.TrySetResult();
+    registry.StapleUpdated += OnAnswer;
+    registry.StapleFailed += OnAnswer;
+    try
+    {
+        if (served.CurrentStaple is null)
+        {
+            await answered.Task.WaitAsync(timeout).ContinueWith(_ => { }, TaskScheduler.Default);
+        }
+
+        return served.CurrentStaple;
+    }
+    finally
+    {
+        registry.StapleUpdated -= OnAnswer;
+        registry.StapleFailed -= OnAnswer;
+    }
+}
