@@ -29,6 +29,25 @@ public sealed class SampleTests(KestrelFixture fixture) : IClassFixture<KestrelF
         Assert.Contains("Verify return code: 0 (ok)", stapled, StringComparison.Ordinal);
     }
 
+    [SkippableFact]
+    public async Task Yarp_TwoHostNames_EachHandshakeStapledGoodForItsOwnCertificate()
+    {
+        Skip.IfNot(TlsClients.HasOpenSsl, "openssl is not installed");
+        string directory = Path.Combine(fixture.Directory, "yarp-" + Guid.NewGuid().ToString("N"));
+
+        (IReadOnlyList<string> commands, string output) = await RunSampleUntilCommandsAsync("Yarp", ["--port", "0", "--dir", directory], count: 2);
+
+        Assert.Equal(2, commands.Count);
+        foreach ((string command, string name) in commands.Zip(["app.localhost", "api.localhost"]))
+        {
+            Assert.Contains($"-servername {name} ", command, StringComparison.Ordinal);
+            string stapled = await RunPrintedCommandAsync(command);
+            Assert.Contains("Cert Status: good", stapled, StringComparison.Ordinal);
+            Assert.Contains($"subject=CN = {name}", stapled, StringComparison.Ordinal);
+            Assert.Contains($"OCSP staple for 'CN={name}'", output, StringComparison.Ordinal);
+        }
+    }
+
     [SkippableTheory]
     [InlineData("Kestrel", "pem")]
     [InlineData("Kestrel", "pfx")]
@@ -102,6 +121,13 @@ public sealed class SampleTests(KestrelFixture fixture) : IClassFixture<KestrelF
     /// <summary>Runs the sample until it prints the openssl command; returns it and the output so far. The process is stopped in <see cref="Dispose"/>.</summary>
     private async Task<(string Command, string Output)> RunSampleUntilCommandAsync(string sample, string[] arguments)
     {
+        (IReadOnlyList<string> commands, string output) = await RunSampleUntilCommandsAsync(sample, arguments, count: 1);
+        return (commands[0], output);
+    }
+
+    /// <summary>Runs the sample until it printed <paramref name="count"/> openssl commands; returns them and the output so far.</summary>
+    private async Task<(IReadOnlyList<string> Commands, string Output)> RunSampleUntilCommandsAsync(string sample, string[] arguments, int count)
+    {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(SampleDll(sample));
         foreach (string argument in arguments)
@@ -112,6 +138,7 @@ public sealed class SampleTests(KestrelFixture fixture) : IClassFixture<KestrelF
         var process = Process.Start(start)!;
         _samples.Add(process);
         var output = new System.Text.StringBuilder();
+        var commands = new List<string>();
         _ = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         while (await process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
@@ -119,8 +146,12 @@ public sealed class SampleTests(KestrelFixture fixture) : IClassFixture<KestrelF
             output.AppendLine(line);
             if (line.TrimStart().StartsWith("openssl s_client ", StringComparison.Ordinal))
             {
-                _ = process.StandardOutput.ReadToEndAsync();
-                return (line.Trim(), output.ToString());
+                commands.Add(line.Trim());
+                if (commands.Count == count)
+                {
+                    _ = process.StandardOutput.ReadToEndAsync();
+                    return (commands, output.ToString());
+                }
             }
         }
 
