@@ -12,23 +12,9 @@ using Ocsp.Stapling;
 using Ocsp.Stapling.Samples;
 
 const int DefaultPort = 8444;
-SampleArguments arguments;
-try
+if (SampleArguments.ParseOrPrintUsage(args, "Ocsp.Stapling.Samples.SslStream", "A raw SslStream server", DefaultPort, out int exitCode) is not { } arguments)
 {
-    arguments = SampleArguments.Parse(args, DefaultPort);
-}
-catch (ArgumentException ex)
-{
-    Console.Error.WriteLine(ex.Message);
-    Console.Error.WriteLine();
-    Console.Error.WriteLine(SampleArguments.Usage("Ocsp.Stapling.Samples.SslStream", "A raw SslStream server", DefaultPort));
-    return 2;
-}
-
-if (arguments.Help)
-{
-    Console.WriteLine(SampleArguments.Usage("Ocsp.Stapling.Samples.SslStream", "A raw SslStream server", DefaultPort));
-    return 0;
+    return exitCode;
 }
 
 await using DemoPki? demo = arguments.IsDemo ? await DemoPki.CreateAsync(arguments.DemoDirectory) : null;

@@ -48,6 +48,34 @@ internal sealed class SampleArguments
 
     public bool IsDemo => Certificate is null && Pfx is null;
 
+    /// <summary>
+    /// Parses <paramref name="args"/>, or prints why not (exit code 2) or the help (exit code 0) and returns
+    /// <see langword="null"/>, with the code to exit with in <paramref name="exitCode"/>.
+    /// </summary>
+    public static SampleArguments? ParseOrPrintUsage(string[] args, string program, string what, int defaultPort, out int exitCode)
+    {
+        exitCode = 0;
+        try
+        {
+            SampleArguments parsed = Parse(args, defaultPort);
+            if (!parsed.Help)
+            {
+                return parsed;
+            }
+
+            Console.WriteLine(Usage(program, what, defaultPort));
+        }
+        catch (ArgumentException ex)
+        {
+            Console.Error.WriteLine(ex.Message);
+            Console.Error.WriteLine();
+            Console.Error.WriteLine(Usage(program, what, defaultPort));
+            exitCode = 2;
+        }
+
+        return null;
+    }
+
     /// <summary>Parses <paramref name="args"/>; throws <see cref="ArgumentException"/> with a message for the user.</summary>
     public static SampleArguments Parse(string[] args, int defaultPort)
     {
