@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using Ocsp.Stapling.Internal;
 
 namespace Ocsp.Stapling.Tool;
 
@@ -21,7 +20,7 @@ internal sealed record CertificatePair(X509Certificate2 Certificate, X509Certifi
 
         try
         {
-            (X509Certificate2 certificate, X509Certificate2 issuer) = CertificateFiles.LoadPair(certificatePath, issuerPath);
+            (X509Certificate2 certificate, X509Certificate2 issuer) = OcspServerCertificateFiles.LoadWithIssuer(certificatePath, issuerPath);
             return new CertificatePair(certificate, issuer);
         }
         catch (Exception ex) when (ex is CryptographicException or InvalidOperationException or ArgumentException or IOException or UnauthorizedAccessException)

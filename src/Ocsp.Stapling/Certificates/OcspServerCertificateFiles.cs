@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Ocsp.Stapling.Internal;
 
 namespace Ocsp.Stapling;
 
@@ -41,6 +42,17 @@ public static class OcspServerCertificateFiles
         X509Certificate2Collection all = Load(path, () => X509CertificateLoader.LoadPkcs12CollectionFromFile(path, password), "a PKCS#12 (PFX) file, with the right password");
         return Split(all, path);
     }
+
+    /// <summary>
+    /// A certificate (PEM or DER, no key needed) and its issuer: from <paramref name="issuerPath"/>, or the second
+    /// certificate of a PEM chain file. What servers that read response files (nginx, HAProxy) are stapled for.
+    /// </summary>
+    /// <param name="path">The certificate, or a PEM chain whose first certificate is the leaf and second its issuer.</param>
+    /// <param name="issuerPath">The issuer file, when <paramref name="path"/> holds only the leaf.</param>
+    /// <returns>The certificate and its issuer.</returns>
+    /// <exception cref="InvalidOperationException">There is no issuer in the files.</exception>
+    /// <exception cref="ArgumentException">The issuer given did not issue the certificate.</exception>
+    public static (X509Certificate2 Certificate, X509Certificate2 Issuer) LoadWithIssuer(string path, string? issuerPath) => CertificateFiles.LoadPair(path, issuerPath);
 
     /// <summary>The first certificate with a private key, and the rest as its chain.</summary>
     /// <param name="certificates">The certificates.</param>
