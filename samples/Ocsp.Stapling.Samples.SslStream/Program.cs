@@ -67,14 +67,9 @@ catch (SocketException ex)
     return 1;
 }
 
-using var stop = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) =>
-{
-    e.Cancel = true;
-    stop.Cancel();
-};
-AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.Cancel();
-Task server = ServeAsync(listener, served.Context, stop.Token);
+// The host's console lifetime turns Ctrl+C and SIGTERM into ApplicationStopping: the accept loop ends with it.
+CancellationToken stop = host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+Task server = ServeAsync(listener, served.Context, stop);
 
 OcspStaple? staple = await WaitForFirstStapleAsync(host.Services.GetRequiredService<IOcspCertificateRegistry>(), served, TimeSpan.FromSeconds(30));
 int port = ((IPEndPoint)listener.LocalEndpoint).Port;
