@@ -53,7 +53,8 @@ public class HotLookupBenchmarks
             _distributed.Set(OcspCertificateId.Create(leaf, pki.Issuer, OcspHashAlgorithm.Sha1).CacheKey, staple.Encoded.ToArray());
         }
 
-        _provider.Adopt(_provider.Find(_target)!, staple, TimeProvider.System.GetUtcNow());
+        RegistrationStore store = _services.GetRequiredService<RegistrationStore>();
+        store.Adopt(store.Find(_target)!, staple);
         _key = OcspCertificateId.Create(_target, pki.Issuer, OcspHashAlgorithm.Sha1).CacheKey;
         _directory = Path.Combine(Path.GetTempPath(), "ocsp-bench-" + Guid.NewGuid().ToString("N"));
         _files = new FileSystemDistributedCache(_directory);

@@ -4,7 +4,7 @@ internal static class ResponderUrls
 {
     /// <summary>An absolute http(s) responder URL, or a usage error naming where it came from (<paramref name="source"/>).</summary>
     public static Uri Parse(string value, string source) =>
-        Uri.TryCreate(value, UriKind.Absolute, out Uri? uri) && uri.Scheme is "http" or "https"
+        OcspHttpEncoding.TryParseResponderUri(value, out Uri? uri)
             ? uri
             : throw new ToolException(ExitCodes.Usage, $"{source} '{value}' is not an absolute http(s) URL.");
 }

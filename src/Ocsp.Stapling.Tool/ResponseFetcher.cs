@@ -7,7 +7,6 @@ namespace Ocsp.Stapling.Tool;
 internal sealed class ResponseFetcher : IAsyncDisposable
 {
     private readonly ServiceProvider _services;
-    private readonly IOcspResponseProvider _provider;
     private readonly IOcspCertificateRegistry _registry;
 
     public ResponseFetcher(IReadOnlyDictionary<string, string>? responderOverrides = null, bool verbose = false)
@@ -28,23 +27,22 @@ internal sealed class ResponseFetcher : IAsyncDisposable
             }
         }).UseMemoryOnly();
         _services = services.BuildServiceProvider();
-        _provider = _services.GetRequiredService<IOcspResponseProvider>();
         _registry = _services.GetRequiredService<IOcspCertificateRegistry>();
     }
 
     /// <summary>The validated response (any status), or the reason there is none.</summary>
     public async Task<(OcspStaple? Staple, string? Failure)> FetchAsync(CertificatePair pair, CancellationToken cancellationToken)
     {
-        OcspStaple? good = await _provider.GetStapleAsync(pair.Certificate, pair.Issuer, cancellationToken).ConfigureAwait(false);
-        OcspCertificateState state = _registry.GetStates().Single(s => s.Certificate.RawDataMemory.Span.SequenceEqual(pair.Certificate.RawData));
-        if (good is not null || state.Staple is not null)
+        _registry.Register(pair.Certificate, pair.Issuer);
+        OcspRefreshResult result = await _registry.RefreshAsync(pair.Certificate, cancellationToken).ConfigureAwait(false);
+        if (result.Response is { } response)
         {
-            return (good ?? state.Staple, null);
+            return (response, null);
         }
 
-        return (null, state.HasResponder
-            ? $"{state.LastFailureReason}: {state.LastFailureMessage}"
-            : "the certificate has no OCSP responder URL (give one with --url)");
+        return (null, result.FailureReason is "NoResponder" or "Disabled"
+            ? "the certificate has no OCSP responder URL (give one with --url)"
+            : $"{result.FailureReason}: {result.FailureMessage}");
     }
 
     public ValueTask DisposeAsync() => _services.DisposeAsync();

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Ocsp.Stapling.Internal;
 
 namespace Ocsp.Stapling.Tool;
 
@@ -8,26 +9,12 @@ internal static class ResponseFiles
     /// <summary>Writes <paramref name="der"/> to a temporary file beside <paramref name="path"/> and renames it into place: readers never see half a file.</summary>
     public static void WriteAtomically(string path, ReadOnlySpan<byte> der, bool backup = false)
     {
-        string full = Path.GetFullPath(path);
-        string temporary = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Environment.ProcessId}.tmp");
         try
         {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write))
-            {
-                stream.Write(der);
-                stream.Flush(flushToDisk: true);
-            }
-
-            if (backup && File.Exists(full))
-            {
-                File.Copy(full, full + ".bak", overwrite: true);
-            }
-
-            File.Move(temporary, full, overwrite: true);
+            DurableFile.WriteAtomically(path, der, backup ? Path.GetFullPath(path) + ".bak" : null);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            File.Delete(temporary);
             throw new ToolException(ExitCodes.CannotWrite, $"Cannot write '{path}': {ex.Message}");
         }
     }

@@ -23,26 +23,13 @@ internal sealed partial class OcspProxy
             return null;
         }
 
-        byte[] buffer = new byte[options.MaxRequestBodySize + 1];
-        int length = 0;
-        while (length < buffer.Length)
-        {
-            int read = await request.Body.ReadAsync(buffer.AsMemory(length), context.RequestAborted).ConfigureAwait(false);
-            if (read == 0)
-            {
-                break;
-            }
-
-            length += read;
-        }
-
-        if (length > options.MaxRequestBodySize)
+        byte[]? body = await OcspHttpEncoding.ReadBodyAsync(request.Body, options.MaxRequestBodySize, context.RequestAborted).ConfigureAwait(false);
+        if (body is null)
         {
             context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
-            return null;
         }
 
-        return buffer[..length];
+        return body;
     }
 
     /// <summary>
@@ -107,7 +94,8 @@ internal sealed partial class OcspProxy
             failure = $"HTTP {(int)response.StatusCode}";
             if (response.IsSuccessStatusCode)
             {
-                body = await ReadLimitedAsync(response.Content, timeout.Token).ConfigureAwait(false);
+                await using Stream stream = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
+                body = await OcspHttpEncoding.ReadBodyAsync(stream, options.MaxResponseSize, timeout.Token).ConfigureAwait(false);
                 failure = body is null ? "response over the size limit" : "not an OCSP response";
                 if (body is not null)
                 {
@@ -133,24 +121,6 @@ internal sealed partial class OcspProxy
         await WriteUncachedAsync(context, body).ConfigureAwait(false);
     }
 
-    private static async Task<byte[]?> ReadLimitedAsync(HttpContent content, CancellationToken cancellationToken)
-    {
-        const int limit = 64 * 1024; // the validator's default response size cap
-        await using Stream stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-        using var buffer = new MemoryStream();
-        byte[] chunk = new byte[8192];
-        int read;
-        while ((read = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
-        {
-            buffer.Write(chunk, 0, read);
-            if (buffer.Length > limit)
-            {
-                return null;
-            }
-        }
-
-        return buffer.ToArray();
-    }
 }
 
 /// <summary>Endpoint metadata: the literal prefix of a proxy route, stripped from the raw target of a GET.</summary>

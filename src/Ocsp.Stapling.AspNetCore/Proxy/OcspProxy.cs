@@ -13,13 +13,7 @@ namespace Ocsp.Stapling.AspNetCore.Internal;
 /// registered certificate are answered from the provider's validated store (fetched through it, single flight, when
 /// missing); nonce and multi-certificate requests are forwarded to the one allowed upstream and answered uncached.
 /// </summary>
-internal sealed partial class OcspProxy(
-    IOcspResponseProvider provider,
-    IOcspCertificateRegistry registry,
-    IHttpClientFactory httpClients,
-    OcspProxyOptions options,
-    TimeProvider time,
-    ILogger logger)
+internal sealed partial class OcspProxy
 {
     public const string PruneHeader = "X-Prune-From-Cache";
 
@@ -27,12 +21,30 @@ internal sealed partial class OcspProxy(
     private static readonly byte[] MalformedRequest = [0x30, 0x03, 0x0A, 0x01, 0x01];
     private static readonly byte[] TryLater = [0x30, 0x03, 0x0A, 0x01, 0x03];
 
-    private OcspProxyIndex _index = OcspProxyIndex.Empty;
+    private readonly IOcspCertificateRegistry registry;
+    private readonly IHttpClientFactory httpClients;
+    private readonly OcspProxyOptions options;
+    private readonly TimeProvider time;
+    private readonly ILogger logger;
+    private OcspProxyIndex? _index;
+
+    public OcspProxy(IOcspCertificateRegistry registry, IHttpClientFactory httpClients, OcspProxyOptions options, TimeProvider time, ILogger logger)
+    {
+        this.registry = registry;
+        this.httpClients = httpClients;
+        this.options = options;
+        this.time = time;
+        this.logger = logger;
+
+        // The index is rebuilt on the first request after the set of certificates changed, not per request.
+        registry.CertificateRegistered += (_, _) => Volatile.Write(ref _index, null);
+        registry.CertificateUnregistered += (_, _) => Volatile.Write(ref _index, null);
+    }
 
     public async Task HandleAsync(HttpContext context)
     {
         HttpRequest request = context.Request;
-        OcspProxyIndex index = _index = OcspProxyIndex.Refresh(_index, registry.GetStates(), options.AllowedResponders);
+        OcspProxyIndex index = Index();
         byte[]? der = HttpMethods.IsPost(request.Method)
             ? await ReadBodyAsync(context).ConfigureAwait(false)
             : ReadGetTarget(context, index);
@@ -139,11 +151,11 @@ internal sealed partial class OcspProxy(
 
     private async Task ServeFromStoreAsync(HttpContext context, OcspCertificateState state)
     {
-        OcspStaple? staple = Current(state);
-        if (staple is null)
+        // The held response when valid now, whatever its status: a proxy relays revocation (stapling policy does not apply).
+        OcspStaple? staple = registry.GetState(state.Certificate)?.Staple is { } held && held.IsValidAt(time.GetUtcNow()) ? held : null;
+        if (staple is null && registry.GetState(state.Certificate) is not null)
         {
-            await provider.GetStapleAsync(state.Certificate, state.Issuer, context.RequestAborted).ConfigureAwait(false);
-            staple = Current(state);
+            staple = (await registry.RefreshAsync(state.Certificate, context.RequestAborted).ConfigureAwait(false)).Response;
         }
 
         if (staple is null)
@@ -157,16 +169,18 @@ internal sealed partial class OcspProxy(
         await WriteCachedAsync(context, staple).ConfigureAwait(false);
     }
 
-    /// <summary>The held response when valid now, whatever its status: a proxy relays revocation (stapling policy does not apply).</summary>
-    private OcspStaple? Current(OcspCertificateState state)
+    private OcspProxyIndex Index()
     {
-        if (provider.TryGetCachedStaple(state.Certificate, out OcspStaple? servable))
+        OcspProxyIndex? index = Volatile.Read(ref _index);
+        if (index is null)
         {
-            return servable;
+            // Built from a moment-in-time list; a change during the build resets the field again, so the next request rebuilds.
+            var built = new OcspProxyIndex(registry.GetStates(), options.AllowedResponders);
+            Interlocked.CompareExchange(ref _index, built, null);
+            index = built;
         }
 
-        OcspCertificateState? now = registry.GetStates().FirstOrDefault(s => ReferenceEquals(s.Certificate, state.Certificate));
-        return now?.Staple is { } held && held.IsValidAt(time.GetUtcNow()) ? held : null;
+        return index;
     }
 
     private async Task WriteCachedAsync(HttpContext context, OcspStaple staple)

@@ -35,20 +35,19 @@ public static class OcspProxyEndpointRouteBuilderExtensions
         }
 
         IServiceProvider services = endpoints.ServiceProvider;
-        IOcspResponseProvider provider = services.GetService<IOcspResponseProvider>()
+        IOcspCertificateRegistry registry = services.GetService<IOcspCertificateRegistry>()
             ?? throw new InvalidOperationException("MapOcspProxy needs the OCSP provider: call builder.Services.AddOcspStapling() first.");
         var options = new OcspProxyOptions();
         configure?.Invoke(options);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxRequestBodySize, 1, nameof(configure));
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxRequestTargetLength, 1, nameof(configure));
-        if (options.AllowedResponders.FirstOrDefault(u => !u.IsAbsoluteUri || u.Scheme is not ("http" or "https")) is { } bad)
+        if (options.AllowedResponders.FirstOrDefault(u => !OcspHttpEncoding.IsResponderUri(u)) is { } bad)
         {
             throw new ArgumentException($"Allowed responder '{bad}' is not an absolute http(s) URL.", nameof(configure));
         }
 
         var proxy = new OcspProxy(
-            provider,
-            services.GetRequiredService<IOcspCertificateRegistry>(),
+            registry,
             services.GetRequiredService<IHttpClientFactory>(),
             options,
             services.GetService<TimeProvider>() ?? TimeProvider.System,

@@ -1,11 +1,9 @@
-using System.Security.Cryptography.X509Certificates;
-
 namespace Ocsp.Stapling.AspNetCore.Internal;
 
 /// <summary>
 /// What the proxy knows: registered certificates by CertID (SHA-1 and SHA-256), responders by issuer key hash, and the
 /// set of upstream responders it may contact (allow-list plus the registered certificates' responders). Rebuilt when the
-/// set of registered certificates changes.
+/// set of registered certificates changes (the proxy rebuilds it on the next request).
 /// </summary>
 internal sealed class OcspProxyIndex
 {
@@ -13,11 +11,8 @@ internal sealed class OcspProxyIndex
     private readonly Dictionary<OcspCertificateId, OcspCertificateState> _byId = [];
     private readonly Dictionary<string, Uri> _responderByIssuerKey = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Uri> _allowedByAuthority = new(StringComparer.OrdinalIgnoreCase);
-    private readonly X509Certificate2[] _certificates;
-
-    private OcspProxyIndex(IReadOnlyList<OcspCertificateState> states, IEnumerable<Uri> allowed)
+    public OcspProxyIndex(IReadOnlyList<OcspCertificateState> states, IEnumerable<Uri> allowed)
     {
-        _certificates = [.. states.Select(s => s.Certificate)];
         foreach (Uri uri in allowed)
         {
             _allowedByAuthority.TryAdd(Authority(uri.Host, uri.Port), uri);
@@ -40,20 +35,6 @@ internal sealed class OcspProxyIndex
                 _allowedByAuthority.TryAdd(Authority(uri.Host, uri.Port), uri);
             }
         }
-    }
-
-    public static OcspProxyIndex Empty { get; } = new([], []);
-
-    /// <summary>Returns <paramref name="current"/> when it still describes <paramref name="states"/>, else a new index.</summary>
-    public static OcspProxyIndex Refresh(OcspProxyIndex current, IReadOnlyList<OcspCertificateState> states, IList<Uri> allowed)
-    {
-        bool same = current._certificates.Length == states.Count;
-        for (int i = 0; same && i < states.Count; i++)
-        {
-            same = ReferenceEquals(current._certificates[i], states[i].Certificate);
-        }
-
-        return same && current != Empty ? current : new OcspProxyIndex(states, allowed);
     }
 
     /// <summary>Finds the registered certificate a CertID names.</summary>

@@ -20,6 +20,10 @@ public sealed class OcspProxyOptions
     /// <value>The default value is 10 KiB (a single-certificate request is about 100 bytes).</value>
     public int MaxRequestBodySize { get; set; } = 10 * 1024;
 
+    /// <summary>Gets or sets the largest upstream answer relayed for a forwarded request; larger is answered <c>tryLater</c>.</summary>
+    /// <value>The default value is 64 KiB, the validator's default <see cref="OcspValidationOptions.MaxResponseSize"/>.</value>
+    public int MaxResponseSize { get; set; } = 64 * 1024;
+
     /// <summary>Gets or sets the longest GET request target accepted; longer gets 414.</summary>
     /// <value>The default value is 2048 characters (RFC 5019 GET requests are under 255).</value>
     public int MaxRequestTargetLength { get; set; } = 2048;

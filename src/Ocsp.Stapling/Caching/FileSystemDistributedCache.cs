@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Caching.Distributed;
+using Ocsp.Stapling.Internal;
 
 namespace Ocsp.Stapling;
 
@@ -102,7 +103,7 @@ public sealed class FileSystemDistributedCache : IDistributedCache
         DateTimeOffset now = _time.GetUtcNow();
         foreach (string file in System.IO.Directory.EnumerateFiles(Directory))
         {
-            if (file.EndsWith(".tmp", StringComparison.Ordinal))
+            if (file.EndsWith(DurableFile.TemporarySuffix, StringComparison.Ordinal))
             {
                 if (now - File.GetLastWriteTimeUtc(file) > TimeSpan.FromMinutes(10) && TryDelete(file))
                 {
@@ -209,19 +210,8 @@ public sealed class FileSystemDistributedCache : IDistributedCache
 
         string path = PathFor(key);
 
-        // A unique temporary name in the same directory, then an atomic rename: two processes may write at once and a
-        // reader sees either the old or the new entry, never a torn one.
-        string temporary = $"{path}.{Guid.NewGuid():N}.tmp";
-        try
-        {
-            File.WriteAllBytes(temporary, bytes);
-            File.Move(temporary, path, overwrite: true);
-        }
-        catch
-        {
-            TryDelete(temporary);
-            throw;
-        }
+        // Two processes may write at once: a reader sees either the old or the new entry, never a torn one.
+        DurableFile.WriteAtomically(path, bytes);
     }
 
     private string PathFor(string key)

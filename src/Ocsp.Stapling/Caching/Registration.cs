@@ -2,7 +2,11 @@ using System.Security.Cryptography.X509Certificates;
 
 namespace Ocsp.Stapling.Internal;
 
-/// <summary>One certificate kept stapled: what to ask for, what is held, and when to ask again.</summary>
+/// <summary>
+/// One certificate kept stapled: what to ask for, what is held, and when to ask again. Its staple and failure state are
+/// written only by <see cref="RegistrationStore"/> and its due time only by <see cref="RefreshScheduler"/>, each under
+/// <c>lock(this)</c>; the handshake path reads <see cref="Servable"/> without a lock.
+/// </summary>
 internal sealed class Registration
 {
     private OcspStaple? _staple;
@@ -22,6 +26,19 @@ internal sealed class Registration
 
     public X509Certificate2 Certificate { get; }
 
+    /// <summary>A registration for <paramref name="certificate"/>: its responders are its AIA OCSP URLs unless an override names the certificate or its issuer.</summary>
+    public static Registration Create(X509Certificate2 certificate, X509Certificate2 issuer, OcspFetchOptions options)
+    {
+        if (options.ResponderOverrides.TryGetValue(certificate.Thumbprint, out string? value) || options.ResponderOverrides.TryGetValue(issuer.Thumbprint, out value))
+        {
+            return string.Equals(value, OcspStaplingOptions.DisabledResponder, StringComparison.OrdinalIgnoreCase)
+                ? new Registration(certificate, issuer, [], responderDisabled: true)
+                : new Registration(certificate, issuer, [new Uri(value, UriKind.Absolute)], responderDisabled: false);
+        }
+
+        return new Registration(certificate, issuer, certificate.GetOcspResponderUris(), responderDisabled: false);
+    }
+
     public X509Certificate2 Issuer { get; }
 
     public OcspCertificateId CacheId { get; }
@@ -32,10 +49,13 @@ internal sealed class Registration
 
     public bool ResponderDisabled { get; }
 
+    /// <summary>Gets a value indicating whether there is a responder to ask.</summary>
+    public bool HasResponder => !ResponderDisabled && ResponderUris.Count > 0;
+
     /// <summary>Index of the responder URL that answered last; tried first next time.</summary>
     public int PreferredResponder { get; set; }
 
-    /// <summary>The latest validated response (may be revoked or expired: the lookup checks). Read lock-free on the handshake path.</summary>
+    /// <summary>The latest validated response (may be revoked or expired: readers check).</summary>
     public OcspStaple? Staple
     {
         get => Volatile.Read(ref _staple);
@@ -52,13 +72,17 @@ internal sealed class Registration
         set => Volatile.Write(ref _servable, value);
     }
 
-    /// <summary>Fires at the servable staple's nextUpdate. Guarded by lock(this).</summary>
+    /// <summary>Fires at the held staple's nextUpdate.</summary>
     public ITimer? ExpiryTimer { get; set; }
 
     /// <summary>Set once the expiry of <see cref="Staple"/> has been reported.</summary>
     public bool ExpiryReported { get; set; }
 
+    /// <summary>When the scheduler refreshes it next; <see cref="DateTimeOffset.MaxValue"/> for never.</summary>
     public DateTimeOffset NextRefresh { get; set; }
+
+    /// <summary>Bumped by every schedule: queue entries of an older version are stale.</summary>
+    public long ScheduleVersion { get; set; }
 
     public int ConsecutiveFailures { get; set; }
 
@@ -66,10 +90,12 @@ internal sealed class Registration
 
     public string? LastFailureMessage { get; set; }
 
+    public OcspValidationFailure LastValidationFailure { get; set; }
+
     public DateTimeOffset? LastFailureAt { get; set; }
 
-    /// <summary>The refresh under way, shared by every caller (single flight). Guarded by lock(this).</summary>
-    public Task<OcspStaple?>? InFlight { get; set; }
+    /// <summary>The refresh under way, shared by every caller (single flight).</summary>
+    public Task<OcspRefreshResult>? InFlight { get; set; }
 
     public bool Removed { get; set; }
 

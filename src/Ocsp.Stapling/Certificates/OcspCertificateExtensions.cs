@@ -79,7 +79,7 @@ public static class OcspCertificateExtensions
             {
                 foreach (string url in aia.EnumerateOcspUris())
                 {
-                    if (Uri.TryCreate(url, UriKind.Absolute, out Uri? uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps))
+                    if (OcspHttpEncoding.TryParseResponderUri(url, out Uri? uri))
                     {
                         result.Add(uri);
                     }

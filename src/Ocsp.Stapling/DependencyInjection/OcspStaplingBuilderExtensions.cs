@@ -1,6 +1,7 @@
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Ocsp.Stapling.Internal;
 
 namespace Ocsp.Stapling;
@@ -49,8 +50,7 @@ public static class OcspStaplingBuilderExtensions
             builder.Services.Configure<OcspStaplingOptions>(o => o.CacheDirectory = directory);
         }
 
-        Selection(builder).Factory = null;
-        return builder;
+        return UseSharedCache(builder, static sp => OcspStaplingServiceCollectionExtensions.FileSystemCache(sp, directory: null));
     }
 
     /// <summary>Uses the application's registered <see cref="IDistributedCache"/> (Redis, SQL Server, PostgreSQL…) as the shared cache.</summary>
@@ -67,8 +67,7 @@ public static class OcspStaplingBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(factory);
-        Selection(builder).Factory = factory;
-        return builder;
+        return UseSharedCache(builder, factory);
     }
 
     /// <summary>Keeps staples in memory only: nothing survives a restart and nothing is shared. Not recommended for must-staple certificates.</summary>
@@ -77,8 +76,7 @@ public static class OcspStaplingBuilderExtensions
     public static IOcspStaplingBuilder UseMemoryOnly(this IOcspStaplingBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        Selection(builder).Factory = static _ => null;
-        return builder;
+        return UseSharedCache(builder, static _ => NoSharedCache.Instance);
     }
 
     /// <summary>Configures the named <see cref="HttpClient"/> used to reach responders (proxy, handlers, headers).</summary>
@@ -93,9 +91,11 @@ public static class OcspStaplingBuilderExtensions
         return builder;
     }
 
-    private static OcspCacheSelection Selection(IOcspStaplingBuilder builder) =>
-        builder is OcspStaplingBuilder ours
-            ? ours.Cache
-            : (OcspCacheSelection?)builder.Services.FirstOrDefault(d => d.ServiceType == typeof(OcspCacheSelection))?.ImplementationInstance
-                ?? throw new InvalidOperationException("Call AddOcspStapling() first.");
+    /// <summary>The one way a backend is chosen: the keyed <see cref="IDistributedCache"/> under <see cref="OcspStaplingServiceKeys.SharedCache"/>, replaced.</summary>
+    private static IOcspStaplingBuilder UseSharedCache(IOcspStaplingBuilder builder, Func<IServiceProvider, IDistributedCache> factory)
+    {
+        builder.Services.RemoveAllKeyed<IDistributedCache>(OcspStaplingServiceKeys.SharedCache);
+        builder.Services.AddKeyedSingleton(OcspStaplingServiceKeys.SharedCache, (sp, _) => factory(sp));
+        return builder;
+    }
 }

@@ -40,7 +40,7 @@ internal sealed class OcspStaplingOptionsValidator : IValidateOptions<OcspStapli
         foreach ((string key, string value) in fetch.ResponderOverrides)
         {
             bool ok = string.Equals(value, OcspStaplingOptions.DisabledResponder, StringComparison.OrdinalIgnoreCase)
-                || (Uri.TryCreate(value, UriKind.Absolute, out Uri? uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps));
+                || OcspHttpEncoding.TryParseResponderUri(value, out _);
             Check(ok, $"Fetch.ResponderOverrides[{key}]", value, "must be an absolute http(s) URL or 'disabled'");
         }
 

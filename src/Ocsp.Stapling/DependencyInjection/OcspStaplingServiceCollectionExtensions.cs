@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -41,15 +42,12 @@ public static class OcspStaplingServiceCollectionExtensions
         services.Configure(configure);
 
         // Every overload lands here; calling AddOcspStapling twice keeps one provider and one scheduler.
-        var selection = (OcspCacheSelection?)services.FirstOrDefault(d => d.ServiceType == typeof(OcspCacheSelection))?.ImplementationInstance;
-        if (selection is null)
+        if (!services.Any(static d => d.ServiceType == typeof(OcspResponseProvider)))
         {
-            selection = new OcspCacheSelection();
-            services.AddSingleton(selection);
             AddCore(services);
         }
 
-        return new OcspStaplingBuilder(services, selection);
+        return new OcspStaplingBuilder(services);
     }
 
     private static void AddCore(IServiceCollection services)
@@ -65,19 +63,43 @@ public static class OcspStaplingServiceCollectionExtensions
                 MaxAutomaticRedirections = 3,
                 PooledConnectionLifetime = TimeSpan.FromMinutes(5),
             });
+
+        // The shared store (L2): one keyed service, whatever the backend (see OcspStaplingServiceKeys.SharedCache).
+        services.TryAddKeyedSingleton<IDistributedCache>(OcspStaplingServiceKeys.SharedCache, static (sp, _) => FileSystemCache(sp, directory: null));
+
+        // The provider, one singleton per job: store (L1), shared-cache access (L2), scheduler, fetcher, refresh, façade.
         services.TryAddSingleton<OcspStartupCertificates>();
-        services.TryAddSingleton(static sp =>
-        {
-            OcspStaplingOptions options = sp.GetRequiredService<IOptions<OcspStaplingOptions>>().Value;
-            TimeProvider time = sp.GetRequiredService<TimeProvider>();
-            var selection = sp.GetRequiredService<OcspCacheSelection>();
-            var cache = selection.Factory is { } factory
-                ? factory(sp)
-                : new FileSystemDistributedCache(options.CacheDirectory ?? DefaultCacheDirectory(), time);
-            ILogger logger = sp.GetService<ILoggerFactory>()?.CreateLogger("Ocsp.Stapling") ?? NullLogger.Instance;
-            var fetcher = new OcspFetcher(sp.GetRequiredService<IHttpClientFactory>(), time, options);
-            return new OcspResponseProvider(fetcher, options, time, cache, logger, sp.GetService<IMeterFactory>());
-        });
+        services.TryAddSingleton(static sp => new OcspNotifications(ProviderLogger(sp)));
+        services.TryAddSingleton(static sp => new RegistrationStore(sp.GetRequiredService<TimeProvider>(), Options(sp)));
+        services.TryAddSingleton(static sp => new OcspStaplingMetrics(sp.GetService<IMeterFactory>(), sp.GetRequiredService<RegistrationStore>(), sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton(static sp => new RefreshScheduler(sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton<OcspFetcher>();
+        services.TryAddSingleton(static sp => new SharedStapleCache(
+            sp.GetRequiredKeyedService<IDistributedCache>(OcspStaplingServiceKeys.SharedCache),
+            Options(sp),
+            sp.GetRequiredService<TimeProvider>(),
+            ProviderLogger(sp),
+            sp.GetRequiredService<OcspStaplingMetrics>()));
+        services.TryAddSingleton(static sp => new StapleRefresher(
+            sp.GetRequiredService<RegistrationStore>(),
+            sp.GetRequiredService<SharedStapleCache>(),
+            sp.GetRequiredService<RefreshScheduler>(),
+            sp.GetRequiredService<OcspFetcher>(),
+            sp.GetRequiredService<OcspNotifications>(),
+            sp.GetRequiredService<OcspStaplingMetrics>(),
+            sp.GetRequiredService<IOptions<OcspStaplingOptions>>(),
+            sp.GetRequiredService<TimeProvider>(),
+            ProviderLogger(sp)));
+        services.TryAddSingleton(static sp => new OcspResponseProvider(
+            sp.GetRequiredService<RegistrationStore>(),
+            sp.GetRequiredService<RefreshScheduler>(),
+            sp.GetRequiredService<StapleRefresher>(),
+            sp.GetRequiredService<SharedStapleCache>(),
+            sp.GetRequiredService<OcspNotifications>(),
+            sp.GetRequiredService<OcspStaplingMetrics>(),
+            sp.GetRequiredService<IOptions<OcspStaplingOptions>>(),
+            sp.GetRequiredService<TimeProvider>(),
+            ProviderLogger(sp)));
         services.TryAddSingleton<IOcspResponseProvider>(static sp => sp.GetRequiredService<OcspResponseProvider>());
         services.TryAddSingleton<IOcspCertificateRegistry>(static sp => sp.GetRequiredService<OcspResponseProvider>());
         services.TryAddSingleton(static sp => new OcspStaplingContexts(
@@ -90,6 +112,15 @@ public static class OcspStaplingServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, OcspRefreshService>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, OcspStaplingStartupService>());
     }
+
+    /// <summary>The file-system store in <paramref name="directory"/>, else <see cref="OcspStaplingOptions.CacheDirectory"/>, else the default directory.</summary>
+    internal static FileSystemDistributedCache FileSystemCache(IServiceProvider services, string? directory) =>
+        new(directory ?? Options(services).CacheDirectory ?? DefaultCacheDirectory(), services.GetRequiredService<TimeProvider>());
+
+    private static OcspStaplingOptions Options(IServiceProvider services) => services.GetRequiredService<IOptions<OcspStaplingOptions>>().Value;
+
+    private static ILogger ProviderLogger(IServiceProvider services) =>
+        services.GetService<ILoggerFactory>()?.CreateLogger("Ocsp.Stapling") ?? NullLogger.Instance;
 
     private static string DefaultCacheDirectory()
     {

@@ -18,6 +18,7 @@ internal static partial class Log
     public const int CertificateUnregisteredId = 11;
     public const int CertificateFileErrorId = 12;
     public const int StaplePrunedId = 13;
+    public const int SubscriberErrorId = 14;
 
     // The TLS component (OcspStaplingContexts), category Ocsp.Stapling.Tls: 101+ as when it lived in the Kestrel package.
     public const int StaplingUnsupportedId = 101;
@@ -66,6 +67,9 @@ internal static partial class Log
 
     [LoggerMessage(StaplePrunedId, LogLevel.Information, "OCSP staple for {Certificate} pruned on request; fetching a new one")]
     public static partial void StaplePruned(ILogger logger, string certificate);
+
+    [LoggerMessage(SubscriberErrorId, LogLevel.Error, "A subscriber to an OCSP stapling event ({EventArgs}) threw; the other subscribers and the scheduler go on")]
+    public static partial void SubscriberError(ILogger logger, string eventArgs, Exception exception);
 
     [LoggerMessage(StaplingUnsupportedId, LogLevel.Warning, "OCSP stapling is OFF: {Reason}. TLS is served with the certificates as usual, without a staple.")]
     public static partial void StaplingUnsupported(ILogger logger, string reason);

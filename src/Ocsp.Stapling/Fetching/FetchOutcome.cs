@@ -1,11 +1,12 @@
 namespace Ocsp.Stapling.Internal;
 
-/// <summary>The result of fetching one response: a validated staple, or a failure with its reason code.</summary>
+/// <summary>The result of fetching one response: a staple that passed the caller's check, or a failure with its reason code.</summary>
 internal sealed class FetchOutcome
 {
     private FetchOutcome(
-        OcspStaple? staple, string reason, string message, OcspValidationFailure validationFailure, bool retryable, TimeSpan? retryAfter, bool nothingToAsk = false)
+        OcspStaple? staple, string reason, string message, OcspValidationFailure validationFailure, bool retryable, TimeSpan? retryAfter, bool nothingToAsk = false, int? responderIndex = null)
     {
+        ResponderIndex = responderIndex;
         NothingToAsk = nothingToAsk;
         Staple = staple;
         Reason = reason;
@@ -16,6 +17,9 @@ internal sealed class FetchOutcome
     }
 
     public OcspStaple? Staple { get; }
+
+    /// <summary>The index of the responder URL that answered (a success), to try first next time.</summary>
+    public int? ResponderIndex { get; }
 
     public bool IsSuccess => Staple is not null;
 
@@ -31,6 +35,9 @@ internal sealed class FetchOutcome
 
     /// <summary>No responder to ask (no OCSP URL, or disabled by override): not an outage, nothing to retry.</summary>
     public bool NothingToAsk { get; }
+
+    /// <summary>This outcome, as answered by the responder URL at <paramref name="index"/>.</summary>
+    public FetchOutcome From(int index) => new(Staple, Reason, Message, ValidationFailure, Retryable, RetryAfter, NothingToAsk, index);
 
     public static FetchOutcome Success(OcspStaple staple) => new(staple, "Success", "OK", OcspValidationFailure.None, false, null);
 

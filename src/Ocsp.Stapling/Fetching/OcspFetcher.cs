@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using Microsoft.Extensions.Options;
 using Polly;
 using Polly.CircuitBreaker;
 using Polly.Retry;
@@ -8,9 +9,18 @@ using Polly.Timeout;
 namespace Ocsp.Stapling.Internal;
 
 /// <summary>
-/// Fetches and validates one response: every responder URL in order (the last one that worked first), each through a
-/// Polly pipeline of its host (retry with back-off honouring Retry-After, circuit breaker, per-attempt timeout), all
-/// inside the total timeout. Only validated responses leave it.
+/// Checks one responder's answer (the validation step, separate from fetching): a success carries the validated staple;
+/// a rejection is retried and the next responder URL tried, like a transport failure.
+/// </summary>
+/// <param name="body">The body of an HTTP 200 answer, at most one byte over <see cref="OcspValidationOptions.MaxResponseSize"/>.</param>
+/// <param name="request">The request it answers (its nonce).</param>
+/// <param name="responder">The responder that sent it.</param>
+internal delegate FetchOutcome ResponseCheck(byte[] body, OcspRequest request, Uri responder);
+
+/// <summary>
+/// Fetches one response over HTTP: every responder URL in order (the last one that worked first), each through a Polly
+/// pipeline of its host (retry with back-off honouring Retry-After, circuit breaker, per-attempt timeout), all inside
+/// the total timeout. What it receives goes through the caller's <see cref="ResponseCheck"/>; only what passes leaves it.
 /// </summary>
 internal sealed class OcspFetcher
 {
@@ -19,14 +29,15 @@ internal sealed class OcspFetcher
     private readonly OcspStaplingOptions _options;
     private readonly ConcurrentDictionary<string, ResiliencePipeline<FetchOutcome>> _pipelines = new(StringComparer.OrdinalIgnoreCase);
 
-    public OcspFetcher(IHttpClientFactory httpClientFactory, TimeProvider time, OcspStaplingOptions options)
+    public OcspFetcher(IHttpClientFactory httpClientFactory, TimeProvider time, IOptions<OcspStaplingOptions> options)
     {
         _httpClientFactory = httpClientFactory;
         _time = time;
-        _options = options;
+        _options = options.Value;
     }
 
-    public async Task<FetchOutcome> FetchAsync(Registration registration, CancellationToken cancellationToken)
+    /// <summary>Fetches a response for <paramref name="registration"/> that passes <paramref name="check"/>, or says why there is none. Never throws but for cancellation.</summary>
+    public async Task<FetchOutcome> FetchAsync(Registration registration, ResponseCheck check, CancellationToken cancellationToken)
     {
         if (registration.ResponderDisabled)
         {
@@ -55,13 +66,12 @@ internal sealed class OcspFetcher
             try
             {
                 FetchOutcome outcome = await Pipeline(responder).ExecuteAsync(
-                    static (context, state) => state.Fetcher.AttemptAsync(state.Responder, state.Request, state.Registration, context.CancellationToken),
+                    static (context, state) => state.Fetcher.AttemptAsync(state.Responder, state.Request, state.Check, context.CancellationToken),
                     ResilienceContextPool.Shared.Get(linked.Token),
-                    (Fetcher: this, Responder: responder, Request: request, Registration: registration)).ConfigureAwait(false);
+                    (Fetcher: this, Responder: responder, Request: request, Check: check)).ConfigureAwait(false);
                 if (outcome.IsSuccess)
                 {
-                    registration.PreferredResponder = index;
-                    return outcome;
+                    return outcome.From(index);
                 }
 
                 last = outcome;
@@ -83,7 +93,7 @@ internal sealed class OcspFetcher
         return last!;
     }
 
-    private async ValueTask<FetchOutcome> AttemptAsync(Uri responder, OcspRequest request, Registration registration, CancellationToken cancellationToken)
+    private async ValueTask<FetchOutcome> AttemptAsync(Uri responder, OcspRequest request, ResponseCheck check, CancellationToken cancellationToken)
     {
         using HttpRequestMessage message = OcspHttpEncoding.CreateHttpRequest(responder, request.Encoded);
         HttpClient client = _httpClientFactory.CreateClient(OcspFetchOptions.HttpClientName);
@@ -103,20 +113,11 @@ internal sealed class OcspFetcher
                 return FetchOutcome.TooLarge($"{responder} announced {response.Content.Headers.ContentLength} bytes, over the {limit}-byte limit.");
             }
 
-            byte[] body = await ReadCappedAsync(response.Content, limit + 1, cancellationToken).ConfigureAwait(false);
-            OcspValidationResult result = OcspResponseValidator.Validate(
-                body, registration.Certificate, registration.Issuer, _time.GetUtcNow(), _options.Validation, request.Nonce);
-            if (!result.IsValid)
-            {
-                return FetchOutcome.Rejected(result);
-            }
+            using Stream stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            byte[]? body = await OcspHttpEncoding.ReadBodyAsync(stream, limit, cancellationToken).ConfigureAwait(false);
 
-            if (result.Staple.Status == OcspCertificateStatus.Unknown)
-            {
-                return FetchOutcome.Fail("CertificateUnknown", $"{responder} does not know this certificate (status unknown).", retryable: false);
-            }
-
-            return FetchOutcome.Success(result.Staple);
+            // Over the cap: one byte more than allowed is enough for the validator to reject it as too large.
+            return check(body ?? new byte[limit + 1], request, responder);
         }
         catch (HttpRequestException ex)
         {
@@ -133,25 +134,6 @@ internal sealed class OcspFetcher
 
         TimeSpan? delay = header.Delta ?? (header.Date is { } date ? date - _time.GetUtcNow() : null);
         return delay < TimeSpan.Zero ? TimeSpan.Zero : delay;
-    }
-
-    private static async Task<byte[]> ReadCappedAsync(HttpContent content, int cap, CancellationToken cancellationToken)
-    {
-        using Stream stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-        using var buffer = new MemoryStream();
-        byte[] chunk = new byte[8192];
-        int read;
-        while ((read = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
-        {
-            // Stop reading once over the cap: the validator rejects it as too large without us buffering a hostile body.
-            buffer.Write(chunk, 0, Math.Min(read, cap - (int)buffer.Length));
-            if (buffer.Length >= cap)
-            {
-                break;
-            }
-        }
-
-        return buffer.ToArray();
     }
 
     private ResiliencePipeline<FetchOutcome> Pipeline(Uri responder) => _pipelines.GetOrAdd(responder.Authority, _ =>

@@ -20,6 +20,12 @@ public interface IOcspCertificateRegistry
     /// <summary>Raised when a validated response says a certificate is revoked.</summary>
     event EventHandler<OcspCertificateRevokedEventArgs>? CertificateRevoked;
 
+    /// <summary>Raised when a certificate is newly registered.</summary>
+    event EventHandler<OcspCertificateEventArgs>? CertificateRegistered;
+
+    /// <summary>Raised when a certificate is unregistered.</summary>
+    event EventHandler<OcspCertificateEventArgs>? CertificateUnregistered;
+
     /// <summary>Registers a certificate to keep stapled. Idempotent. A valid response in the shared cache is served at once.</summary>
     /// <param name="certificate">The server certificate.</param>
     /// <param name="issuer">Its issuer's certificate.</param>
@@ -52,6 +58,23 @@ public interface IOcspCertificateRegistry
     /// <param name="cancellationToken">Cancels the shared-cache removal.</param>
     /// <returns><see langword="false"/> when the certificate is not registered.</returns>
     Task<bool> PruneAsync(X509Certificate2 certificate, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Refreshes a registered certificate now and says what came of it: the shared cache's response when it is valid and
+    /// not yet due, else the responder's. Shares a refresh already under way. Inside the failure back-off after a failed
+    /// attempt it asks nobody and returns what is held with the last failure, so that callers cannot turn a responder
+    /// outage into a request storm. Never throws for responder or cache failures.
+    /// </summary>
+    /// <param name="certificate">A registered certificate.</param>
+    /// <param name="cancellationToken">Cancels the wait (a shared refresh still completes).</param>
+    /// <returns>The response held afterwards (any status) and, when the attempt failed, its reason.</returns>
+    /// <exception cref="InvalidOperationException"><paramref name="certificate"/> is not registered.</exception>
+    Task<OcspRefreshResult> RefreshAsync(X509Certificate2 certificate, CancellationToken cancellationToken = default);
+
+    /// <summary>Returns what the provider knows about one registered certificate (its certificate, or another instance with the same bytes).</summary>
+    /// <param name="certificate">The certificate.</param>
+    /// <returns>Its state, or <see langword="null"/> when it is not registered.</returns>
+    OcspCertificateState? GetState(X509Certificate2 certificate);
 
     /// <summary>Returns a snapshot of every registered certificate's state.</summary>
     /// <returns>The states.</returns>

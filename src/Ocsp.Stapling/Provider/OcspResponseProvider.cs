@@ -1,69 +1,98 @@
 using System.Diagnostics.CodeAnalysis;
-using System.Diagnostics.Metrics;
 using System.Security.Cryptography.X509Certificates;
-using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Ocsp.Stapling.Internal;
 
 /// <summary>
-/// The provider: L1 snapshot read lock-free on the handshake path, L2 shared cache consulted before any upstream fetch,
-/// single-flight refreshes, and the schedule the background service runs.
+/// The provider's public face, and nothing more: it answers the two public interfaces from the store
+/// (<see cref="RegistrationStore"/>, L1), runs refreshes through <see cref="StapleRefresher"/> (L2, responder,
+/// validation), and leaves due times to <see cref="RefreshScheduler"/>.
 /// </summary>
-internal sealed partial class OcspResponseProvider : IOcspResponseProvider, IOcspCertificateRegistry, IDisposable
+internal sealed class OcspResponseProvider : IOcspResponseProvider, IOcspCertificateRegistry, IDisposable
 {
     private static readonly KeyValuePair<string, object?> L1Tag = new("level", "l1");
     private static readonly KeyValuePair<string, object?> HitTag = new("result", "hit");
     private static readonly KeyValuePair<string, object?> MissTag = new("result", "miss");
 
-    private readonly TimeProvider _time;
+    private readonly RegistrationStore _store;
+    private readonly RefreshScheduler _scheduler;
+    private readonly StapleRefresher _refresher;
+    private readonly SharedStapleCache _shared;
+    private readonly OcspNotifications _events;
     private readonly OcspStaplingOptions _options;
-    private readonly OcspFetcher _fetcher;
-    private readonly IDistributedCache? _cache;
+    private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly OcspStaplingMetrics _metrics;
     private readonly System.Diagnostics.Metrics.Counter<long> _lookups;
-    private readonly Random _random;
-    private readonly object _gate = new();
-    private Snapshot _snapshot = Snapshot.Empty;
-    private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public OcspResponseProvider(
-        OcspFetcher fetcher,
-        OcspStaplingOptions options,
+        RegistrationStore store,
+        RefreshScheduler scheduler,
+        StapleRefresher refresher,
+        SharedStapleCache shared,
+        OcspNotifications events,
+        OcspStaplingMetrics metrics,
+        IOptions<OcspStaplingOptions> options,
         TimeProvider time,
-        IDistributedCache? cache,
-        ILogger logger,
-        IMeterFactory? meterFactory,
-        Random? random = null)
+        ILogger logger)
     {
-        _fetcher = fetcher;
-        _options = options;
+        _store = store;
+        _scheduler = scheduler;
+        _refresher = refresher;
+        _shared = shared;
+        _events = events;
+        _options = options.Value;
         _time = time;
-        _cache = cache;
         _logger = logger;
-        _random = random ?? Random.Shared;
-        _metrics = new OcspStaplingMetrics(meterFactory, StapleAges, TimesToNextUpdate);
-        _lookups = _metrics.Lookups;
+        Metrics = metrics;
+        _lookups = metrics.Lookups;
+        events.Sender = this;
+        store.Expired += OnExpired;
     }
 
-    public event EventHandler<OcspStapleUpdatedEventArgs>? StapleUpdated;
+    public event EventHandler<OcspStapleUpdatedEventArgs>? StapleUpdated
+    {
+        add => _events.StapleUpdated += value;
+        remove => _events.StapleUpdated -= value;
+    }
 
-    public event EventHandler<OcspStapleRemovedEventArgs>? StapleRemoved;
+    public event EventHandler<OcspStapleRemovedEventArgs>? StapleRemoved
+    {
+        add => _events.StapleRemoved += value;
+        remove => _events.StapleRemoved -= value;
+    }
 
-    public event EventHandler<OcspStapleFailedEventArgs>? StapleFailed;
+    public event EventHandler<OcspStapleFailedEventArgs>? StapleFailed
+    {
+        add => _events.StapleFailed += value;
+        remove => _events.StapleFailed -= value;
+    }
 
-    public event EventHandler<OcspCertificateRevokedEventArgs>? CertificateRevoked;
+    public event EventHandler<OcspCertificateRevokedEventArgs>? CertificateRevoked
+    {
+        add => _events.CertificateRevoked += value;
+        remove => _events.CertificateRevoked -= value;
+    }
 
-    internal OcspStaplingMetrics Metrics => _metrics;
+    public event EventHandler<OcspCertificateEventArgs>? CertificateRegistered
+    {
+        add => _events.CertificateRegistered += value;
+        remove => _events.CertificateRegistered -= value;
+    }
+
+    public event EventHandler<OcspCertificateEventArgs>? CertificateUnregistered
+    {
+        add => _events.CertificateUnregistered += value;
+        remove => _events.CertificateUnregistered -= value;
+    }
+
+    internal OcspStaplingMetrics Metrics { get; }
 
     public bool TryGetCachedStaple(X509Certificate2 certificate, [NotNullWhen(true)] out OcspStaple? staple)
     {
-        // The handshake path: one volatile read, one dictionary hit, one field read. No lock, no clock, no allocation.
-        Snapshot snapshot = Volatile.Read(ref _snapshot);
-        if ((snapshot.ByReference.TryGetValue(certificate, out Registration? registration)
-                || snapshot.ByRawData.TryGetValue(certificate.RawDataMemory, out registration))
-            && registration.Servable is { } servable)
+        // The handshake path: two lock-free dictionary reads at most, one field read. No lock, no clock, no allocation.
+        if (_store.Find(certificate)?.Servable is { } servable)
         {
             if (_lookups.Enabled)
             {
@@ -92,195 +121,149 @@ internal sealed partial class OcspResponseProvider : IOcspResponseProvider, IOcs
             return cached;
         }
 
-        Register(certificate, issuer);
-        Registration registration = Find(certificate) ?? throw new InvalidOperationException("The certificate was unregistered concurrently.");
-        OcspStaple? held = registration.Staple;
-        if (held is not null && held.IsValidAt(_time.GetUtcNow()) && !IsServable(held))
+        OcspRefreshResult result;
+        if (_store.Find(certificate) is not { } registration)
+        {
+            CertificateNames.EnsureIssuedBy(certificate, issuer, nameof(issuer));
+            result = await _refresher.FetchOnceAsync(certificate, issuer).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        else if (RegistrationStore.Held(registration, _time.GetUtcNow()) is { } held && !_store.IsServable(held))
         {
             return null; // Revoked and not to be stapled: asking the responder again changes nothing.
         }
-
-        if (registration.ConsecutiveFailures > 0 && _time.GetUtcNow() < registration.NextRefresh)
+        else
         {
-            return null; // Inside the failure back-off: callers must not turn a responder outage into a request storm.
+            result = await RefreshAsync(registration, servePersisted: true, cancellationToken).ConfigureAwait(false);
         }
 
-        return await RefreshAsync(registration, servePersisted: true).WaitAsync(cancellationToken).ConfigureAwait(false);
+        return result.IsServed ? result.Response : null;
     }
 
     public bool Register(X509Certificate2 certificate, X509Certificate2 issuer)
     {
         ArgumentNullException.ThrowIfNull(certificate);
         ArgumentNullException.ThrowIfNull(issuer);
-        Registration registration;
-        lock (_gate)
+        if (_store.Find(certificate) is not null)
         {
-            if (_snapshot.ByRawData.ContainsKey(certificate.RawDataMemory))
-            {
-                return false;
-            }
+            return false;
+        }
 
-            (IReadOnlyList<Uri> responders, bool disabled) = ResolveResponders(certificate, issuer);
-            registration = new Registration(certificate, issuer, responders, disabled) { NextRefresh = _time.GetUtcNow() };
-            _snapshot = _snapshot.With(registration);
-            _wake.TrySetResult();
+        var registration = Registration.Create(certificate, issuer, _options.Fetch);
+        if (!_store.TryAdd(registration))
+        {
+            return false;
         }
 
         Log.CertificateRegistered(_logger, registration.DisplayName, certificate.IsMustStaple(), string.Join(", ", registration.ResponderUris));
-        if (registration.ResponderDisabled || registration.ResponderUris.Count == 0)
+        if (!registration.HasResponder)
         {
             Log.NoResponder(_logger, registration.DisplayName, registration.ResponderDisabled ? "disabled by override" : "no OCSP URL in AIA and no override");
         }
 
+        _scheduler.Schedule(registration, _time.GetUtcNow());
+        _events.Registered(new OcspCertificateEventArgs(certificate, issuer));
         return true;
     }
 
     public bool Unregister(X509Certificate2 certificate)
     {
         ArgumentNullException.ThrowIfNull(certificate);
-        Registration? registration;
-        lock (_gate)
+        if (_store.Remove(certificate, out OcspStaple? served) is not { } registration)
         {
-            if (!_snapshot.ByRawData.TryGetValue(certificate.RawDataMemory, out registration))
-            {
-                return false;
-            }
-
-            _snapshot = _snapshot.Without(registration);
-        }
-
-        OcspStaple? served;
-        lock (registration)
-        {
-            served = registration.Servable;
-            registration.Removed = true;
-            registration.Servable = null;
-            registration.ExpiryTimer?.Dispose();
-            registration.ExpiryTimer = null;
+            return false;
         }
 
         Log.CertificateUnregistered(_logger, registration.DisplayName);
+        _events.Unregistered(new OcspCertificateEventArgs(registration.Certificate, registration.Issuer));
         if (served is not null)
         {
-            Raise(StapleRemoved, new OcspStapleRemovedEventArgs(registration.Certificate, served, OcspStapleRemovalReason.Unregistered));
+            _events.Removed(new OcspStapleRemovedEventArgs(registration.Certificate, served, OcspStapleRemovalReason.Unregistered));
         }
 
         return true;
     }
 
-    public IReadOnlyList<OcspCertificateState> GetStates() => Array.ConvertAll(Volatile.Read(ref _snapshot).All, r => r.ToState());
-
-    public void Dispose()
+    public async Task<OcspStaple?> WarmUpAsync(X509Certificate2 certificate, CancellationToken cancellationToken = default)
     {
-        foreach (Registration registration in Volatile.Read(ref _snapshot).All)
+        ArgumentNullException.ThrowIfNull(certificate);
+        Registration registration = Find(certificate);
+        if (registration.Staple is null)
         {
-            lock (registration)
-            {
-                registration.ExpiryTimer?.Dispose();
-                registration.ExpiryTimer = null;
-            }
+            await _refresher.LoadFromCacheAsync(registration, cancellationToken).ConfigureAwait(false);
         }
 
-        _metrics.Dispose();
+        return TryGetCachedStaple(certificate, out OcspStaple? staple) ? staple : null;
     }
 
-    internal Registration? Find(X509Certificate2 certificate)
+    public Task<OcspRefreshResult> RefreshAsync(X509Certificate2 certificate, CancellationToken cancellationToken = default)
     {
-        Snapshot snapshot = Volatile.Read(ref _snapshot);
-        return snapshot.ByReference.TryGetValue(certificate, out Registration? registration)
-            || snapshot.ByRawData.TryGetValue(certificate.RawDataMemory, out registration)
-            ? registration
-            : null;
+        ArgumentNullException.ThrowIfNull(certificate);
+        return RefreshAsync(Find(certificate), servePersisted: false, cancellationToken);
     }
 
-    private bool IsServable(OcspStaple staple) =>
-        staple.Status == OcspCertificateStatus.Good || (staple.Status == OcspCertificateStatus.Revoked && _options.StapleRevoked);
-
-    private (IReadOnlyList<Uri> Responders, bool Disabled) ResolveResponders(X509Certificate2 certificate, X509Certificate2 issuer)
+    public async Task<bool> PruneAsync(X509Certificate2 certificate, CancellationToken cancellationToken = default)
     {
-        IDictionary<string, string> overrides = _options.Fetch.ResponderOverrides;
-        if (overrides.TryGetValue(certificate.Thumbprint, out string? value) || overrides.TryGetValue(issuer.Thumbprint, out value))
+        ArgumentNullException.ThrowIfNull(certificate);
+        if (_store.Find(certificate) is not { } registration)
         {
-            return string.Equals(value, OcspStaplingOptions.DisabledResponder, StringComparison.OrdinalIgnoreCase)
-                ? ([], true)
-                : ([new Uri(value, UriKind.Absolute)], false);
+            return false;
         }
 
-        return (certificate.GetOcspResponderUris(), false);
+        OcspStaple? held = _store.Clear(registration);
+        await _shared.RemoveAsync(registration, cancellationToken).ConfigureAwait(false);
+        Log.StaplePruned(_logger, registration.DisplayName);
+        if (held is not null)
+        {
+            _events.Removed(new OcspStapleRemovedEventArgs(registration.Certificate, held, OcspStapleRemovalReason.Pruned));
+        }
+
+        _scheduler.Schedule(registration, _time.GetUtcNow());
+        return true;
     }
 
-    private IEnumerable<Measurement<double>> StapleAges()
+    public OcspCertificateState? GetState(X509Certificate2 certificate)
     {
+        ArgumentNullException.ThrowIfNull(certificate);
+        return _store.Find(certificate)?.ToState();
+    }
+
+    public IReadOnlyList<OcspCertificateState> GetStates() => _store.All.Select(r => r.ToState()).ToArray();
+
+    public void Dispose() => _store.Dispose();
+
+    /// <summary>Runs every refresh due now and waits for all of them: one pass of the scheduler, for tests driving a fake clock.</summary>
+    internal async Task RunDueAsync(CancellationToken cancellationToken)
+    {
+        var running = new List<Task>();
         DateTimeOffset now = _time.GetUtcNow();
-        foreach (Registration registration in Volatile.Read(ref _snapshot).All)
+        while (_scheduler.TryTakeDue(now, out Registration registration))
         {
-            if (registration.Staple is { } staple && staple.IsValidAt(now))
-            {
-                yield return new Measurement<double>((now - staple.ThisUpdate).TotalSeconds, new KeyValuePair<string, object?>("certificate", registration.DisplayName));
-            }
+            cancellationToken.ThrowIfCancellationRequested();
+            running.Add(_refresher.RefreshAsync(registration));
         }
+
+        await Task.WhenAll(running).ConfigureAwait(false);
     }
 
-    private IEnumerable<Measurement<double>> TimesToNextUpdate()
+    internal Registration? FindRegistration(X509Certificate2 certificate) => _store.Find(certificate);
+
+    private Registration Find(X509Certificate2 certificate) =>
+        _store.Find(certificate) ?? throw new InvalidOperationException($"Certificate {certificate.GetDisplayName()} is not registered for OCSP stapling.");
+
+    private Task<OcspRefreshResult> RefreshAsync(Registration registration, bool servePersisted, CancellationToken cancellationToken)
     {
-        DateTimeOffset now = _time.GetUtcNow();
-        foreach (Registration registration in Volatile.Read(ref _snapshot).All)
+        // Inside the failure back-off: callers must not turn a responder outage into a request storm.
+        if (registration.ConsecutiveFailures > 0 && _time.GetUtcNow() < registration.NextRefresh && registration.InFlight is null)
         {
-            if (registration.Staple is { } staple && staple.IsValidAt(now))
-            {
-                yield return new Measurement<double>((staple.NextUpdate - now).TotalSeconds, new KeyValuePair<string, object?>("certificate", registration.DisplayName));
-            }
+            return Task.FromResult(_refresher.Current(registration));
         }
+
+        return _refresher.RefreshAsync(registration, servePersisted).WaitAsync(cancellationToken);
     }
 
-    private void Raise<T>(EventHandler<T>? handler, T args)
+    private void OnExpired(Registration registration, OcspStaple staple)
     {
-        if (handler is null)
-        {
-            return;
-        }
-
-        // One failing subscriber must not stop the others nor the scheduler.
-        foreach (EventHandler<T> subscriber in handler.GetInvocationList().Cast<EventHandler<T>>())
-        {
-            try
-            {
-                subscriber(this, args);
-            }
-#pragma warning disable CA1031 // Subscriber code is not ours; log and carry on.
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                Log.SchedulerError(_logger, ex);
-            }
-        }
-    }
-
-    /// <summary>Immutable registry view: replaced on register/unregister, read without locks.</summary>
-    private sealed class Snapshot
-    {
-        public static readonly Snapshot Empty = new([]);
-
-        private Snapshot(Registration[] all)
-        {
-            All = all;
-            ByReference = new Dictionary<X509Certificate2, Registration>(all.Length, ReferenceEqualityComparer.Instance);
-            ByRawData = new Dictionary<ReadOnlyMemory<byte>, Registration>(all.Length, RawDataComparer.Instance);
-            foreach (Registration registration in all)
-            {
-                ByReference[registration.Certificate] = registration;
-                ByRawData[registration.Certificate.RawDataMemory] = registration;
-            }
-        }
-
-        public Registration[] All { get; }
-
-        public Dictionary<X509Certificate2, Registration> ByReference { get; }
-
-        public Dictionary<ReadOnlyMemory<byte>, Registration> ByRawData { get; }
-
-        public Snapshot With(Registration registration) => new([.. All, registration]);
-
-        public Snapshot Without(Registration registration) => new(All.Where(r => r != registration).ToArray());
+        Log.StapleExpired(_logger, registration.DisplayName, staple.NextUpdate);
+        _events.Removed(new OcspStapleRemovedEventArgs(registration.Certificate, staple, OcspStapleRemovalReason.Expired));
     }
 }

@@ -1,23 +1,39 @@
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Ocsp.Stapling.Internal;
 
 /// <summary>
-/// The refresh scheduler: at start, serves what the shared cache holds and fetches every registered certificate eagerly;
-/// then refreshes each one when due and reports staples reaching nextUpdate. All time through <see cref="TimeProvider"/>.
+/// The refresh loop: at start, registers the configured certificates and serves what the shared cache holds; then takes
+/// each registration from the <see cref="RefreshScheduler"/> as it falls due and refreshes it, at most
+/// <see cref="OcspStaplingOptions.MaxParallelFetches"/> at once, with no batch barrier. All time through <see cref="TimeProvider"/>.
 /// </summary>
 internal sealed class OcspRefreshService : BackgroundService
 {
     private readonly OcspResponseProvider _provider;
+    private readonly RegistrationStore _store;
+    private readonly RefreshScheduler _scheduler;
+    private readonly StapleRefresher _refresher;
     private readonly OcspStartupCertificates _startup;
-    private readonly ILogger<OcspRefreshService> _logger;
+    private readonly TimeProvider _time;
+    private readonly int _parallelism;
 
-    public OcspRefreshService(OcspResponseProvider provider, OcspStartupCertificates startup, ILogger<OcspRefreshService> logger)
+    public OcspRefreshService(
+        OcspResponseProvider provider,
+        RegistrationStore store,
+        RefreshScheduler scheduler,
+        StapleRefresher refresher,
+        OcspStartupCertificates startup,
+        IOptions<OcspStaplingOptions> options,
+        TimeProvider time)
     {
         _provider = provider;
+        _store = store;
+        _scheduler = scheduler;
+        _refresher = refresher;
         _startup = startup;
-        _logger = logger;
+        _time = time;
+        _parallelism = Math.Max(1, options.Value.MaxParallelFetches);
     }
 
     public override async Task StartAsync(CancellationToken cancellationToken)
@@ -25,29 +41,40 @@ internal sealed class OcspRefreshService : BackgroundService
         _startup.RegisterAll(_provider);
 
         // Before the server takes connections: whatever the shared cache holds is stapled from the first handshake.
-        await _provider.WarmUpAsync(cancellationToken).ConfigureAwait(false);
+        // Bounded: a start-up list of many certificates must not open as many connections to the store at once.
+        await Parallel.ForEachAsync(
+            _store.All.Where(r => r.Staple is null),
+            new ParallelOptions { MaxDegreeOfParallelism = _parallelism * 4, CancellationToken = cancellationToken },
+            async (registration, token) => await _refresher.LoadFromCacheAsync(registration, token).ConfigureAwait(false)).ConfigureAwait(false);
         await base.StartAsync(cancellationToken).ConfigureAwait(false);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        while (!stoppingToken.IsCancellationRequested)
+        // Not disposed: refreshes under way when the host stops still release their slot (they are bounded by the fetch timeout).
+        var slots = new SemaphoreSlim(_parallelism);
+        try
         {
-            try
+            while (!stoppingToken.IsCancellationRequested)
             {
-                await _provider.RunDueAsync(stoppingToken).ConfigureAwait(false);
-                await _provider.WaitForWorkAsync(stoppingToken).ConfigureAwait(false);
+                await _scheduler.WaitAsync(stoppingToken).ConfigureAwait(false);
+                while (true)
+                {
+                    await slots.WaitAsync(stoppingToken).ConfigureAwait(false);
+                    if (!_scheduler.TryTakeDue(_time.GetUtcNow(), out Registration registration))
+                    {
+                        slots.Release();
+                        break;
+                    }
+
+                    // A refresh never throws (StapleRefresher catches and reschedules); the slot is freed when it ends.
+                    _ = _refresher.RefreshAsync(registration).ContinueWith(static (_, state) => ((SemaphoreSlim)state!).Release(), slots, TaskScheduler.Default);
+                }
             }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-#pragma warning disable CA1031 // The scheduler outlives any single failure.
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                Log.SchedulerError(_logger, ex);
-            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping.
         }
     }
 }

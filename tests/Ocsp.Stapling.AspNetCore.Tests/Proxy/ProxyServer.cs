@@ -67,6 +67,9 @@ internal sealed class ProxyServer : IAsyncDisposable
     }
 
     /// <summary>Waits until the provider holds a staple for <paramref name="certificate"/> (the scheduler's eager fetch).</summary>
-    public async Task<OcspStaple> StapleAsync(X509Certificate2 certificate, X509Certificate2 issuer) =>
-        await Provider.GetStapleAsync(certificate, issuer) ?? throw new InvalidOperationException("No staple.");
+    public async Task<OcspStaple> StapleAsync(X509Certificate2 certificate, X509Certificate2 issuer)
+    {
+        Registry.Register(certificate, issuer);
+        return await Provider.GetStapleAsync(certificate, issuer) ?? throw new InvalidOperationException("No staple.");
+    }
 }

@@ -21,6 +21,7 @@ public sealed class OcspResponseProviderTests(ResponderFixture fixture, ITestOut
     {
         using (ProviderHost first = FileHost())
         {
+            first.Provider.Register(_pki.Leaf, _pki.Intermediate);
             await first.Provider.GetStapleAsync(_pki.Leaf, _pki.Intermediate);
         }
 
@@ -37,6 +38,7 @@ public sealed class OcspResponseProviderTests(ResponderFixture fixture, ITestOut
     {
         using var host = FileHost();
 
+        host.Provider.Register(_pki.Leaf, _pki.Intermediate);
         OcspStaple? sut = await host.Provider.GetStapleAsync(_pki.Leaf, _pki.Intermediate);
 
         Assert.NotNull(sut);
@@ -52,6 +54,7 @@ public sealed class OcspResponseProviderTests(ResponderFixture fixture, ITestOut
     public async Task TryGetCachedStaple_OtherInstanceOfSameCertificate_Hits()
     {
         using var host = FileHost();
+        host.Provider.Register(_pki.Leaf, _pki.Intermediate);
         await host.Provider.GetStapleAsync(_pki.Leaf, _pki.Intermediate);
         using var copy = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificate(_pki.Leaf.RawData);
 
@@ -67,6 +70,7 @@ public sealed class OcspResponseProviderTests(ResponderFixture fixture, ITestOut
         byte[] persisted;
         using (var first = FileHost())
         {
+            first.Provider.Register(_pki.Leaf, _pki.Intermediate);
             persisted = (await first.Provider.GetStapleAsync(_pki.Leaf, _pki.Intermediate))!.Encoded.ToArray();
         }
 
@@ -75,6 +79,7 @@ public sealed class OcspResponseProviderTests(ResponderFixture fixture, ITestOut
         _responder.ResetCount();
         using var second = FileHost();
 
+        second.Provider.Register(_pki.Leaf, _pki.Intermediate);
         OcspStaple? sut = await second.Provider.GetStapleAsync(_pki.Leaf, _pki.Intermediate);
 
         Assert.NotNull(sut);
@@ -89,7 +94,7 @@ public sealed class OcspResponseProviderTests(ResponderFixture fixture, ITestOut
         using ProviderHost second = await RestartWithResponderDownAsync();
         second.Provider.Register(_pki.Leaf, _pki.Intermediate);
 
-        await second.Provider.WarmUpAsync(CancellationToken.None);
+        await second.Provider.WarmUpAsync(_pki.Leaf);
 
         Assert.True(second.Provider.TryGetCachedStaple(_pki.Leaf, out _));
         Assert.Equal(0, _responder.RequestCount);
@@ -99,6 +104,7 @@ public sealed class OcspResponseProviderTests(ResponderFixture fixture, ITestOut
     public async Task ResponderDownMidLife_ServesOldStapleUntilNextUpdateWithDocumentedBackoff_ThenRecovers()
     {
         using var host = FileHost();
+        host.Provider.Register(_pki.Leaf, _pki.Intermediate);
         OcspStaple original = (await host.Provider.GetStapleAsync(_pki.Leaf, _pki.Intermediate))!;
         Assert.Equal(original.ThisUpdate + TimeSpan.FromDays(2), host.State.NextRefresh);
         _responder.Fault = ResponderFault.Down;
@@ -151,6 +157,7 @@ public sealed class OcspResponseProviderTests(ResponderFixture fixture, ITestOut
         host.Provider.StapleFailed += (_, e) => failures.Add(e);
         var tags = new List<string?>();
         using var listener = ListenForFetchReasons(host, tags);
+        host.Provider.Register(_pki.Leaf, _pki.Intermediate);
         OcspStaple original = (await host.Provider.GetStapleAsync(_pki.Leaf, _pki.Intermediate))!;
         _responder.Fault = fault;
 
@@ -173,6 +180,7 @@ public sealed class OcspResponseProviderTests(ResponderFixture fixture, ITestOut
         using var host = new ProviderHost(_time, b => b.UseMemoryOnly());
         _responder.Fault = ResponderFault.Slow;
 
+        host.Provider.Register(_pki.Leaf, _pki.Intermediate);
         Task<OcspStaple?>[] callers = [.. Enumerable.Range(0, 1000).Select(_ => Task.Run(() => host.Provider.GetStapleAsync(_pki.Leaf, _pki.Intermediate).AsTask()))];
         while (_responder.RequestCount == 0)
         {
@@ -238,6 +246,7 @@ public sealed class OcspResponseProviderTests(ResponderFixture fixture, ITestOut
         var errors = new List<string?>();
         using var listener = ListenForCacheErrors(host, errors);
 
+        host.Provider.Register(_pki.Leaf, _pki.Intermediate);
         OcspStaple? sut = await host.Provider.GetStapleAsync(_pki.Leaf, _pki.Intermediate);
 
         Assert.NotNull(sut);
@@ -258,6 +267,7 @@ public sealed class OcspResponseProviderTests(ResponderFixture fixture, ITestOut
     {
         var cache = new FaultyDistributedCache(_time);
         using var host = new ProviderHost(_time, b => b.UseDistributedCache(_ => cache));
+        host.Provider.Register(_pki.Leaf, _pki.Intermediate);
         await host.Provider.GetStapleAsync(_pki.Leaf, _pki.Intermediate);
         OcspStaple first = host.Provider.GetStates()[0].Staple!;
         cache.Fault = CacheFault.Hang;
@@ -285,6 +295,7 @@ public sealed class OcspResponseProviderTests(ResponderFixture fixture, ITestOut
     public async Task HotLookup_AllocatesNothing()
     {
         using var host = new ProviderHost(_time, b => b.UseMemoryOnly());
+        host.Provider.Register(_pki.Leaf, _pki.Intermediate);
         await host.Provider.GetStapleAsync(_pki.Leaf, _pki.Intermediate);
         using var copy = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificate(_pki.Leaf.RawData);
         Assert.True(host.Provider.TryGetCachedStaple(_pki.Leaf, out _));
@@ -319,6 +330,7 @@ public sealed class OcspResponseProviderTests(ResponderFixture fixture, ITestOut
         using var listener = Listen(host, "ocsp.stapling.revoked", (_, value) => Interlocked.Add(ref revocations, value));
         _responder.Revoke(_pki.Leaf, _time.GetUtcNow().AddHours(-1), OcspRevocationReason.KeyCompromise);
 
+        host.Provider.Register(_pki.Leaf, _pki.Intermediate);
         OcspStaple? sut = await host.Provider.GetStapleAsync(_pki.Leaf, _pki.Intermediate);
 
         Assert.Null(sut);
@@ -335,6 +347,7 @@ public sealed class OcspResponseProviderTests(ResponderFixture fixture, ITestOut
         using var host = new ProviderHost(_time, b => b.UseMemoryOnly(), o => o.StapleRevoked = true);
         _responder.Revoke(_pki.Leaf, _time.GetUtcNow().AddHours(-1));
 
+        host.Provider.Register(_pki.Leaf, _pki.Intermediate);
         OcspStaple? sut = await host.Provider.GetStapleAsync(_pki.Leaf, _pki.Intermediate);
 
         Assert.Equal(OcspCertificateStatus.Revoked, sut!.Status);
@@ -345,6 +358,7 @@ public sealed class OcspResponseProviderTests(ResponderFixture fixture, ITestOut
     public async Task TryGetCachedStaple_AtNextUpdate_StopsServingWithoutTheScheduler()
     {
         using var host = new ProviderHost(_time, b => b.UseMemoryOnly());
+        host.Provider.Register(_pki.Leaf, _pki.Intermediate);
         OcspStaple staple = (await host.Provider.GetStapleAsync(_pki.Leaf, _pki.Intermediate))!;
 
         _time.SetUtcNow(staple.NextUpdate - TimeSpan.FromSeconds(1));
@@ -363,6 +377,7 @@ public sealed class OcspResponseProviderTests(ResponderFixture fixture, ITestOut
         var failures = new List<OcspStapleFailedEventArgs>();
         host.Provider.StapleFailed += (_, e) => failures.Add(e);
 
+        host.Provider.Register(_pki.LeafWithoutAia, _pki.Intermediate);
         Assert.Null(await host.Provider.GetStapleAsync(_pki.LeafWithoutAia, _pki.Intermediate));
         Assert.Equal("NoResponder", Assert.Single(failures).Reason);
         Assert.Equal(0, _responder.RequestCount);
@@ -411,6 +426,7 @@ public sealed class OcspResponseProviderTests(ResponderFixture fixture, ITestOut
             o.Fetch.ResponderOverrides[_pki.Leaf.Thumbprint] = OcspStaplingOptions.DisabledResponder;
         });
 
+        host.Provider.Register(_pki.LeafWithoutAia, _pki.Intermediate);
         Assert.NotNull(await host.Provider.GetStapleAsync(_pki.LeafWithoutAia, _pki.Intermediate));
         Assert.Null(await host.Provider.GetStapleAsync(_pki.Leaf, _pki.Intermediate));
         Assert.Equal(1, _responder.RequestCount);
@@ -423,9 +439,10 @@ public sealed class OcspResponseProviderTests(ResponderFixture fixture, ITestOut
         using X509Certificate2 twoUrls = IssueWithTwoUrls();
         using var host = new ProviderHost(_time, b => b.UseMemoryOnly());
 
+        host.Provider.Register(twoUrls, _pki.Intermediate);
         Assert.NotNull(await host.Provider.GetStapleAsync(twoUrls, _pki.Intermediate));
         Assert.Equal(1, _responder.RequestCount);
-        Registration registration = host.Provider.Find(twoUrls)!;
+        Registration registration = host.Provider.FindRegistration(twoUrls)!;
         Assert.Equal(1, registration.PreferredResponder);
 
         _time.SetUtcNow(host.State.NextRefresh!.Value);
@@ -448,6 +465,7 @@ public sealed class OcspResponseProviderTests(ResponderFixture fixture, ITestOut
     public async Task Unregister_DropsStaple()
     {
         using var host = new ProviderHost(_time, b => b.UseMemoryOnly());
+        host.Provider.Register(_pki.Leaf, _pki.Intermediate);
         await host.Provider.GetStapleAsync(_pki.Leaf, _pki.Intermediate);
 
         Assert.True(host.Provider.Unregister(_pki.Leaf));
@@ -467,6 +485,7 @@ public sealed class OcspResponseProviderTests(ResponderFixture fixture, ITestOut
         await cache.SetAsync(key, entry, new());
         using var host = new ProviderHost(_time, b => b.UseDistributedCache(_ => cache));
 
+        host.Provider.Register(_pki.Leaf, _pki.Intermediate);
         OcspStaple? sut = await host.Provider.GetStapleAsync(_pki.Leaf, _pki.Intermediate);
 
         Assert.NotEqual(entry[13..], sut!.Encoded.ToArray());
