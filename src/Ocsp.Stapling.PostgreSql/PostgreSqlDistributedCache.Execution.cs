@@ -11,8 +11,8 @@ public sealed partial class PostgreSqlDistributedCache
 
         // One bound for the whole operation (pool wait, connect, table creation, command): a dead server costs at most this.
         // WaitAsync as well as the token: Npgsql does not abort every phase of a connection attempt on cancellation.
-        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(token);
-        bounded.CancelAfter(_options.CommandTimeout);
+        using var timeout = new CancellationTokenSource(_options.CommandTimeout, _time);
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(token, timeout.Token);
         try
         {
             object? result = await RunCoreAsync(statement, execute, bounded.Token).WaitAsync(bounded.Token).ConfigureAwait(false);
@@ -47,7 +47,7 @@ public sealed partial class PostgreSqlDistributedCache
             if (!_tableReady && _options.CreateIfNotExists)
             {
                 // Table creation happens once; the synchronous API shares the asynchronous path for it.
-                using var bounded = new CancellationTokenSource(_options.CommandTimeout);
+                using var bounded = new CancellationTokenSource(_options.CommandTimeout, _time);
                 CreateTableAsync(bounded.Token).GetAwaiter().GetResult();
             }
 

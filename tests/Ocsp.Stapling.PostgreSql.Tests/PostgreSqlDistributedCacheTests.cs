@@ -105,7 +105,11 @@ public sealed class PostgreSqlDistributedCacheTests(PostgreSqlFixture database) 
         options.CommandTimeout = TimeSpan.FromMilliseconds(500);
         await using var sut = new PostgreSqlDistributedCache(options);
 
-        var error = await Assert.ThrowsAsync<TimeoutException>(() => sut.GetAsync("k"));
+        // The bound runs on the cache's clock: once the connection is in (the attempt is under way), let 500 ms pass.
+        Task<byte[]?> get = sut.GetAsync("k");
+        using TcpClient accepted = await silent.AcceptTcpClientAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        _time.Advance(TimeSpan.FromMilliseconds(500));
+        var error = await Assert.ThrowsAsync<TimeoutException>(() => get.WaitAsync(TimeSpan.FromSeconds(30)));
 
         Assert.Contains("0.5 s", error.Message, StringComparison.Ordinal);
     }

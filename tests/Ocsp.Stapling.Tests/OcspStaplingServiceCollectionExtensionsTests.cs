@@ -32,7 +32,7 @@ public sealed class OcspStaplingServiceCollectionExtensionsTests
         { "Fetch.CircuitBreakerSamplingDuration", o => o.Fetch.CircuitBreakerSamplingDuration = TimeSpan.FromMilliseconds(10) },
         { "Fetch.CircuitBreakerBreakDuration", o => o.Fetch.CircuitBreakerBreakDuration = TimeSpan.FromMilliseconds(10) },
         { "Fetch.ResponderOverrides[ABC]", o => o.Fetch.ResponderOverrides["ABC"] = "ftp://example.test/" },
-        { "Certificates[0].Path", o => o.Certificates.Add(new OcspCertificateFile { Path = "/nonexistent/leaf.pem" }) },
+        { "Certificates[0].Path", o => o.Certificates.Add(new OcspCertificateFile { Path = "" }) },
     };
 
     [Theory]
@@ -46,6 +46,18 @@ public sealed class OcspStaplingServiceCollectionExtensionsTests
         OptionsValidationException error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
 
         Assert.Contains($"OcspStaplingOptions.{option} ", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AddOcspStapling_CertificateFileMissing_FailsStartNamingTheFile()
+    {
+        HostApplicationBuilder builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Services.AddOcspStapling(o => o.Certificates.Add(new OcspCertificateFile { Path = "/nonexistent/leaf.pem" })).UseMemoryOnly();
+        using IHost host = builder.Build();
+
+        InvalidOperationException error = await Assert.ThrowsAsync<InvalidOperationException>(() => host.StartAsync());
+
+        Assert.Contains("OcspStaplingOptions.Certificates[0] ('/nonexistent/leaf.pem')", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Ocsp.Stapling.AspNetCore.Internal;
@@ -29,10 +30,13 @@ public static class OcspStaplingHealthChecksBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrEmpty(name);
+        OptionsBuilder<OcspStaplingHealthCheckOptions> options = builder.Services.AddOptions<OcspStaplingHealthCheckOptions>(name).ValidateOnStart();
         if (configure is not null)
         {
-            builder.Services.Configure(name, configure);
+            options.Configure(configure);
         }
+
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OcspStaplingHealthCheckOptions>, OcspStaplingHealthCheckOptionsValidator>());
 
         return builder.Add(new HealthCheckRegistration(
             name,

@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+using Ocsp.Stapling.AspNetCore.Internal;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Connections;
@@ -9,7 +11,7 @@ namespace Ocsp.Stapling.AspNetCore;
 /// HTTPS with OCSP stapling for one Kestrel endpoint: a single certificate (<see cref="ServerCertificate"/>) or an SNI
 /// selector (<see cref="ServerCertificateSelector"/>), as with Kestrel's own <c>HttpsConnectionAdapterOptions</c>.
 /// </summary>
-public sealed class OcspStaplingHttpsOptions
+public sealed class OcspStaplingHttpsOptions : IValidatableObject
 {
     /// <summary>Gets or sets the server certificate, with its private key. Set this or <see cref="ServerCertificateSelector"/>.</summary>
     /// <value>The default value is <see langword="null"/>.</value>
@@ -39,6 +41,7 @@ public sealed class OcspStaplingHttpsOptions
 
     /// <summary>Gets or sets the TLS handshake timeout.</summary>
     /// <value>The default value is 10 seconds, as in Kestrel.</value>
+    [Range(typeof(TimeSpan), AspNetCoreOptionRanges.Zero, AspNetCoreOptionRanges.MaxTimeSpan, MinimumIsExclusive = true)]
     public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
@@ -59,5 +62,16 @@ public sealed class OcspStaplingHttpsOptions
 
     /// <summary>Gets or sets how long start-up waits for the staple of a must-staple certificate when <see cref="RequireStapleForMustStaple"/> is set.</summary>
     /// <value>The default value is 30 seconds.</value>
+    [Range(typeof(TimeSpan), AspNetCoreOptionRanges.Zero, AspNetCoreOptionRanges.MaxTimeSpan, MinimumIsExclusive = true)]
     public TimeSpan StartupStapleTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <inheritdoc />
+    IEnumerable<ValidationResult> IValidatableObject.Validate(ValidationContext validationContext)
+    {
+        if ((ServerCertificate is null) == (ServerCertificateSelector is null))
+        {
+            yield return new ValidationResult(
+                $"OcspStaplingHttpsOptions: set exactly one of {nameof(ServerCertificate)} and {nameof(ServerCertificateSelector)}.", [nameof(ServerCertificate), nameof(ServerCertificateSelector)]);
+        }
+    }
 }

@@ -116,11 +116,7 @@ public static class OcspStaplingListenOptionsExtensions
     {
         ArgumentNullException.ThrowIfNull(listenOptions);
         ArgumentNullException.ThrowIfNull(httpsOptions);
-        if ((httpsOptions.ServerCertificate is null) == (httpsOptions.ServerCertificateSelector is null))
-        {
-            throw new ArgumentException(
-                $"Set exactly one of {nameof(OcspStaplingHttpsOptions.ServerCertificate)} and {nameof(OcspStaplingHttpsOptions.ServerCertificateSelector)}.", nameof(httpsOptions));
-        }
+        OptionsCheck.Validated(new OcspStaplingHttpsOptionsValidator(), httpsOptions);
 
         OcspStaplingContexts contexts = listenOptions.ApplicationServices.GetService<OcspStaplingContexts>()
             ?? throw new InvalidOperationException("OCSP stapling in Kestrel needs the provider: call services.AddOcspStapling() when configuring services.");

@@ -80,8 +80,8 @@ internal sealed partial class OcspProxy
     /// <summary>Forwards the request as is (nonce kept) to <paramref name="upstream"/> and relays a well-formed OCSP answer, uncached.</summary>
     private async Task ForwardAsync(HttpContext context, Uri upstream, byte[] der)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
-        timeout.CancelAfter(options.UpstreamTimeout);
+        using var bound = new CancellationTokenSource(options.UpstreamTimeout, time);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, bound.Token);
         byte[]? body = null;
         string failure;
         try

@@ -39,12 +39,7 @@ public static class OcspProxyEndpointRouteBuilderExtensions
             ?? throw new InvalidOperationException("MapOcspProxy needs the OCSP provider: call builder.Services.AddOcspStapling() first.");
         var options = new OcspProxyOptions();
         configure?.Invoke(options);
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxRequestBodySize, 1, nameof(configure));
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxRequestTargetLength, 1, nameof(configure));
-        if (options.AllowedResponders.FirstOrDefault(u => !OcspHttpEncoding.IsResponderUri(u)) is { } bad)
-        {
-            throw new ArgumentException($"Allowed responder '{bad}' is not an absolute http(s) URL.", nameof(configure));
-        }
+        OptionsCheck.Validated(new OcspProxyOptionsValidator(), options);
 
         var proxy = new OcspProxy(
             registry,

@@ -1,10 +1,12 @@
+using System.ComponentModel.DataAnnotations;
 using System.Net;
+using Ocsp.Stapling.AspNetCore.Internal;
 using Microsoft.AspNetCore.Http;
 
 namespace Ocsp.Stapling.AspNetCore;
 
 /// <summary>Options of the caching OCSP proxy endpoint (<see cref="OcspProxyEndpointRouteBuilderExtensions.MapOcspProxy"/>).</summary>
-public sealed class OcspProxyOptions
+public sealed class OcspProxyOptions : IValidatableObject
 {
     /// <summary>
     /// Gets the responder URLs the proxy may contact besides the AIA responders of the registered certificates. A request
@@ -18,26 +20,44 @@ public sealed class OcspProxyOptions
 
     /// <summary>Gets or sets the largest POST body accepted; larger gets 413.</summary>
     /// <value>The default value is 10 KiB (a single-certificate request is about 100 bytes).</value>
+    [Range(1, int.MaxValue)]
     public int MaxRequestBodySize { get; set; } = 10 * 1024;
 
     /// <summary>Gets or sets the largest upstream answer relayed for a forwarded request; larger is answered <c>tryLater</c>.</summary>
     /// <value>The default value is 64 KiB, the validator's default <see cref="OcspValidationOptions.MaxResponseSize"/>.</value>
+    [Range(256, 16 * 1024 * 1024)]
     public int MaxResponseSize { get; set; } = 64 * 1024;
 
     /// <summary>Gets or sets the longest GET request target accepted; longer gets 414.</summary>
     /// <value>The default value is 2048 characters (RFC 5019 GET requests are under 255).</value>
+    [Range(1, int.MaxValue)]
     public int MaxRequestTargetLength { get; set; } = 2048;
 
     /// <summary>Gets or sets the cap on <c>Cache-Control: max-age</c> (which otherwise runs until the response's nextUpdate).</summary>
     /// <value>The default value is 1 day.</value>
+    [Range(typeof(TimeSpan), AspNetCoreOptionRanges.Zero, AspNetCoreOptionRanges.MaxTimeSpan)]
     public TimeSpan MaxCacheAge { get; set; } = TimeSpan.FromDays(1);
 
     /// <summary>Gets or sets the time limit of a forwarded (uncached) request to the upstream responder.</summary>
     /// <value>The default value is 10 seconds.</value>
+    [Range(typeof(TimeSpan), AspNetCoreOptionRanges.Zero, AspNetCoreOptionRanges.MaxTimeSpan, MinimumIsExclusive = true)]
     public TimeSpan UpstreamTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Gets or sets who may prune a cached response with the <c>X-Prune-From-Cache</c> header; others get 403.</summary>
     /// <value>The default value allows loopback callers only.</value>
+    [Required]
     public Func<HttpContext, bool> PrunePolicy { get; set; } = static context =>
         context.Connection.RemoteIpAddress is { } address && IPAddress.IsLoopback(address);
+
+    /// <inheritdoc />
+    IEnumerable<ValidationResult> IValidatableObject.Validate(ValidationContext validationContext)
+    {
+        foreach (Uri responder in AllowedResponders)
+        {
+            if (!OcspHttpEncoding.IsResponderUri(responder))
+            {
+                yield return new ValidationResult($"OcspProxyOptions.AllowedResponders: '{responder}' is not an absolute http(s) URL.", [nameof(AllowedResponders)]);
+            }
+        }
+    }
 }

@@ -106,7 +106,8 @@ public static class OcspStaplingServiceCollectionExtensions
             sp.GetRequiredService<IOcspCertificateRegistry>(),
             sp.GetRequiredService<IOcspResponseProvider>(),
             sp.GetService<ILoggerFactory>()?.CreateLogger("Ocsp.Stapling.Tls") ?? NullLogger.Instance,
-            OcspStaplingSupport.UnsupportedReason));
+            OcspStaplingSupport.UnsupportedReason,
+            sp.GetRequiredService<TimeProvider>()));
 
         // In this order: the scheduler loads the shared cache, then the TLS component checks what start-up requires.
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, OcspRefreshService>());

@@ -25,17 +25,27 @@ internal sealed class OcspStartupCertificates
             registry.Register(certificate, issuer);
         }
 
-        foreach (OcspCertificateFile file in _options.Value.Certificates)
+        // A configured file that cannot be loaded fails start-up, naming it: a certificate silently left unstapled is worse.
+        var errors = new List<string>();
+        IList<OcspCertificateFile> files = _options.Value.Certificates;
+        for (int i = 0; i < files.Count; i++)
         {
+            OcspCertificateFile file = files[i];
             try
             {
                 (X509Certificate2 certificate, X509Certificate2 issuer) = CertificateFiles.LoadPair(file.Path, file.IssuerPath);
                 registry.Register(certificate, issuer);
             }
-            catch (Exception ex) when (ex is IOException or System.Security.Cryptography.CryptographicException or ArgumentException or InvalidOperationException)
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or ArgumentException or InvalidOperationException)
             {
                 Log.CertificateFileError(_logger, file.Path, ex.Message);
+                errors.Add($"OcspStaplingOptions.Certificates[{i}] ('{file.Path}'{(file.IssuerPath is null ? "" : $", issuer '{file.IssuerPath}'")}): {ex.Message}");
             }
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new InvalidOperationException("Cannot load the certificates to keep stapled: " + string.Join("; ", errors));
         }
     }
 }

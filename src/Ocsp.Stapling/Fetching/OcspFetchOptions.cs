@@ -1,45 +1,56 @@
+using System.ComponentModel.DataAnnotations;
+using Ocsp.Stapling.Internal;
 namespace Ocsp.Stapling;
 
 /// <summary>How responses are fetched from OCSP responders: HTTP client, timeouts, retries and circuit breaking.</summary>
-public sealed class OcspFetchOptions
+public sealed class OcspFetchOptions : IValidatableObject
 {
     /// <summary>The name of the <see cref="HttpClient"/> taken from <see cref="IHttpClientFactory"/>; configure it to add a proxy or handlers.</summary>
     public const string HttpClientName = "Ocsp.Stapling";
 
     /// <summary>Gets or sets the limit for one fetch, all URLs and retries included.</summary>
     /// <value>The default value is 30 seconds.</value>
+    [Range(typeof(TimeSpan), OptionRanges.Zero, OptionRanges.MaxTimeSpan, MinimumIsExclusive = true)]
     public TimeSpan TotalTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Gets or sets the limit for one HTTP attempt.</summary>
     /// <value>The default value is 10 seconds.</value>
+    [Range(typeof(TimeSpan), OptionRanges.Zero, OptionRanges.MaxTimeSpan, MinimumIsExclusive = true)]
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Gets or sets how many times a failed attempt on one responder URL is retried.</summary>
     /// <value>The default value is 2.</value>
+    [Range(0, 10)]
     public int MaxRetryAttempts { get; set; } = 2;
 
     /// <summary>Gets or sets the first retry delay; later ones double, with jitter. A <c>Retry-After</c> header replaces it.</summary>
     /// <value>The default value is 1 second.</value>
+    [Range(typeof(TimeSpan), OptionRanges.Zero, OptionRanges.MaxTimeSpan, MinimumIsExclusive = true)]
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Gets or sets the longest <c>Retry-After</c> honoured inside one fetch; longer ones end the fetch as failed.</summary>
     /// <value>The default value is 10 seconds.</value>
+    [Range(typeof(TimeSpan), OptionRanges.Zero, OptionRanges.MaxTimeSpan)]
     public TimeSpan MaxRetryAfter { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Gets or sets the failure ratio over <see cref="CircuitBreakerSamplingDuration"/> that opens a responder host's circuit.</summary>
     /// <value>The default value is 0.5.</value>
+    [Range(0d, 1d, MinimumIsExclusive = true)]
     public double CircuitBreakerFailureRatio { get; set; } = 0.5;
 
     /// <summary>Gets or sets the number of attempts in the sampling window before the circuit may open.</summary>
     /// <value>The default value is 6.</value>
+    [Range(2, int.MaxValue)]
     public int CircuitBreakerMinimumThroughput { get; set; } = 6;
 
     /// <summary>Gets or sets the circuit breaker's sampling window.</summary>
     /// <value>The default value is 1 minute.</value>
+    [Range(typeof(TimeSpan), OptionRanges.HalfSecond, OptionRanges.MaxTimeSpan)]
     public TimeSpan CircuitBreakerSamplingDuration { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>Gets or sets how long an open circuit refuses attempts to a responder host.</summary>
     /// <value>The default value is 1 minute.</value>
+    [Range(typeof(TimeSpan), OptionRanges.HalfSecond, OptionRanges.MaxTimeSpan)]
     public TimeSpan CircuitBreakerBreakDuration { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>Gets or sets the CertID hash algorithm of requests.</summary>
@@ -56,4 +67,21 @@ public sealed class OcspFetchOptions
     /// A certificate's own entry wins over its issuer's.
     /// </summary>
     public IDictionary<string, string> ResponderOverrides { get; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+
+    /// <inheritdoc />
+    IEnumerable<ValidationResult> IValidatableObject.Validate(ValidationContext validationContext)
+    {
+        if (AttemptTimeout > TotalTimeout)
+        {
+            yield return new ValidationResult($"OcspStaplingOptions.Fetch.AttemptTimeout must be at most TotalTimeout (was {AttemptTimeout}, total {TotalTimeout}).", [nameof(AttemptTimeout)]);
+        }
+
+        foreach ((string key, string value) in ResponderOverrides)
+        {
+            if (!string.Equals(value, OcspStaplingOptions.DisabledResponder, StringComparison.OrdinalIgnoreCase) && !OcspHttpEncoding.TryParseResponderUri(value, out _))
+            {
+                yield return new ValidationResult($"OcspStaplingOptions.Fetch.ResponderOverrides[{key}] must be an absolute http(s) URL or 'disabled' (was {value}).", [$"{nameof(ResponderOverrides)}[{key}]"]);
+            }
+        }
+    }
 }

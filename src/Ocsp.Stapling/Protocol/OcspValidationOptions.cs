@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+using Ocsp.Stapling.Internal;
 namespace Ocsp.Stapling;
 
 /// <summary>Limits applied by <see cref="OcspResponseValidator"/>.</summary>
@@ -8,10 +10,12 @@ public sealed class OcspValidationOptions
 
     /// <summary>Gets or sets how far in the future <c>thisUpdate</c> may be, to absorb clock differences with the responder.</summary>
     /// <value>The default value is 5 minutes.</value>
+    [Range(typeof(TimeSpan), OptionRanges.Zero, OptionRanges.MaxTimeSpan)]
     public TimeSpan MaxClockSkew { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>Gets or sets the largest response accepted, in bytes. Larger bodies are dropped unread.</summary>
     /// <value>The default value is 65,536 (64 KiB); real responses are 0.5–4 KiB.</value>
+    [Range(256, 16 * 1024 * 1024)]
     public int MaxResponseSize { get; set; } = 64 * 1024;
 
     /// <summary>
@@ -20,5 +24,6 @@ public sealed class OcspValidationOptions
     /// <see cref="TimeSpan.Zero"/> rejects such responses.
     /// </summary>
     /// <value>The default value is 1 hour, as Apache's <c>SSLStaplingStandardCacheTimeout</c>.</value>
+    [Range(typeof(TimeSpan), OptionRanges.Zero, OptionRanges.MaxTimeSpan)]
     public TimeSpan MissingNextUpdateLifetime { get; set; } = TimeSpan.FromHours(1);
 }

@@ -1,17 +1,22 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+using Ocsp.Stapling.Internal;
 namespace Ocsp.Stapling;
 
 /// <summary>Options of the OCSP stapling provider and its refresh scheduler.</summary>
-public sealed class OcspStaplingOptions
+public sealed class OcspStaplingOptions : IValidatableObject
 {
     /// <summary>The value of a responder override that turns fetching off.</summary>
     public const string DisabledResponder = "disabled";
 
     /// <summary>Gets or sets the fraction of a response's validity (thisUpdate → nextUpdate) after which it is refreshed.</summary>
     /// <value>The default value is 0.5 (half-life, as RFC 5019 §6 and the ocsp_proxy seed).</value>
+    [Range(0d, 1d, MinimumIsExclusive = true, MaximumIsExclusive = true)]
     public double RefreshAtFraction { get; set; } = 0.5;
 
     /// <summary>Gets or sets the remaining validity under which a response is refreshed even before <see cref="RefreshAtFraction"/>.</summary>
     /// <value>The default value is 1 day.</value>
+    [Range(typeof(TimeSpan), OptionRanges.Zero, OptionRanges.MaxTimeSpan)]
     public TimeSpan MinimumRemainingValidity { get; set; } = TimeSpan.FromDays(1);
 
     /// <summary>
@@ -19,18 +24,22 @@ public sealed class OcspStaplingOptions
     /// and each failure back-off shrinks by up to this fraction, so that a fleet does not synchronise.
     /// </summary>
     /// <value>The default value is 0.1.</value>
+    [Range(0d, 1d, MaximumIsExclusive = true)]
     public double Jitter { get; set; } = 0.1;
 
     /// <summary>Gets or sets the first retry delay after a failed refresh; it doubles per consecutive failure.</summary>
     /// <value>The default value is 1 minute.</value>
+    [Range(typeof(TimeSpan), OptionRanges.Zero, OptionRanges.MaxTimeSpan, MinimumIsExclusive = true)]
     public TimeSpan FailureBackoffBase { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>Gets or sets the cap of the failure back-off.</summary>
     /// <value>The default value is 1 hour.</value>
+    [Range(typeof(TimeSpan), OptionRanges.Zero, OptionRanges.MaxTimeSpan, MinimumIsExclusive = true)]
     public TimeSpan FailureBackoffMax { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>Gets or sets how many fetches the scheduler runs at once (at start-up, every registered certificate is fetched eagerly).</summary>
     /// <value>The default value is 4.</value>
+    [Range(1, int.MaxValue)]
     public int MaxParallelFetches { get; set; } = 4;
 
     /// <summary>Gets or sets a value indicating whether a response saying "revoked" is stapled. Off by default: the handshake then carries no staple.</summary>
@@ -39,10 +48,12 @@ public sealed class OcspStaplingOptions
 
     /// <summary>Gets or sets the limit on each shared-cache (L2) read or write; a slower cache is treated as failed for that call.</summary>
     /// <value>The default value is 2 seconds.</value>
+    [Range(typeof(TimeSpan), OptionRanges.Zero, OptionRanges.MaxTimeSpan, MinimumIsExclusive = true)]
     public TimeSpan DistributedCacheTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>Gets or sets the prefix of shared-cache keys.</summary>
     /// <value>The default value is <c>ocsp-stapling:</c>.</value>
+    [Required]
     public string CacheKeyPrefix { get; set; } = "ocsp-stapling:";
 
     /// <summary>
@@ -52,11 +63,23 @@ public sealed class OcspStaplingOptions
     public string? CacheDirectory { get; set; }
 
     /// <summary>Gets the validation limits applied to every response.</summary>
+    [ValidateObjectMembers]
     public OcspValidationOptions Validation { get; } = new();
 
     /// <summary>Gets the fetching options.</summary>
+    [ValidateObjectMembers]
     public OcspFetchOptions Fetch { get; } = new();
 
     /// <summary>Gets certificates to keep stapled, given as files (for configuration binding).</summary>
+    [ValidateEnumeratedItems]
     public IList<OcspCertificateFile> Certificates { get; } = [];
+
+    /// <inheritdoc />
+    IEnumerable<ValidationResult> IValidatableObject.Validate(ValidationContext validationContext)
+    {
+        if (FailureBackoffMax < FailureBackoffBase)
+        {
+            yield return new ValidationResult($"OcspStaplingOptions.FailureBackoffMax must be at least FailureBackoffBase (was {FailureBackoffMax}, base {FailureBackoffBase}).", [nameof(FailureBackoffMax)]);
+        }
+    }
 }

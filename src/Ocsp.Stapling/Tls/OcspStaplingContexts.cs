@@ -32,10 +32,12 @@ public sealed class OcspStaplingContexts : IDisposable
     private readonly List<(OcspStapledCertificate Certificate, TimeSpan Timeout)> _requiredAtStart = [];
     private string? _unsupportedReason;
     private int _unsupportedLogged;
+    private readonly TimeProvider _time;
     private volatile bool _started;
 
-    internal OcspStaplingContexts(IOcspCertificateRegistry registry, IOcspResponseProvider provider, ILogger logger, string? unsupportedReason)
+    internal OcspStaplingContexts(IOcspCertificateRegistry registry, IOcspResponseProvider provider, ILogger logger, string? unsupportedReason, TimeProvider? time = null)
     {
+        _time = time ?? TimeProvider.System;
         _registry = registry;
         _provider = provider;
         _logger = logger;
@@ -231,8 +233,8 @@ public sealed class OcspStaplingContexts : IDisposable
         {
             if (await PrepareAsync(entry, cancellationToken).ConfigureAwait(false) is null && entry.IsStapling)
             {
-                using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                bound.CancelAfter(timeout);
+                using var limit = new CancellationTokenSource(timeout, _time);
+                using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, limit.Token);
                 try
                 {
                     await _provider.GetStapleAsync(entry.Certificate, entry.Issuer!, bound.Token).ConfigureAwait(false);

@@ -1,0 +1,38 @@
+using Microsoft.Extensions.Options;
+
+namespace Ocsp.Stapling.AspNetCore.Internal;
+
+/// <summary>Checks <see cref="OcspProxyOptions"/> (data annotations and cross-field rules, generated at build time).</summary>
+[OptionsValidator]
+internal sealed partial class OcspProxyOptionsValidator : IValidateOptions<OcspProxyOptions>;
+
+/// <summary>Checks <see cref="OcspStaplingHttpsOptions"/>.</summary>
+[OptionsValidator]
+internal sealed partial class OcspStaplingHttpsOptionsValidator : IValidateOptions<OcspStaplingHttpsOptions>;
+
+/// <summary>Checks <see cref="OcspStaplingHealthCheckOptions"/>.</summary>
+[OptionsValidator]
+internal sealed partial class OcspStaplingHealthCheckOptionsValidator : IValidateOptions<OcspStaplingHealthCheckOptions>;
+
+/// <summary>
+/// Options configured in code at the call that uses them (<c>MapOcspProxy</c>, <c>UseHttpsWithOcspStapling</c>) are
+/// checked by the same generated validators, at that call, which runs at start-up.
+/// </summary>
+internal static class OptionsCheck
+{
+    /// <exception cref="OptionsValidationException">The options are invalid; the message lists every failure.</exception>
+    public static TOptions Validated<TOptions>(IValidateOptions<TOptions> validator, TOptions options)
+        where TOptions : class
+    {
+        ValidateOptionsResult result = validator.Validate(Options.DefaultName, options);
+        return result.Failed ? throw new OptionsValidationException(Options.DefaultName, typeof(TOptions), result.Failures) : options;
+    }
+}
+
+/// <summary>The bounds used in the options' <c>[Range]</c> attributes.</summary>
+internal static class AspNetCoreOptionRanges
+{
+    public const string Zero = "00:00:00";
+
+    public const string MaxTimeSpan = "10675199.02:48:05.4775807";
+}
