@@ -6,7 +6,7 @@ namespace Ocsp.Stapling.Tool;
 /// <summary>A certificate and its issuer, loaded from files with errors the user can act on.</summary>
 internal sealed record CertificatePair(X509Certificate2 Certificate, X509Certificate2 Issuer)
 {
-    public string Name => $"{Certificate.Subject} (serial {Certificate.SerialNumber})";
+    public string Name => Certificate.GetDisplayName();
 
     public static CertificatePair Load(string certificatePath, string? issuerPath)
     {

@@ -28,6 +28,10 @@ internal static class RenewCommand
         int changed = 0;
         int? error = null;
         DateTimeOffset now = TimeProvider.System.GetUtcNow();
+
+        // First every certificate and installed file, then one fetcher (one provider, one HTTP client) for all renewals.
+        var due = new List<(RenewEntry Entry, CertificatePair Pair)>();
+        Dictionary<string, string> overrides = new(StringComparer.OrdinalIgnoreCase);
         foreach (RenewEntry entry in configuration.Certificates)
         {
             try
@@ -39,23 +43,43 @@ internal static class RenewCommand
                     continue;
                 }
 
-                Dictionary<string, string> overrides = entry.Url is { } url ? new() { [pair.Certificate.Thumbprint] = url } : [];
-                await using var fetcher = new ResponseFetcher(overrides, verbose);
-                (OcspStaple? staple, string? failure) = await fetcher.FetchAsync(pair, cancellationToken).ConfigureAwait(false);
-                if (staple is null || staple.Status != OcspCertificateStatus.Good)
+                if (entry.Url is { } url)
                 {
-                    string why = staple is null ? failure! : $"the responder says {staple.Status.ToString().ToLowerInvariant()}";
-                    throw new ToolException(ExitCodes.FetchFailed, $"{entry.Output}: not renewed, {why}; the existing file is left as it was.");
+                    overrides[pair.Certificate.Thumbprint] = url;
                 }
 
-                ResponseFiles.WriteAtomically(entry.Output, staple.Encoded.Span, configuration.Backup);
-                changed++;
-                Console.WriteLine($"{entry.Output}: renewed ({ResponseFiles.Describe(staple)})");
+                due.Add((entry, pair));
             }
             catch (ToolException ex)
             {
                 await Console.Error.WriteLineAsync("ocsp-stapling: " + ex.Message).ConfigureAwait(false);
                 error ??= ex.ExitCode;
+            }
+        }
+
+        if (due.Count > 0)
+        {
+            await using var fetcher = new ResponseFetcher(overrides, verbose);
+            foreach ((RenewEntry entry, CertificatePair pair) in due)
+            {
+                try
+                {
+                    (OcspStaple? staple, string? failure) = await fetcher.FetchAsync(pair, cancellationToken).ConfigureAwait(false);
+                    if (staple is null || staple.Status != OcspCertificateStatus.Good)
+                    {
+                        string why = staple is null ? failure! : $"the responder says {staple.Status.ToString().ToLowerInvariant()}";
+                        throw new ToolException(ExitCodes.FetchFailed, $"{entry.Output}: not renewed, {why}; the existing file is left as it was.");
+                    }
+
+                    ResponseFiles.WriteAtomically(entry.Output, staple.Encoded.Span, configuration.Backup);
+                    changed++;
+                    Console.WriteLine($"{entry.Output}: renewed ({ResponseFiles.Describe(staple)})");
+                }
+                catch (ToolException ex)
+                {
+                    await Console.Error.WriteLineAsync("ocsp-stapling: " + ex.Message).ConfigureAwait(false);
+                    error ??= ex.ExitCode;
+                }
             }
         }
 

@@ -13,8 +13,8 @@ internal static partial class Log
     public const int ProxyUpstreamFailedId = 115;
     public const int ProxyPrunedId = 116;
 
-    [LoggerMessage(ProxyServedId, LogLevel.Debug, "OCSP proxy answered for {Subject} (serial {Serial}) from the store: {Status}")]
-    public static partial void ProxyServed(ILogger logger, string subject, string serial, OcspCertificateStatus status);
+    [LoggerMessage(ProxyServedId, LogLevel.Debug, "OCSP proxy answered for {Certificate} from the store: {Status}")]
+    public static partial void ProxyServed(ILogger logger, string certificate, OcspCertificateStatus status);
 
     [LoggerMessage(ProxyForwardedId, LogLevel.Debug, "OCSP proxy forwarded an uncacheable request (nonce or several certificates) to {Upstream}: {Length} bytes back")]
     public static partial void ProxyForwarded(ILogger logger, string upstream, int length);
@@ -25,8 +25,8 @@ internal static partial class Log
     [LoggerMessage(ProxyMalformedRequestId, LogLevel.Information, "OCSP proxy answered malformedRequest: {Reason}")]
     public static partial void ProxyMalformedRequest(ILogger logger, string reason);
 
-    [LoggerMessage(ProxyNoResponseId, LogLevel.Warning, "OCSP proxy has no valid response for {Subject} (serial {Serial}) and the responder gave none: answered tryLater")]
-    public static partial void ProxyNoResponse(ILogger logger, string subject, string serial);
+    [LoggerMessage(ProxyNoResponseId, LogLevel.Warning, "OCSP proxy has no valid response for {Certificate} and the responder gave none: answered tryLater")]
+    public static partial void ProxyNoResponse(ILogger logger, string certificate);
 
     [LoggerMessage(ProxyUpstreamFailedId, LogLevel.Warning, "OCSP proxy could not forward to {Upstream} ({Reason}): answered tryLater")]
     public static partial void ProxyUpstreamFailed(ILogger logger, string upstream, string reason);

@@ -160,12 +160,12 @@ internal sealed partial class OcspProxy
 
         if (staple is null)
         {
-            Log.ProxyNoResponse(logger, state.Certificate.Subject, state.Certificate.SerialNumber);
+            Log.ProxyNoResponse(logger, state.Certificate.GetDisplayName());
             await WriteUncachedAsync(context, TryLater).ConfigureAwait(false);
             return;
         }
 
-        Log.ProxyServed(logger, state.Certificate.Subject, state.Certificate.SerialNumber, staple.Status);
+        Log.ProxyServed(logger, state.Certificate.GetDisplayName(), staple.Status);
         await WriteCachedAsync(context, staple).ConfigureAwait(false);
     }
 

@@ -50,9 +50,22 @@ public static class OcspServerCertificateFiles
     /// <param name="path">The certificate, or a PEM chain whose first certificate is the leaf and second its issuer.</param>
     /// <param name="issuerPath">The issuer file, when <paramref name="path"/> holds only the leaf.</param>
     /// <returns>The certificate and its issuer.</returns>
-    /// <exception cref="InvalidOperationException">There is no issuer in the files.</exception>
+    /// <exception cref="FileNotFoundException">A file does not exist.</exception>
+    /// <exception cref="InvalidOperationException">A file holds no certificate, or there is no issuer in the files.</exception>
     /// <exception cref="ArgumentException">The issuer given did not issue the certificate.</exception>
-    public static (X509Certificate2 Certificate, X509Certificate2 Issuer) LoadWithIssuer(string path, string? issuerPath) => CertificateFiles.LoadPair(path, issuerPath);
+    public static (X509Certificate2 Certificate, X509Certificate2 Issuer) LoadWithIssuer(string path, string? issuerPath)
+    {
+        X509Certificate2Collection chain = LoadCertificates(path);
+        X509Certificate2 leaf = chain[0];
+        X509Certificate2? issuer = issuerPath is not null ? LoadCertificates(issuerPath)[0] : chain.Count > 1 ? chain[1] : null;
+        if (issuer is null)
+        {
+            throw new InvalidOperationException($"'{path}' holds only the certificate; give its issuer (a chain file or an issuer path).");
+        }
+
+        CertificateNames.EnsureIssuedBy(leaf, issuer, nameof(issuerPath));
+        return (leaf, issuer);
+    }
 
     /// <summary>The first certificate with a private key, and the rest as its chain.</summary>
     /// <param name="certificates">The certificates.</param>
@@ -73,6 +86,30 @@ public static class OcspServerCertificateFiles
         }
 
         return (certificate, chain);
+    }
+
+    /// <summary>The certificates of a PEM file (one or a chain) or of a DER file.</summary>
+    private static X509Certificate2Collection LoadCertificates(string path)
+    {
+        X509Certificate2Collection collection = Load(
+            path,
+            () =>
+            {
+                byte[] bytes = File.ReadAllBytes(path);
+                var certificates = new X509Certificate2Collection();
+                if (bytes.AsSpan().IndexOf("-----BEGIN"u8) >= 0)
+                {
+                    certificates.ImportFromPemFile(path);
+                }
+                else
+                {
+                    certificates.Add(X509CertificateLoader.LoadCertificate(bytes));
+                }
+
+                return certificates;
+            },
+            "PEM or DER certificates");
+        return collection.Count > 0 ? collection : throw new InvalidOperationException($"'{path}' holds no certificate.");
     }
 
     private static T Load<T>(string path, Func<T> load, string expected)

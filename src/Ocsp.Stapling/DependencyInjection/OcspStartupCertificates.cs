@@ -33,7 +33,7 @@ internal sealed class OcspStartupCertificates
             OcspCertificateFile file = files[i];
             try
             {
-                (X509Certificate2 certificate, X509Certificate2 issuer) = CertificateFiles.LoadPair(file.Path, file.IssuerPath);
+                (X509Certificate2 certificate, X509Certificate2 issuer) = OcspServerCertificateFiles.LoadWithIssuer(file.Path, file.IssuerPath);
                 registry.Register(certificate, issuer);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or ArgumentException or InvalidOperationException)

@@ -167,7 +167,7 @@ public static class OcspResponseValidator
         {
             return OcspValidationResult.Reject(
                 OcspValidationFailure.UnauthorizedSigner,
-                $"The responder certificate '{delegated.Subject}' (serial {delegated.SerialNumber}) was not issued by '{issuer.Subject}'.",
+                $"The responder certificate {delegated.GetDisplayName()} was not issued by '{issuer.Subject}'.",
                 parsed);
         }
 
@@ -175,7 +175,7 @@ public static class OcspResponseValidator
         {
             return OcspValidationResult.Reject(
                 OcspValidationFailure.UnauthorizedSigner,
-                $"The responder certificate '{delegated.Subject}' (serial {delegated.SerialNumber}) lacks the id-kp-OCSPSigning extended key usage.",
+                $"The responder certificate {delegated.GetDisplayName()} lacks the id-kp-OCSPSigning extended key usage.",
                 parsed);
         }
 
