@@ -24,6 +24,19 @@ public sealed class FakeTimeProvider : TimeProvider
 
     public override long TimestampFrequency => TimeSpan.TicksPerSecond;
 
+    private readonly List<(int Count, TaskCompletionSource Waiter)> _timerWaiters = [];
+
+    /// <summary>Completes the waiters whose count is reached. Called under <c>_gate</c>.</summary>
+    private void SignalTimerWaiters()
+    {
+        int active = _timers.Count(t => t.DueAt is not null);
+        foreach ((int count, TaskCompletionSource waiter) in _timerWaiters.Where(w => active >= w.Count).ToArray())
+        {
+            waiter.TrySetResult();
+            _timerWaiters.Remove((count, waiter));
+        }
+    }
+
     /// <summary>Number of timers currently scheduled (useful to wait until a background loop is parked on a delay).</summary>
     public int ActiveTimerCount
     {
@@ -34,6 +47,19 @@ public sealed class FakeTimeProvider : TimeProvider
                 return _timers.Count(t => t.DueAt is not null);
             }
         }
+    }
+
+    /// <summary>Completes once at least <paramref name="count"/> timers are scheduled: a background loop is parked on a delay. A signal, not a poll.</summary>
+    public Task WhenActiveTimersAsync(int count = 1)
+    {
+        var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_gate)
+        {
+            _timerWaiters.Add((count, waiter));
+            SignalTimerWaiters();
+        }
+
+        return waiter.Task;
     }
 
     public override DateTimeOffset GetUtcNow()
@@ -113,6 +139,7 @@ public sealed class FakeTimeProvider : TimeProvider
                 Period = period == Timeout.InfiniteTimeSpan ? TimeSpan.Zero : period;
                 DueAt = dueTime == Timeout.InfiniteTimeSpan ? null : owner._now + dueTime;
                 Sequence = Interlocked.Increment(ref s_sequence);
+                owner.SignalTimerWaiters();
                 return true;
             }
         }

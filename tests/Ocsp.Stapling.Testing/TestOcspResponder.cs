@@ -27,6 +27,7 @@ public sealed class TestOcspResponder : IAsyncDisposable
     private readonly ConcurrentQueue<string> _methods = new();
     private readonly List<(X509Certificate2 Issuer, X509Certificate2 Signer)> _issuers = [];
     private TaskCompletionSource _slowRelease = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly List<(int Count, TaskCompletionSource Waiter)> _requestWaiters = [];
     private int _requestCount;
 
     private TestOcspResponder(WebApplication app, Uri url, TimeProvider time)
@@ -90,6 +91,19 @@ public sealed class TestOcspResponder : IAsyncDisposable
     public void Revoke(X509Certificate2 certificate, DateTimeOffset time, OcspRevocationReason? reason = null) =>
         _revoked[Convert.ToHexString(certificate.SerialNumberBytes.Span)] = (time, reason);
 
+    /// <summary>Completes once <see cref="RequestCount"/> reaches <paramref name="count"/>: a signal, not a poll.</summary>
+    public Task WhenRequestCountAsync(int count = 1)
+    {
+        var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_requestWaiters)
+        {
+            _requestWaiters.Add((count, waiter));
+        }
+
+        SignalRequestWaiters();
+        return waiter.Task;
+    }
+
     public void ResetCount() => Interlocked.Exchange(ref _requestCount, 0);
 
     /// <summary>Back to a correct responder: no fault, no revocations, count zero, default validity.</summary>
@@ -112,12 +126,25 @@ public sealed class TestOcspResponder : IAsyncDisposable
         await _app.DisposeAsync().ConfigureAwait(false);
     }
 
+    private void SignalRequestWaiters()
+    {
+        lock (_requestWaiters)
+        {
+            foreach ((int count, TaskCompletionSource waiter) in _requestWaiters.Where(w => RequestCount >= w.Count).ToArray())
+            {
+                waiter.TrySetResult();
+                _requestWaiters.Remove((count, waiter));
+            }
+        }
+    }
+
     private async Task HandleAsync(HttpContext context)
     {
         // Taken before the request is counted, so a release that follows a count observed by the test always applies.
         Task slowRelease = Volatile.Read(ref _slowRelease).Task;
         Interlocked.Increment(ref _requestCount);
         _methods.Enqueue(context.Request.Method);
+        SignalRequestWaiters();
         ResponderFault fault = Fault;
         switch (fault)
         {

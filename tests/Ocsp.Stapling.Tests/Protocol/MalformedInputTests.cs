@@ -84,28 +84,36 @@ public sealed class MalformedInputTests(PkiFixture fixture) : IClassFixture<PkiF
         var random = new Random(424242);
         byte[] original = OcspRequest.Create(_pki.Leaf, _pki.Intermediate, new OcspRequestOptions { IncludeNonce = true }).Encoded.ToArray();
         string get = OcspHttpEncoding.EncodeForGet(original);
+        int[] decoded = [0, 0];
+        int[] rejected = [0, 0];
         for (int i = 0; i < 2000; i++)
         {
             byte[] mutated = Mutate(original, random);
-            try
-            {
-                OcspRequest decoded = OcspRequest.Decode(mutated);
-                Assert.NotEmpty(decoded.CertificateIds);
-            }
-            catch (OcspFormatException)
-            {
-            }
-
             char[] text = get.ToCharArray();
             text[random.Next(text.Length)] = (char)random.Next(0x20, 0x7F);
-            try
+
+            // [0]: a POST body; [1]: a GET path segment. Each either decodes to a usable request or is rejected with a reason.
+            Func<byte[]>[] inputs = [() => mutated, () => OcspHttpEncoding.DecodeGetRequest(new string(text))];
+            for (int kind = 0; kind < inputs.Length; kind++)
             {
-                OcspRequest.Decode(OcspHttpEncoding.DecodeGetRequest(new string(text)));
-            }
-            catch (OcspFormatException)
-            {
+                try
+                {
+                    OcspRequest request = OcspRequest.Decode(inputs[kind]());
+                    Assert.NotEmpty(request.CertificateIds);
+                    Assert.All(request.CertificateIds, id => Assert.False(id.SerialNumber.IsEmpty));
+                    decoded[kind]++;
+                }
+                catch (OcspFormatException ex)
+                {
+                    Assert.False(string.IsNullOrWhiteSpace(ex.Message));
+                    rejected[kind]++;
+                }
             }
         }
+
+        // Both halves ran both ways: mutations that still decode and mutations that are refused.
+        Assert.All(decoded, count => Assert.True(count > 0));
+        Assert.All(rejected, count => Assert.True(count > 0));
     }
 
     [Fact]

@@ -97,10 +97,7 @@ public sealed class TestOcspResponderTests(PkiFixture fixture) : IClassFixture<P
         OcspRequest request = OcspRequest.Create(fixture.Pki.Leaf, fixture.Pki.Intermediate);
 
         Task<HttpResponseMessage> pending = _client.SendAsync(OcspHttpEncoding.CreateHttpRequest(_sut.Url, request.Encoded));
-        while (_sut.RequestCount == 0)
-        {
-            await Task.Yield();
-        }
+        await _sut.WhenRequestCountAsync(1).WaitAsync(TimeSpan.FromSeconds(30));
 
         Assert.False(pending.IsCompleted);
         _sut.ReleaseSlowRequests();

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using Ocsp.Stapling.Testing;
 
-namespace Ocsp.Stapling.Tests;
+namespace Ocsp.Stapling.Tests.Protocol;
 
 public sealed class OcspResponseValidatorTests(PkiFixture fixture) : IClassFixture<PkiFixture>
 {
@@ -409,20 +409,44 @@ public sealed class OcspResponseValidatorTests(PkiFixture fixture) : IClassFixtu
         Assert.Throws<ArgumentException>(() => OcspResponseValidator.Validate(der, _pki.Leaf, _pki.Root, Now));
     }
 
-    [Fact]
-    public void Validate_EveryFailureCode_HasATestAbove()
-    {
-        // Guards the rule "one test per reason code": adding a code without a test fails here.
-        string[] tested =
-        [
-            nameof(OcspValidationFailure.None), nameof(OcspValidationFailure.ResponseTooLarge), nameof(OcspValidationFailure.MalformedResponse),
-            nameof(OcspValidationFailure.UnsuccessfulStatus), nameof(OcspValidationFailure.UnsupportedResponseType),
-            nameof(OcspValidationFailure.CertificateIdMismatch), nameof(OcspValidationFailure.BadSignature),
-            nameof(OcspValidationFailure.UnauthorizedSigner), nameof(OcspValidationFailure.ResponderCertificateExpired),
-            nameof(OcspValidationFailure.ThisUpdateInFuture), nameof(OcspValidationFailure.Expired),
-            nameof(OcspValidationFailure.MissingNextUpdate), nameof(OcspValidationFailure.NonceMismatch),
-        ];
+    /// <summary>Every value of the enum, so that a new failure code is a new test case here and fails until it has a case.</summary>
+    public static TheoryData<OcspValidationFailure> EveryFailureCode => new(Enum.GetValues<OcspValidationFailure>());
 
-        Assert.Equal(tested.Order(StringComparer.Ordinal), Enum.GetNames<OcspValidationFailure>().Order(StringComparer.Ordinal));
+    [Theory]
+    [MemberData(nameof(EveryFailureCode))]
+    public void Validate_EveryFailureCode_IsProducedByItsCase(OcspValidationFailure failure)
+    {
+        Assert.True(FailureCases().TryGetValue(failure, out Func<OcspValidationResult>? produce), $"No input produces {failure}: add a case for it.");
+
+        OcspValidationResult sut = produce();
+
+        Assert.Equal(failure, sut.Failure);
+        Assert.Equal(failure == OcspValidationFailure.None, sut.IsValid);
+        Assert.False(string.IsNullOrWhiteSpace(sut.Message));
+    }
+
+    /// <summary>The smallest input that makes the validator answer each code.</summary>
+    private Dictionary<OcspValidationFailure, Func<OcspValidationResult>> FailureCases() => new()
+    {
+        [OcspValidationFailure.None] = () => Validate(Builder().Build()),
+        [OcspValidationFailure.ResponseTooLarge] = () => Validate(new byte[(64 * 1024) + 1]),
+        [OcspValidationFailure.MalformedResponse] = () => Validate("<html><body>Service unavailable</body></html>"u8.ToArray()),
+        [OcspValidationFailure.UnsuccessfulStatus] = () => Validate(OcspResponseBuilder.BuildStatus(OcspResponseStatus.TryLater)),
+        [OcspValidationFailure.UnsupportedResponseType] = () => Validate(OcspResponseBuilder.BuildNonBasic()),
+        [OcspValidationFailure.CertificateIdMismatch] = () => Validate(With(b => b.CertificateId = OcspCertificateId.Create(_pki.LeafWithoutAia, _pki.Intermediate))),
+        [OcspValidationFailure.BadSignature] = () => Validate(With(b => b.CorruptSignature = true)),
+        [OcspValidationFailure.UnauthorizedSigner] = () => Validate(With(b => (b.Signer, b.IncludeSignerCertificate) = (_pki.Root, false))),
+        [OcspValidationFailure.ResponderCertificateExpired] = () => Validate(With(b => b.Signer = _pki.ExpiredResponder)),
+        [OcspValidationFailure.ThisUpdateInFuture] = () => Validate(With(b => (b.ThisUpdate, b.NextUpdate) = (Now.AddMinutes(6), Now.AddDays(4)))),
+        [OcspValidationFailure.Expired] = () => Validate(With(b => (b.ThisUpdate, b.NextUpdate) = (Now.AddDays(-5), Now.AddSeconds(-1)))),
+        [OcspValidationFailure.MissingNextUpdate] = () => Validate(With(b => b.NextUpdate = null), new OcspValidationOptions { MissingNextUpdateLifetime = TimeSpan.Zero }),
+        [OcspValidationFailure.NonceMismatch] = () => Validate(Builder().Build(), nonce: RandomNumberGenerator.GetBytes(16)),
+    };
+
+    private byte[] With(Action<OcspResponseBuilder> change)
+    {
+        OcspResponseBuilder builder = Builder();
+        change(builder);
+        return builder.Build();
     }
 }

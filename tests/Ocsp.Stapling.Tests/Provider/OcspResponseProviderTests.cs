@@ -5,7 +5,7 @@ using Ocsp.Stapling.Internal;
 using Ocsp.Stapling.Testing;
 using Xunit.Abstractions;
 
-namespace Ocsp.Stapling.Tests.Internal;
+namespace Ocsp.Stapling.Tests.Provider;
 
 public sealed class OcspResponseProviderTests(ResponderFixture fixture, ITestOutputHelper output) : IClassFixture<ResponderFixture>, IDisposable
 {
@@ -175,6 +175,149 @@ public sealed class OcspResponseProviderTests(ResponderFixture fixture, ITestOut
     }
 
     [Fact]
+    public async Task GetStapleAsync_Unregistered_FetchesOnceRegistersNothingKeepsNothingInMemory()
+    {
+        using ProviderHost host = FileHost();
+
+        OcspStaple? first = await host.Provider.GetStapleAsync(_pki.Leaf, _pki.Intermediate);
+
+        Assert.NotNull(first);
+        Assert.Empty(host.Provider.GetStates());
+        Assert.Null(host.Provider.GetState(_pki.Leaf));
+        Assert.False(host.Provider.TryGetCachedStaple(_pki.Leaf, out _));
+        Assert.Equal(1, _responder.RequestCount);
+
+        // Written through to the shared store: the next call (or another node) needs no upstream request.
+        OcspStaple? second = await host.Provider.GetStapleAsync(_pki.Leaf, _pki.Intermediate);
+        Assert.Equal(first.Encoded.ToArray(), second!.Encoded.ToArray());
+        Assert.Equal(1, _responder.RequestCount);
+    }
+
+    [Fact]
+    public async Task GetStapleAsync_UnregisteredConcurrentCallers_OneUpstreamRequest()
+    {
+        using var host = new ProviderHost(_time, b => b.UseMemoryOnly());
+        _responder.Fault = ResponderFault.Slow;
+
+        Task<OcspStaple?>[] callers = [.. Enumerable.Range(0, 50).Select(_ => host.Provider.GetStapleAsync(_pki.Leaf, _pki.Intermediate).AsTask())];
+        await _responder.WhenRequestCountAsync(1).WaitAsync(TimeSpan.FromSeconds(30));
+        _responder.ReleaseSlowRequests();
+        OcspStaple?[] results = await Task.WhenAll(callers).WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.All(results, r => Assert.Same(results[0], r));
+        Assert.NotNull(results[0]);
+        Assert.Equal(1, _responder.RequestCount);
+        Assert.Empty(host.Provider.GetStates());
+    }
+
+    [Fact]
+    public async Task GetStapleAsync_UnregisteredWithWrongIssuer_Throws()
+    {
+        using var host = new ProviderHost(_time, b => b.UseMemoryOnly());
+
+        await Assert.ThrowsAsync<ArgumentException>(async () => await host.Provider.GetStapleAsync(_pki.Leaf, _pki.Root));
+        Assert.Equal(0, _responder.RequestCount);
+    }
+
+    [Fact]
+    public async Task RefreshAsync_Unregistered_ThrowsNamingTheCertificate()
+    {
+        using var host = new ProviderHost(_time, b => b.UseMemoryOnly());
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => host.Provider.RefreshAsync(_pki.Leaf));
+
+        Assert.Contains(_pki.Leaf.SerialNumber, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RefreshAsync_Success_ReturnsTheResponseFromTheResponder()
+    {
+        using var host = new ProviderHost(_time, b => b.UseMemoryOnly());
+        host.Provider.Register(_pki.Leaf, _pki.Intermediate);
+
+        OcspRefreshResult sut = await host.Provider.RefreshAsync(_pki.Leaf);
+
+        Assert.True(sut.Succeeded);
+        Assert.True(sut.IsServed);
+        Assert.Equal("responder", sut.Source);
+        Assert.Equal(OcspCertificateStatus.Good, sut.Response!.Status);
+        Assert.True(host.Provider.TryGetCachedStaple(_pki.Leaf, out OcspStaple? held));
+        Assert.Same(held, sut.Response);
+    }
+
+    [Fact]
+    public async Task RefreshAsync_ResponderFailing_ReturnsTheReason_ThenAsksNobodyInsideTheBackoff()
+    {
+        using var host = new ProviderHost(_time, b => b.UseMemoryOnly());
+        host.Provider.Register(_pki.Leaf, _pki.Intermediate);
+        _responder.Fault = ResponderFault.WrongSigner;
+
+        OcspRefreshResult failed = await host.Provider.RefreshAsync(_pki.Leaf);
+        OcspRefreshResult again = await host.Provider.RefreshAsync(_pki.Leaf);
+
+        Assert.False(failed.Succeeded);
+        Assert.Null(failed.Response);
+        Assert.Equal("UnauthorizedSigner", failed.FailureReason);
+        Assert.Equal(OcspValidationFailure.UnauthorizedSigner, failed.ValidationFailure);
+        Assert.Equal(1, _responder.RequestCount);
+        Assert.Equal("memory", again.Source);
+        Assert.Equal("UnauthorizedSigner", again.FailureReason);
+
+        // Past the back-off it asks again, and the recovered responder's answer comes back.
+        _responder.Fault = ResponderFault.None;
+        _time.SetUtcNow(host.State.NextRefresh!.Value);
+        OcspRefreshResult recovered = await host.Provider.RefreshAsync(_pki.Leaf);
+        Assert.True(recovered.Succeeded);
+        Assert.Equal(2, _responder.RequestCount);
+    }
+
+    [Fact]
+    public async Task RefreshAsync_NoResponder_SaysSo()
+    {
+        using var host = new ProviderHost(_time, b => b.UseMemoryOnly());
+        host.Provider.Register(_pki.LeafWithoutAia, _pki.Intermediate);
+
+        OcspRefreshResult sut = await host.Provider.RefreshAsync(_pki.LeafWithoutAia);
+
+        Assert.Equal("NoResponder", sut.FailureReason);
+        Assert.Null(sut.Response);
+        Assert.Equal(0, _responder.RequestCount);
+    }
+
+    [Fact]
+    public void RegisterAndUnregister_RaiseTheirEvents()
+    {
+        using var host = new ProviderHost(_time, b => b.UseMemoryOnly());
+        var registered = new List<OcspCertificateEventArgs>();
+        var unregistered = new List<OcspCertificateEventArgs>();
+        host.Provider.CertificateRegistered += (_, e) => registered.Add(e);
+        host.Provider.CertificateUnregistered += (_, e) => unregistered.Add(e);
+
+        Assert.True(host.Provider.Register(_pki.Leaf, _pki.Intermediate));
+        Assert.False(host.Provider.Register(_pki.Leaf, _pki.Intermediate));
+        Assert.True(host.Provider.Unregister(_pki.Leaf));
+        Assert.False(host.Provider.Unregister(_pki.Leaf));
+
+        Assert.Same(_pki.Leaf, Assert.Single(registered).Certificate);
+        Assert.Same(_pki.Intermediate, registered[0].Issuer);
+        Assert.Same(_pki.Leaf, Assert.Single(unregistered).Certificate);
+    }
+
+    [Fact]
+    public void EventSubscriberThrowing_DoesNotStopTheOthers_AndIsLogged()
+    {
+        using var host = new ProviderHost(_time, b => b.UseMemoryOnly());
+        int second = 0;
+        host.Provider.CertificateRegistered += (_, _) => throw new InvalidOperationException("subscriber bug");
+        host.Provider.CertificateRegistered += (_, _) => second++;
+
+        host.Provider.Register(_pki.Leaf, _pki.Intermediate);
+
+        Assert.Equal(1, second);
+        Assert.Contains(host.Logs.Entries, e => e.EventId == Log.SubscriberErrorId && e.Message.Contains(nameof(OcspCertificateEventArgs), StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task GetStapleAsync_1000ConcurrentCallers_OneUpstreamRequest()
     {
         using var host = new ProviderHost(_time, b => b.UseMemoryOnly());
@@ -182,11 +325,7 @@ public sealed class OcspResponseProviderTests(ResponderFixture fixture, ITestOut
 
         host.Provider.Register(_pki.Leaf, _pki.Intermediate);
         Task<OcspStaple?>[] callers = [.. Enumerable.Range(0, 1000).Select(_ => Task.Run(() => host.Provider.GetStapleAsync(_pki.Leaf, _pki.Intermediate).AsTask()))];
-        while (_responder.RequestCount == 0)
-        {
-            await Task.Yield();
-        }
-
+        await _responder.WhenRequestCountAsync(1).WaitAsync(TimeSpan.FromSeconds(30));
         _responder.ReleaseSlowRequests();
         OcspStaple?[] results = await Task.WhenAll(callers).WaitAsync(TimeSpan.FromSeconds(60));
 

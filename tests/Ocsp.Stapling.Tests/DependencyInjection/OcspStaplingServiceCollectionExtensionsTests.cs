@@ -4,7 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Ocsp.Stapling.Internal;
 
-namespace Ocsp.Stapling.Tests;
+namespace Ocsp.Stapling.Tests.DependencyInjection;
 
 public sealed class OcspStaplingServiceCollectionExtensionsTests
 {

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Caching.Distributed;
 using Ocsp.Stapling.Testing;
 
-namespace Ocsp.Stapling.Tests;
+namespace Ocsp.Stapling.Tests.Caching;
 
 public sealed class FileSystemDistributedCacheTests : IDisposable
 {

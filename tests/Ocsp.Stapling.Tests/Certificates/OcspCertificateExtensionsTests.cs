@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Ocsp.Stapling.Testing;
 
-namespace Ocsp.Stapling.Tests;
+namespace Ocsp.Stapling.Tests.Certificates;
 
 public sealed class OcspCertificateExtensionsTests(PkiFixture fixture) : IClassFixture<PkiFixture>
 {

@@ -1,6 +1,6 @@
 using Ocsp.Stapling.Testing;
 
-namespace Ocsp.Stapling.Tests;
+namespace Ocsp.Stapling.Tests.Protocol;
 
 public sealed class OcspHttpEncodingTests(PkiFixture fixture) : IClassFixture<PkiFixture>
 {
@@ -117,5 +117,40 @@ public sealed class OcspHttpEncodingTests(PkiFixture fixture) : IClassFixture<Pk
         }
 
         throw new InvalidOperationException("No serial produced the wanted base64 characters.");
+    }
+
+    [Theory]
+    [InlineData(0, 10)]
+    [InlineData(10, 10)]
+    [InlineData(40_000, 40_000)]
+    public async Task ReadBodyAsync_UpToTheLimit_ReturnsEveryByte(int length, int limit)
+    {
+        byte[] body = [.. Enumerable.Range(0, length).Select(i => (byte)i)];
+
+        byte[]? sut = await OcspHttpEncoding.ReadBodyAsync(new TrickleStream(body), limit);
+
+        Assert.Equal(body, sut);
+    }
+
+    [Theory]
+    [InlineData(11, 10)]
+    [InlineData(10_000_000, 65_536)]
+    public async Task ReadBodyAsync_OverTheLimit_ReturnsNullHavingReadAtMostOneByteMore(int length, int limit)
+    {
+        var stream = new TrickleStream(new byte[length]);
+
+        byte[]? sut = await OcspHttpEncoding.ReadBodyAsync(stream, limit);
+
+        Assert.Null(sut);
+        Assert.InRange(stream.Position, limit + 1, limit + TrickleStream.Chunk);
+    }
+
+    /// <summary>A body that arrives a few bytes per read, as a slow peer sends it.</summary>
+    private sealed class TrickleStream(byte[] data) : MemoryStream(data, writable: false)
+    {
+        public const int Chunk = 7;
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            base.ReadAsync(buffer[..Math.Min(buffer.Length, Chunk)], cancellationToken);
     }
 }

@@ -3,7 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Ocsp.Stapling.Testing;
 
-namespace Ocsp.Stapling.Tests.Internal;
+namespace Ocsp.Stapling.Tests.Scheduling;
 
 /// <summary>The real background loop, driven by the fake clock; waits on notifications, never on wall-clock time.</summary>
 public sealed class OcspRefreshServiceTests(ResponderFixture fixture) : IClassFixture<ResponderFixture>
@@ -27,7 +27,7 @@ public sealed class OcspRefreshServiceTests(ResponderFixture fixture) : IClassFi
             Assert.True(host.Provider.TryGetCachedStaple(_pki.Leaf, out _));
 
             // Half-life of a 4-day response: the loop wakes on its fake-clock timer and refreshes.
-            await WaitUntilAsync(() => _time.ActiveTimerCount > 0);
+            await _time.WhenActiveTimersAsync(2).WaitAsync(TimeSpan.FromSeconds(30)); // the staple's expiry timer and the loop's delay
             _time.Advance(TimeSpan.FromDays(2));
             OcspStapleUpdatedEventArgs second = await TakeAsync(updates);
             Assert.True(second.Staple!.ThisUpdate > first.Staple!.ThisUpdate);
@@ -45,16 +45,6 @@ public sealed class OcspRefreshServiceTests(ResponderFixture fixture) : IClassFi
 
     private static async Task<T> TakeAsync<T>(System.Collections.Concurrent.BlockingCollection<T> queue) =>
         await Task.Run(() => queue.TryTake(out T? item, TimeSpan.FromSeconds(30)) ? item! : throw new TimeoutException("No notification within 30 s."));
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (!condition())
-        {
-            timeout.Token.ThrowIfCancellationRequested();
-            await Task.Yield();
-        }
-    }
 
     private sealed record X509Certificate2Wrapper(System.Security.Cryptography.X509Certificates.X509Certificate2 Certificate);
 }

@@ -1,6 +1,6 @@
 using Ocsp.Stapling.Testing;
 
-namespace Ocsp.Stapling.Tests;
+namespace Ocsp.Stapling.Tests.Protocol;
 
 public sealed class OcspResponseTests(PkiFixture fixture) : IClassFixture<PkiFixture>
 {
