@@ -168,6 +168,41 @@ public sealed class OcspProxyTests(KestrelFixture fixture) : IClassFixture<Kestr
     }
 
     [Fact]
+    public async Task CertificateRegisteredAfterRequests_IsServedFromTheStore_UnregisteredOneIsForwardedAgain()
+    {
+        X509Certificate2 leaf = fixture.NewLeaf("index-first");
+        X509Certificate2 later = fixture.NewLeaf("index-later");
+        await using ProxyServer proxy = await StartAsync(leaf);
+        await proxy.StapleAsync(leaf, fixture.Pki.Intermediate);
+        using var client = new HttpClient();
+        ReadOnlyMemory<byte> laterRequest = OcspRequest.Create(later, fixture.Pki.Intermediate).Encoded;
+
+        // Not registered yet: forwarded to its issuer's responder every time, uncached.
+        using (HttpResponseMessage forwarded = await PostAsync(client, proxy, laterRequest))
+        {
+            Assert.Equal("no-store", forwarded.Headers.CacheControl?.ToString());
+        }
+
+        // Registered at runtime: the proxy's index follows without a restart, and the answer comes from the store.
+        await proxy.StapleAsync(later, fixture.Pki.Intermediate);
+        int requests = fixture.Responder.RequestCount;
+        for (int i = 0; i < 3; i++)
+        {
+            using HttpResponseMessage cached = await PostAsync(client, proxy, laterRequest);
+            Assert.Equal(HttpStatusCode.OK, cached.StatusCode);
+            Assert.Contains("max-age=", cached.Headers.CacheControl?.ToString(), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(requests, fixture.Responder.RequestCount);
+
+        // Unregistered again: forwarded again.
+        Assert.True(proxy.Registry.Unregister(later));
+        using HttpResponseMessage again = await PostAsync(client, proxy, laterRequest);
+        Assert.Equal("no-store", again.Headers.CacheControl?.ToString());
+        Assert.Equal(requests + 1, fixture.Responder.RequestCount);
+    }
+
+    [Fact]
     public async Task BadRequests_GetTheDocumentedAnswers()
     {
         X509Certificate2 leaf = fixture.NewLeaf("bad");
