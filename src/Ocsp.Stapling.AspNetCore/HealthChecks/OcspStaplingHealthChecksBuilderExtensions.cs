@@ -38,14 +38,16 @@ public static class OcspStaplingHealthChecksBuilderExtensions
 
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OcspStaplingHealthCheckOptions>, OcspStaplingHealthCheckOptionsValidator>());
 
+        // One check instance per name, a DI singleton like the provider it reads.
+        builder.Services.AddKeyedSingleton(name, static (sp, key) => new OcspStaplingHealthCheck(
+            sp.GetService<IOcspCertificateRegistry>()
+                ?? throw new InvalidOperationException("The OCSP stapling health check needs the provider: call services.AddOcspStapling()."),
+            sp.GetRequiredService<IOptionsMonitor<OcspStaplingHealthCheckOptions>>().Get((string)key!),
+            sp.GetService<TimeProvider>() ?? TimeProvider.System,
+            sp.GetRequiredService<OcspStaplingContexts>()));
         return builder.Add(new HealthCheckRegistration(
             name,
-            sp => new OcspStaplingHealthCheck(
-                sp.GetService<IOcspCertificateRegistry>()
-                    ?? throw new InvalidOperationException("The OCSP stapling health check needs the provider: call services.AddOcspStapling()."),
-                sp.GetRequiredService<IOptionsMonitor<OcspStaplingHealthCheckOptions>>().Get(name),
-                sp.GetService<TimeProvider>() ?? TimeProvider.System,
-                sp.GetRequiredService<OcspStaplingContexts>()),
+            sp => sp.GetRequiredKeyedService<OcspStaplingHealthCheck>(name),
             failureStatus,
             tags));
     }
