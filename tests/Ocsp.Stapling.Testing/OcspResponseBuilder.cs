@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Org.BouncyCastle.Asn1;
+using Org.BouncyCastle.Asn1.Nist;
+using Org.BouncyCastle.Asn1.Pkcs;
 using Org.BouncyCastle.Asn1.Ocsp;
 using Org.BouncyCastle.Asn1.X509;
 using Org.BouncyCastle.Crypto;
@@ -59,6 +61,12 @@ public sealed class OcspResponseBuilder
     /// <summary>Flip one bit of the signature after signing.</summary>
     public bool CorruptSignature { get; set; }
 
+    /// <summary>
+    /// The signature algorithm by its BouncyCastle name (<c>SHA1WITHRSA</c>, <c>SHA256WITHRSAANDMGF1</c> for RSASSA-PSS,
+    /// <c>SHA224WITHRSA</c>, <c>SHA384WITHECDSA</c>, …); default SHA-256 with the signer's key type.
+    /// </summary>
+    public string? SignatureAlgorithmName { get; set; }
+
     /// <summary>Extra single responses placed before ours (for multi-response cases).</summary>
     public List<OcspCertificateId> ExtraResponses { get; } = [];
 
@@ -102,7 +110,7 @@ public sealed class OcspResponseBuilder
         var data = new ResponseData(ResponderId(), Time(ProducedAt), new DerSequence(singles.ToArray()), extensions);
         byte[] tbs = data.GetDerEncoded();
 
-        (string algorithm, AlgorithmIdentifier identifier) = SignatureAlgorithm(Signer);
+        (string algorithm, AlgorithmIdentifier identifier) = SignatureAlgorithmName is { } name ? (name, Identifier(name)) : SignatureAlgorithm(Signer);
         ISigner signer = SignerUtilities.GetSigner(algorithm);
         signer.Init(true, PrivateKey(Signer));
         signer.BlockUpdate(tbs, 0, tbs.Length);
@@ -168,6 +176,35 @@ public sealed class OcspResponseBuilder
         signer.GetKeyAlgorithm() == "1.2.840.113549.1.1.1"
             ? ("SHA256WITHRSA", new AlgorithmIdentifier(new DerObjectIdentifier("1.2.840.113549.1.1.11"), DerNull.Instance))
             : ("SHA256WITHECDSA", new AlgorithmIdentifier(new DerObjectIdentifier("1.2.840.10045.4.3.2")));
+
+    private static AlgorithmIdentifier Identifier(string name) => name switch
+    {
+        "SHA256WITHRSAANDMGF1" => new AlgorithmIdentifier(
+            PkcsObjectIdentifiers.IdRsassaPss,
+            new RsassaPssParameters(
+                new AlgorithmIdentifier(NistObjectIdentifiers.IdSha256, DerNull.Instance),
+                new AlgorithmIdentifier(PkcsObjectIdentifiers.IdMgf1, new AlgorithmIdentifier(NistObjectIdentifiers.IdSha256, DerNull.Instance)),
+                DerInteger.ValueOf(32),
+                DerInteger.ValueOf(1))),
+        "SHA1WITHRSA" or "SHA224WITHRSA" or "SHA256WITHRSA" or "SHA384WITHRSA" or "SHA512WITHRSA" =>
+            new AlgorithmIdentifier(new DerObjectIdentifier(name switch
+            {
+                "SHA1WITHRSA" => "1.2.840.113549.1.1.5",
+                "SHA224WITHRSA" => "1.2.840.113549.1.1.14",
+                "SHA256WITHRSA" => "1.2.840.113549.1.1.11",
+                "SHA384WITHRSA" => "1.2.840.113549.1.1.12",
+                _ => "1.2.840.113549.1.1.13",
+            }), DerNull.Instance),
+        _ => new AlgorithmIdentifier(new DerObjectIdentifier(name switch
+        {
+            "SHA1WITHECDSA" => "1.2.840.10045.4.1",
+            "SHA224WITHECDSA" => "1.2.840.10045.4.3.1",
+            "SHA256WITHECDSA" => "1.2.840.10045.4.3.2",
+            "SHA384WITHECDSA" => "1.2.840.10045.4.3.3",
+            "SHA512WITHECDSA" => "1.2.840.10045.4.3.4",
+            _ => throw new ArgumentException($"Unknown signature algorithm {name}.", nameof(name)),
+        })),
+    };
 
     internal static AsymmetricKeyParameter PrivateKey(X509Certificate2 certificate)
     {

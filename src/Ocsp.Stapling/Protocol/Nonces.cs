@@ -2,7 +2,7 @@ using Org.BouncyCastle.Asn1;
 using Org.BouncyCastle.Asn1.Ocsp;
 using Org.BouncyCastle.Asn1.X509;
 
-namespace Ocsp.Stapling.Protocol;
+namespace Ocsp.Stapling.Internal;
 
 internal static class Nonces
 {

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using Ocsp.Stapling.Protocol;
+using Ocsp.Stapling.Internal;
 
 namespace Ocsp.Stapling;
 

@@ -2,7 +2,7 @@ using Org.BouncyCastle.Asn1;
 using Org.BouncyCastle.Asn1.Ocsp;
 using BcOcspRequest = Org.BouncyCastle.Asn1.Ocsp.OcspRequest;
 
-namespace Ocsp.Stapling.Protocol;
+namespace Ocsp.Stapling.Internal;
 
 internal static class OcspRequestCodec
 {

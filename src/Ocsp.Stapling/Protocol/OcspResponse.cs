@@ -1,5 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
-using Ocsp.Stapling.Protocol;
+using Ocsp.Stapling.Internal;
 using Org.BouncyCastle.Asn1.Ocsp;
 
 namespace Ocsp.Stapling;
@@ -15,6 +15,7 @@ public sealed class OcspResponse
 
     private readonly byte[] _encoded;
     private readonly byte[]? _nonce;
+    private readonly Lazy<IReadOnlyList<X509Certificate2>> _certificates;
 
     internal OcspResponse(byte[] encoded, OcspResponseStatus status)
         : this(encoded, status, null, null, null, [], null, [], null)
@@ -29,7 +30,7 @@ public sealed class OcspResponse
         OcspResponderId? responderId,
         IReadOnlyList<OcspSingleResponse> responses,
         byte[]? nonce,
-        IReadOnlyList<X509Certificate2> certificates,
+        IReadOnlyList<byte[]> certificates,
         BasicOcspResponse? basic)
     {
         _encoded = encoded;
@@ -39,7 +40,8 @@ public sealed class OcspResponse
         ResponderId = responderId;
         Responses = responses;
         _nonce = nonce;
-        Certificates = certificates;
+        CertificateEncodings = certificates;
+        _certificates = new Lazy<IReadOnlyList<X509Certificate2>>(() => LoadCertificates(certificates));
         Basic = basic;
     }
 
@@ -70,8 +72,14 @@ public sealed class OcspResponse
     /// <summary>Gets the nonce (empty when <see cref="HasNonce"/> is <see langword="false"/>).</summary>
     public ReadOnlyMemory<byte> Nonce => _nonce;
 
-    /// <summary>Gets the certificates embedded in the response (a delegated responder's certificate and chain, if any).</summary>
-    public IReadOnlyList<X509Certificate2> Certificates { get; }
+    /// <summary>
+    /// Gets the certificates embedded in the response (a delegated responder's certificate and chain, if any), loaded on
+    /// first access; the caller owns them. A certificate that .NET cannot load is left out.
+    /// </summary>
+    public IReadOnlyList<X509Certificate2> Certificates => _certificates.Value;
+
+    /// <summary>Gets the DER encodings of the embedded certificates, in response order.</summary>
+    internal IReadOnlyList<byte[]> CertificateEncodings { get; }
 
     /// <summary>Gets the DER encoding as received.</summary>
     public ReadOnlyMemory<byte> Encoded => _encoded;
@@ -83,4 +91,22 @@ public sealed class OcspResponse
     /// <returns>The decoded response.</returns>
     /// <exception cref="OcspFormatException">The bytes are not a well-formed OCSP response.</exception>
     public static OcspResponse Parse(ReadOnlySpan<byte> encoded) => OcspResponseCodec.Decode(encoded.ToArray());
+
+    private static X509Certificate2[] LoadCertificates(IReadOnlyList<byte[]> encodings)
+    {
+        var loaded = new List<X509Certificate2>(encodings.Count);
+        foreach (byte[] der in encodings)
+        {
+            try
+            {
+                loaded.Add(X509CertificateLoader.LoadCertificate(der));
+            }
+            catch (System.Security.Cryptography.CryptographicException)
+            {
+                // Not a certificate .NET can use: it cannot be the signer either.
+            }
+        }
+
+        return [.. loaded];
+    }
 }

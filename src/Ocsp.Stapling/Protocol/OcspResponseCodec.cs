@@ -4,7 +4,7 @@ using Org.BouncyCastle.Asn1.Ocsp;
 using Org.BouncyCastle.Asn1.X509;
 using BcOcspResponse = Org.BouncyCastle.Asn1.Ocsp.OcspResponse;
 
-namespace Ocsp.Stapling.Protocol;
+namespace Ocsp.Stapling.Internal;
 
 internal static class OcspResponseCodec
 {
@@ -110,17 +110,17 @@ internal static class OcspResponseCodec
         return new OcspResponderId(new X500DistinguishedName(name.GetDerEncoded()), null);
     }
 
-    private static X509Certificate2[] ReadCertificates(Asn1Sequence? certs)
+    private static byte[][] ReadCertificates(Asn1Sequence? certs)
     {
         if (certs is null)
         {
             return [];
         }
 
-        var result = new X509Certificate2[certs.Count];
+        var result = new byte[certs.Count][];
         for (int i = 0; i < result.Length; i++)
         {
-            result[i] = X509CertificateLoader.LoadCertificate(X509CertificateStructure.GetInstance(certs[i]).GetDerEncoded());
+            result[i] = X509CertificateStructure.GetInstance(certs[i]).GetDerEncoded();
         }
 
         return result;

@@ -1,6 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
 using Ocsp.Stapling.Internal;
-using Ocsp.Stapling.Protocol;
 
 namespace Ocsp.Stapling;
 
@@ -143,9 +142,9 @@ public static class OcspResponseValidator
         }
 
         X509Certificate2? delegated = null;
-        foreach (X509Certificate2 candidate in parsed.Certificates)
+        foreach (byte[] der in parsed.CertificateEncodings)
         {
-            if (ResponderIdMatches(responderId, candidate))
+            if (SignerCertificates.Load(der) is { } candidate && ResponderIdMatches(responderId, candidate))
             {
                 delegated = candidate;
                 break;

@@ -226,6 +226,40 @@ public sealed class OcspResponseValidatorTests(PkiFixture fixture) : IClassFixtu
         Assert.Equal(OcspValidationFailure.CertificateIdMismatch, Validate(builder.Build()).Failure);
     }
 
+    [Theory]
+    [InlineData("SHA1WITHRSA", false)]
+    [InlineData("SHA256WITHRSA", false)]
+    [InlineData("SHA384WITHRSA", false)]
+    [InlineData("SHA512WITHRSA", false)]
+    [InlineData("SHA256WITHRSAANDMGF1", false)] // RSASSA-PSS
+    [InlineData("SHA224WITHRSA", false)]        // not verified by .NET: BouncyCastle, its key object cached
+    [InlineData("SHA1WITHECDSA", true)]
+    [InlineData("SHA256WITHECDSA", true)]
+    [InlineData("SHA384WITHECDSA", true)]
+    [InlineData("SHA512WITHECDSA", true)]
+    [InlineData("SHA224WITHECDSA", true)]
+    public void Validate_EverySignatureAlgorithm_AcceptedWhenGood_RejectedWhenCorrupted(string algorithm, bool delegated)
+    {
+        OcspValidationResult Run(bool corrupt)
+        {
+            OcspResponseBuilder builder = Builder();
+            builder.SignatureAlgorithmName = algorithm;
+            builder.CorruptSignature = corrupt;
+            if (delegated)
+            {
+                builder.Signer = _pki.DelegatedResponder; // ECDSA P-256, its certificate signed by the RSA issuer
+            }
+
+            return Validate(builder.Build());
+        }
+
+        OcspValidationResult good = Run(corrupt: false);
+        OcspValidationResult bad = Run(corrupt: true);
+
+        Assert.True(good.IsValid, good.Message);
+        Assert.Equal(OcspValidationFailure.BadSignature, bad.Failure);
+    }
+
     [Fact]
     public void Validate_CorruptedIssuerSignature_IsRejectedAsBadSignature()
     {

@@ -1,10 +1,10 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Ocsp.Stapling.PostgreSql.Tests;
+namespace Ocsp.Stapling.Testing;
 
 /// <summary>
-/// A loopback TCP relay in front of the PostgreSQL server, to take it away from a client mid-run without touching the
+/// A loopback TCP relay in front of a store server (PostgreSQL, Redis), to take it away from a client mid-run without touching the
 /// server other tests use: <see cref="Stop"/> resets every connection and refuses new ones (what a stopped server looks
 /// like to a client), <see cref="Hang"/> accepts and never answers (a dead network path), <see cref="Start"/> restores.
 /// </summary>

@@ -1,0 +1,42 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+
+namespace Ocsp.Stapling.Internal;
+
+/// <summary>
+/// The responder certificates embedded in responses, loaded once per distinct certificate: a responder embeds the same
+/// delegated certificate in every response, and loading one costs about 0.3 ms. Never handed out of the validator.
+/// </summary>
+internal static class SignerCertificates
+{
+    private const int MaxCached = 256;
+    private static readonly ConcurrentDictionary<string, X509Certificate2?> Cache = new(StringComparer.Ordinal);
+
+    /// <summary>The certificate of <paramref name="der"/>, or <see langword="null"/> when .NET cannot load it.</summary>
+    public static X509Certificate2? Load(byte[] der)
+    {
+        string key = Convert.ToBase64String(SHA256.HashData(der));
+        if (Cache.TryGetValue(key, out X509Certificate2? cached))
+        {
+            return cached;
+        }
+
+        if (Cache.Count >= MaxCached)
+        {
+            Cache.Clear(); // not disposed: a concurrent validation may still hold one
+        }
+
+        return Cache.GetOrAdd(key, static (_, bytes) =>
+        {
+            try
+            {
+                return X509CertificateLoader.LoadCertificate(bytes);
+            }
+            catch (CryptographicException)
+            {
+                return null;
+            }
+        }, der);
+    }
+}
