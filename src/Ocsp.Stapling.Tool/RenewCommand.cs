@@ -12,6 +12,7 @@ internal static class RenewCommand
     {
         var config = new Option<string>("--config") { Description = "The JSON configuration (certificates, outputs, renewal window).", Required = true };
         var verbose = new Option<bool>("--verbose") { Description = "Log what the fetcher does." };
+        StoreOptions store = StoreOptions.Create("Share responses through a directory (several hosts renewing the same certificates ask the responder once); or --redis / --postgres.");
         var command = new Command(
             "renew",
             "Renew the response files that are inside the renewal window; install only valid, good responses. Exit code: 0 nothing changed, "
@@ -19,11 +20,18 @@ internal static class RenewCommand
         {
             config, verbose,
         };
-        command.SetAction((result, cancellationToken) => ToolRunner.RunAsync(() => RunAsync(RenewConfiguration.Load(result.GetValue(config)!), result.GetValue(verbose), cancellationToken)));
+        store.AddTo(command);
+        command.SetAction((result, cancellationToken) => ToolRunner.RunAsync(() =>
+        {
+            StoreOptions.Choice? shared = result.GetValue(store.Cache) is null && result.GetValue(store.Redis) is null && result.GetValue(store.Postgres) is null
+                ? null
+                : store.Parse(result);
+            return RunAsync(RenewConfiguration.Load(result.GetValue(config)!), result.GetValue(verbose), shared, cancellationToken);
+        }));
         return command;
     }
 
-    private static async Task<int> RunAsync(RenewConfiguration configuration, bool verbose, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(RenewConfiguration configuration, bool verbose, StoreOptions.Choice? store, CancellationToken cancellationToken)
     {
         int changed = 0;
         int? error = null;
@@ -59,7 +67,13 @@ internal static class RenewCommand
 
         if (due.Count > 0)
         {
-            await using var fetcher = new ResponseFetcher(overrides, verbose);
+            // With a shared store, a response another host stored is taken unless renew's own rule says it needs renewing:
+            // the provider refreshes exactly where renew would (less than the minimum validity, or the percentage, left).
+            await using var fetcher = new ResponseFetcher(overrides, verbose, store, options =>
+            {
+                options.MinimumRemainingValidity = configuration.MinimumValidity;
+                options.RefreshAtFraction = Math.Clamp(1 - (configuration.MinimumValidityPercentage / 100), 0.001, 0.999);
+            });
             foreach ((RenewEntry entry, CertificatePair pair) in due)
             {
                 try

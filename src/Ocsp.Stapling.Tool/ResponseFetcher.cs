@@ -3,13 +3,17 @@ using Microsoft.Extensions.Logging;
 
 namespace Ocsp.Stapling.Tool;
 
-/// <summary>Fetches validated responses through the library's provider (retries, every AIA URL, validation), with no cache and no scheduler.</summary>
+/// <summary>
+/// Fetches validated responses through the library's provider (retries, every AIA URL, validation), with no scheduler:
+/// memory only, or through a shared store (<c>renew --redis</c>, <c>--postgres</c>, <c>--cache</c>) read first and written back.
+/// </summary>
 internal sealed class ResponseFetcher : IAsyncDisposable
 {
     private readonly ServiceProvider _services;
     private readonly IOcspCertificateRegistry _registry;
 
-    public ResponseFetcher(IReadOnlyDictionary<string, string>? responderOverrides = null, bool verbose = false)
+    public ResponseFetcher(
+        IReadOnlyDictionary<string, string>? responderOverrides = null, bool verbose = false, StoreOptions.Choice? store = null, Action<OcspStaplingOptions>? configure = null)
     {
         var services = new ServiceCollection();
         services.AddLogging(logging =>
@@ -19,13 +23,25 @@ internal sealed class ResponseFetcher : IAsyncDisposable
                 logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Debug);
             }
         });
-        services.AddOcspStapling(options =>
+        IOcspStaplingBuilder stapling = services.AddOcspStapling(options =>
         {
+            options.Jitter = 0;
             foreach ((string thumbprint, string url) in responderOverrides ?? new Dictionary<string, string>())
             {
                 options.Fetch.ResponderOverrides[thumbprint] = url;
             }
-        }).UseMemoryOnly();
+
+            configure?.Invoke(options);
+        });
+        if (store is null)
+        {
+            stapling.UseMemoryOnly();
+        }
+        else
+        {
+            store.Apply(stapling);
+        }
+
         _services = services.BuildServiceProvider();
         _registry = _services.GetRequiredService<IOcspCertificateRegistry>();
     }

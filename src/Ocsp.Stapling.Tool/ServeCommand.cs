@@ -14,15 +14,16 @@ internal static class ServeCommand
     public static Command Create()
     {
         var urls = new Option<string>("--urls") { Description = "Where to listen (semicolon-separated), e.g. http://127.0.0.1:8080.", DefaultValueFactory = _ => "http://127.0.0.1:8080" };
-        var cache = new Option<string?>("--cache") { Description = "Directory of the persisted response cache (default: the library's default directory)." };
+        StoreOptions store = StoreOptions.Create("Directory of the persisted response cache (default: the library's default directory); or share a store with --redis / --postgres.");
         var allow = new Option<string[]>("--allow-responder") { Description = "A responder URL the proxy may contact besides the certificates' AIA responders (repeatable); the first is also used for a --cert without an AIA responder." };
         var certs = new Option<string[]>("--cert") { Description = "A certificate to keep a response for (repeatable; its AIA responder becomes allowed)." };
         var issuers = new Option<string[]>("--issuer") { Description = "The issuer of the --cert at the same position (or give chain files as --cert)." };
         var path = new Option<string>("--path") { Description = "The proxy's path.", DefaultValueFactory = _ => "/" };
         var command = new Command("serve", "Run a caching OCSP proxy: POST and GET, answered from validated, persisted responses; upstream only to allowed responders (403 otherwise).")
         {
-            urls, cache, allow, certs, issuers, path,
+            urls, allow, certs, issuers, path,
         };
+        store.AddTo(command);
         command.SetAction((result, cancellationToken) => ToolRunner.RunAsync(async () =>
         {
             string[] certificates = result.GetValue(certs) ?? [];
@@ -32,6 +33,7 @@ internal static class ServeCommand
                 throw new ToolException(ExitCodes.Usage, $"Give one --issuer per --cert ({certificates.Length} --cert, {issuerFiles.Length} --issuer), or none with chain files.");
             }
 
+            StoreOptions.Choice shared = store.Parse(result);
             CertificatePair[] pairs = [.. certificates.Select((c, i) => CertificatePair.Load(c, issuerFiles.Length > 0 ? issuerFiles[i] : null))];
             List<Uri> allowed = [.. (result.GetValue(allow) ?? []).Select(url => ResponderUrls.Parse(url, "--allow-responder"))];
 
@@ -56,7 +58,8 @@ internal static class ServeCommand
                 {
                     options.Fetch.ResponderOverrides[pair.Certificate.Thumbprint] = allowed[0].AbsoluteUri;
                 }
-            }).UseFileSystemCache(result.GetValue(cache));
+            });
+            shared.Apply(stapling);
             foreach (CertificatePair pair in pairs)
             {
                 stapling.AddCertificate(pair.Certificate, pair.Issuer);
@@ -79,7 +82,7 @@ internal static class ServeCommand
                 throw new ToolException(ExitCodes.CannotWrite, $"Cannot listen on {result.GetValue(urls)}: {ex.Message}");
             }
 
-            Console.WriteLine($"OCSP proxy listening on {string.Join(", ", app.Urls)} for {pairs.Length} certificate(s); allowed responders: "
+            Console.WriteLine($"OCSP proxy listening on {string.Join(", ", app.Urls)} for {pairs.Length} certificate(s), responses shared through {shared.Describe()}; allowed responders: "
                 + string.Join(", ", allowed.Concat(pairs.SelectMany(p => p.Certificate.GetOcspResponderUris())).Distinct()));
             await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
             return ExitCodes.Ok;

@@ -1,0 +1,85 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using Ocsp.Stapling.Testing;
+
+namespace Ocsp.Stapling.Tool.Tests;
+
+/// <summary><c>serve</c> and <c>renew</c> on a shared store given on the command line (<c>--redis</c>, <c>--postgres</c>).</summary>
+public sealed class SharedStoreTests(ToolFixture fixture) : IClassFixture<ToolFixture>
+{
+    private static string? Redis => Environment.GetEnvironmentVariable("OCSP_STAPLING_REDIS") is { Length: > 0 } value ? value : null;
+
+    [Fact]
+    public async Task BadStoreOptions_Exit64WithTheReason()
+    {
+        ProgramResult two = await ToolFixture.RunToolAsync("serve", "--allow-responder", "http://ocsp.example/", "--cache", "/tmp/x", "--redis", "127.0.0.1:6379");
+        ProgramResult redis = await ToolFixture.RunToolAsync("serve", "--allow-responder", "http://ocsp.example/", "--redis", "127.0.0.1:6379,nonsense=1");
+        ProgramResult postgres = await ToolFixture.RunToolAsync("serve", "--allow-responder", "http://ocsp.example/", "--postgres", "Hots=db;Username=x");
+        ProgramResult renew = await ToolFixture.RunToolAsync("renew", "--config", "/nonexistent.json", "--postgres", "Host=db", "--redis", "db:6379");
+
+        Assert.True(two.ExitCode == 64, two.ToString());
+        Assert.Contains("one shared store at most", two.StandardError, StringComparison.Ordinal);
+        Assert.True(redis.ExitCode == 64, redis.ToString());
+        Assert.Contains("--redis '127.0.0.1:6379,nonsense=1' is not a StackExchange.Redis configuration", redis.StandardError, StringComparison.Ordinal);
+        Assert.True(postgres.ExitCode == 64, postgres.ToString());
+        Assert.Contains("--postgres is not an Npgsql connection string", postgres.StandardError, StringComparison.Ordinal);
+        Assert.True(renew.ExitCode == 64, renew.ToString());
+    }
+
+    [SkippableFact]
+    public async Task TwoServeProcessesOnOneRedis_TheSecondAnswersFromTheStoreWithNoUpstreamRequest()
+    {
+        Skip.If(Redis is null, "No Redis: set OCSP_STAPLING_REDIS (eval \"$(eng/redis.sh start /tmp/ocsp-redis)\").");
+        LeafFiles leaf = fixture.NewLeaf("redis-fleet");
+        int before = fixture.Responder.RequestCount;
+
+        await using (ServeProcess first = await ServeProcess.StartAsync("--redis", Redis!, "--cert", leaf.Chain))
+        {
+            Assert.Contains("responses shared through Redis", first.Output, StringComparison.Ordinal);
+            Assert.Equal(OcspCertificateStatus.Good, await AskAsync(first, leaf));
+        }
+
+        int afterFirst = fixture.Responder.RequestCount;
+        Assert.True(afterFirst > before);
+        fixture.Responder.Fault = ResponderFault.Down;
+        try
+        {
+            await using ServeProcess second = await ServeProcess.StartAsync("--redis", Redis!, "--cert", leaf.Chain);
+            Assert.Equal(OcspCertificateStatus.Good, await AskAsync(second, leaf));
+            Assert.Equal(afterFirst, fixture.Responder.RequestCount);
+        }
+        finally
+        {
+            fixture.Responder.Fault = ResponderFault.None;
+        }
+    }
+
+    [Fact]
+    public async Task Serve_RedisDownAtStart_AnswersFromTheResponder_AndSaysSoInTheLog()
+    {
+        using var nobody = new TcpListener(IPAddress.Loopback, 0);
+        nobody.Start();
+        int port = ((IPEndPoint)nobody.LocalEndpoint).Port;
+        nobody.Stop(); // a free port: connections are refused
+        LeafFiles leaf = fixture.NewLeaf("redis-down");
+
+        await using ServeProcess proxy = await ServeProcess.StartAsync("--redis", $"127.0.0.1:{port},connectTimeout=500", "--cert", leaf.Chain);
+
+        Assert.Equal(OcspCertificateStatus.Good, await AskAsync(proxy, leaf));
+        Assert.Contains("Shared OCSP cache", proxy.Output, StringComparison.Ordinal);
+    }
+
+    private async Task<OcspCertificateStatus> AskAsync(ServeProcess proxy, LeafFiles leaf)
+    {
+        using var client = new HttpClient();
+        using var content = new ByteArrayContent(OcspRequest.Create(leaf.Certificate, fixture.Pki.Intermediate).Encoded.ToArray());
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/ocsp-request");
+        using HttpResponseMessage response = await client.PostAsync(proxy.Url, content);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        OcspValidationResult validation = OcspResponseValidator.Validate(
+            await response.Content.ReadAsByteArrayAsync(), leaf.Certificate, fixture.Pki.Intermediate, TimeProvider.System.GetUtcNow());
+        Assert.True(validation.IsValid, $"{validation.Message}\n{proxy.Output}");
+        return validation.Staple!.Status;
+    }
+}
