@@ -24,16 +24,16 @@ public sealed class FakeTimeProvider : TimeProvider
 
     public override long TimestampFrequency => TimeSpan.TicksPerSecond;
 
-    private readonly List<(int Count, TaskCompletionSource Waiter)> _timerWaiters = [];
+    private readonly List<(Func<IReadOnlyList<DateTimeOffset>, bool> Condition, TaskCompletionSource Waiter)> _timerWaiters = [];
 
     /// <summary>Completes the waiters whose count is reached. Called under <c>_gate</c>.</summary>
     private void SignalTimerWaiters()
     {
-        int active = _timers.Count(t => t.DueAt is not null);
-        foreach ((int count, TaskCompletionSource waiter) in _timerWaiters.Where(w => active >= w.Count).ToArray())
+        DateTimeOffset[] due = [.. _timers.Where(t => t.DueAt is not null).Select(t => t.DueAt!.Value)];
+        foreach ((Func<IReadOnlyList<DateTimeOffset>, bool> condition, TaskCompletionSource waiter) in _timerWaiters.Where(w => w.Condition(due)).ToArray())
         {
             waiter.TrySetResult();
-            _timerWaiters.Remove((count, waiter));
+            _timerWaiters.Remove((condition, waiter));
         }
     }
 
@@ -50,12 +50,17 @@ public sealed class FakeTimeProvider : TimeProvider
     }
 
     /// <summary>Completes once at least <paramref name="count"/> timers are scheduled: a background loop is parked on a delay. A signal, not a poll.</summary>
-    public Task WhenActiveTimersAsync(int count = 1)
+    public Task WhenActiveTimersAsync(int count = 1) => WhenTimersAsync(due => due.Count >= count);
+
+    /// <summary>Completes once a timer is scheduled to fire exactly at <paramref name="dueAt"/> (a delay of known length has started).</summary>
+    public Task WhenTimerDueAtAsync(DateTimeOffset dueAt) => WhenTimersAsync(due => due.Contains(dueAt));
+
+    private Task WhenTimersAsync(Func<IReadOnlyList<DateTimeOffset>, bool> condition)
     {
         var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (_gate)
         {
-            _timerWaiters.Add((count, waiter));
+            _timerWaiters.Add((condition, waiter));
             SignalTimerWaiters();
         }
 

@@ -44,6 +44,9 @@ public sealed class TestOcspResponder : IAsyncDisposable
 
     public ResponderFault Fault { get; set; }
 
+    /// <summary>Gets or sets a <c>Retry-After</c> (seconds) that turns <see cref="ResponderFault.Http500"/> into <c>503 Service Unavailable</c> with that header.</summary>
+    public TimeSpan? RetryAfter { get; set; }
+
     /// <summary>nextUpdate − thisUpdate of the responses. Default 4 days.</summary>
     public TimeSpan Validity { get; set; } = TimeSpan.FromDays(4);
 
@@ -109,6 +112,7 @@ public sealed class TestOcspResponder : IAsyncDisposable
     /// <summary>Back to a correct responder: no fault, no revocations, count zero, default validity.</summary>
     public void Reset(TimeProvider time)
     {
+        RetryAfter = null;
         Fault = ResponderFault.None;
         Time = time;
         Validity = TimeSpan.FromDays(4);
@@ -150,6 +154,11 @@ public sealed class TestOcspResponder : IAsyncDisposable
         {
             case ResponderFault.Down:
                 context.Abort();
+                return;
+            case ResponderFault.Http500 when RetryAfter is { } retryAfter:
+                context.Response.StatusCode = 503;
+                context.Response.Headers.RetryAfter = ((long)retryAfter.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                await context.Response.WriteAsync("Busy").ConfigureAwait(false);
                 return;
             case ResponderFault.Http500:
                 context.Response.StatusCode = 500;

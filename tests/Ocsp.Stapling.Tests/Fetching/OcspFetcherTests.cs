@@ -126,4 +126,95 @@ public sealed class OcspFetcherTests(ResponderFixture fixture) : IClassFixture<R
         Assert.Equal("Disabled", disabled.Reason);
         Assert.Equal(0, _responder.RequestCount);
     }
+
+    [Fact]
+    public async Task FetchAsync_RetryAfterWithinTheLimit_WaitsThatLongOnTheClock_ThenRetries()
+    {
+        using ProviderHost host = Host(o => (o.Fetch.MaxRetryAttempts, o.Fetch.RetryDelay) = (2, TimeSpan.FromSeconds(1)));
+        var sut = host.Services.GetRequiredService<OcspFetcher>();
+        _responder.Fault = ResponderFault.Http500;
+        _responder.RetryAfter = TimeSpan.FromSeconds(5);
+
+        Task<FetchOutcome> fetch = sut.FetchAsync(Target(_responder.Url), Accept, CancellationToken.None);
+        await _responder.WhenRequestCountAsync(1).WaitAsync(TimeSpan.FromSeconds(30));
+        await _time.WhenTimerDueAtAsync(_time.GetUtcNow().AddSeconds(5)).WaitAsync(TimeSpan.FromSeconds(30)); // the retry waits what the responder asked
+
+        _time.Advance(TimeSpan.FromSeconds(4));
+        Assert.Equal(1, _responder.RequestCount);
+        _responder.Fault = ResponderFault.None;
+        _time.Advance(TimeSpan.FromSeconds(1));
+        FetchOutcome outcome = await fetch.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.True(outcome.IsSuccess, outcome.Message);
+        Assert.Equal(2, _responder.RequestCount);
+    }
+
+    [Fact]
+    public async Task FetchAsync_RetryAfterOverTheLimit_IsNotWaitedFor_TheFetchFailsAtOnce()
+    {
+        using ProviderHost host = Host(o => (o.Fetch.MaxRetryAttempts, o.Fetch.MaxRetryAfter) = (2, TimeSpan.FromSeconds(10)));
+        var sut = host.Services.GetRequiredService<OcspFetcher>();
+        _responder.Fault = ResponderFault.Http500;
+        _responder.RetryAfter = TimeSpan.FromMinutes(5);
+
+        FetchOutcome outcome = await sut.FetchAsync(Target(_responder.Url), Accept, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal("HttpStatus", outcome.Reason);
+        Assert.Contains("503", outcome.Message, StringComparison.Ordinal);
+        Assert.Equal(1, _responder.RequestCount);
+    }
+
+    [Fact]
+    public async Task FetchAsync_ResponderKeepsFailing_CircuitOpens_NoRequestUntilTheBreakIsOver()
+    {
+        using ProviderHost host = Host(o =>
+        {
+            o.Fetch.CircuitBreakerMinimumThroughput = 4;
+            o.Fetch.CircuitBreakerFailureRatio = 0.5;
+            o.Fetch.CircuitBreakerSamplingDuration = TimeSpan.FromMinutes(1);
+            o.Fetch.CircuitBreakerBreakDuration = TimeSpan.FromMinutes(2);
+        });
+        var sut = host.Services.GetRequiredService<OcspFetcher>();
+        _responder.Fault = ResponderFault.Http500;
+
+        for (int i = 0; i < 4; i++)
+        {
+            Assert.Equal("HttpStatus", (await sut.FetchAsync(Target(_responder.Url), Accept, CancellationToken.None)).Reason);
+        }
+
+        FetchOutcome open = await sut.FetchAsync(Target(_responder.Url), Accept, CancellationToken.None);
+        Assert.Equal("CircuitOpen", open.Reason);
+        Assert.Contains(_responder.Url.Authority, open.Message, StringComparison.Ordinal);
+        Assert.Equal(4, _responder.RequestCount);
+
+        // After the break, one trial request goes through; the responder has recovered and the circuit closes.
+        _responder.Fault = ResponderFault.None;
+        _time.Advance(TimeSpan.FromMinutes(2));
+        FetchOutcome recovered = await sut.FetchAsync(Target(_responder.Url), Accept, CancellationToken.None);
+        Assert.True(recovered.IsSuccess, recovered.Message);
+        Assert.Equal(5, _responder.RequestCount);
+    }
+
+    [Fact]
+    public async Task ConfigureHttpClient_AppsOwnHandler_SeesEveryRequest()
+    {
+        var seen = new List<HttpMethod>();
+        using var host = new ProviderHost(_time, b => b.UseMemoryOnly().ConfigureHttpClient(c => c.AddHttpMessageHandler(() => new Recording(seen))));
+        var sut = host.Services.GetRequiredService<OcspFetcher>();
+
+        FetchOutcome outcome = await sut.FetchAsync(Target(_responder.Url), Accept, CancellationToken.None);
+
+        Assert.True(outcome.IsSuccess, outcome.Message);
+        Assert.Equal([HttpMethod.Get], seen);
+    }
+
+    /// <summary>An app's own delegating handler on the fetcher's named client (a resilience handler, a proxy, headers).</summary>
+    private sealed class Recording(List<HttpMethod> seen) : DelegatingHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            seen.Add(request.Method);
+            return base.SendAsync(request, cancellationToken);
+        }
+    }
 }
