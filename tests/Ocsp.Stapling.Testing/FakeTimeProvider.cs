@@ -1,43 +1,32 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace Ocsp.Stapling.Testing;
 
 /// <summary>
-/// A manually driven clock (Microsoft.Extensions.TimeProvider.Testing is not served by our registry).
-/// Timers fire synchronously inside <see cref="Advance"/>, in due order, each seeing the clock at its due time.
+/// The clock of <c>Microsoft.Extensions.TimeProvider.Testing</c> (timers fire inside <c>Advance</c>, in due order, each
+/// seeing the clock at its due time), started at a fixed instant, plus signals for tests: when a timer is scheduled, or
+/// scheduled for a given instant (a background loop parked on its delay, a retry waiting what a server asked).
 /// </summary>
-public sealed class FakeTimeProvider : TimeProvider
+public sealed class FakeTimeProvider : Microsoft.Extensions.Time.Testing.FakeTimeProvider
 {
     /// <summary>The default start: a fixed instant so that test output is reproducible.</summary>
     public static readonly DateTimeOffset DefaultStart = new(2026, 6, 1, 0, 0, 0, TimeSpan.Zero);
 
     private readonly object _gate = new();
-    private readonly List<FakeTimer> _timers = [];
-    private DateTimeOffset _now;
+    private readonly List<TrackedTimer> _timers = [];
+    private readonly List<(Func<IReadOnlyList<DateTimeOffset>, bool> Condition, TaskCompletionSource Waiter)> _waiters = [];
 
     public FakeTimeProvider()
         : this(DefaultStart)
     {
     }
 
-    public FakeTimeProvider(DateTimeOffset start) => _now = start;
-
-    public override TimeZoneInfo LocalTimeZone => TimeZoneInfo.Utc;
-
-    public override long TimestampFrequency => TimeSpan.TicksPerSecond;
-
-    private readonly List<(Func<IReadOnlyList<DateTimeOffset>, bool> Condition, TaskCompletionSource Waiter)> _timerWaiters = [];
-
-    /// <summary>Completes the waiters whose count is reached. Called under <c>_gate</c>.</summary>
-    private void SignalTimerWaiters()
+    public FakeTimeProvider(DateTimeOffset start)
+        : base(start)
     {
-        DateTimeOffset[] due = [.. _timers.Where(t => t.DueAt is not null).Select(t => t.DueAt!.Value)];
-        foreach ((Func<IReadOnlyList<DateTimeOffset>, bool> condition, TaskCompletionSource waiter) in _timerWaiters.Where(w => w.Condition(due)).ToArray())
-        {
-            waiter.TrySetResult();
-            _timerWaiters.Remove((condition, waiter));
-        }
     }
 
-    /// <summary>Number of timers currently scheduled (useful to wait until a background loop is parked on a delay).</summary>
+    /// <summary>Gets the number of timers currently scheduled.</summary>
     public int ActiveTimerCount
     {
         get
@@ -49,114 +38,103 @@ public sealed class FakeTimeProvider : TimeProvider
         }
     }
 
-    /// <summary>Completes once at least <paramref name="count"/> timers are scheduled: a background loop is parked on a delay. A signal, not a poll.</summary>
+    /// <summary>Completes once at least <paramref name="count"/> timers are scheduled. A signal, not a poll.</summary>
     public Task WhenActiveTimersAsync(int count = 1) => WhenTimersAsync(due => due.Count >= count);
 
     /// <summary>Completes once a timer is scheduled to fire exactly at <paramref name="dueAt"/> (a delay of known length has started).</summary>
     public Task WhenTimerDueAtAsync(DateTimeOffset dueAt) => WhenTimersAsync(due => due.Contains(dueAt));
+
+    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+    {
+        var tracked = new TrackedTimer(this);
+        tracked.Inner = base.CreateTimer(
+            static s =>
+            {
+                var (timer, callback, state) = ((TrackedTimer, TimerCallback, object?))s!;
+                timer.Fired();
+                callback(state);
+            },
+            (tracked, callback, state),
+            Timeout.InfiniteTimeSpan,
+            Timeout.InfiniteTimeSpan);
+        lock (_gate)
+        {
+            _timers.Add(tracked);
+        }
+
+        tracked.Change(dueTime, period);
+        return tracked;
+    }
 
     private Task WhenTimersAsync(Func<IReadOnlyList<DateTimeOffset>, bool> condition)
     {
         var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (_gate)
         {
-            _timerWaiters.Add((condition, waiter));
-            SignalTimerWaiters();
+            _waiters.Add((condition, waiter));
+            Signal();
         }
 
         return waiter.Task;
     }
 
-    public override DateTimeOffset GetUtcNow()
+    /// <summary>Completes the waiters whose condition holds. Called under <c>_gate</c>.</summary>
+    private void Signal()
     {
-        lock (_gate)
+        DateTimeOffset[] due = [.. _timers.Where(t => t.DueAt is not null).Select(t => t.DueAt!.Value)];
+        foreach ((Func<IReadOnlyList<DateTimeOffset>, bool> condition, TaskCompletionSource waiter) in _waiters.Where(w => w.Condition(due)).ToArray())
         {
-            return _now;
+            waiter.TrySetResult();
+            _waiters.Remove((condition, waiter));
         }
     }
 
-    public override long GetTimestamp() => GetUtcNow().UtcTicks;
-
-    /// <summary>Moves the clock forward, firing every timer that falls due on the way.</summary>
-    public void Advance(TimeSpan delta)
+    /// <summary>The library's timer, with its next due time known to the signals.</summary>
+    [SuppressMessage("Design", "CA1001", Justification = "The inner timer is disposed by Dispose.")]
+    private sealed class TrackedTimer(FakeTimeProvider owner) : ITimer
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(delta, TimeSpan.Zero);
-        DateTimeOffset target;
-        lock (_gate)
-        {
-            target = _now + delta;
-        }
+        public ITimer Inner { get; set; } = null!;
 
-        while (true)
-        {
-            FakeTimer? next;
-            lock (_gate)
-            {
-                next = _timers.Where(t => t.DueAt is { } due && due <= target).OrderBy(t => t.DueAt).ThenBy(t => t.Sequence).FirstOrDefault();
-                if (next is null)
-                {
-                    _now = target;
-                    return;
-                }
+        public DateTimeOffset? DueAt { get; private set; }
 
-                _now = next.DueAt!.Value > _now ? next.DueAt.Value : _now;
-                next.DueAt = next.Period > TimeSpan.Zero ? _now + next.Period : null;
-            }
-
-            next.Fire();
-        }
-    }
-
-    /// <summary>Sets the clock (forward only, firing due timers).</summary>
-    public void SetUtcNow(DateTimeOffset value) => Advance(value - GetUtcNow());
-
-    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
-    {
-        var timer = new FakeTimer(this, callback, state);
-        lock (_gate)
-        {
-            _timers.Add(timer);
-        }
-
-        timer.Change(dueTime, period);
-        return timer;
-    }
-
-    private sealed class FakeTimer(FakeTimeProvider owner, TimerCallback callback, object? state) : ITimer
-    {
-        private static long s_sequence;
-
-        public DateTimeOffset? DueAt { get; set; }
-
-        public TimeSpan Period { get; private set; }
-
-        public long Sequence { get; private set; }
+        private TimeSpan Period { get; set; }
 
         public bool Change(TimeSpan dueTime, TimeSpan period)
         {
             lock (owner._gate)
             {
-                if (!owner._timers.Contains(this))
-                {
-                    return false;
-                }
-
                 Period = period == Timeout.InfiniteTimeSpan ? TimeSpan.Zero : period;
-                DueAt = dueTime == Timeout.InfiniteTimeSpan ? null : owner._now + dueTime;
-                Sequence = Interlocked.Increment(ref s_sequence);
-                owner.SignalTimerWaiters();
-                return true;
+                DueAt = dueTime == Timeout.InfiniteTimeSpan ? null : owner.GetUtcNow() + dueTime;
             }
+
+            // Outside our lock: the library's clock fires callbacks (which take it) from Advance.
+            bool changed = Inner.Change(dueTime, period);
+            lock (owner._gate)
+            {
+                owner.Signal();
+            }
+
+            return changed;
         }
 
-        public void Fire() => callback(state);
+        public void Fired()
+        {
+            lock (owner._gate)
+            {
+                DueAt = Period > TimeSpan.Zero ? owner.GetUtcNow() + Period : null;
+                owner.Signal();
+            }
+        }
 
         public void Dispose()
         {
             lock (owner._gate)
             {
+                DueAt = null;
                 owner._timers.Remove(this);
             }
+
+            Inner.Dispose();
         }
 
         public ValueTask DisposeAsync()

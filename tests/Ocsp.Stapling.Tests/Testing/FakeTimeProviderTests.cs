@@ -2,46 +2,43 @@ using Ocsp.Stapling.Testing;
 
 namespace Ocsp.Stapling.Tests.Testing;
 
+/// <summary>The signals the test kit adds to Microsoft.Extensions.TimeProvider.Testing's clock.</summary>
 public sealed class FakeTimeProviderTests
 {
     [Fact]
-    public async Task Advance_PastDelay_CompletesTaskDelay()
+    public async Task WhenTimerDueAtAsync_CompletesWhenADelayOfThatLengthStarts_AndTheDelayEndsOnAdvance()
     {
         var sut = new FakeTimeProvider();
+        Task signal = sut.WhenTimerDueAtAsync(FakeTimeProvider.DefaultStart.AddMinutes(5));
+        Assert.False(signal.IsCompleted);
+
         Task delay = Task.Delay(TimeSpan.FromMinutes(5), sut);
+        await signal.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(1, sut.ActiveTimerCount);
 
-        sut.Advance(TimeSpan.FromMinutes(4));
-        Assert.False(delay.IsCompleted);
-        sut.Advance(TimeSpan.FromMinutes(1));
-
-        await delay.WaitAsync(TimeSpan.FromSeconds(10));
-        Assert.Equal(FakeTimeProvider.DefaultStart.AddMinutes(5), sut.GetUtcNow());
+        sut.Advance(TimeSpan.FromMinutes(5));
+        await delay.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(0, sut.ActiveTimerCount);
     }
 
     [Fact]
-    public void Advance_PeriodicTimer_FiresAtEachDueTimeInOrder()
-    {
-        var sut = new FakeTimeProvider();
-        var seen = new List<DateTimeOffset>();
-        using ITimer timer = sut.CreateTimer(_ => seen.Add(sut.GetUtcNow()), null, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30));
-
-        sut.Advance(TimeSpan.FromSeconds(75));
-
-        Assert.Equal([FakeTimeProvider.DefaultStart.AddSeconds(10), FakeTimeProvider.DefaultStart.AddSeconds(40), FakeTimeProvider.DefaultStart.AddSeconds(70)], seen);
-        Assert.Equal(FakeTimeProvider.DefaultStart.AddSeconds(75), sut.GetUtcNow());
-    }
-
-    [Fact]
-    public void Dispose_Timer_NeverFires()
+    public async Task WhenActiveTimersAsync_CountsScheduledTimers_NotDisposedOrFiredOnes()
     {
         var sut = new FakeTimeProvider();
         int fired = 0;
-        ITimer timer = sut.CreateTimer(_ => fired++, null, TimeSpan.FromSeconds(1), Timeout.InfiniteTimeSpan);
+        using ITimer once = sut.CreateTimer(_ => fired++, null, TimeSpan.FromSeconds(1), Timeout.InfiniteTimeSpan);
+        ITimer disposed = sut.CreateTimer(_ => fired += 100, null, TimeSpan.FromSeconds(1), Timeout.InfiniteTimeSpan);
+        using ITimer periodic = sut.CreateTimer(_ => fired += 10, null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+        await sut.WhenActiveTimersAsync(3).WaitAsync(TimeSpan.FromSeconds(30));
 
-        timer.Dispose();
-        sut.Advance(TimeSpan.FromMinutes(1));
+        disposed.Dispose();
+        sut.Advance(TimeSpan.FromSeconds(2));
 
-        Assert.Equal(0, fired);
-        Assert.Equal(0, sut.ActiveTimerCount);
+        Assert.Equal(1 + 20, fired);
+        Assert.Equal(1, sut.ActiveTimerCount); // the periodic one
+        Task two = sut.WhenActiveTimersAsync(2);
+        Assert.False(two.IsCompleted);
+        using ITimer another = sut.CreateTimer(_ => { }, null, TimeSpan.FromSeconds(1), Timeout.InfiniteTimeSpan);
+        await two.WaitAsync(TimeSpan.FromSeconds(30));
     }
 }
