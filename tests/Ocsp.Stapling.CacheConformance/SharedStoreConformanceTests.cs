@@ -30,9 +30,8 @@ public abstract class SharedStoreConformanceTests : DistributedCacheConformanceT
     }
 
     [SkippableFact]
-    public async Task SlidingRefresh_ByOneInstance_KeepsTheEntryForAnother()
+    public virtual async Task SlidingRefresh_ByOneInstance_KeepsTheEntryForAnother()
     {
-        SkipIfExpiryOnTheServersClock();
         IDistributedCache first = CreateCache();
         IDistributedCache second = CreateCache();
         await first.SetAsync("k", [1], new DistributedCacheEntryOptions { SlidingExpiration = TimeSpan.FromMinutes(10) });

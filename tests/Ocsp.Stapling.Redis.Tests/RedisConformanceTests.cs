@@ -8,7 +8,7 @@ namespace Ocsp.Stapling.Redis.Tests;
 /// <summary>
 /// The conformance suite over Redis through <c>Microsoft.Extensions.Caching.StackExchangeRedis</c>, a new key prefix per
 /// test. Redis expires keys on the server's own clock, which the suite's fake clock cannot move: the expiry cases are
-/// replaced by a check of the time-to-live the server was given.
+/// overridden to check the time-to-live the server holds, and time passing is played by shortening it (<c>PEXPIRE</c>).
 /// </summary>
 public sealed class RedisConformanceTests(RedisFixture redis) : SharedStoreConformanceTests, IClassFixture<RedisFixture>, IDisposable
 {
@@ -16,6 +16,8 @@ public sealed class RedisConformanceTests(RedisFixture redis) : SharedStoreConfo
     private readonly List<RedisCache> _caches = [];
 
     protected override bool ExpiresOnTheCacheClock => false;
+
+    private IDatabase Server => redis.Connection!.GetDatabase();
 
     protected override IDistributedCache CreateCache()
     {
@@ -28,19 +30,90 @@ public sealed class RedisConformanceTests(RedisFixture redis) : SharedStoreConfo
     public void Dispose() => _caches.ForEach(c => c.Dispose());
 
     [SkippableFact]
-    public async Task Expiry_IsGivenToTheServerAsTheKeysTimeToLive()
+    public override async Task AbsoluteExpiration_ReadableUntilItThenAbsent()
     {
         IDistributedCache sut = CreateCache();
-        IDatabase database = redis.Connection!.GetDatabase();
+        await sut.SetAsync("k", [1], new DistributedCacheEntryOptions { AbsoluteExpiration = DateTimeOffset.UtcNow.AddHours(1) });
 
-        await sut.SetAsync("absolute", [1], new DistributedCacheEntryOptions { AbsoluteExpirationRelativeToNow = TimeSpan.FromMinutes(10) });
-        await sut.SetAsync("sliding", [2], new DistributedCacheEntryOptions { SlidingExpiration = TimeSpan.FromMinutes(3) });
-        await sut.SetAsync("never", [3], new DistributedCacheEntryOptions());
-
-        TimeSpan? absolute = await database.KeyTimeToLiveAsync(_instance + "absolute");
-        TimeSpan? sliding = await database.KeyTimeToLiveAsync(_instance + "sliding");
-        Assert.InRange(absolute!.Value, TimeSpan.FromMinutes(9), TimeSpan.FromMinutes(10));
-        Assert.InRange(sliding!.Value, TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(3));
-        Assert.Null(await database.KeyTimeToLiveAsync(_instance + "never"));
+        Assert.InRange(await TimeToLiveAsync("k"), TimeSpan.FromMinutes(59), TimeSpan.FromHours(1));
+        await ElapseAllButAsync("k", TimeSpan.FromMinutes(1));
+        Assert.NotNull(await sut.GetAsync("k"));
+        await ElapseAllButAsync("k", TimeSpan.Zero); // the hour is over: a time-to-live of 0 expires the key at once
+        Assert.Null(await sut.GetAsync("k"));
+        Assert.Null(CreateCache().Get("k"));
     }
+
+    [SkippableFact]
+    public override async Task AbsoluteExpirationRelativeToNow_CountsFromTheSet()
+    {
+        IDistributedCache sut = CreateCache();
+        await sut.SetAsync("k", [1], new DistributedCacheEntryOptions { AbsoluteExpirationRelativeToNow = TimeSpan.FromMinutes(10) });
+
+        Assert.InRange(await TimeToLiveAsync("k"), TimeSpan.FromMinutes(9), TimeSpan.FromMinutes(10));
+    }
+
+    [SkippableFact]
+    public override async Task SlidingExpiration_ExtendedByGet()
+    {
+        IDistributedCache sut = CreateCache();
+        await sut.SetAsync("k", [1], new DistributedCacheEntryOptions { SlidingExpiration = TimeSpan.FromMinutes(10) });
+        await ElapseAllButAsync("k", TimeSpan.FromMinutes(2)); // 8 of the 10 minutes gone
+
+        Assert.NotNull(await sut.GetAsync("k"));
+
+        Assert.InRange(await TimeToLiveAsync("k"), TimeSpan.FromMinutes(9), TimeSpan.FromMinutes(10));
+    }
+
+    [SkippableFact]
+    public override async Task SlidingExpiration_ExtendedByRefresh_NotByTime()
+    {
+        IDistributedCache sut = CreateCache();
+        await sut.SetAsync("refreshed", [1], new DistributedCacheEntryOptions { SlidingExpiration = TimeSpan.FromMinutes(10) });
+        await sut.SetAsync("idle", [2], new DistributedCacheEntryOptions { SlidingExpiration = TimeSpan.FromMinutes(10) });
+        await ElapseAllButAsync("refreshed", TimeSpan.FromMinutes(2));
+        await ElapseAllButAsync("idle", TimeSpan.FromMinutes(2));
+
+        await sut.RefreshAsync("refreshed");
+        await sut.RefreshAsync("never-set");
+
+        Assert.InRange(await TimeToLiveAsync("refreshed"), TimeSpan.FromMinutes(9), TimeSpan.FromMinutes(10));
+        Assert.InRange(await TimeToLiveAsync("idle"), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(2));
+        Assert.False(await Server.KeyExistsAsync(_instance + "never-set"));
+    }
+
+    [SkippableFact]
+    public override async Task SlidingExpiration_NeverOutlivesTheAbsoluteOne()
+    {
+        IDistributedCache sut = CreateCache();
+        await sut.SetAsync("k", [1], new DistributedCacheEntryOptions
+        {
+            SlidingExpiration = TimeSpan.FromMinutes(10),
+            AbsoluteExpirationRelativeToNow = TimeSpan.FromMinutes(4),
+        });
+
+        Assert.InRange(await TimeToLiveAsync("k"), TimeSpan.FromMinutes(3), TimeSpan.FromMinutes(4));
+        await sut.RefreshAsync("k");
+        Assert.InRange(await TimeToLiveAsync("k"), TimeSpan.FromMinutes(3), TimeSpan.FromMinutes(4));
+    }
+
+    [SkippableFact]
+    public override async Task SlidingRefresh_ByOneInstance_KeepsTheEntryForAnother()
+    {
+        IDistributedCache first = CreateCache();
+        IDistributedCache second = CreateCache();
+        await first.SetAsync("k", [1], new DistributedCacheEntryOptions { SlidingExpiration = TimeSpan.FromMinutes(10) });
+        await ElapseAllButAsync("k", TimeSpan.FromMinutes(2));
+
+        await first.RefreshAsync("k");
+
+        Assert.InRange(await TimeToLiveAsync("k"), TimeSpan.FromMinutes(9), TimeSpan.FromMinutes(10));
+        Assert.NotNull(await second.GetAsync("k"));
+    }
+
+    private async Task<TimeSpan> TimeToLiveAsync(string key) =>
+        await Server.KeyTimeToLiveAsync(_instance + key) ?? throw new Xunit.Sdk.XunitException($"'{key}' has no time-to-live on the server.");
+
+    /// <summary>Plays time passing on the server's clock: the key keeps only <paramref name="left"/> of its life.</summary>
+    private async Task ElapseAllButAsync(string key, TimeSpan left) =>
+        Assert.True(await Server.KeyExpireAsync(_instance + key, left), $"'{key}' is not on the server.");
 }
