@@ -23,10 +23,8 @@ internal static class RenewCommand
         store.AddTo(command);
         command.SetAction((result, cancellationToken) => ToolRunner.RunAsync(() =>
         {
-            StoreOptions.Choice? shared = result.GetValue(store.Cache) is null && result.GetValue(store.Redis) is null && result.GetValue(store.Postgres) is null
-                ? null
-                : store.Parse(result);
-            return RunAsync(RenewConfiguration.Load(result.GetValue(config)!), result.GetValue(verbose), shared, cancellationToken);
+            StoreOptions.Choice shared = store.Parse(result);
+            return RunAsync(RenewConfiguration.Load(result.GetValue(config)!), result.GetValue(verbose), shared.IsNone ? null : shared, cancellationToken);
         }));
         return command;
     }

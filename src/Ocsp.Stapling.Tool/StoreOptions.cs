@@ -90,6 +90,9 @@ internal sealed class StoreOptions
     /// <summary>A checked choice of store.</summary>
     internal sealed record Choice(string? Directory, string? Redis, string? Postgres)
     {
+        /// <summary>Gets a value indicating whether no store was named (renew then keeps responses in memory only).</summary>
+        public bool IsNone => Directory is null && Redis is null && Postgres is null;
+
         public string Describe() =>
             Redis is not null ? $"Redis {ConfigurationOptions.Parse(Redis).EndPoints.First()}"
             : Postgres is not null ? $"PostgreSQL {new NpgsqlConnectionStringBuilder(Postgres).Host}"

@@ -127,7 +127,6 @@ public abstract class SharedStoreFleetTests : IAsyncLifetime
         Assert.NotEqual(first.Encoded.ToArray(), await StoredStapleAsync());
 
         relay.Start();
-        await WhenStoreReachableAsync(node);
         _time.SetUtcNow(node.State.NextRefresh!.Value);
         await node.Provider.RunDueAsync(CancellationToken.None);
 
@@ -172,11 +171,6 @@ public abstract class SharedStoreFleetTests : IAsyncLifetime
 
     /// <summary>Reads the raw value the backend holds for <paramref name="key"/>, straight from the server.</summary>
     protected abstract Task<byte[]?> ReadRawAsync(string key);
-
-    /// <summary>Waits until a client that lost the store reconnects, for backends whose client reconnects in the background.</summary>
-    protected virtual Task WhenStoreReachableAsync(IServiceProvider node) => Task.CompletedTask;
-
-    private Task WhenStoreReachableAsync(ProviderHost node) => WhenStoreReachableAsync(node.Services);
 
     private ProviderHost StartNode(int? relayPort = null)
     {

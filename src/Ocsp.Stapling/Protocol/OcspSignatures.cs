@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Org.BouncyCastle.Asn1;
@@ -20,9 +19,8 @@ namespace Ocsp.Stapling.Internal;
 /// </summary>
 internal static class OcspSignatures
 {
-    private const int MaxCachedKeys = 256;
-    private static readonly ConcurrentDictionary<string, AsymmetricKeyParameter> FallbackKeys = new(StringComparer.Ordinal);
-    private static readonly ConcurrentDictionary<string, AsymmetricAlgorithm?> SystemKeys = new(StringComparer.Ordinal);
+    private static readonly BoundedCache<AsymmetricKeyParameter> FallbackKeys = new(256);
+    private static readonly BoundedCache<AsymmetricAlgorithm?> SystemKeys = new(256);
 
     /// <summary>True when the basic response's signature verifies with <paramref name="signer"/>'s public key.</summary>
     public static bool VerifyResponse(BasicOcspResponse basic, X509Certificate2 signer) =>
@@ -133,16 +131,6 @@ internal static class OcspSignatures
     private static AsymmetricAlgorithm? SystemKey(X509Certificate2 certificate)
     {
         string id = Convert.ToBase64String(certificate.GetCertHash(HashAlgorithmName.SHA256));
-        if (SystemKeys.TryGetValue(id, out AsymmetricAlgorithm? key))
-        {
-            return key;
-        }
-
-        if (SystemKeys.Count >= MaxCachedKeys)
-        {
-            SystemKeys.Clear(); // not disposed: a concurrent verification may hold one; the GC takes them
-        }
-
         return SystemKeys.GetOrAdd(id, static (_, c) => (AsymmetricAlgorithm?)c.GetRSAPublicKey() ?? c.GetECDsaPublicKey(), certificate);
     }
 
@@ -159,17 +147,6 @@ internal static class OcspSignatures
     private static AsymmetricKeyParameter FallbackKey(X509Certificate2 certificate)
     {
         byte[] info = certificate.PublicKey.ExportSubjectPublicKeyInfo();
-        string id = Convert.ToBase64String(SHA256.HashData(info));
-        if (FallbackKeys.TryGetValue(id, out AsymmetricKeyParameter? key))
-        {
-            return key;
-        }
-
-        if (FallbackKeys.Count >= MaxCachedKeys)
-        {
-            FallbackKeys.Clear(); // signer keys are few (issuers and their responders); a flood of strangers only costs time
-        }
-
-        return FallbackKeys.GetOrAdd(id, _ => PublicKeyFactory.CreateKey(info));
+        return FallbackKeys.GetOrAdd(Convert.ToBase64String(SHA256.HashData(info)), static (_, spki) => PublicKeyFactory.CreateKey(spki), info);
     }
 }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
@@ -10,24 +9,11 @@ namespace Ocsp.Stapling.Internal;
 /// </summary>
 internal static class SignerCertificates
 {
-    private const int MaxCached = 256;
-    private static readonly ConcurrentDictionary<string, X509Certificate2?> Cache = new(StringComparer.Ordinal);
+    private static readonly BoundedCache<X509Certificate2?> Cache = new(256);
 
     /// <summary>The certificate of <paramref name="der"/>, or <see langword="null"/> when .NET cannot load it.</summary>
-    public static X509Certificate2? Load(byte[] der)
-    {
-        string key = Convert.ToBase64String(SHA256.HashData(der));
-        if (Cache.TryGetValue(key, out X509Certificate2? cached))
-        {
-            return cached;
-        }
-
-        if (Cache.Count >= MaxCached)
-        {
-            Cache.Clear(); // not disposed: a concurrent validation may still hold one
-        }
-
-        return Cache.GetOrAdd(key, static (_, bytes) =>
+    public static X509Certificate2? Load(byte[] der) =>
+        Cache.GetOrAdd(Convert.ToBase64String(SHA256.HashData(der)), static (_, bytes) =>
         {
             try
             {
@@ -38,5 +24,4 @@ internal static class SignerCertificates
                 return null;
             }
         }, der);
-    }
 }

@@ -104,15 +104,6 @@ internal sealed class RefreshScheduler
         cancellationToken.ThrowIfCancellationRequested();
     }
 
-    /// <summary>Wakes the waiter (a registration was removed or changed outside a schedule).</summary>
-    public void Wake()
-    {
-        lock (_gate)
-        {
-            _wake.TrySetResult();
-        }
-    }
-
     private static bool IsStale((Registration Registration, long Version) entry) =>
         entry.Registration.Removed || entry.Version != entry.Registration.ScheduleVersion;
 }
