@@ -127,6 +127,7 @@ public abstract class SharedStoreFleetTests : IAsyncLifetime
         Assert.NotEqual(first.Encoded.ToArray(), await StoredStapleAsync());
 
         relay.Start();
+        await WhenStoreReconnectedAsync();
         _time.SetUtcNow(node.State.NextRefresh!.Value);
         await node.Provider.RunDueAsync(CancellationToken.None);
 
@@ -171,6 +172,9 @@ public abstract class SharedStoreFleetTests : IAsyncLifetime
 
     /// <summary>Reads the raw value the backend holds for <paramref name="key"/>, straight from the server.</summary>
     protected abstract Task<byte[]?> ReadRawAsync(string key);
+
+    /// <summary>Waits for a client that reconnects in the background (Redis) to be connected again after the relay is back.</summary>
+    protected virtual Task WhenStoreReconnectedAsync() => Task.CompletedTask;
 
     private ProviderHost StartNode(int? relayPort = null)
     {

@@ -20,10 +20,31 @@ public sealed class RedisFleetTests(RedisFixture redis, ITestOutputHelper output
 
     protected override void SkipIfUnavailable() => redis.SkipIfUnavailable();
 
+    private readonly List<ConnectionMultiplexer> _connections = [];
+
     protected override void UseStore(IOcspStaplingBuilder builder, int? relayPort)
     {
-        string configuration = redis.ConfigurationVia(relayPort);
-        builder.UseDistributedCache(_ => new RedisCache(new RedisCacheOptions { Configuration = configuration, InstanceName = _instance }));
+        ConnectionMultiplexer connection = ConnectionMultiplexer.Connect(redis.ConfigurationVia(relayPort));
+        _connections.Add(connection);
+        builder.UseDistributedCache(_ => new RedisCache(new RedisCacheOptions
+        {
+            ConnectionMultiplexerFactory = () => Task.FromResult<IConnectionMultiplexer>(connection),
+            InstanceName = _instance,
+        }));
+    }
+
+    /// <summary>StackExchange.Redis reconnects in the background: wait for its ConnectionRestored signal.</summary>
+    protected override async Task WhenStoreReconnectedAsync()
+    {
+        foreach (ConnectionMultiplexer connection in _connections)
+        {
+            var restored = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            connection.ConnectionRestored += (_, _) => restored.TrySetResult();
+            if (!connection.IsConnected)
+            {
+                await restored.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            }
+        }
     }
 
     protected override async Task<byte[]?> ReadRawAsync(string key) =>
