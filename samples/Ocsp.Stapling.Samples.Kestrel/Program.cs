@@ -74,7 +74,7 @@ if (arguments.Listen.AddressFamily == AddressFamily.InterNetworkV6 && !host.Star
     host = $"[{host}]";
 }
 
-string serverName = state.Certificate.GetNameInfo(X509NameType.DnsName, forIssuer: false);
+string serverName = state.Certificate!.GetNameInfo(X509NameType.DnsName, forIssuer: false);
 string caFile = demo is null ? string.Empty : $" -CAfile {demo.RootFile}";
 Console.WriteLine();
 Console.WriteLine(Describe(state));
@@ -88,7 +88,7 @@ return 0;
 
 static string Describe(OcspCertificateState state)
 {
-    string name = state.Certificate.GetDisplayName();
+    string name = state.DisplayName;
     return state.Staple is { } staple
         ? string.Create(CultureInfo.InvariantCulture, $"OCSP staple for {name}: {staple.Status}, thisUpdate {staple.ThisUpdate:u}, nextUpdate {staple.NextUpdate:u}")
         : !state.HasResponder

@@ -77,18 +77,7 @@ internal sealed record RenewConfiguration(TimeSpan MinimumValidity, double Minim
     internal static TimeSpan ParseDuration(JsonElement value)
     {
         string text = value.ValueKind == JsonValueKind.String ? value.GetString()! : throw Error("\"minimum-validity\" must be a string such as \"3d\" or \"12h\".");
-        if (text.Length > 1 && double.TryParse(text.AsSpan(0, text.Length - 1), NumberStyles.Float, CultureInfo.InvariantCulture, out double amount) && amount >= 0)
-        {
-            switch (text[^1])
-            {
-                case 'd': return TimeSpan.FromDays(amount);
-                case 'h': return TimeSpan.FromHours(amount);
-                case 'm': return TimeSpan.FromMinutes(amount);
-                case 's': return TimeSpan.FromSeconds(amount);
-            }
-        }
-
-        return TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out TimeSpan span) && span >= TimeSpan.Zero
+        return Durations.TryParse(text, out TimeSpan span)
             ? span
             : throw Error($"\"minimum-validity\" '{text}' is not a duration (e.g. \"3d\", \"12h\", \"3.00:00:00\").");
     }

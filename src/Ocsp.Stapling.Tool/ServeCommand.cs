@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
@@ -19,9 +20,25 @@ internal static class ServeCommand
         var certs = new Option<string[]>("--cert") { Description = "A certificate to keep a response for (repeatable; its AIA responder becomes allowed)." };
         var issuers = new Option<string[]>("--issuer") { Description = "The issuer of the --cert at the same position (or give chain files as --cert)." };
         var path = new Option<string>("--path") { Description = "The proxy's path.", DefaultValueFactory = _ => "/" };
+        var cas = new Option<string[]>("--ca")
+        {
+            Description = "A CA certificate file (PEM or DER; a bundle gives several) whose certificates are cached on their first request, with nothing listed "
+                + "(ocsp_proxy's behaviour), validated against it (repeatable). Their responder is the allowed responder the request's Host names, "
+                + "or the first --allow-responder for requests addressed to the proxy itself.",
+        };
+        var forgetAfter = new Option<string>("--forget-after")
+        {
+            Description = "Forget a --ca certificate nobody asked for in this long: it is no longer refreshed, and its stored response expires at its nextUpdate (e.g. 7d, 12h, 30m).",
+            DefaultValueFactory = _ => "7d",
+        };
+        var maxPerCa = new Option<int>("--max-cached-per-ca")
+        {
+            Description = "Cache at most this many certificates of each --ca; requests for further ones are forwarded uncached (and logged).",
+            DefaultValueFactory = _ => 10_000,
+        };
         var command = new Command("serve", "Run a caching OCSP proxy: POST and GET, answered from validated, persisted responses; upstream only to allowed responders (403 otherwise).")
         {
-            urls, allow, certs, issuers, path,
+            urls, allow, certs, issuers, cas, forgetAfter, maxPerCa, path,
         };
         store.AddTo(command);
         command.SetAction((result, cancellationToken) => ToolRunner.RunAsync(async () =>
@@ -37,9 +54,27 @@ internal static class ServeCommand
             CertificatePair[] pairs = [.. certificates.Select((c, i) => CertificatePair.Load(c, issuerFiles.Length > 0 ? issuerFiles[i] : null))];
             List<Uri> allowed = [.. (result.GetValue(allow) ?? []).Select(url => ResponderUrls.Parse(url, "--allow-responder"))];
 
+            OcspProxyCertificateAuthority[] authorities = [.. (result.GetValue(cas) ?? []).SelectMany(file => LoadAuthorities(file, allowed.FirstOrDefault()))];
+            if (authorities.Length > 0 && allowed.Count == 0)
+            {
+                throw new ToolException(ExitCodes.Usage, "--ca needs the CA's responder: give it with --allow-responder.");
+            }
+
+            string forget = result.GetValue(forgetAfter)!;
+            if (!Durations.TryParse(forget, out TimeSpan forgetSpan) || forgetSpan < TimeSpan.FromMinutes(1))
+            {
+                throw new ToolException(ExitCodes.Usage, $"--forget-after '{forget}' is not a duration of a minute or more (e.g. 7d, 12h, 30m).");
+            }
+
+            int cap = result.GetValue(maxPerCa);
+            if (cap < 1)
+            {
+                throw new ToolException(ExitCodes.Usage, $"--max-cached-per-ca must be 1 or more, not {cap}.");
+            }
+
             if (pairs.Length == 0 && allowed.Count == 0)
             {
-                throw new ToolException(ExitCodes.Usage, "Nothing to proxy: give --cert (with --issuer) and/or --allow-responder.");
+                throw new ToolException(ExitCodes.Usage, "Nothing to proxy: give --cert (with --issuer), --ca and/or --allow-responder.");
             }
 
             // A certificate without an AIA responder (many CAs dropped OCSP) is fetched from the first allowed responder.
@@ -72,6 +107,14 @@ internal static class ServeCommand
                 {
                     o.AllowedResponders.Add(uri);
                 }
+
+                foreach (OcspProxyCertificateAuthority authority in authorities)
+                {
+                    o.CertificateAuthorities.Add(authority);
+                }
+
+                o.ForgetAfter = forgetSpan;
+                o.MaxCachedCertificatesPerAuthority = cap;
             });
             try
             {
@@ -82,11 +125,38 @@ internal static class ServeCommand
                 throw new ToolException(ExitCodes.CannotWrite, $"Cannot listen on {result.GetValue(urls)}: {ex.Message}");
             }
 
-            Console.WriteLine($"OCSP proxy listening on {string.Join(", ", app.Urls)} for {pairs.Length} certificate(s), responses shared through {shared.Describe()}; allowed responders: "
+            string caching = authorities.Length == 0
+                ? $"{pairs.Length} certificate(s)"
+                : $"{pairs.Length} certificate(s) and every certificate of {authorities.Length} CA(s) on first request (forgotten after {forgetSpan} unasked, at most {cap} per CA)";
+            Console.WriteLine($"OCSP proxy listening on {string.Join(", ", app.Urls)} for {caching}, responses shared through {shared.Describe()}; allowed responders: "
                 + string.Join(", ", allowed.Concat(pairs.SelectMany(p => p.Certificate.GetOcspResponderUris())).Distinct()));
             await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
             return ExitCodes.Ok;
         }));
         return command;
+    }
+
+    /// <summary>The CA certificates of a <c>--ca</c> file (exit 66 when missing, 65 when unreadable or holding no CA).</summary>
+    private static IEnumerable<OcspProxyCertificateAuthority> LoadAuthorities(string file, Uri? responder)
+    {
+        if (!File.Exists(file))
+        {
+            throw new ToolException(ExitCodes.NoInput, $"--ca '{file}': no such file.");
+        }
+
+        X509Certificate2Collection certificates;
+        try
+        {
+            certificates = OcspServerCertificateFiles.LoadCertificates(file);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new ToolException(ExitCodes.BadInput, $"--ca '{file}': {ex.Message}");
+        }
+
+        X509Certificate2[] authorities = [.. certificates.Where(c => c.Extensions.OfType<X509BasicConstraintsExtension>().Any(b => b.CertificateAuthority))];
+        return authorities.Length > 0
+            ? authorities.Select(c => new OcspProxyCertificateAuthority(c, responder))
+            : throw new ToolException(ExitCodes.BadInput, $"--ca '{file}' holds no CA certificate (basicConstraints CA:TRUE): give the issuer of the certificates, not a server certificate.");
     }
 }

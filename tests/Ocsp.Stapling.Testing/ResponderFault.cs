@@ -35,4 +35,7 @@ public enum ResponderFault
 
     /// <summary>A signed response whose nextUpdate has passed.</summary>
     Expired,
+
+    /// <summary>A response whose signature does not verify (its last byte flipped: still well-formed DER).</summary>
+    BadSignature,
 }

@@ -25,6 +25,8 @@ public sealed class TestOcspResponder : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly ConcurrentDictionary<string, (DateTimeOffset Time, OcspRevocationReason? Reason)> _revoked = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> _methods = new();
+    private readonly ConcurrentQueue<OcspCertificateId> _received = new();
+    private readonly List<(int Count, TaskCompletionSource Waiter)> _receivedWaiters = [];
     private readonly List<(X509Certificate2 Issuer, X509Certificate2 Signer)> _issuers = [];
     private TaskCompletionSource _slowRelease = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<(int Count, TaskCompletionSource Waiter)> _requestWaiters = [];
@@ -61,6 +63,9 @@ public sealed class TestOcspResponder : IAsyncDisposable
 
     /// <summary>HTTP methods of the requests received, in order.</summary>
     public IReadOnlyCollection<string> Methods => _methods;
+
+    /// <summary>Gets the first CertID of every well-formed request since the last <see cref="Reset"/>, in arrival order.</summary>
+    public IReadOnlyCollection<OcspCertificateId> ReceivedCertificateIds => _received;
 
     /// <summary>Starts a responder with nothing configured; call <see cref="AddIssuer"/> before use.</summary>
     public static async Task<TestOcspResponder> StartAsync(TimeProvider? time = null)
@@ -107,6 +112,21 @@ public sealed class TestOcspResponder : IAsyncDisposable
         return waiter.Task;
     }
 
+    public void ClearReceivedCertificateIds() => _received.Clear();
+
+    /// <summary>Completes once <see cref="ReceivedCertificateIds"/> holds <paramref name="count"/> CertIDs (a request is counted before its body is read).</summary>
+    public Task WhenReceivedAsync(int count = 1)
+    {
+        var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_receivedWaiters)
+        {
+            _receivedWaiters.Add((count, waiter));
+        }
+
+        SignalReceivedWaiters();
+        return waiter.Task;
+    }
+
     public void ResetCount() => Interlocked.Exchange(ref _requestCount, 0);
 
     /// <summary>Back to a correct responder: no fault, no revocations, count zero, default validity.</summary>
@@ -117,6 +137,7 @@ public sealed class TestOcspResponder : IAsyncDisposable
         Time = time;
         Validity = TimeSpan.FromDays(4);
         _revoked.Clear();
+        _received.Clear();
         ResetCount();
     }
 
@@ -128,6 +149,18 @@ public sealed class TestOcspResponder : IAsyncDisposable
         ReleaseSlowRequests();
         await _app.StopAsync().ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private void SignalReceivedWaiters()
+    {
+        lock (_receivedWaiters)
+        {
+            foreach ((int count, TaskCompletionSource waiter) in _receivedWaiters.Where(w => _received.Count >= w.Count).ToArray())
+            {
+                waiter.TrySetResult();
+                _receivedWaiters.Remove((count, waiter));
+            }
+        }
     }
 
     private void SignalRequestWaiters()
@@ -197,6 +230,8 @@ public sealed class TestOcspResponder : IAsyncDisposable
             return;
         }
 
+        _received.Enqueue(request.CertificateIds[0]);
+        SignalReceivedWaiters();
         await WriteOcspAsync(context, Answer(request, fault)).ConfigureAwait(false);
     }
 
@@ -253,7 +288,13 @@ public sealed class TestOcspResponder : IAsyncDisposable
                 break;
         }
 
-        return builder.Build();
+        byte[] response = builder.Build();
+        if (fault == ResponderFault.BadSignature)
+        {
+            response[^1] ^= 0x01; // the last byte of the signature BIT STRING (no certificates follow when the issuer signs)
+        }
+
+        return response;
     }
 
     private static byte[] IssuerKeyHash(X509Certificate2 issuer, OcspHashAlgorithm algorithm) =>

@@ -137,6 +137,54 @@ public sealed class RealServerTests(ToolFixture fixture) : IClassFixture<ToolFix
         Assert.Equal(before + 1, fixture.Responder.RequestCount);
     }
 
+    [SkippableFact]
+    public async Task Apache_SslOcspProxyUrl_TwoVirtualHosts_ServeWithCaOnly_BothStapled_OneUpstreamRequestEach()
+    {
+        Skip.If(ExternalProgram.Find("apache2") is null || ExternalProgram.Find("openssl") is null,
+            "apache2 or openssl is not installed (.ci/run installs them)");
+        LeafFiles one = fixture.NewLeaf("vhost-one");
+        LeafFiles two = fixture.NewLeaf("vhost-two");
+        int before = fixture.Responder.RequestCount;
+
+        // The ocsp_proxy set-up: one proxy for the whole server, nothing listed but the CA and its responder.
+        await using ServeProcess proxy = await ServeProcess.StartAsync(
+            "--cache", Path.Combine(one.Directory, "cache"), "--ca", fixture.IssuerFile, "--allow-responder", fixture.Responder.Url.AbsoluteUri);
+        int portOne = ToolFixture.FreePort();
+        int portTwo = ToolFixture.FreePort();
+        await using var apache = await ServerProcess.StartApacheAsync(one.Directory, $"""
+            Listen 127.0.0.1:{portOne}
+            Listen 127.0.0.1:{portTwo}
+            SSLOCSPProxyURL {proxy.Url}
+            <VirtualHost 127.0.0.1:{portOne}>
+                SSLEngine on
+                SSLCertificateFile {one.Chain}
+                SSLCertificateKeyFile {one.Key}
+                SSLUseStapling on
+                SSLStaplingReturnResponderErrors off
+            </VirtualHost>
+            <VirtualHost 127.0.0.1:{portTwo}>
+                SSLEngine on
+                SSLCertificateFile {two.Chain}
+                SSLCertificateKeyFile {two.Key}
+                SSLUseStapling on
+                SSLStaplingReturnResponderErrors off
+            </VirtualHost>
+            """);
+
+        string statusOne = await HandshakeUntilStapledAsync(portOne, one, () => $"proxy:\n{proxy.Output}\napache:\n{apache.ErrorLog}");
+        string statusTwo = await HandshakeUntilStapledAsync(portTwo, two, () => $"proxy:\n{proxy.Output}\napache:\n{apache.ErrorLog}");
+        for (int i = 0; i < 3; i++)
+        {
+            await HandshakeUntilStapledAsync(portOne, one, () => proxy.Output);
+            await HandshakeUntilStapledAsync(portTwo, two, () => proxy.Output);
+        }
+
+        Assert.Contains($"Serial Number: {one.Certificate.SerialNumber}", statusOne, StringComparison.Ordinal);
+        Assert.Contains($"Serial Number: {two.Certificate.SerialNumber}", statusTwo, StringComparison.Ordinal);
+        Assert.True(fixture.Responder.RequestCount == before + 2, $"{fixture.Responder.RequestCount - before} upstream requests for 2 certificates:\n{proxy.Output}");
+        Assert.Equal(2, Regex.Count(proxy.Output, "OCSP proxy caches CertID"));
+    }
+
     /// <summary>A new leaf whose response file (<see cref="LeafFiles.Ocsp"/>) <c>ocsp-stapling renew</c> has just written.</summary>
     private async Task<LeafFiles> RenewedLeafAsync(string name)
     {

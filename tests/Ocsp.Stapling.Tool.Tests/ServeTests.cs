@@ -6,7 +6,7 @@ using Ocsp.Stapling.Testing;
 
 namespace Ocsp.Stapling.Tool.Tests;
 
-/// <summary><c>serve</c>'s refusals: each bad start exits with its documented code and says why, before listening.</summary>
+/// <summary><c>serve</c> as a process: <c>--ca</c> caching (the ocsp_proxy drop-in), and its refusals: each bad start exits with its documented code and says why, before listening.</summary>
 public sealed class ServeTests(ToolFixture fixture) : IClassFixture<ToolFixture>
 {
     [Fact]
@@ -34,6 +34,67 @@ public sealed class ServeTests(ToolFixture fixture) : IClassFixture<ToolFixture>
         Assert.Equal(OcspCertificateStatus.Good, validation.Staple!.Status);
     }
 
+    [SkippableFact]
+    public async Task Serve_Ca_NothingListed_OpenSsl_ThreeCallsOneUpstream_SecondServeNone_RestartWithTheResponderDownStillGood()
+    {
+        Skip.If(ExternalProgram.Find("openssl") is null, "openssl is not installed (.ci/run installs it)");
+        LeafFiles site = fixture.NewLeaf("ca-serve");
+        string cache = Path.Combine(site.Directory, "cache");
+        string[] arguments = ["--cache", cache, "--ca", fixture.IssuerFile, "--allow-responder", fixture.Responder.Url.AbsoluteUri];
+        int before = fixture.Responder.RequestCount;
+
+        await using (ServeProcess first = await ServeProcess.StartAsync(arguments))
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                await AssertGoodThroughAsync(first, site);
+            }
+
+            Assert.True(fixture.Responder.RequestCount == before + 1, $"3 calls, {fixture.Responder.RequestCount - before} upstream requests:\n{first.Output}");
+            Assert.Contains("every certificate of 1 CA(s) on first request", first.Output, StringComparison.Ordinal);
+
+            await using ServeProcess second = await ServeProcess.StartAsync(arguments);
+            await AssertGoodThroughAsync(second, site);
+            Assert.True(fixture.Responder.RequestCount == before + 1, $"the second serve went upstream:\n{second.Output}");
+        }
+
+        fixture.Responder.Fault = ResponderFault.Down;
+        try
+        {
+            await using ServeProcess restarted = await ServeProcess.StartAsync(arguments);
+            await AssertGoodThroughAsync(restarted, site);
+            Assert.Equal(before + 1, fixture.Responder.RequestCount);
+        }
+        finally
+        {
+            fixture.Responder.Fault = ResponderFault.None;
+        }
+    }
+
+    [Fact]
+    public async Task Serve_Ca_BadStarts_ExitWithTheirCodes_AndSayWhy()
+    {
+        LeafFiles site = fixture.NewLeaf("ca-refused");
+        string responder = fixture.Responder.Url.AbsoluteUri;
+
+        ProgramResult missing = await ToolFixture.RunToolAsync("serve", "--ca", "/nonexistent/ca.pem", "--allow-responder", responder);
+        ProgramResult notCa = await ToolFixture.RunToolAsync("serve", "--ca", site.Leaf, "--allow-responder", responder);
+        ProgramResult noResponder = await ToolFixture.RunToolAsync("serve", "--ca", fixture.IssuerFile);
+        ProgramResult badDuration = await ToolFixture.RunToolAsync("serve", "--ca", fixture.IssuerFile, "--allow-responder", responder, "--forget-after", "soon");
+        ProgramResult badCap = await ToolFixture.RunToolAsync("serve", "--ca", fixture.IssuerFile, "--allow-responder", responder, "--max-cached-per-ca", "0");
+
+        Assert.True(missing.ExitCode == 66, missing.ToString());
+        Assert.Contains("no such file", missing.StandardError, StringComparison.Ordinal);
+        Assert.True(notCa.ExitCode == 65, notCa.ToString());
+        Assert.Contains("holds no CA certificate", notCa.StandardError, StringComparison.Ordinal);
+        Assert.True(noResponder.ExitCode == 64, noResponder.ToString());
+        Assert.Contains("--ca needs the CA's responder", noResponder.StandardError, StringComparison.Ordinal);
+        Assert.True(badDuration.ExitCode == 64, badDuration.ToString());
+        Assert.Contains("--forget-after 'soon' is not a duration", badDuration.StandardError, StringComparison.Ordinal);
+        Assert.True(badCap.ExitCode == 64, badCap.ToString());
+        Assert.Contains("--max-cached-per-ca must be 1 or more", badCap.StandardError, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Serve_BadStarts_ExitWithTheirCodes_AndSayWhy()
     {
@@ -57,5 +118,18 @@ public sealed class ServeTests(ToolFixture fixture) : IClassFixture<ToolFixture>
         Assert.Contains("one --issuer per --cert", issuers.StandardError, StringComparison.Ordinal);
         Assert.True(inUse.ExitCode == 73, inUse.ToString());
         Assert.Contains($"Cannot listen on http://127.0.0.1:{port}", inUse.StandardError, StringComparison.Ordinal);
+    }
+
+    /// <summary><c>openssl ocsp</c> through the proxy, <c>Host</c> naming the responder (the seed's convention): a verified good answer.</summary>
+    private async Task AssertGoodThroughAsync(ServeProcess proxy, LeafFiles site)
+    {
+        ProgramResult result = await ExternalProgram.RunAsync(
+            "openssl",
+            ["ocsp", "-issuer", fixture.IssuerFile, "-cert", site.Leaf, "-url", proxy.Url.AbsoluteUri, "-CAfile", fixture.RootFile, "-no_nonce", "-timeout", "20",
+                "-header", $"Host={fixture.Responder.Url.Authority}"],
+            timeout: TimeSpan.FromSeconds(30));
+        string output = result.StandardOutput + result.StandardError;
+        Assert.True(result.ExitCode == 0 && output.Contains("Response verify OK", StringComparison.Ordinal) && output.Contains(": good", StringComparison.Ordinal),
+            $"openssl ocsp through serve:\n{result}\nserve:\n{proxy.Output}");
     }
 }

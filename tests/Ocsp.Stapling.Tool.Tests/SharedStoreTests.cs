@@ -10,6 +10,8 @@ public sealed class SharedStoreTests(ToolFixture fixture) : IClassFixture<ToolFi
 {
     private static string? Redis => Environment.GetEnvironmentVariable("OCSP_STAPLING_REDIS") is { Length: > 0 } value ? value : null;
 
+    private static string? Postgres => Environment.GetEnvironmentVariable("OCSP_STAPLING_POSTGRES") is { Length: > 0 } value ? value : null;
+
     [Fact]
     public async Task BadStoreOptions_Exit64WithTheReason()
     {
@@ -48,6 +50,39 @@ public sealed class SharedStoreTests(ToolFixture fixture) : IClassFixture<ToolFi
             await using ServeProcess second = await ServeProcess.StartAsync("--redis", Redis!, "--cert", leaf.Chain);
             Assert.Equal(OcspCertificateStatus.Good, await AskAsync(second, leaf));
             Assert.Equal(afterFirst, fixture.Responder.RequestCount);
+        }
+        finally
+        {
+            fixture.Responder.Fault = ResponderFault.None;
+        }
+    }
+
+    [SkippableTheory]
+    [InlineData("--redis")]
+    [InlineData("--postgres")]
+    public async Task FleetOfServeWithCa_OnOneStore_TheSecondAnswersWithNoUpstreamRequest_AndAfterARestartWithTheResponderDown(string store)
+    {
+        string? connection = store == "--redis" ? Redis : Postgres;
+        Skip.If(connection is null, $"No server for {store}: set OCSP_STAPLING_REDIS / OCSP_STAPLING_POSTGRES (eng/redis.sh, eng/postgres.sh; .ci/run starts both).");
+        LeafFiles leaf = fixture.NewLeaf("ca-fleet" + store);
+        string[] arguments = [store, connection!, "--ca", fixture.IssuerFile, "--allow-responder", fixture.Responder.Url.AbsoluteUri];
+        int before = fixture.Responder.RequestCount;
+
+        await using (ServeProcess first = await ServeProcess.StartAsync(arguments))
+        await using (ServeProcess second = await ServeProcess.StartAsync(arguments))
+        {
+            Assert.Equal(OcspCertificateStatus.Good, await AskAsync(first, leaf)); // Host: the proxy itself, so the CA's responder
+            Assert.Equal(before + 1, fixture.Responder.RequestCount);
+            Assert.Equal(OcspCertificateStatus.Good, await AskAsync(second, leaf));
+            Assert.True(fixture.Responder.RequestCount == before + 1, $"the second serve went upstream:\n{second.Output}");
+        }
+
+        fixture.Responder.Fault = ResponderFault.Down;
+        try
+        {
+            await using ServeProcess restarted = await ServeProcess.StartAsync(arguments);
+            Assert.Equal(OcspCertificateStatus.Good, await AskAsync(restarted, leaf));
+            Assert.Equal(before + 1, fixture.Responder.RequestCount);
         }
         finally
         {

@@ -12,6 +12,9 @@ internal static partial class Log
     public const int ProxyNoResponseId = 114;
     public const int ProxyUpstreamFailedId = 115;
     public const int ProxyPrunedId = 116;
+    public const int ProxyCertificateIdCachedId = 117;
+    public const int ProxyCertificateIdCapReachedId = 118;
+    public const int ProxyCertificateIdsForgottenId = 119;
 
     [LoggerMessage(ProxyServedId, LogLevel.Debug, "OCSP proxy answered for {Certificate} from the store: {Status}")]
     public static partial void ProxyServed(ILogger logger, string certificate, OcspCertificateStatus status);
@@ -33,4 +36,16 @@ internal static partial class Log
 
     [LoggerMessage(ProxyPrunedId, LogLevel.Information, "OCSP proxy pruned {CertificateId} from the cache on request")]
     public static partial void ProxyPruned(ILogger logger, string certificateId);
+
+    [LoggerMessage(ProxyCertificateIdCachedId, LogLevel.Information, "OCSP proxy caches {CertificateId} of CA '{Authority}' from its first request; responder {Responder}")]
+    public static partial void ProxyCertificateIdCached(ILogger logger, string certificateId, string authority, string responder);
+
+    [LoggerMessage(
+        ProxyCertificateIdCapReachedId,
+        LogLevel.Warning,
+        "OCSP proxy caches {Cap} certificates of CA '{Authority}', its cap (MaxCachedCertificatesPerAuthority): requests for further ones are forwarded uncached until some are forgotten")]
+    public static partial void ProxyCertificateIdCapReached(ILogger logger, string authority, int cap);
+
+    [LoggerMessage(ProxyCertificateIdsForgottenId, LogLevel.Information, "OCSP proxy forgot {Count} cached certificate(s) nobody asked for in {ForgetAfter}")]
+    public static partial void ProxyCertificateIdsForgotten(ILogger logger, int count, TimeSpan forgetAfter);
 }

@@ -3,7 +3,10 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Ocsp.Stapling.AspNetCore.Internal;
 
-/// <summary>Per-certificate stapling health; the worst certificate decides the status.</summary>
+/// <summary>
+/// Per-certificate stapling health; the worst certificate decides the status. Certificates a caching proxy registered by
+/// CertID are not the server's own and are left out: a client asking about a revoked stranger must not make it unhealthy.
+/// </summary>
 internal sealed class OcspStaplingHealthCheck(
     IOcspCertificateRegistry registry, OcspStaplingHealthCheckOptions options, TimeProvider time, OcspStaplingContexts contexts) : IHealthCheck
 {
@@ -11,7 +14,7 @@ internal sealed class OcspStaplingHealthCheck(
     {
         DateTimeOffset now = time.GetUtcNow();
         HealthStatus failure = context.Registration?.FailureStatus ?? HealthStatus.Unhealthy;
-        IReadOnlyList<OcspCertificateState> states = registry.GetStates();
+        OcspCertificateState[] states = [.. registry.GetStates().Where(s => s.Certificate is not null)];
         var data = new Dictionary<string, object>(StringComparer.Ordinal);
         var problems = new List<string>();
         HealthStatus worst = HealthStatus.Healthy;
@@ -29,7 +32,7 @@ internal sealed class OcspStaplingHealthCheck(
         foreach (OcspCertificateState state in states)
         {
             (HealthStatus status, string summary) = Assess(state, now, failure);
-            string name = state.Certificate.GetDisplayName();
+            string name = state.DisplayName;
             data[name] = summary;
             if (status != HealthStatus.Healthy)
             {
@@ -39,7 +42,7 @@ internal sealed class OcspStaplingHealthCheck(
         }
 
         string description = problems.Count == 0
-            ? string.Create(CultureInfo.InvariantCulture, $"{states.Count} certificate(s) stapled or without a responder")
+            ? string.Create(CultureInfo.InvariantCulture, $"{states.Length} certificate(s) stapled or without a responder")
             : string.Join("; ", problems);
         return Task.FromResult(new HealthCheckResult(worst, description, data: data));
     }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
@@ -10,10 +11,12 @@ namespace Ocsp.Stapling.AspNetCore.Internal;
 
 /// <summary>
 /// The caching OCSP proxy (the seed <c>ocsp_proxy</c>, done safely). Single-certificate requests without a nonce for a
-/// registered certificate are answered from the provider's validated store (fetched through it, single flight, when
-/// missing); nonce and multi-certificate requests are forwarded to the one allowed upstream and answered uncached.
+/// registered certificate, or for any certificate of a known CA (<see cref="OcspProxyOptions.CertificateAuthorities"/>,
+/// registered by CertID on its first request), are answered from the provider's validated store (fetched through it,
+/// single flight, when missing); nonce and multi-certificate requests, and CertIDs of other issuers, are forwarded to
+/// the one allowed upstream and answered uncached.
 /// </summary>
-internal sealed partial class OcspProxy
+internal sealed partial class OcspProxy : IDisposable
 {
     public const string PruneHeader = "X-Prune-From-Cache";
 
@@ -26,6 +29,7 @@ internal sealed partial class OcspProxy
     private readonly OcspProxyOptions options;
     private readonly TimeProvider time;
     private readonly ILogger logger;
+    private readonly OcspProxyCertificateIds certificateIds;
     private OcspProxyIndex? _index;
 
     public OcspProxy(IOcspCertificateRegistry registry, IHttpClientFactory httpClients, OcspProxyOptions options, TimeProvider time, ILogger logger)
@@ -35,6 +39,7 @@ internal sealed partial class OcspProxy
         this.options = options;
         this.time = time;
         this.logger = logger;
+        certificateIds = new OcspProxyCertificateIds(registry, options, time, logger);
 
         // The index is rebuilt on the first request after the set of certificates changed, not per request.
         registry.CertificateRegistered += (_, _) => Volatile.Write(ref _index, null);
@@ -74,7 +79,8 @@ internal sealed partial class OcspProxy
         }
 
         OcspCertificateId first = ocspRequest.CertificateIds[0];
-        OcspCertificateState? state = ocspRequest.CertificateIds.Count == 1 && !ocspRequest.HasNonce ? index.Find(first) : null;
+        bool cacheable = ocspRequest.CertificateIds.Count == 1 && !ocspRequest.HasNonce;
+        OcspCertificateState? state = cacheable ? index.Find(first) : null;
         if (state is not null && request.Headers.ContainsKey(PruneHeader))
         {
             if (!options.PrunePolicy(context))
@@ -85,13 +91,22 @@ internal sealed partial class OcspProxy
                 return;
             }
 
-            await registry.PruneAsync(state.Certificate, context.RequestAborted).ConfigureAwait(false);
+            await registry.PruneAsync(state.Certificate!, context.RequestAborted).ConfigureAwait(false);
             Log.ProxyPruned(logger, first.ToString());
         }
 
         if (state is not null && first.HashAlgorithm == OcspHashAlgorithm.Sha1)
         {
-            await ServeFromStoreAsync(context, state).ConfigureAwait(false);
+            X509Certificate2 certificate = state.Certificate!;
+            await ServeFromStoreAsync(
+                context, state.DisplayName, () => registry.GetState(certificate), token => registry.RefreshAsync(certificate, token)).ConfigureAwait(false);
+            return;
+        }
+
+        // A certificate of a known CA, cached on its first request; anything else (or past the CA's cap) is forwarded uncached.
+        if (cacheable && certificateIds.Track(first, upstream) is { } id)
+        {
+            await ServeFromStoreAsync(context, id.ToString(), () => registry.GetState(id), token => registry.RefreshAsync(id, token)).ConfigureAwait(false);
             return;
         }
 
@@ -149,25 +164,36 @@ internal sealed partial class OcspProxy
             && (address.Equals(context.Connection.LocalIpAddress) || IPAddress.IsLoopback(address) && context.Connection.LocalIpAddress is { } local && IPAddress.IsLoopback(local));
     }
 
-    private async Task ServeFromStoreAsync(HttpContext context, OcspCertificateState state)
+    private async Task ServeFromStoreAsync(
+        HttpContext context, string name, Func<OcspCertificateState?> current, Func<CancellationToken, Task<OcspRefreshResult>> refresh)
     {
         // The held response when valid now, whatever its status: a proxy relays revocation (stapling policy does not apply).
-        OcspStaple? staple = registry.GetState(state.Certificate)?.Staple is { } held && held.IsValidAt(time.GetUtcNow()) ? held : null;
-        if (staple is null && registry.GetState(state.Certificate) is not null)
+        OcspCertificateState? state = current();
+        OcspStaple? staple = state?.Staple is { } held && held.IsValidAt(time.GetUtcNow()) ? held : null;
+        if (staple is null && state is not null)
         {
-            staple = (await registry.RefreshAsync(state.Certificate, context.RequestAborted).ConfigureAwait(false)).Response;
+            try
+            {
+                staple = (await refresh(context.RequestAborted).ConfigureAwait(false)).Response;
+            }
+            catch (InvalidOperationException)
+            {
+                staple = null; // unregistered meanwhile (rotation, or forgotten): nothing to serve
+            }
         }
 
         if (staple is null)
         {
-            Log.ProxyNoResponse(logger, state.Certificate.GetDisplayName());
+            Log.ProxyNoResponse(logger, name);
             await WriteUncachedAsync(context, TryLater).ConfigureAwait(false);
             return;
         }
 
-        Log.ProxyServed(logger, state.Certificate.GetDisplayName(), staple.Status);
+        Log.ProxyServed(logger, name, staple.Status);
         await WriteCachedAsync(context, staple).ConfigureAwait(false);
     }
+
+    public void Dispose() => certificateIds.Dispose();
 
     private OcspProxyIndex Index()
     {
@@ -175,7 +201,7 @@ internal sealed partial class OcspProxy
         if (index is null)
         {
             // Built from a moment-in-time list; a change during the build resets the field again, so the next request rebuilds.
-            var built = new OcspProxyIndex(registry.GetStates(), options.AllowedResponders);
+            var built = new OcspProxyIndex(registry.GetStates(), options.AllowedResponders, options.CertificateAuthorities);
             Interlocked.CompareExchange(ref _index, built, null);
             index = built;
         }

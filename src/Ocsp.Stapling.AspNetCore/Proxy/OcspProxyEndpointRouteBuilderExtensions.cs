@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Ocsp.Stapling.AspNetCore.Internal;
 
@@ -47,6 +48,7 @@ public static class OcspProxyEndpointRouteBuilderExtensions
             options,
             services.GetService<TimeProvider>() ?? TimeProvider.System,
             services.GetRequiredService<ILoggerFactory>().CreateLogger("Ocsp.Stapling.AspNetCore.OcspProxy"));
+        services.GetService<IHostApplicationLifetime>()?.ApplicationStopped.Register(proxy.Dispose); // its forget sweep
 
         // One endpoint for both methods, below the pattern: GET carries the request in the path, and a POST may name a
         // responder's path (ocsp_proxy clients, or an HTTP-proxy-form request such as Apache's SSLOCSPProxyURL sends).

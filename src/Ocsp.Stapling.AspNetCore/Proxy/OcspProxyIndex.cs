@@ -2,7 +2,8 @@ namespace Ocsp.Stapling.AspNetCore.Internal;
 
 /// <summary>
 /// What the proxy knows: registered certificates by CertID (SHA-1 and SHA-256), responders by issuer key hash, and the
-/// set of upstream responders it may contact (allow-list plus the registered certificates' responders). Rebuilt when the
+/// set of upstream responders it may contact (allow-list, the registered certificates' responders, and the configured
+/// responders of its known CAs). Rebuilt when the
 /// set of registered certificates changes (the proxy rebuilds it on the next request).
 /// </summary>
 internal sealed class OcspProxyIndex
@@ -11,7 +12,7 @@ internal sealed class OcspProxyIndex
     private readonly Dictionary<OcspCertificateId, OcspCertificateState> _byId = [];
     private readonly Dictionary<string, Uri> _responderByIssuerKey = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Uri> _allowedByAuthority = new(StringComparer.OrdinalIgnoreCase);
-    public OcspProxyIndex(IReadOnlyList<OcspCertificateState> states, IEnumerable<Uri> allowed)
+    public OcspProxyIndex(IReadOnlyList<OcspCertificateState> states, IEnumerable<Uri> allowed, IEnumerable<OcspProxyCertificateAuthority>? authorities = null)
     {
         foreach (Uri uri in allowed)
         {
@@ -20,6 +21,11 @@ internal sealed class OcspProxyIndex
 
         foreach (OcspCertificateState state in states)
         {
+            if (state.Certificate is null)
+            {
+                continue; // registered by CertID (the proxy's own cache of a known CA): not a certificate of the index
+            }
+
             foreach (OcspHashAlgorithm algorithm in Algorithms)
             {
                 OcspCertificateId id = OcspCertificateId.Create(state.Certificate, state.Issuer, algorithm);
@@ -33,6 +39,21 @@ internal sealed class OcspProxyIndex
             foreach (Uri uri in state.ResponderUris)
             {
                 _allowedByAuthority.TryAdd(Authority(uri.Host, uri.Port), uri);
+            }
+        }
+
+        // A known CA's configured responder answers for its certificates that nothing registered names.
+        foreach (OcspProxyCertificateAuthority authority in authorities ?? [])
+        {
+            if (authority.Responder is { } responder)
+            {
+                foreach (OcspHashAlgorithm algorithm in Algorithms)
+                {
+                    OcspCertificateId id = OcspCertificateId.Create(authority.Certificate, [1], algorithm);
+                    _responderByIssuerKey.TryAdd(Convert.ToHexString(id.IssuerKeyHash.Span), responder);
+                }
+
+                _allowedByAuthority.TryAdd(Authority(responder.Host, responder.Port), responder);
             }
         }
     }

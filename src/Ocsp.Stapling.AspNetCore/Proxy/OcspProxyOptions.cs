@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using Ocsp.Stapling.AspNetCore.Internal;
 using Microsoft.AspNetCore.Http;
 
@@ -14,6 +15,30 @@ public sealed class OcspProxyOptions : IValidatableObject
     /// itself is refused with 403 and causes no outbound connection.
     /// </summary>
     public IList<Uri> AllowedResponders { get; } = [];
+
+    /// <summary>
+    /// Gets the CAs whose certificates are cached on their first request: a single-certificate request without a nonce
+    /// whose CertID (SHA-1 or SHA-256) names one of them is fetched once through the provider (single flight,
+    /// validated against that CA), kept in the shared store, answered from it and refreshed in the background, until
+    /// nobody has asked for it for <see cref="ForgetAfter"/>. CertIDs of other issuers are never cached: they cannot be validated.
+    /// </summary>
+    public IList<OcspProxyCertificateAuthority> CertificateAuthorities { get; } = [];
+
+    /// <summary>
+    /// Gets or sets how long a certificate of <see cref="CertificateAuthorities"/> stays cached and refreshed after its last
+    /// request. Its shared-store entry is not deleted then: it expires at its nextUpdate.
+    /// </summary>
+    /// <value>The default value is 7 days.</value>
+    [Range(typeof(TimeSpan), "00:01:00", AspNetCoreOptionRanges.MaxTimeSpan)]
+    public TimeSpan ForgetAfter { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>
+    /// Gets or sets how many certificates of one of <see cref="CertificateAuthorities"/> are cached at most. Past the cap,
+    /// requests for further certificates of that CA are forwarded uncached (and logged) until some are forgotten.
+    /// </summary>
+    /// <value>The default value is 10,000.</value>
+    [Range(1, int.MaxValue)]
+    public int MaxCachedCertificatesPerAuthority { get; set; } = 10_000;
 
     /// <summary>Gets further host names that mean "the proxy itself" in a <c>Host</c> header (besides its local address and <c>localhost</c>).</summary>
     public IList<string> ProxyHostNames { get; } = [];
@@ -49,6 +74,9 @@ public sealed class OcspProxyOptions : IValidatableObject
     public Func<HttpContext, bool> PrunePolicy { get; set; } = static context =>
         context.Connection.RemoteIpAddress is { } address && IPAddress.IsLoopback(address);
 
+    private static bool IsCertificateAuthority(X509Certificate2 certificate) =>
+        certificate.Extensions.OfType<X509BasicConstraintsExtension>().Any(c => c.CertificateAuthority);
+
     /// <inheritdoc />
     IEnumerable<ValidationResult> IValidatableObject.Validate(ValidationContext validationContext)
     {
@@ -57,6 +85,22 @@ public sealed class OcspProxyOptions : IValidatableObject
             if (!OcspHttpEncoding.IsResponderUri(responder))
             {
                 yield return new ValidationResult($"OcspProxyOptions.AllowedResponders: '{responder}' is not an absolute http(s) URL.", [nameof(AllowedResponders)]);
+            }
+        }
+
+        foreach (OcspProxyCertificateAuthority authority in CertificateAuthorities)
+        {
+            if (authority.Responder is { } responder && !OcspHttpEncoding.IsResponderUri(responder))
+            {
+                yield return new ValidationResult(
+                    $"OcspProxyOptions.CertificateAuthorities: the responder '{responder}' of '{authority.Certificate.Subject}' is not an absolute http(s) URL.", [nameof(CertificateAuthorities)]);
+            }
+
+            if (!IsCertificateAuthority(authority.Certificate))
+            {
+                yield return new ValidationResult(
+                    $"OcspProxyOptions.CertificateAuthorities: '{authority.Certificate.Subject}' is not a CA certificate (no basicConstraints CA:TRUE); give the issuer, not a server certificate.",
+                    [nameof(CertificateAuthorities)]);
             }
         }
     }

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Security.Cryptography.X509Certificates;
 
 namespace Ocsp.Stapling.Internal;
@@ -13,18 +14,33 @@ internal sealed class Registration
     private OcspStaple? _servable;
 
     public Registration(X509Certificate2 certificate, X509Certificate2 issuer, IReadOnlyList<Uri> responderUris, bool responderDisabled)
+        : this(certificate, OcspSubject.Of(certificate, issuer), requestHashAlgorithm: null, responderUris, responderDisabled)
+    {
+    }
+
+    private Registration(X509Certificate2? certificate, OcspSubject subject, OcspHashAlgorithm? requestHashAlgorithm, IReadOnlyList<Uri> responderUris, bool responderDisabled)
     {
         Certificate = certificate;
-        Issuer = issuer;
+        Subject = subject;
+        RequestHashAlgorithm = requestHashAlgorithm;
         ResponderUris = responderUris;
         ResponderDisabled = responderDisabled;
 
-        // The shared-cache key is always the SHA-1 CertID: stable whatever hash algorithm requests use.
-        CacheId = OcspCertificateId.Create(certificate, issuer, OcspHashAlgorithm.Sha1);
-        DisplayName = certificate.GetDisplayName();
+        // The shared-cache key is the SHA-1 CertID whatever hash algorithm requests use, so that a leaf registration and
+        // a proxy's registration of the same serial share one entry; only a CertID registered in another algorithm (the
+        // proxy answering SHA-256 requests in kind) is kept under that algorithm's CertID.
+        CacheId = subject.Id(requestHashAlgorithm ?? OcspHashAlgorithm.Sha1);
+        DisplayName = certificate?.GetDisplayName() ?? $"serial {subject.SerialNumberHex} of '{subject.Issuer.Subject}'";
     }
 
-    public X509Certificate2 Certificate { get; }
+    /// <summary>Gets the leaf certificate, or <see langword="null"/> for a registration by CertID (a caching proxy's).</summary>
+    public X509Certificate2? Certificate { get; }
+
+    /// <summary>Gets what is asked about: the serial number and its issuer.</summary>
+    public OcspSubject Subject { get; }
+
+    /// <summary>Gets the hash algorithm of this registration's requests, or <see langword="null"/> for <see cref="OcspFetchOptions.HashAlgorithm"/>.</summary>
+    public OcspHashAlgorithm? RequestHashAlgorithm { get; }
 
     /// <summary>A registration for <paramref name="certificate"/>: its responders are its AIA OCSP URLs unless an override names the certificate or its issuer.</summary>
     public static Registration Create(X509Certificate2 certificate, X509Certificate2 issuer, OcspFetchOptions options)
@@ -39,7 +55,16 @@ internal sealed class Registration
         return new Registration(certificate, issuer, certificate.GetOcspResponderUris(), responderDisabled: false);
     }
 
-    public X509Certificate2 Issuer { get; }
+    /// <summary>A registration by CertID: asked of <paramref name="responder"/> in the CertID's own hash algorithm.</summary>
+    /// <exception cref="ArgumentException"><paramref name="certificateId"/> does not name <paramref name="issuer"/>.</exception>
+    public static Registration Create(OcspCertificateId certificateId, X509Certificate2 issuer, Uri responder) =>
+        new(null, OcspSubject.Of(certificateId, issuer), certificateId.HashAlgorithm, [responder], responderDisabled: false);
+
+    /// <summary>Gets a value indicating whether this is a registration by CertID (no leaf certificate).</summary>
+    [MemberNotNullWhen(false, nameof(Certificate))]
+    public bool IsCertificateId => Certificate is null;
+
+    public X509Certificate2 Issuer => Subject.Issuer;
 
     public OcspCertificateId CacheId { get; }
 
@@ -100,6 +125,6 @@ internal sealed class Registration
     public bool Removed { get; set; }
 
     public OcspCertificateState ToState() =>
-        new(Certificate, Issuer, Staple, Removed ? null : NextRefresh, LastFailureReason, LastFailureMessage, LastFailureAt, ConsecutiveFailures,
+        new(Certificate, CacheId, Issuer, Staple, Removed ? null : NextRefresh, LastFailureReason, LastFailureMessage, LastFailureAt, ConsecutiveFailures,
             ResponderDisabled ? [] : ResponderUris);
 }

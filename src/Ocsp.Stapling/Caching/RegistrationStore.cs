@@ -14,6 +14,7 @@ internal sealed class RegistrationStore : IDisposable
     private readonly object _gate = new();
     private readonly ConcurrentDictionary<X509Certificate2, Registration> _byReference = new(ReferenceEqualityComparer.Instance);
     private readonly ConcurrentDictionary<ReadOnlyMemory<byte>, Registration> _byRawData = new(RawDataComparer.Instance);
+    private readonly ConcurrentDictionary<OcspCertificateId, Registration> _byCertificateId = new();
     private readonly TimeProvider _time;
     private readonly bool _stapleRevoked;
 
@@ -26,7 +27,7 @@ internal sealed class RegistrationStore : IDisposable
     /// <summary>Raised (outside any lock) when a held staple reaches its nextUpdate with nothing newer in its place.</summary>
     public event Action<Registration, OcspStaple>? Expired;
 
-    public int Count => _byRawData.Count;
+    public int Count => _byRawData.Count + _byCertificateId.Count;
 
     /// <summary>Every registration; a lock-free, moment-in-time enumeration.</summary>
     public IEnumerable<Registration> All
@@ -34,6 +35,11 @@ internal sealed class RegistrationStore : IDisposable
         get
         {
             foreach (KeyValuePair<ReadOnlyMemory<byte>, Registration> pair in _byRawData)
+            {
+                yield return pair.Value;
+            }
+
+            foreach (KeyValuePair<OcspCertificateId, Registration> pair in _byCertificateId)
             {
                 yield return pair.Value;
             }
@@ -46,9 +52,17 @@ internal sealed class RegistrationStore : IDisposable
             ? registration
             : null;
 
-    /// <summary>Adds <paramref name="registration"/>; <see langword="false"/> when its certificate is already registered.</summary>
+    /// <summary>Finds the registration by CertID (<see cref="Registration.CacheId"/>) of a certificate known only by it.</summary>
+    public Registration? Find(OcspCertificateId certificateId) => _byCertificateId.GetValueOrDefault(certificateId);
+
+    /// <summary>Adds <paramref name="registration"/>; <see langword="false"/> when its certificate (or CertID) is already registered.</summary>
     public bool TryAdd(Registration registration)
     {
+        if (registration.IsCertificateId)
+        {
+            return _byCertificateId.TryAdd(registration.CacheId, registration);
+        }
+
         lock (_gate)
         {
             if (!_byRawData.TryAdd(registration.Certificate.RawDataMemory, registration))
@@ -73,9 +87,26 @@ internal sealed class RegistrationStore : IDisposable
                 return null;
             }
 
-            _byReference.TryRemove(registration.Certificate, out _);
+            _byReference.TryRemove(registration.Certificate!, out _);
         }
 
+        return Retire(registration, out served);
+    }
+
+    /// <summary>Removes the registration by CertID; returns it and the staple that was served.</summary>
+    public Registration? Remove(OcspCertificateId certificateId, out OcspStaple? served)
+    {
+        if (!_byCertificateId.TryRemove(certificateId, out Registration? registration))
+        {
+            served = null;
+            return null;
+        }
+
+        return Retire(registration, out served);
+    }
+
+    private static Registration Retire(Registration registration, out OcspStaple? served)
+    {
         lock (registration)
         {
             served = registration.Servable;

@@ -59,7 +59,7 @@ internal sealed class SharedStapleCache
         }
 
         // A shared store is not trusted: the entry must pass the same validation as a fresh response.
-        OcspValidationResult result = OcspResponseValidator.Validate(der, registration.Certificate, registration.Issuer, now, _options.Validation);
+        OcspValidationResult result = OcspResponseValidator.Validate(der, registration.Subject, now, _options.Validation);
         if (!result.IsValid || result.Staple.Status == OcspCertificateStatus.Unknown)
         {
             _metrics.Lookups.Add(1, L2Tag, MissTag);

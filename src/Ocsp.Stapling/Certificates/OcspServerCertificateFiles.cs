@@ -88,8 +88,12 @@ public static class OcspServerCertificateFiles
         return (certificate, chain);
     }
 
-    /// <summary>The certificates of a PEM file (one or a chain) or of a DER file.</summary>
-    private static X509Certificate2Collection LoadCertificates(string path)
+    /// <summary>The certificates of a PEM file (one, a chain or a bundle) or of a DER file, without keys.</summary>
+    /// <param name="path">The file.</param>
+    /// <returns>Its certificates, in file order; at least one.</returns>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidOperationException">The file cannot be read as certificates, or holds none.</exception>
+    public static X509Certificate2Collection LoadCertificates(string path)
     {
         X509Certificate2Collection collection = Load(
             path,

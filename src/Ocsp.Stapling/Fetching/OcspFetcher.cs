@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
 using Polly;
 using Polly.CircuitBreaker;
@@ -24,6 +25,8 @@ internal delegate FetchOutcome ResponseCheck(byte[] body, OcspRequest request, U
 /// </summary>
 internal sealed class OcspFetcher
 {
+    private const int RequestNonceLength = 32; // RFC 9654 §2.1, as OcspRequestOptions.NonceLength
+
     private readonly IHttpClientFactory _httpClientFactory;
     private readonly TimeProvider _time;
     private readonly OcspStaplingOptions _options;
@@ -51,9 +54,8 @@ internal sealed class OcspFetcher
         }
 
         OcspRequest request = OcspRequest.Create(
-            registration.Certificate,
-            registration.Issuer,
-            new OcspRequestOptions { HashAlgorithm = _options.Fetch.HashAlgorithm, IncludeNonce = _options.Fetch.IncludeNonce });
+            registration.Subject.Id(registration.RequestHashAlgorithm ?? _options.Fetch.HashAlgorithm),
+            _options.Fetch.IncludeNonce ? RandomNumberGenerator.GetBytes(RequestNonceLength) : []);
 
         using var total = new CancellationTokenSource(_options.Fetch.TotalTimeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, total.Token);

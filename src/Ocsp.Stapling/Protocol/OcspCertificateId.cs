@@ -88,6 +88,51 @@ public sealed class OcspCertificateId : IEquatable<OcspCertificateId>
             certificate.SerialNumberBytes.Span);
     }
 
+    /// <summary>
+    /// Computes the CertID of the certificate with <paramref name="serialNumber"/> issued by <paramref name="issuer"/>,
+    /// without the certificate itself (a caching proxy knows only what a request names). The name hash is over the
+    /// issuer's subject name, which a certificate's issuer field repeats byte for byte.
+    /// </summary>
+    /// <param name="issuer">The certificate of the issuing CA.</param>
+    /// <param name="serialNumber">The serial number, big-endian as in the DER INTEGER.</param>
+    /// <param name="hashAlgorithm">The hash algorithm. The default value is <see cref="OcspHashAlgorithm.Sha1"/> (RFC 5019).</param>
+    /// <returns>The CertID.</returns>
+    /// <exception cref="ArgumentException"><paramref name="serialNumber"/> is empty.</exception>
+    public static OcspCertificateId Create(X509Certificate2 issuer, ReadOnlySpan<byte> serialNumber, OcspHashAlgorithm hashAlgorithm = OcspHashAlgorithm.Sha1)
+    {
+        ArgumentNullException.ThrowIfNull(issuer);
+        return new OcspCertificateId(
+            hashAlgorithm,
+            HashAlgorithms.Hash(hashAlgorithm, issuer.SubjectName.RawData),
+            HashAlgorithms.Hash(hashAlgorithm, issuer.PublicKey.EncodedKeyValue.RawData),
+            serialNumber);
+    }
+
+    /// <summary>Returns whether this CertID names a certificate of <paramref name="issuer"/>: both issuer hashes match, in this CertID's hash algorithm.</summary>
+    /// <param name="issuer">A CA certificate.</param>
+    /// <returns><see langword="true"/> when the issuer name hash and the issuer key hash are those of <paramref name="issuer"/>.</returns>
+    public bool IsIssuedBy(X509Certificate2 issuer)
+    {
+        ArgumentNullException.ThrowIfNull(issuer);
+        return _issuerKeyHash.AsSpan().SequenceEqual(HashAlgorithms.Hash(HashAlgorithm, issuer.PublicKey.EncodedKeyValue.RawData))
+            && _issuerNameHash.AsSpan().SequenceEqual(HashAlgorithms.Hash(HashAlgorithm, issuer.SubjectName.RawData));
+    }
+
+    /// <summary>Returns this certificate's CertID in another hash algorithm (this instance when it is already in it).</summary>
+    /// <param name="issuer">The issuer this CertID names (see <see cref="IsIssuedBy"/>).</param>
+    /// <param name="hashAlgorithm">The hash algorithm wanted.</param>
+    /// <returns>The CertID of the same serial number and issuer in <paramref name="hashAlgorithm"/>.</returns>
+    /// <exception cref="ArgumentException">This CertID does not name <paramref name="issuer"/>.</exception>
+    public OcspCertificateId WithHashAlgorithm(X509Certificate2 issuer, OcspHashAlgorithm hashAlgorithm)
+    {
+        if (!IsIssuedBy(issuer))
+        {
+            throw new ArgumentException($"The CertID {this} does not name '{issuer.Subject}' as its issuer (issuer name or key hash differs).", nameof(issuer));
+        }
+
+        return hashAlgorithm == HashAlgorithm ? this : Create(issuer, _serialNumber, hashAlgorithm);
+    }
+
     /// <inheritdoc />
     public bool Equals(OcspCertificateId? other) =>
         other is not null

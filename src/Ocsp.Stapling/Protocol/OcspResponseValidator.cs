@@ -31,8 +31,38 @@ public static class OcspResponseValidator
     {
         ArgumentNullException.ThrowIfNull(certificate);
         ArgumentNullException.ThrowIfNull(issuer);
-        CertificateNames.EnsureIssuedBy(certificate, issuer, nameof(issuer));
+        return Validate(response, OcspSubject.Of(certificate, issuer), now, options, requestNonce);
+    }
 
+    /// <summary>
+    /// Validates <paramref name="response"/> as the status of the certificate a CertID names, without the certificate:
+    /// what a caching proxy knows. The checks are the same (signer, CertID in any hash algorithm, time window, nonce).
+    /// </summary>
+    /// <param name="response">The DER bytes as received from the responder.</param>
+    /// <param name="certificateId">The CertID asked about.</param>
+    /// <param name="issuer">The certificate of the CA that <paramref name="certificateId"/> names.</param>
+    /// <param name="now">The current time.</param>
+    /// <param name="options">Limits; <see langword="null"/> for the defaults.</param>
+    /// <param name="requestNonce">The nonce sent with the request, or empty when none was sent.</param>
+    /// <returns>The staple, or the rejection with its reason. This method does not throw for any content of <paramref name="response"/>.</returns>
+    /// <exception cref="ArgumentException"><paramref name="certificateId"/> does not name <paramref name="issuer"/> (issuer name or key hash differs).</exception>
+    public static OcspValidationResult Validate(
+        ReadOnlyMemory<byte> response,
+        OcspCertificateId certificateId,
+        X509Certificate2 issuer,
+        DateTimeOffset now,
+        OcspValidationOptions? options = null,
+        ReadOnlyMemory<byte> requestNonce = default)
+    {
+        ArgumentNullException.ThrowIfNull(certificateId);
+        ArgumentNullException.ThrowIfNull(issuer);
+        return Validate(response, OcspSubject.Of(certificateId, issuer), now, options, requestNonce);
+    }
+
+    internal static OcspValidationResult Validate(
+        ReadOnlyMemory<byte> response, OcspSubject subject, DateTimeOffset now, OcspValidationOptions? options, ReadOnlyMemory<byte> requestNonce = default)
+    {
+        X509Certificate2 issuer = subject.Issuer;
         options ??= OcspValidationOptions.Default;
         if (response.Length > options.MaxResponseSize)
         {
@@ -66,9 +96,9 @@ public static class OcspResponseValidator
             return signerFailure;
         }
 
-        if (FindSingle(parsed, certificate, issuer) is not { } single)
+        if (FindSingle(parsed, subject) is not { } single)
         {
-            return OcspValidationResult.Reject(OcspValidationFailure.CertificateIdMismatch, DescribeMismatch(parsed, certificate, issuer), parsed);
+            return OcspValidationResult.Reject(OcspValidationFailure.CertificateIdMismatch, DescribeMismatch(parsed, subject), parsed);
         }
 
         if (!requestNonce.IsEmpty && !parsed.Nonce.Span.SequenceEqual(requestNonce.Span))
@@ -228,12 +258,12 @@ public static class OcspResponseValidator
         return false;
     }
 
-    private static OcspSingleResponse? FindSingle(OcspResponse parsed, X509Certificate2 certificate, X509Certificate2 issuer)
+    private static OcspSingleResponse? FindSingle(OcspResponse parsed, OcspSubject subject)
     {
         // Responders may answer a SHA-1 request with a SHA-256 CertID; compare in whatever algorithm each answer uses.
         foreach (OcspSingleResponse single in parsed.Responses)
         {
-            if (single.CertificateId.Equals(OcspCertificateId.Create(certificate, issuer, single.CertificateId.HashAlgorithm)))
+            if (single.CertificateId.Equals(subject.Id(single.CertificateId.HashAlgorithm)))
             {
                 return single;
             }
@@ -242,17 +272,16 @@ public static class OcspResponseValidator
         return null;
     }
 
-    private static string DescribeMismatch(OcspResponse parsed, X509Certificate2 certificate, X509Certificate2 issuer)
+    private static string DescribeMismatch(OcspResponse parsed, OcspSubject subject)
     {
-        string ours = Convert.ToHexString(OcspCertificateId.Create(certificate, issuer).SerialNumber.Span);
+        string ours = subject.SerialNumberHex;
         if (parsed.Responses.Count == 0)
         {
             return $"The response holds no single response (expected serial {ours}).";
         }
 
         OcspSingleResponse first = parsed.Responses[0];
-        var expected = OcspCertificateId.Create(certificate, issuer, first.CertificateId.HashAlgorithm);
-        return first.CertificateId.SerialNumber.Span.SequenceEqual(expected.SerialNumber.Span)
+        return first.CertificateId.SerialNumber.Span.SequenceEqual(subject.Sha1.SerialNumber.Span)
             ? $"The response is for serial {ours} but from another issuer (issuer name or key hash differs)."
             : $"The response is for serial {first.CertificateId.SerialNumberHex}, not {ours}.";
     }

@@ -2,7 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 
 namespace Ocsp.Stapling;
 
-/// <summary>The outcome of <see cref="OcspResponseValidator.Validate"/>: a staple, or a rejection with its reason.</summary>
+/// <summary>The outcome of <see cref="OcspResponseValidator.Validate(ReadOnlyMemory{byte}, System.Security.Cryptography.X509Certificates.X509Certificate2, System.Security.Cryptography.X509Certificates.X509Certificate2, DateTimeOffset, OcspValidationOptions?, ReadOnlyMemory{byte})"/>: a staple, or a rejection with its reason.</summary>
 public sealed class OcspValidationResult
 {
     private OcspValidationResult(OcspValidationFailure failure, string message, OcspStaple? staple, OcspResponse? response)

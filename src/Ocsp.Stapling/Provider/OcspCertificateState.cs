@@ -2,11 +2,15 @@ using System.Security.Cryptography.X509Certificates;
 
 namespace Ocsp.Stapling;
 
-/// <summary>A snapshot of what the provider knows about one registered certificate (for health checks and diagnostics).</summary>
+/// <summary>
+/// A snapshot of what the provider knows about one registered certificate (for health checks and diagnostics): a leaf
+/// certificate, or a certificate known only by its CertID (registered by a caching proxy, <see cref="Certificate"/> is
+/// then <see langword="null"/>).
+/// </summary>
 public sealed class OcspCertificateState
 {
     internal OcspCertificateState(
-        X509Certificate2 certificate, X509Certificate2 issuer, OcspStaple? staple, DateTimeOffset? nextRefresh, string? lastFailureReason, string? lastFailureMessage, DateTimeOffset? lastFailureAt, int consecutiveFailures,
+        X509Certificate2? certificate, OcspCertificateId certificateId, X509Certificate2 issuer, OcspStaple? staple, DateTimeOffset? nextRefresh, string? lastFailureReason, string? lastFailureMessage, DateTimeOffset? lastFailureAt, int consecutiveFailures,
         IReadOnlyList<Uri> responderUris)
     {
         Issuer = issuer;
@@ -14,6 +18,7 @@ public sealed class OcspCertificateState
         bool hasResponder = responderUris.Count > 0;
         HasResponder = hasResponder;
         Certificate = certificate;
+        CertificateId = certificateId;
         Staple = staple;
         NextRefresh = nextRefresh;
         LastFailureReason = lastFailureReason;
@@ -22,8 +27,14 @@ public sealed class OcspCertificateState
         ConsecutiveFailures = consecutiveFailures;
     }
 
-    /// <summary>Gets the certificate.</summary>
-    public X509Certificate2 Certificate { get; }
+    /// <summary>Gets the certificate, or <see langword="null"/> for a certificate registered by CertID.</summary>
+    public X509Certificate2? Certificate { get; }
+
+    /// <summary>Gets the CertID the certificate's responses are asked and stored under (SHA-1 unless registered by a CertID in another algorithm).</summary>
+    public OcspCertificateId CertificateId { get; }
+
+    /// <summary>Gets a name for logs and pages: the certificate's subject and serial, or the serial and issuer of a CertID.</summary>
+    public string DisplayName => Certificate?.GetDisplayName() ?? $"serial {CertificateId.SerialNumberHex} of '{Issuer.Subject}'";
 
     /// <summary>Gets the certificate's issuer (the CA whose key signs, or delegates signing of, its OCSP responses).</summary>
     public X509Certificate2 Issuer { get; }
@@ -31,8 +42,8 @@ public sealed class OcspCertificateState
     /// <summary>Gets the responders the provider asks, in order: the AIA OCSP URLs or the configured override; empty when none or disabled.</summary>
     public IReadOnlyList<Uri> ResponderUris { get; }
 
-    /// <summary>Gets a value indicating whether the certificate demands stapling (TLS Feature status_request).</summary>
-    public bool IsMustStaple => Certificate.IsMustStaple();
+    /// <summary>Gets a value indicating whether the certificate demands stapling (TLS Feature status_request); <see langword="false"/> when known only by CertID.</summary>
+    public bool IsMustStaple => Certificate?.IsMustStaple() ?? false;
 
     /// <summary>Gets a value indicating whether there is a responder to ask (an HTTP OCSP URL in AIA or an override, not disabled).</summary>
     public bool HasResponder { get; }

@@ -1,7 +1,7 @@
 namespace Ocsp.Stapling;
 
 /// <summary>
-/// What <see cref="IOcspCertificateRegistry.RefreshAsync"/> achieved: the validated response now held, and when the
+/// What <see cref="IOcspCertificateRegistry.RefreshAsync(System.Security.Cryptography.X509Certificates.X509Certificate2, CancellationToken)"/> achieved: the validated response now held, and when the
 /// attempt failed, why. A failed refresh keeps the previous response while it is valid, so both can be set.
 /// </summary>
 public sealed class OcspRefreshResult

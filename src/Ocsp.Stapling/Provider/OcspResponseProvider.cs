@@ -174,13 +174,66 @@ internal sealed class OcspResponseProvider : IOcspResponseProvider, IOcspCertifi
         }
 
         Log.CertificateUnregistered(_logger, registration.DisplayName);
-        _events.Unregistered(new OcspCertificateEventArgs(registration.Certificate, registration.Issuer));
+        X509Certificate2 leaf = registration.Certificate!; // found by certificate
+        _events.Unregistered(new OcspCertificateEventArgs(leaf, registration.Issuer));
         if (served is not null)
         {
-            _events.Removed(new OcspStapleRemovedEventArgs(registration.Certificate, served, OcspStapleRemovalReason.Unregistered));
+            _events.Removed(new OcspStapleRemovedEventArgs(leaf, served, OcspStapleRemovalReason.Unregistered));
         }
 
         return true;
+    }
+
+    public bool Register(OcspCertificateId certificateId, X509Certificate2 issuer, Uri responder)
+    {
+        ArgumentNullException.ThrowIfNull(certificateId);
+        ArgumentNullException.ThrowIfNull(issuer);
+        ArgumentNullException.ThrowIfNull(responder);
+        if (!OcspHttpEncoding.IsResponderUri(responder))
+        {
+            throw new ArgumentException($"The responder '{responder}' is not an absolute http(s) URL.", nameof(responder));
+        }
+
+        if (_store.Find(certificateId) is not null)
+        {
+            return false;
+        }
+
+        var registration = Registration.Create(certificateId, issuer, responder);
+        if (!_store.TryAdd(registration))
+        {
+            return false;
+        }
+
+        Log.CertificateRegistered(_logger, registration.DisplayName, false, responder.ToString());
+        _scheduler.Schedule(registration, _time.GetUtcNow());
+        return true;
+    }
+
+    public bool Unregister(OcspCertificateId certificateId)
+    {
+        ArgumentNullException.ThrowIfNull(certificateId);
+        if (_store.Remove(certificateId, out _) is not { } registration)
+        {
+            return false;
+        }
+
+        Log.CertificateUnregistered(_logger, registration.DisplayName);
+        return true;
+    }
+
+    public Task<OcspRefreshResult> RefreshAsync(OcspCertificateId certificateId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(certificateId);
+        Registration registration = _store.Find(certificateId)
+            ?? throw new InvalidOperationException($"{certificateId} is not registered for OCSP stapling.");
+        return RefreshAsync(registration, servePersisted: true, cancellationToken);
+    }
+
+    public OcspCertificateState? GetState(OcspCertificateId certificateId)
+    {
+        ArgumentNullException.ThrowIfNull(certificateId);
+        return _store.Find(certificateId)?.ToState();
     }
 
     public async Task<OcspStaple?> WarmUpAsync(X509Certificate2 certificate, CancellationToken cancellationToken = default)
@@ -214,7 +267,10 @@ internal sealed class OcspResponseProvider : IOcspResponseProvider, IOcspCertifi
         Log.StaplePruned(_logger, registration.DisplayName);
         if (held is not null)
         {
-            _events.Removed(new OcspStapleRemovedEventArgs(registration.Certificate, held, OcspStapleRemovalReason.Pruned));
+            if (registration.Certificate is { } leaf)
+            {
+                _events.Removed(new OcspStapleRemovedEventArgs(leaf, held, OcspStapleRemovalReason.Pruned));
+            }
         }
 
         _scheduler.Schedule(registration, _time.GetUtcNow());
@@ -264,6 +320,9 @@ internal sealed class OcspResponseProvider : IOcspResponseProvider, IOcspCertifi
     private void OnExpired(Registration registration, OcspStaple staple)
     {
         Log.StapleExpired(_logger, registration.DisplayName, staple.NextUpdate);
-        _events.Removed(new OcspStapleRemovedEventArgs(registration.Certificate, staple, OcspStapleRemovalReason.Expired));
+        if (registration.Certificate is { } leaf)
+        {
+            _events.Removed(new OcspStapleRemovedEventArgs(leaf, staple, OcspStapleRemovalReason.Expired));
+        }
     }
 }

@@ -167,7 +167,10 @@ internal sealed class StapleRefresher
             // No responder to ask (no OCSP URL, or disabled by override): not an outage. No schedule, no warnings
             // (registration logged it once); the certificate is served without a staple.
             _store.RecordFailure(registration, outcome.Reason, outcome.Message, OcspValidationFailure.None, countsAsFailure: false);
-            _events.Failed(new OcspStapleFailedEventArgs(registration.Certificate, outcome.Reason, outcome.Message, OcspValidationFailure.None, _store.Servable(registration, now)));
+            if (registration.Certificate is { } leaf)
+            {
+                _events.Failed(new OcspStapleFailedEventArgs(leaf, outcome.Reason, outcome.Message, OcspValidationFailure.None, _store.Servable(registration, now)));
+            }
             return (Result(registration, "memory", outcome), DateTimeOffset.MaxValue);
         }
 
@@ -235,7 +238,7 @@ internal sealed class StapleRefresher
     /// <summary>The validation step: the responder's answer must be a valid response for this certificate, for this request, now.</summary>
     private FetchOutcome Check(Registration registration, byte[] body, OcspRequest request, Uri responder)
     {
-        OcspValidationResult result = OcspResponseValidator.Validate(body, registration.Certificate, registration.Issuer, _time.GetUtcNow(), _options.Validation, request.Nonce);
+        OcspValidationResult result = OcspResponseValidator.Validate(body, registration.Subject, _time.GetUtcNow(), _options.Validation, request.Nonce);
         if (!result.IsValid)
         {
             return FetchOutcome.Rejected(result);
@@ -255,7 +258,11 @@ internal sealed class StapleRefresher
         Log.FetchFailed(
             _logger, registration.DisplayName, reason, message.TrimEnd('.'), failures, retryAt,
             held is not null ? held.NextUpdate.ToString("u", System.Globalization.CultureInfo.InvariantCulture) : "(none)");
-        _events.Failed(new OcspStapleFailedEventArgs(registration.Certificate, reason, message, validationFailure, held));
+        if (registration.Certificate is { } leaf)
+        {
+            _events.Failed(new OcspStapleFailedEventArgs(leaf, reason, message, validationFailure, held));
+        }
+
         return retryAt;
     }
 
@@ -266,10 +273,20 @@ internal sealed class StapleRefresher
         {
             _metrics.Revocations.Add(1);
             Log.CertificateRevoked(_logger, registration.DisplayName, staple.RevocationTime, staple.RevocationReason?.ToString() ?? "unspecified");
-            _events.Revoked(new OcspCertificateRevokedEventArgs(registration.Certificate, staple));
         }
 
-        _events.Updated(new OcspStapleUpdatedEventArgs(registration.Certificate, staple, source, isServed: ReferenceEquals(registration.Servable, staple)));
+        // Registrations by CertID (a proxy's) raise no events: the registry's events are about leaf certificates.
+        if (registration.Certificate is not { } leaf)
+        {
+            return;
+        }
+
+        if (staple.Status == OcspCertificateStatus.Revoked)
+        {
+            _events.Revoked(new OcspCertificateRevokedEventArgs(leaf, staple));
+        }
+
+        _events.Updated(new OcspStapleUpdatedEventArgs(leaf, staple, source, isServed: ReferenceEquals(registration.Servable, staple)));
     }
 
     private OcspRefreshResult Result(Registration registration, string source, string? reason = null, string? message = null, OcspValidationFailure validationFailure = OcspValidationFailure.None)

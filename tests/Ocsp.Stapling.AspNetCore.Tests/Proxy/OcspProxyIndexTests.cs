@@ -8,7 +8,7 @@ public sealed class OcspProxyIndexTests(KestrelFixture fixture) : IClassFixture<
     private static readonly Uri Other = new("http://ocsp.other.test:8080/path");
 
     private OcspCertificateState State(X509Certificate2 certificate, params Uri[] responders) =>
-        new(certificate, fixture.Pki.Intermediate, null, null, null, null, null, 0, responders);
+        new(certificate, OcspCertificateId.Create(certificate, fixture.Pki.Intermediate), fixture.Pki.Intermediate, null, null, null, null, null, 0, responders);
 
     [Theory]
     [InlineData(OcspHashAlgorithm.Sha1)]

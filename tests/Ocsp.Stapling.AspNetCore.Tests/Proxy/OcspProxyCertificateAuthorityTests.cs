@@ -1,0 +1,293 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Security.Cryptography.X509Certificates;
+using Ocsp.Stapling.AspNetCore.Internal;
+using Ocsp.Stapling.Testing;
+
+namespace Ocsp.Stapling.AspNetCore.Tests.Proxy;
+
+/// <summary>
+/// <see cref="OcspProxyOptions.CertificateAuthorities"/>: every certificate of a known CA is cached on its first request
+/// with nothing listed (ocsp_proxy's behaviour), validated against that CA, refreshed, capped, and forgotten when idle.
+/// </summary>
+public sealed class OcspProxyCertificateAuthorityTests(KestrelFixture fixture) : IClassFixture<KestrelFixture>
+{
+    private static readonly byte[] TryLater = [0x30, 0x03, 0x0A, 0x01, 0x03];
+    private readonly FakeTimeProvider _time = fixture.Reset();
+
+    private string ResponderHost => $"127.0.0.1:{fixture.Responder.Url.Port}";
+
+    [SkippableTheory]
+    [InlineData("-sha1")]
+    [InlineData("-sha256")]
+    public async Task OpenSslOcsp_KnownCa_NothingListed_ThreeCalls_OneUpstreamRequest_ThenServedWithTheResponderDown(string digest)
+    {
+        Skip.IfNot(TlsClients.HasOpenSsl, "openssl is not on PATH");
+        X509Certificate2 leaf = fixture.NewLeaf("ca-openssl");
+        await using ProxyServer proxy = await StartAsync();
+        string leafFile = Path.Combine(fixture.Directory, $"{Guid.NewGuid():N}.pem");
+        await File.WriteAllTextAsync(leafFile, TestPki.ToPem(leaf));
+
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.Contains(": good", await OpenSslOcspAsync(proxy, leafFile, digest), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(1, fixture.Responder.RequestCount);
+        OcspCertificateId asked = Assert.Single(fixture.Responder.ReceivedCertificateIds);
+        Assert.Equal(digest == "-sha1" ? OcspHashAlgorithm.Sha1 : OcspHashAlgorithm.Sha256, asked.HashAlgorithm); // asked in kind
+        Assert.NotNull(proxy.Registry.GetState(asked)?.Staple);
+        Assert.Contains(proxy.Logs.Entries, e => e.EventId == Log.ProxyCertificateIdCachedId);
+
+        fixture.Responder.Fault = ResponderFault.Down;
+        Assert.Contains(": good", await OpenSslOcspAsync(proxy, leafFile, digest), StringComparison.Ordinal);
+        Assert.Equal(1, fixture.Responder.RequestCount); // answered from memory: the responder is not even asked
+    }
+
+    [Fact]
+    public async Task SecondProxyOnTheSameStore_AnswersWithoutAnUpstreamRequest_AndAfterARestartWithTheResponderDown()
+    {
+        X509Certificate2 leaf = fixture.NewLeaf("ca-fleet");
+        string store = fixture.NewCacheDirectory();
+        byte[] request = OcspRequest.Create(leaf, fixture.Pki.Intermediate).Encoded.ToArray();
+        using var client = new HttpClient();
+        byte[] first;
+        await using (ProxyServer one = await StartAsync(store))
+        await using (ProxyServer two = await StartAsync(store))
+        {
+            first = await AnswerAsync(client, one, request);
+            Assert.Equal(1, fixture.Responder.RequestCount);
+            Assert.Equal(first, await AnswerAsync(client, two, request));
+            Assert.Equal(1, fixture.Responder.RequestCount);
+        }
+
+        fixture.Responder.Fault = ResponderFault.Down;
+        await using ProxyServer restarted = await StartAsync(store);
+        Assert.Equal(first, await AnswerAsync(client, restarted, request));
+        Assert.Equal(1, fixture.Responder.RequestCount);
+    }
+
+    [Theory]
+    [InlineData(ResponderFault.WrongSerial)]
+    [InlineData(ResponderFault.HtmlBody)]
+    [InlineData(ResponderFault.BadSignature)]
+    [InlineData(ResponderFault.WrongSigner)]
+    public async Task BadUpstreamAnswer_IsNeverCachedOrRelayed_TheNextGoodOneIs(ResponderFault fault)
+    {
+        X509Certificate2 leaf = fixture.NewLeaf("ca-bad");
+        OcspCertificateId id = OcspCertificateId.Create(leaf, fixture.Pki.Intermediate);
+        await using ProxyServer proxy = await StartAsync();
+        using var client = new HttpClient();
+        byte[] request = OcspRequest.Create(leaf, fixture.Pki.Intermediate).Encoded.ToArray();
+        fixture.Responder.Fault = fault;
+
+        using (HttpResponseMessage bad = await PostAsync(client, proxy, request))
+        {
+            Assert.Equal(TryLater, await bad.Content.ReadAsByteArrayAsync());
+            Assert.Equal("no-store", bad.Headers.CacheControl?.ToString());
+        }
+
+        Assert.Null(proxy.Registry.GetState(id)!.Staple);
+
+        // Inside the failure back-off nobody is asked again; past it, the recovered responder's answer is cached.
+        using (HttpResponseMessage backoff = await PostAsync(client, proxy, request))
+        {
+            Assert.Equal(TryLater, await backoff.Content.ReadAsByteArrayAsync());
+        }
+
+        Assert.Equal(1, fixture.Responder.RequestCount);
+        fixture.Responder.Fault = ResponderFault.None;
+        _time.Advance(TimeSpan.FromMinutes(2));
+        byte[] good = await AnswerAsync(client, proxy, request);
+        Assert.True(OcspResponseValidator.Validate(good, leaf, fixture.Pki.Intermediate, _time.GetUtcNow()).IsValid);
+        Assert.Equal(good, await AnswerAsync(client, proxy, request));
+        Assert.Equal(2, fixture.Responder.RequestCount);
+    }
+
+    [Fact]
+    public async Task UnknownIssuer_IsNeverCached_ForwardedEveryTime()
+    {
+        await using ProxyServer proxy = await StartAsync();
+        using var client = new HttpClient();
+        byte[] request = OcspRequest.Create(fixture.Pki.ForeignResponder, fixture.Pki.ForeignCa).Encoded.ToArray();
+
+        for (int i = 0; i < 2; i++)
+        {
+            using HttpResponseMessage forwarded = await PostAsync(client, proxy, request);
+            Assert.Equal("no-store", forwarded.Headers.CacheControl?.ToString());
+        }
+
+        Assert.Equal(2, fixture.Responder.RequestCount);
+        Assert.Empty(proxy.Registry.GetStates());
+    }
+
+    [Fact]
+    public async Task PastTheCap_FurtherCertificatesAreForwardedUncached_AndItIsLoggedOnce()
+    {
+        X509Certificate2[] leaves = [fixture.NewLeaf("cap-1"), fixture.NewLeaf("cap-2"), fixture.NewLeaf("cap-3")];
+        await using ProxyServer proxy = await StartAsync(configure: o => o.MaxCachedCertificatesPerAuthority = 2);
+        using var client = new HttpClient();
+
+        var cached = new List<bool>();
+        foreach (X509Certificate2 leaf in leaves)
+        {
+            for (int i = 0; i < 2; i++)
+            {
+                using HttpResponseMessage answer = await PostAsync(client, proxy, OcspRequest.Create(leaf, fixture.Pki.Intermediate).Encoded.ToArray());
+                Assert.Equal(OcspCertificateStatus.Good, OcspResponse.Parse(await answer.Content.ReadAsByteArrayAsync()).Responses[0].Status);
+                cached.Add(answer.Headers.CacheControl is { MaxAge: not null, NoStore: false });
+            }
+        }
+
+        Assert.Equal(2, proxy.Registry.GetStates().Count);
+        Assert.Equal(4, fixture.Responder.RequestCount); // 1 + 1 cached, 2 forwarded
+        Assert.Equal([true, true, true, true, false, false], cached); // the third: "no-store"
+        Assert.Single(proxy.Logs.Entries, e => e.EventId == Log.ProxyCertificateIdCapReachedId);
+    }
+
+    [Fact]
+    public async Task NotAskedForForgetAfter_OnTheFakeClock_IsForgotten_AndNoLongerRefreshed_WhileAnAskedOneIs()
+    {
+        X509Certificate2 idle = fixture.NewLeaf("forget-idle");
+        X509Certificate2 asked = fixture.NewLeaf("forget-asked");
+        OcspCertificateId idleId = OcspCertificateId.Create(idle, fixture.Pki.Intermediate);
+        OcspCertificateId askedId = OcspCertificateId.Create(asked, fixture.Pki.Intermediate);
+        DateTimeOffset start = _time.GetUtcNow();
+        await using ProxyServer proxy = await StartAsync(configure: o => o.ForgetAfter = TimeSpan.FromDays(1));
+        using var client = new HttpClient();
+        byte[] idleRequest = OcspRequest.Create(idle, fixture.Pki.Intermediate).Encoded.ToArray();
+        byte[] askedRequest = OcspRequest.Create(asked, fixture.Pki.Intermediate).Encoded.ToArray();
+
+        await AnswerAsync(client, proxy, idleRequest);
+        _time.Advance(TimeSpan.FromHours(1));
+        await AnswerAsync(client, proxy, askedRequest);
+        _time.SetUtcNow(start + TimeSpan.FromHours(20));
+        await AnswerAsync(client, proxy, askedRequest); // from the store: it counts as asked
+        Assert.Equal(2, fixture.Responder.RequestCount);
+
+        // The sweep runs hourly (ForgetAfter / 8, at most an hour): by ForgetAfter + 1 h the idle one is gone.
+        _time.SetUtcNow(start + TimeSpan.FromDays(1) + TimeSpan.FromHours(1));
+        Assert.Null(proxy.Registry.GetState(idleId));
+        Assert.NotNull(proxy.Registry.GetState(askedId));
+        Assert.Contains(proxy.Logs.Entries, e => e.EventId == Log.ProxyCertificateIdsForgottenId);
+
+        // Both would fall due at about half their 4-day validity (idle first); only the asked one is refreshed.
+        _time.SetUtcNow(start + TimeSpan.FromHours(44));
+        await AnswerAsync(client, proxy, askedRequest);
+        fixture.Responder.ClearReceivedCertificateIds();
+        _time.SetUtcNow(start + TimeSpan.FromDays(2) + TimeSpan.FromHours(2));
+        await fixture.Responder.WhenReceivedAsync(1).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(askedId, Assert.Single(fixture.Responder.ReceivedCertificateIds));
+        Assert.Null(proxy.Registry.GetState(idleId));
+
+        // Asked again after being forgotten: cached again (from the shared store while its response is valid).
+        Assert.True(OcspResponseValidator.Validate(await AnswerAsync(client, proxy, idleRequest), idle, fixture.Pki.Intermediate, _time.GetUtcNow()).IsValid);
+        Assert.NotNull(proxy.Registry.GetState(idleId));
+    }
+
+    [Fact]
+    public async Task FirstRequestNamedAWrongResponder_TheRightOneTakesOver_OnlyOnceTheBackoffIsOver()
+    {
+        await using TestOcspResponder stranger = await TestOcspResponder.StartAsync(_time); // knows no issuer: answers unauthorized
+        X509Certificate2 leaf = fixture.NewLeaf("ca-wrong-responder");
+        await using ProxyServer proxy = await StartAsync(configure: o => o.AllowedResponders.Add(stranger.Url));
+        using var client = new HttpClient();
+        byte[] request = OcspRequest.Create(leaf, fixture.Pki.Intermediate).Encoded.ToArray();
+
+        using (HttpResponseMessage wrong = await PostAsync(client, proxy, request, host: $"127.0.0.1:{stranger.Url.Port}"))
+        {
+            Assert.Equal(TryLater, await wrong.Content.ReadAsByteArrayAsync());
+        }
+
+        using (HttpResponseMessage early = await PostAsync(client, proxy, request))
+        {
+            Assert.Equal(TryLater, await early.Content.ReadAsByteArrayAsync()); // inside the back-off: not switched, nobody asked
+        }
+
+        Assert.Equal((1, 0), (stranger.RequestCount, fixture.Responder.RequestCount));
+        _time.Advance(TimeSpan.FromMinutes(2));
+        byte[] good = await AnswerAsync(client, proxy, request);
+        Assert.True(OcspResponseValidator.Validate(good, leaf, fixture.Pki.Intermediate, _time.GetUtcNow()).IsValid);
+
+        // Held and valid now: a client naming the other responder again cannot take it away.
+        Assert.Equal(good, await AnswerAsync(client, proxy, request, host: $"127.0.0.1:{stranger.Url.Port}"));
+        Assert.Equal(1, fixture.Responder.RequestCount);
+        Assert.True(stranger.RequestCount <= 2, $"{stranger.RequestCount} requests to the wrong responder"); // its own retry after the back-off, at most
+    }
+
+    [Fact]
+    public async Task RequestToTheProxyItself_GoesToTheCasConfiguredResponder()
+    {
+        X509Certificate2 leaf = fixture.NewLeaf("ca-own-responder");
+        await using ProxyServer proxy = await ProxyServer.StartAsync(
+            _time, fixture.NewCacheDirectory(), fixture.Pki.Intermediate, [], configure: o => o.CertificateAuthorities.Add(new(fixture.Pki.Intermediate, fixture.Responder.Url)));
+        using var client = new HttpClient();
+        byte[] request = OcspRequest.Create(leaf, fixture.Pki.Intermediate).Encoded.ToArray();
+
+        byte[] first = await AnswerAsync(client, proxy, request, host: null);
+        Assert.Equal(first, await AnswerAsync(client, proxy, request, host: null));
+
+        Assert.True(OcspResponseValidator.Validate(first, leaf, fixture.Pki.Intermediate, _time.GetUtcNow()).IsValid);
+        Assert.Equal(1, fixture.Responder.RequestCount);
+    }
+
+    [Fact]
+    public void Options_ServerCertificateAsCa_OrBadResponder_AreRefusedAtMapTime()
+    {
+        var options = new OcspProxyOptions();
+        options.CertificateAuthorities.Add(new OcspProxyCertificateAuthority(fixture.NewLeaf("not-a-ca")));
+        options.CertificateAuthorities.Add(new OcspProxyCertificateAuthority(fixture.Pki.Intermediate, new Uri("ftp://ocsp.example/")));
+        options.ForgetAfter = TimeSpan.FromSeconds(1);
+
+        var failures = new OcspProxyOptionsValidator().Validate(null, options).Failures!.ToArray();
+
+        Assert.Contains(failures, f => f.Contains("is not a CA certificate", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.Contains("is not an absolute http(s) URL", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.Contains("ForgetAfter", StringComparison.Ordinal));
+    }
+
+    private Task<ProxyServer> StartAsync(string? store = null, Action<OcspProxyOptions>? configure = null) =>
+        ProxyServer.StartAsync(_time, store ?? fixture.NewCacheDirectory(), fixture.Pki.Intermediate, [], configure: o =>
+        {
+            o.AllowedResponders.Add(fixture.Responder.Url);
+            o.CertificateAuthorities.Add(new OcspProxyCertificateAuthority(fixture.Pki.Intermediate));
+            configure?.Invoke(o);
+        });
+
+    private async Task<HttpResponseMessage> PostAsync(HttpClient client, ProxyServer proxy, byte[] der, string? host = "")
+    {
+        using var content = new ByteArrayContent(der);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/ocsp-request");
+        using var request = new HttpRequestMessage(HttpMethod.Post, proxy.Url) { Content = content };
+        if (host is not null)
+        {
+            request.Headers.Host = host.Length > 0 ? host : ResponderHost; // the seed's convention: Host names the responder
+        }
+
+        HttpResponseMessage response = await client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return response;
+    }
+
+    /// <summary>The proxy's answer, which must be a cacheable (max-age) successful response.</summary>
+    private async Task<byte[]> AnswerAsync(HttpClient client, ProxyServer proxy, byte[] der, string? host = "")
+    {
+        using HttpResponseMessage response = await PostAsync(client, proxy, der, host);
+        byte[] body = await response.Content.ReadAsByteArrayAsync();
+        Assert.True(response.Headers.CacheControl?.MaxAge is not null, $"not answered from the store: {response.Headers.CacheControl}");
+        Assert.Equal(OcspResponseStatus.Successful, OcspResponse.Parse(body).Status);
+        return body;
+    }
+
+    private async Task<string> OpenSslOcspAsync(ProxyServer proxy, string leafFile, string digest)
+    {
+        ProgramResult result = await ExternalProgram.RunAsync(
+            "openssl",
+            ["ocsp", digest, "-issuer", fixture.IssuerFile, "-cert", leafFile, "-url", proxy.Url.ToString(), "-CAfile", fixture.RootFile, "-no_nonce",
+                "-timeout", "20", "-header", $"Host={ResponderHost}"],
+            timeout: TimeSpan.FromSeconds(30));
+        Assert.True(result.ExitCode == 0, $"openssl ocsp failed:\n{result}\n{string.Join('\n', proxy.Logs.Entries.Select(e => e.Message))}");
+        Assert.Contains("Response verify OK", result.StandardOutput + result.StandardError, StringComparison.Ordinal);
+        return result.StandardOutput;
+    }
+}
