@@ -37,7 +37,7 @@ internal sealed partial class OcspProxy
     /// In HTTP-proxy form (<c>GET http://responder/path/MFEw…</c>) the allowed responder's path is stripped; otherwise the
     /// endpoint's prefix. Undecodable text yields an empty request, answered as malformed.
     /// </summary>
-    private byte[]? ReadGetTarget(HttpContext context, OcspProxyIndex index)
+    private byte[]? ReadGetTarget(HttpContext context)
     {
         string raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? "";
         if (raw.Length > options.MaxRequestTargetLength)

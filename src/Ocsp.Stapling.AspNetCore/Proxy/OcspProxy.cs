@@ -30,7 +30,7 @@ internal sealed partial class OcspProxy : IDisposable
     private readonly TimeProvider time;
     private readonly ILogger logger;
     private readonly OcspProxyCertificateIds certificateIds;
-    private OcspProxyIndex? _index;
+    private readonly OcspProxyIndex index;
 
     public OcspProxy(IOcspCertificateRegistry registry, IHttpClientFactory httpClients, OcspProxyOptions options, TimeProvider time, ILogger logger)
     {
@@ -41,18 +41,25 @@ internal sealed partial class OcspProxy : IDisposable
         this.logger = logger;
         certificateIds = new OcspProxyCertificateIds(registry, options, time, logger);
 
-        // The index is rebuilt on the first request after the set of certificates changed, not per request.
-        registry.CertificateRegistered += (_, _) => Volatile.Write(ref _index, null);
-        registry.CertificateUnregistered += (_, _) => Volatile.Write(ref _index, null);
+        // The index follows the registry one certificate at a time: subscribed first, then filled, so none is missed.
+        index = new OcspProxyIndex(options.AllowedResponders, options.CertificateAuthorities);
+        registry.CertificateRegistered += (_, e) => Track(e.Certificate);
+        registry.CertificateUnregistered += (_, e) => index.Remove(e.Certificate, e.Issuer);
+        foreach (OcspCertificateState state in registry.GetStates())
+        {
+            if (state.Certificate is { } certificate)
+            {
+                Track(certificate);
+            }
+        }
     }
 
     public async Task HandleAsync(HttpContext context)
     {
         HttpRequest request = context.Request;
-        OcspProxyIndex index = Index();
         byte[]? der = HttpMethods.IsPost(request.Method)
             ? await ReadBodyAsync(context).ConfigureAwait(false)
-            : ReadGetTarget(context, index);
+            : ReadGetTarget(context);
         if (der is null)
         {
             return; // the status (413, 414, 415) is set
@@ -70,7 +77,7 @@ internal sealed partial class OcspProxy : IDisposable
             return;
         }
 
-        if (ResolveUpstream(context, index, ocspRequest, out string? refusal) is not { } upstream)
+        if (ResolveUpstream(context, ocspRequest, out string? refusal) is not { } upstream)
         {
             Log.ProxyRefused(logger, request.Host.Value ?? "", refusal!);
             context.Response.StatusCode = StatusCodes.Status403Forbidden;
@@ -80,7 +87,7 @@ internal sealed partial class OcspProxy : IDisposable
 
         OcspCertificateId first = ocspRequest.CertificateIds[0];
         bool cacheable = ocspRequest.CertificateIds.Count == 1 && !ocspRequest.HasNonce;
-        OcspCertificateState? state = cacheable ? index.Find(first) : null;
+        OcspProxyEntry? state = cacheable ? index.Find(first) : null;
         if (state is not null && request.Headers.ContainsKey(PruneHeader))
         {
             if (!options.PrunePolicy(context))
@@ -91,13 +98,13 @@ internal sealed partial class OcspProxy : IDisposable
                 return;
             }
 
-            await registry.PruneAsync(state.Certificate!, context.RequestAborted).ConfigureAwait(false);
+            await registry.PruneAsync(state.Certificate, context.RequestAborted).ConfigureAwait(false);
             Log.ProxyPruned(logger, first.ToString());
         }
 
         if (state is not null && first.HashAlgorithm == OcspHashAlgorithm.Sha1)
         {
-            X509Certificate2 certificate = state.Certificate!;
+            X509Certificate2 certificate = state.Certificate;
             await ServeFromStoreAsync(
                 context, state.DisplayName, () => registry.GetState(certificate), token => registry.RefreshAsync(certificate, token)).ConfigureAwait(false);
             return;
@@ -117,7 +124,7 @@ internal sealed partial class OcspProxy : IDisposable
     /// The upstream for this request: the allowed responder its <c>Host</c> names, or, when the <c>Host</c> is the proxy
     /// itself, the responder of the certificate (or issuer) its CertID names. Anything else is refused before any I/O.
     /// </summary>
-    private Uri? ResolveUpstream(HttpContext context, OcspProxyIndex index, OcspRequest request, out string? refusal)
+    private Uri? ResolveUpstream(HttpContext context, OcspRequest request, out string? refusal)
     {
         HostString host = context.Request.Host;
         string name = host.Host;
@@ -195,18 +202,17 @@ internal sealed partial class OcspProxy : IDisposable
 
     public void Dispose() => certificateIds.Dispose();
 
-    private OcspProxyIndex Index()
+    /// <summary>Adds a registered certificate to the index with the responders the provider asks (overrides included); gone again if unregistered meanwhile.</summary>
+    private void Track(X509Certificate2 certificate)
     {
-        OcspProxyIndex? index = Volatile.Read(ref _index);
-        if (index is null)
+        if (registry.GetState(certificate) is { } state)
         {
-            // Built from a moment-in-time list; a change during the build resets the field again, so the next request rebuilds.
-            var built = new OcspProxyIndex(registry.GetStates(), options.AllowedResponders, options.CertificateAuthorities);
-            Interlocked.CompareExchange(ref _index, built, null);
-            index = built;
+            index.Add(state.Certificate!, state.Issuer, state.ResponderUris);
+            if (registry.GetState(certificate) is null)
+            {
+                index.Remove(state.Certificate!, state.Issuer);
+            }
         }
-
-        return index;
     }
 
     private async Task WriteCachedAsync(HttpContext context, OcspStaple staple)

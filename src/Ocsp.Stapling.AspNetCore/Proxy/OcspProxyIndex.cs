@@ -1,72 +1,186 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography.X509Certificates;
+
 namespace Ocsp.Stapling.AspNetCore.Internal;
 
 /// <summary>
 /// What the proxy knows: registered certificates by CertID (SHA-1 and SHA-256), responders by issuer key hash, and the
 /// set of upstream responders it may contact (allow-list, the registered certificates' responders, and the configured
-/// responders of its known CAs). Rebuilt when the
-/// set of registered certificates changes (the proxy rebuilds it on the next request).
+/// responders of its known CAs). Kept up to date one certificate at a time as the registry changes (its events), so a
+/// request costs a few dictionary reads whatever the number of certificates; readers take no lock.
 /// </summary>
 internal sealed class OcspProxyIndex
 {
     private static readonly OcspHashAlgorithm[] Algorithms = [OcspHashAlgorithm.Sha1, OcspHashAlgorithm.Sha256];
-    private readonly Dictionary<OcspCertificateId, OcspCertificateState> _byId = [];
-    private readonly Dictionary<string, Uri> _responderByIssuerKey = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, Uri> _allowedByAuthority = new(StringComparer.OrdinalIgnoreCase);
-    public OcspProxyIndex(IReadOnlyList<OcspCertificateState> states, IEnumerable<Uri> allowed, IEnumerable<OcspProxyCertificateAuthority>? authorities = null)
+    private readonly object _gate = new();
+    private readonly ConcurrentDictionary<OcspCertificateId, OcspProxyEntry> _byId = new();
+    private readonly ConcurrentDictionary<string, Uri> _responderByIssuerKey = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Uri> _allowedByAuthority = new(StringComparer.OrdinalIgnoreCase);
+
+    // How many registered certificates name each issuer key / responder authority (under _gate): removed at zero.
+    private readonly Dictionary<string, int> _issuerKeyUses = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _authorityUses = new(StringComparer.OrdinalIgnoreCase);
+    private readonly HashSet<string> _configuredIssuerKeys = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _configuredAuthorities = new(StringComparer.OrdinalIgnoreCase);
+
+    public OcspProxyIndex(IEnumerable<Uri> allowed, IEnumerable<OcspProxyCertificateAuthority>? authorities = null)
     {
         foreach (Uri uri in allowed)
         {
-            _allowedByAuthority.TryAdd(Authority(uri.Host, uri.Port), uri);
-        }
-
-        foreach (OcspCertificateState state in states)
-        {
-            if (state.Certificate is null)
-            {
-                continue; // registered by CertID (the proxy's own cache of a known CA): not a certificate of the index
-            }
-
-            foreach (OcspHashAlgorithm algorithm in Algorithms)
-            {
-                OcspCertificateId id = OcspCertificateId.Create(state.Certificate, state.Issuer, algorithm);
-                _byId.TryAdd(id, state);
-                if (state.ResponderUris.Count > 0)
-                {
-                    _responderByIssuerKey.TryAdd(Convert.ToHexString(id.IssuerKeyHash.Span), state.ResponderUris[0]);
-                }
-            }
-
-            foreach (Uri uri in state.ResponderUris)
-            {
-                _allowedByAuthority.TryAdd(Authority(uri.Host, uri.Port), uri);
-            }
+            string authority = Authority(uri.Host, uri.Port);
+            _configuredAuthorities.Add(authority);
+            _allowedByAuthority.TryAdd(authority, uri);
         }
 
         // A known CA's configured responder answers for its certificates that nothing registered names.
-        foreach (OcspProxyCertificateAuthority authority in authorities ?? [])
+        foreach (OcspProxyCertificateAuthority ca in authorities ?? [])
         {
-            if (authority.Responder is { } responder)
+            if (ca.Responder is { } responder)
             {
                 foreach (OcspHashAlgorithm algorithm in Algorithms)
                 {
-                    OcspCertificateId id = OcspCertificateId.Create(authority.Certificate, [1], algorithm);
-                    _responderByIssuerKey.TryAdd(Convert.ToHexString(id.IssuerKeyHash.Span), responder);
+                    string key = IssuerKey(OcspCertificateId.Create(ca.Certificate, [1], algorithm));
+                    _configuredIssuerKeys.Add(key);
+                    _responderByIssuerKey.TryAdd(key, responder);
                 }
 
-                _allowedByAuthority.TryAdd(Authority(responder.Host, responder.Port), responder);
+                string authority = Authority(responder.Host, responder.Port);
+                _configuredAuthorities.Add(authority);
+                _allowedByAuthority.TryAdd(authority, responder);
+            }
+        }
+    }
+
+    /// <summary>An index of <paramref name="states"/> (tests and the initial fill).</summary>
+    public OcspProxyIndex(IEnumerable<OcspCertificateState> states, IEnumerable<Uri> allowed, IEnumerable<OcspProxyCertificateAuthority>? authorities = null)
+        : this(allowed, authorities)
+    {
+        foreach (OcspCertificateState state in states)
+        {
+            if (state.Certificate is { } certificate)
+            {
+                Add(certificate, state.Issuer, state.ResponderUris);
+            }
+        }
+    }
+
+    public int Count => _byId.Count / Algorithms.Length;
+
+    /// <summary>Adds a registered certificate (idempotent).</summary>
+    public void Add(X509Certificate2 certificate, X509Certificate2 issuer, IReadOnlyList<Uri> responderUris)
+    {
+        var entry = new OcspProxyEntry(certificate, issuer, responderUris);
+        lock (_gate)
+        {
+            if (!_byId.TryAdd(entry.Ids[0], entry))
+            {
+                return;
+            }
+
+            for (int i = 1; i < entry.Ids.Length; i++)
+            {
+                _byId[entry.Ids[i]] = entry;
+            }
+
+            if (responderUris.Count > 0)
+            {
+                foreach (OcspCertificateId id in entry.Ids)
+                {
+                    Use(_issuerKeyUses, IssuerKey(id));
+                    _responderByIssuerKey.TryAdd(IssuerKey(id), responderUris[0]);
+                }
+            }
+
+            foreach (Uri uri in responderUris)
+            {
+                Use(_authorityUses, Authority(uri.Host, uri.Port));
+                _allowedByAuthority.TryAdd(Authority(uri.Host, uri.Port), uri);
+            }
+        }
+    }
+
+    /// <summary>Removes an unregistered certificate: its responders stay allowed only while another certificate or the configuration names them.</summary>
+    public void Remove(X509Certificate2 certificate, X509Certificate2 issuer)
+    {
+        lock (_gate)
+        {
+            if (!_byId.TryGetValue(OcspCertificateId.Create(certificate, issuer, Algorithms[0]), out OcspProxyEntry? entry))
+            {
+                return;
+            }
+
+            foreach (OcspCertificateId id in entry.Ids)
+            {
+                _byId.TryRemove(id, out _);
+                if (entry.ResponderUris.Count > 0 && Release(_issuerKeyUses, IssuerKey(id)) && !_configuredIssuerKeys.Contains(IssuerKey(id)))
+                {
+                    _responderByIssuerKey.TryRemove(IssuerKey(id), out _);
+                }
+            }
+
+            foreach (Uri uri in entry.ResponderUris)
+            {
+                string authority = Authority(uri.Host, uri.Port);
+                if (Release(_authorityUses, authority) && !_configuredAuthorities.Contains(authority))
+                {
+                    _allowedByAuthority.TryRemove(authority, out _);
+                }
             }
         }
     }
 
     /// <summary>Finds the registered certificate a CertID names.</summary>
-    public OcspCertificateState? Find(OcspCertificateId id) => _byId.GetValueOrDefault(id);
+    public OcspProxyEntry? Find(OcspCertificateId id) => _byId.GetValueOrDefault(id);
 
-    /// <summary>Finds the responder for a CertID: its certificate's, or that of another certificate of the same issuer.</summary>
+    /// <summary>Finds the responder for a CertID: its certificate's, that of another certificate of the same issuer, or its CA's configured one.</summary>
     public Uri? ResponderFor(OcspCertificateId id) =>
-        (Find(id)?.ResponderUris is [Uri own, ..] ? own : null) ?? _responderByIssuerKey.GetValueOrDefault(Convert.ToHexString(id.IssuerKeyHash.Span));
+        (Find(id)?.ResponderUris is [Uri own, ..] ? own : null) ?? _responderByIssuerKey.GetValueOrDefault(IssuerKey(id));
 
     /// <summary>Finds the allowed responder that a <c>Host</c> header names.</summary>
     public Uri? AllowedResponder(string host, int port) => _allowedByAuthority.GetValueOrDefault(Authority(host, port));
 
+    private static void Use(Dictionary<string, int> uses, string key) =>
+        uses[key] = uses.GetValueOrDefault(key) + 1;
+
+    /// <summary>Drops one use; true when none is left.</summary>
+    private static bool Release(Dictionary<string, int> uses, string key)
+    {
+        int left = uses.GetValueOrDefault(key) - 1;
+        if (left > 0)
+        {
+            uses[key] = left;
+            return false;
+        }
+
+        uses.Remove(key);
+        return true;
+    }
+
+    private static string IssuerKey(OcspCertificateId id) => string.Concat(id.HashAlgorithm.ToString(), ":", Convert.ToHexString(id.IssuerKeyHash.Span));
+
     private static string Authority(string host, int port) => $"{host.TrimEnd('.')}:{port}";
+}
+
+/// <summary>A registered certificate as the proxy's index holds it.</summary>
+internal sealed class OcspProxyEntry
+{
+    public OcspProxyEntry(X509Certificate2 certificate, X509Certificate2 issuer, IReadOnlyList<Uri> responderUris)
+    {
+        Certificate = certificate;
+        Issuer = issuer;
+        ResponderUris = responderUris;
+        Ids = [OcspCertificateId.Create(certificate, issuer, OcspHashAlgorithm.Sha1), OcspCertificateId.Create(certificate, issuer, OcspHashAlgorithm.Sha256)];
+        DisplayName = certificate.GetDisplayName();
+    }
+
+    public X509Certificate2 Certificate { get; }
+
+    public X509Certificate2 Issuer { get; }
+
+    public IReadOnlyList<Uri> ResponderUris { get; }
+
+    /// <summary>Its CertIDs in SHA-1 (first) and SHA-256.</summary>
+    public OcspCertificateId[] Ids { get; }
+
+    public string DisplayName { get; }
 }

@@ -71,7 +71,11 @@ public static class OcspStaplingServiceCollectionExtensions
         services.TryAddSingleton<OcspStartupCertificates>();
         services.TryAddSingleton(static sp => new OcspNotifications(ProviderLogger(sp)));
         services.TryAddSingleton(static sp => new RegistrationStore(sp.GetRequiredService<TimeProvider>(), Options(sp)));
-        services.TryAddSingleton(static sp => new OcspStaplingMetrics(sp.GetService<IMeterFactory>(), sp.GetRequiredService<RegistrationStore>(), sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton(static sp => new OcspStaplingMetrics(
+            sp.GetService<IMeterFactory>(),
+            sp.GetRequiredService<RegistrationStore>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<IOptions<OcspStaplingOptions>>().Value.PerCertificateMetrics));
         services.TryAddSingleton(static sp => new RefreshScheduler(sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<OcspFetcher>();
         services.TryAddSingleton(static sp => new SharedStapleCache(

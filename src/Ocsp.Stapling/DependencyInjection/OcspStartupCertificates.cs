@@ -20,10 +20,7 @@ internal sealed class OcspStartupCertificates
 
     public void RegisterAll(IOcspCertificateRegistry registry)
     {
-        foreach ((X509Certificate2 certificate, X509Certificate2 issuer) in _pairs)
-        {
-            registry.Register(certificate, issuer);
-        }
+        var loaded = new List<(X509Certificate2 Certificate, X509Certificate2 Issuer)>(_pairs);
 
         // A configured file that cannot be loaded fails start-up, naming it: a certificate silently left unstapled is worse.
         var errors = new List<string>();
@@ -33,8 +30,7 @@ internal sealed class OcspStartupCertificates
             OcspCertificateFile file = files[i];
             try
             {
-                (X509Certificate2 certificate, X509Certificate2 issuer) = OcspServerCertificateFiles.LoadWithIssuer(file.Path, file.IssuerPath);
-                registry.Register(certificate, issuer);
+                loaded.Add(OcspServerCertificateFiles.LoadWithIssuer(file.Path, file.IssuerPath));
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or ArgumentException or InvalidOperationException)
             {
@@ -47,6 +43,8 @@ internal sealed class OcspStartupCertificates
         {
             throw new InvalidOperationException("Cannot load the certificates to keep stapled: " + string.Join("; ", errors));
         }
+
+        registry.RegisterAll(loaded);
     }
 }
 

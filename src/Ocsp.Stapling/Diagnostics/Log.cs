@@ -19,6 +19,7 @@ internal static partial class Log
     public const int CertificateFileErrorId = 12;
     public const int StaplePrunedId = 13;
     public const int SubscriberErrorId = 14;
+    public const int CertificatesRegisteredId = 15;
 
     // The TLS component (OcspStaplingContexts), category Ocsp.Stapling.Tls: 101+ as when it lived in the Kestrel package.
     public const int StaplingUnsupportedId = 101;
@@ -52,6 +53,15 @@ internal static partial class Log
 
     [LoggerMessage(CertificateRegisteredId, LogLevel.Information, "Keeping OCSP staple for {Certificate} (must-staple: {MustStaple}, responders: {Responders})")]
     public static partial void CertificateRegistered(ILogger logger, string certificate, bool mustStaple, string responders);
+
+    [LoggerMessage(CertificateRegisteredId, LogLevel.Debug, "Keeping OCSP staple for {Certificate} (must-staple: {MustStaple}, responders: {Responders})")]
+    public static partial void CertificateRegisteredInBulk(ILogger logger, string certificate, bool mustStaple, string responders);
+
+    [LoggerMessage(
+        CertificatesRegisteredId,
+        LogLevel.Information,
+        "Keeping OCSP staples for {Count} more certificate(s) ({AlreadyRegistered} already registered; {MustStaple} must-staple; {WithoutResponder} without a usable responder, served without a staple)")]
+    public static partial void CertificatesRegistered(ILogger logger, int count, int alreadyRegistered, int mustStaple, int withoutResponder);
 
     [LoggerMessage(StapleFromCacheId, LogLevel.Debug, "OCSP staple for {Certificate} taken from the shared cache (thisUpdate {ThisUpdate:u})")]
     public static partial void StapleFromCache(ILogger logger, string certificate, DateTimeOffset thisUpdate);

@@ -57,6 +57,23 @@ public sealed class OcspFetchOptions : IValidatableObject
     /// <value>The default value is <see cref="OcspHashAlgorithm.Sha1"/> (RFC 5019).</value>
     public OcspHashAlgorithm HashAlgorithm { get; set; } = OcspHashAlgorithm.Sha1;
 
+    /// <summary>
+    /// Gets or sets how many fetches may be under way at once to one responder host (host and port), whoever asks: the
+    /// scheduler, start-up, a proxy's first request. Others wait their turn (a wait is not a failure and does not count
+    /// against the fetch's timeouts), so that many certificates of one CA never flood its responder.
+    /// </summary>
+    /// <value>The default value is 4.</value>
+    [Range(1, 10_000)]
+    public int MaxConcurrentRequestsPerHost { get; set; } = 4;
+
+    /// <summary>
+    /// Gets or sets how many fetches may start per second against one responder host (a token bucket holding one second's
+    /// worth). Retries inside a fetch are spaced by <see cref="RetryDelay"/> and not counted again.
+    /// </summary>
+    /// <value>The default value is 20: a cold start of 100,000 certificates of one CA takes 83 minutes of fetching (from a warm shared store, none).</value>
+    [Range(0.01, 100_000d)]
+    public double MaxRequestsPerSecondPerHost { get; set; } = 20;
+
     /// <summary>Gets or sets a value indicating whether requests carry a nonce (forces POST-sized, uncacheable requests).</summary>
     /// <value>The default value is <see langword="false"/>.</value>
     public bool IncludeNonce { get; set; }

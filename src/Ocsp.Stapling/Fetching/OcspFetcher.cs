@@ -30,6 +30,7 @@ internal sealed class OcspFetcher
     private readonly IHttpClientFactory _httpClientFactory;
     private readonly TimeProvider _time;
     private readonly OcspStaplingOptions _options;
+    private readonly ResponderHostLimits _limits;
     private readonly ConcurrentDictionary<string, ResiliencePipeline<FetchOutcome>> _pipelines = new(StringComparer.OrdinalIgnoreCase);
 
     public OcspFetcher(IHttpClientFactory httpClientFactory, TimeProvider time, IOptions<OcspStaplingOptions> options)
@@ -37,6 +38,7 @@ internal sealed class OcspFetcher
         _httpClientFactory = httpClientFactory;
         _time = time;
         _options = options.Value;
+        _limits = new ResponderHostLimits(time, _options.Fetch);
     }
 
     /// <summary>Fetches a response for <paramref name="registration"/> that passes <paramref name="check"/>, or says why there is none. Never throws but for cancellation.</summary>
@@ -57,16 +59,20 @@ internal sealed class OcspFetcher
             registration.Subject.Id(registration.RequestHashAlgorithm ?? _options.Fetch.HashAlgorithm),
             _options.Fetch.IncludeNonce ? RandomNumberGenerator.GetBytes(RequestNonceLength) : []);
 
+        // The first responder's turn (its host's concurrency and rate limits) is waited for before the total timeout
+        // starts: waiting for one's turn is not a responder failure.
+        int preferred = registration.PreferredResponder;
+        IDisposable? lease = await _limits.AcquireAsync(responders[preferred % responders.Count], cancellationToken).ConfigureAwait(false);
         using var total = new CancellationTokenSource(_options.Fetch.TotalTimeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, total.Token);
         FetchOutcome? last = null;
-        int preferred = registration.PreferredResponder;
         for (int i = 0; i < responders.Count; i++)
         {
             int index = (preferred + i) % responders.Count;
             Uri responder = responders[index];
             try
             {
+                lease ??= await _limits.AcquireAsync(responder, linked.Token).ConfigureAwait(false);
                 FetchOutcome outcome = await Pipeline(responder).ExecuteAsync(
                     static (context, state) => state.Fetcher.AttemptAsync(state.Responder, state.Request, state.Check, context.CancellationToken),
                     ResilienceContextPool.Shared.Get(linked.Token),
@@ -89,6 +95,11 @@ internal sealed class OcspFetcher
                 {
                     break;
                 }
+            }
+            finally
+            {
+                lease?.Dispose();
+                lease = null;
             }
         }
 

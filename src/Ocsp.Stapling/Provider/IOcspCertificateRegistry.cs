@@ -33,6 +33,16 @@ public interface IOcspCertificateRegistry
     /// <exception cref="ArgumentException"><paramref name="issuer"/> did not issue <paramref name="certificate"/>.</exception>
     bool Register(X509Certificate2 certificate, X509Certificate2 issuer);
 
+    /// <summary>
+    /// Registers many certificates at once (a start-up list, a crt-list of thousands): as <see cref="Register(X509Certificate2, X509Certificate2)"/>
+    /// for each, at O(1) each, with one summary log line instead of one per certificate. Every pair is checked before any
+    /// is registered, so a wrong issuer registers nothing.
+    /// </summary>
+    /// <param name="certificates">The certificates with their issuers.</param>
+    /// <returns>How many were newly registered (the others already were).</returns>
+    /// <exception cref="ArgumentException">A pair's issuer did not issue its certificate, or an element is null; the message names its position.</exception>
+    int RegisterAll(IEnumerable<(X509Certificate2 Certificate, X509Certificate2 Issuer)> certificates);
+
     /// <summary>Stops keeping a certificate stapled (after rotation) and drops its staple from memory.</summary>
     /// <param name="certificate">The certificate.</param>
     /// <returns><see langword="true"/> when it was registered.</returns>

@@ -143,26 +143,77 @@ internal sealed class OcspResponseProvider : IOcspResponseProvider, IOcspCertifi
     {
         ArgumentNullException.ThrowIfNull(certificate);
         ArgumentNullException.ThrowIfNull(issuer);
+        return Add(certificate, issuer, _time.GetUtcNow(), bulk: false) is not null;
+    }
+
+    public int RegisterAll(IEnumerable<(X509Certificate2 Certificate, X509Certificate2 Issuer)> certificates)
+    {
+        ArgumentNullException.ThrowIfNull(certificates);
+        (X509Certificate2 Certificate, X509Certificate2 Issuer)[] pairs = [.. certificates];
+        for (int i = 0; i < pairs.Length; i++)
+        {
+            (X509Certificate2? certificate, X509Certificate2? issuer) = pairs[i];
+            if (certificate is null || issuer is null)
+            {
+                throw new ArgumentException($"Element {i} has no {(certificate is null ? "certificate" : "issuer")}; nothing was registered.", nameof(certificates));
+            }
+
+            if (!CertificateNames.IsIssuedBy(certificate, issuer))
+            {
+                throw new ArgumentException(
+                    $"Element {i}: '{issuer.Subject}' is not the issuer of '{certificate.Subject}' (its issuer is '{certificate.Issuer}'); nothing was registered.", nameof(certificates));
+            }
+        }
+
+        int added = 0, mustStaple = 0, withoutResponder = 0;
+        DateTimeOffset now = _time.GetUtcNow();
+        foreach ((X509Certificate2 certificate, X509Certificate2 issuer) in pairs)
+        {
+            if (Add(certificate, issuer, now, bulk: true) is { } registration)
+            {
+                added++;
+                mustStaple += certificate.IsMustStaple() ? 1 : 0;
+                withoutResponder += registration.HasResponder ? 0 : 1;
+            }
+        }
+
+        Log.CertificatesRegistered(_logger, added, pairs.Length - added, mustStaple, withoutResponder);
+        return added;
+    }
+
+    /// <summary>Registers one certificate, due for its first fetch at <paramref name="now"/>; <see langword="null"/> when it already was.</summary>
+    private Registration? Add(X509Certificate2 certificate, X509Certificate2 issuer, DateTimeOffset now, bool bulk)
+    {
         if (_store.Find(certificate) is not null)
         {
-            return false;
+            return null;
         }
 
         var registration = Registration.Create(certificate, issuer, _options.Fetch);
         if (!_store.TryAdd(registration))
         {
-            return false;
+            return null;
         }
 
-        Log.CertificateRegistered(_logger, registration.DisplayName, certificate.IsMustStaple(), string.Join(", ", registration.ResponderUris));
-        if (!registration.HasResponder)
+        string responders = string.Join(", ", registration.ResponderUris);
+        string? noResponder = registration.HasResponder ? null : registration.ResponderDisabled ? "disabled by override" : "no OCSP URL in AIA and no override";
+        if (bulk)
         {
-            Log.NoResponder(_logger, registration.DisplayName, registration.ResponderDisabled ? "disabled by override" : "no OCSP URL in AIA and no override");
+            // One summary line for the list; each certificate at Debug.
+            Log.CertificateRegisteredInBulk(_logger, registration.DisplayName, certificate.IsMustStaple(), noResponder is null ? responders : "none: " + noResponder);
+        }
+        else
+        {
+            Log.CertificateRegistered(_logger, registration.DisplayName, certificate.IsMustStaple(), responders);
+            if (noResponder is not null)
+            {
+                Log.NoResponder(_logger, registration.DisplayName, noResponder);
+            }
         }
 
-        _scheduler.Schedule(registration, _time.GetUtcNow());
+        _scheduler.Schedule(registration, now);
         _events.Registered(new OcspCertificateEventArgs(certificate, issuer));
-        return true;
+        return registration;
     }
 
     public bool Unregister(X509Certificate2 certificate)

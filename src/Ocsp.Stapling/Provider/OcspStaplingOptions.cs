@@ -37,6 +37,14 @@ public sealed class OcspStaplingOptions : IValidatableObject
     [Range(typeof(TimeSpan), OptionRanges.Zero, OptionRanges.MaxTimeSpan, MinimumIsExclusive = true)]
     public TimeSpan FailureBackoffMax { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// Gets or sets a value indicating whether the meter also reports per-certificate gauges
+    /// (<c>ocsp.stapling.staple.age</c>, <c>ocsp.stapling.staple.time_to_next_update</c>, tagged with the certificate's
+    /// name): one time series per certificate, so off by default; the aggregate gauges are always there.
+    /// </summary>
+    /// <value>The default value is <see langword="false"/>.</value>
+    public bool PerCertificateMetrics { get; set; }
+
     /// <summary>Gets or sets how many fetches the scheduler runs at once (at start-up, every registered certificate is fetched eagerly).</summary>
     /// <value>The default value is 4.</value>
     [Range(1, int.MaxValue)]

@@ -82,13 +82,18 @@ internal sealed class StapleRefresher
             held, held is not null && _store.IsServable(held), "memory", registration.LastFailureReason, registration.LastFailureMessage, registration.LastValidationFailure);
     }
 
-    /// <summary>Loads the certificate's shared-cache entry when newer than what it holds, without asking the responder (start-up warm-up).</summary>
-    public async Task LoadFromCacheAsync(Registration registration, CancellationToken cancellationToken)
+    /// <summary>
+    /// Loads the certificate's shared-cache entry when newer than what it holds, without asking the responder (start-up
+    /// warm-up). With <paramref name="spread"/> its next refresh falls at a uniformly random point before its refresh
+    /// point: a start-up list whose responses were fetched together is not refreshed together.
+    /// </summary>
+    public async Task LoadFromCacheAsync(Registration registration, CancellationToken cancellationToken, bool spread = false)
     {
         DateTimeOffset now = _time.GetUtcNow();
         if (await _shared.ReadAsync(registration, now, cancellationToken).ConfigureAwait(false) is { } cached && _store.Adopt(registration, cached))
         {
             DateTimeOffset next = RefreshPolicy.NextRefresh(cached, now, _options, Random.Shared);
+            next = spread ? RefreshPolicy.Spread(next, now, Random.Shared) : next;
             _scheduler.Schedule(registration, next);
             Announce(registration, cached, "cache", next);
         }

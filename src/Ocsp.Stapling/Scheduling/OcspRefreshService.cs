@@ -41,11 +41,12 @@ internal sealed class OcspRefreshService : BackgroundService
         _startup.RegisterAll(_provider);
 
         // Before the server takes connections: whatever the shared cache holds is stapled from the first handshake.
-        // Bounded: a start-up list of many certificates must not open as many connections to the store at once.
+        // Bounded: a start-up list of many certificates must not open as many connections to the store at once. Their
+        // refreshes are spread over their windows, so that responses fetched together are not all refreshed together.
         await Parallel.ForEachAsync(
             _store.All.Where(r => r.Staple is null),
             new ParallelOptions { MaxDegreeOfParallelism = _parallelism * 4, CancellationToken = cancellationToken },
-            async (registration, token) => await _refresher.LoadFromCacheAsync(registration, token).ConfigureAwait(false)).ConfigureAwait(false);
+            async (registration, token) => await _refresher.LoadFromCacheAsync(registration, token, spread: true).ConfigureAwait(false)).ConfigureAwait(false);
         await base.StartAsync(cancellationToken).ConfigureAwait(false);
     }
 

@@ -26,6 +26,10 @@ internal static class RefreshPolicy
         return at - ((at - now) * (options.Jitter * random.NextDouble()));
     }
 
+    /// <summary>A uniformly random point between <paramref name="now"/> and <paramref name="at"/>: start-up refreshes spread over their windows.</summary>
+    public static DateTimeOffset Spread(DateTimeOffset at, DateTimeOffset now, Random random) =>
+        at <= now ? at : now + ((at - now) * random.NextDouble());
+
     /// <summary>The delay before the next attempt after <paramref name="consecutiveFailures"/> failures (1, 2, …).</summary>
     public static TimeSpan Backoff(int consecutiveFailures, OcspStaplingOptions options, Random random)
     {

@@ -19,7 +19,7 @@ public sealed class OcspProxyIndexTests(KestrelFixture fixture) : IClassFixture<
         X509Certificate2 other = fixture.NewLeaf("index-other");
         var sut = new OcspProxyIndex([State(leaf, fixture.Responder.Url), State(other, fixture.Responder.Url)], []);
 
-        OcspCertificateState? found = sut.Find(OcspCertificateId.Create(leaf, fixture.Pki.Intermediate, algorithm));
+        OcspProxyEntry? found = sut.Find(OcspCertificateId.Create(leaf, fixture.Pki.Intermediate, algorithm));
 
         Assert.Same(leaf, found!.Certificate);
         Assert.Null(sut.Find(OcspCertificateId.Create(fixture.NewLeaf("index-unknown"), fixture.Pki.Intermediate, algorithm)));
@@ -62,5 +62,31 @@ public sealed class OcspProxyIndexTests(KestrelFixture fixture) : IClassFixture<
 
         Assert.NotNull(sut.Find(id));
         Assert.Null(sut.ResponderFor(id));
+    }
+
+    [Fact]
+    public void Remove_ForgetsTheCertificate_AndItsResponderOnceNoOtherCertificateOrTheConfigurationNamesIt()
+    {
+        var elsewhere = new Uri("http://ocsp.elsewhere.test/");
+        X509Certificate2 one = fixture.NewLeaf("index-remove-1");
+        X509Certificate2 two = fixture.NewLeaf("index-remove-2");
+        X509Certificate2 third = fixture.NewLeaf("index-remove-3");
+        var sut = new OcspProxyIndex([Other]);
+        sut.Add(one, fixture.Pki.Intermediate, [elsewhere]);
+        sut.Add(two, fixture.Pki.Intermediate, [elsewhere]);
+        sut.Add(third, fixture.Pki.Intermediate, [Other]);
+        sut.Add(third, fixture.Pki.Intermediate, [Other]); // idempotent
+
+        sut.Remove(one, fixture.Pki.Intermediate);
+        Assert.Null(sut.Find(OcspCertificateId.Create(one, fixture.Pki.Intermediate, OcspHashAlgorithm.Sha256)));
+        Assert.Equal(elsewhere, sut.AllowedResponder(elsewhere.Host, elsewhere.Port)); // two still names it
+
+        sut.Remove(two, fixture.Pki.Intermediate);
+        sut.Remove(third, fixture.Pki.Intermediate);
+        sut.Remove(third, fixture.Pki.Intermediate);
+        Assert.Null(sut.AllowedResponder(elsewhere.Host, elsewhere.Port));
+        Assert.Equal(Other, sut.AllowedResponder(Other.Host, Other.Port)); // configured: stays
+        Assert.Null(sut.ResponderFor(OcspCertificateId.Create(one, fixture.Pki.Intermediate)));
+        Assert.Equal(0, sut.Count);
     }
 }
