@@ -11,12 +11,14 @@ internal sealed class RawDataComparer : IEqualityComparer<ReadOnlyMemory<byte>>
 
     public int GetHashCode(ReadOnlyMemory<byte> obj)
     {
-        // The tail of a certificate is its signature: as good as random, so a few bytes make a good hash.
+        // The head holds the serial number (after the TBSCertificate and version headers, within 64 bytes for serials of
+        // up to 20 bytes, RFC 5280's maximum) and the tail is the signature: together they tell certificates of one CA
+        // apart even when one part repeats (certificates re-signed deterministically, or copies with patched serials).
         ReadOnlySpan<byte> span = obj.Span;
-        ReadOnlySpan<byte> tail = span.Length >= 16 ? span[^16..] : span;
         var hash = default(HashCode);
         hash.Add(span.Length);
-        hash.AddBytes(tail);
+        hash.AddBytes(span.Length >= 64 ? span[..64] : span);
+        hash.AddBytes(span.Length >= 16 ? span[^16..] : span);
         return hash.ToHashCode();
     }
 }

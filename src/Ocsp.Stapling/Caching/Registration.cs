@@ -12,6 +12,7 @@ internal sealed class Registration
 {
     private OcspStaple? _staple;
     private OcspStaple? _servable;
+    private string? _displayName;
 
     public Registration(X509Certificate2 certificate, X509Certificate2 issuer, IReadOnlyList<Uri> responderUris, bool responderDisabled)
         : this(certificate, OcspSubject.Of(certificate, issuer), requestHashAlgorithm: null, responderUris, responderDisabled)
@@ -30,7 +31,6 @@ internal sealed class Registration
         // a proxy's registration of the same serial share one entry; only a CertID registered in another algorithm (the
         // proxy answering SHA-256 requests in kind) is kept under that algorithm's CertID.
         CacheId = subject.Id(requestHashAlgorithm ?? OcspHashAlgorithm.Sha1);
-        DisplayName = certificate?.GetDisplayName() ?? $"serial {subject.SerialNumberHex} of '{subject.Issuer.Subject}'";
     }
 
     /// <summary>Gets the leaf certificate, or <see langword="null"/> for a registration by CertID (a caching proxy's).</summary>
@@ -52,7 +52,7 @@ internal sealed class Registration
                 : new Registration(certificate, issuer, [new Uri(value, UriKind.Absolute)], responderDisabled: false);
         }
 
-        return new Registration(certificate, issuer, certificate.GetOcspResponderUris(), responderDisabled: false);
+        return new Registration(certificate, issuer, ResponderLists.Intern(certificate.GetOcspResponderUris()), responderDisabled: false);
     }
 
     /// <summary>A registration by CertID: asked of <paramref name="responder"/> in the CertID's own hash algorithm.</summary>
@@ -68,7 +68,8 @@ internal sealed class Registration
 
     public OcspCertificateId CacheId { get; }
 
-    public string DisplayName { get; }
+    /// <summary>Gets the name for logs, made when first asked for (100,000 registrations need not hold 100,000 names).</summary>
+    public string DisplayName => _displayName ??= Certificate?.GetDisplayName() ?? $"serial {Subject.SerialNumberHex} of '{Subject.Issuer.Subject}'";
 
     public IReadOnlyList<Uri> ResponderUris { get; }
 
@@ -127,4 +128,28 @@ internal sealed class Registration
     public OcspCertificateState ToState() =>
         new(Certificate, CacheId, Issuer, Staple, Removed ? null : NextRefresh, LastFailureReason, LastFailureMessage, LastFailureAt, ConsecutiveFailures,
             ResponderDisabled ? [] : ResponderUris);
+}
+
+/// <summary>
+/// One list per distinct set of responder URLs: the certificates of a CA name the same responders, and 100,000 copies
+/// of the same <see cref="Uri"/> objects would cost more than the registrations themselves. Bounded: past the cap lists
+/// are kept as they come.
+/// </summary>
+internal static class ResponderLists
+{
+    private const int Cap = 4096;
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, IReadOnlyList<Uri>> Lists = new(StringComparer.Ordinal);
+
+    public static IReadOnlyList<Uri> Intern(IReadOnlyList<Uri> uris)
+    {
+        if (uris.Count == 0)
+        {
+            return [];
+        }
+
+        string key = uris.Count == 1 ? uris[0].OriginalString : string.Join('\n', uris.Select(u => u.OriginalString));
+        return Lists.TryGetValue(key, out IReadOnlyList<Uri>? shared) ? shared
+            : Lists.Count < Cap ? Lists.GetOrAdd(key, uris)
+            : uris;
+    }
 }

@@ -195,15 +195,19 @@ internal sealed class OcspResponseProvider : IOcspResponseProvider, IOcspCertifi
             return null;
         }
 
-        string responders = string.Join(", ", registration.ResponderUris);
         string? noResponder = registration.HasResponder ? null : registration.ResponderDisabled ? "disabled by override" : "no OCSP URL in AIA and no override";
         if (bulk)
         {
-            // One summary line for the list; each certificate at Debug.
-            Log.CertificateRegisteredInBulk(_logger, registration.DisplayName, certificate.IsMustStaple(), noResponder is null ? responders : "none: " + noResponder);
+            // One summary line for the list; each certificate at Debug (its name and list made only when logged).
+            if (_logger.IsEnabled(LogLevel.Debug))
+            {
+                string listed = noResponder is null ? string.Join(", ", registration.ResponderUris) : "none: " + noResponder;
+                Log.CertificateRegisteredInBulk(_logger, registration.DisplayName, certificate.IsMustStaple(), listed);
+            }
         }
         else
         {
+            string responders = string.Join(", ", registration.ResponderUris);
             Log.CertificateRegistered(_logger, registration.DisplayName, certificate.IsMustStaple(), responders);
             if (noResponder is not null)
             {

@@ -1,3 +1,4 @@
+using System.Security.Cryptography.X509Certificates;
 using Ocsp.Stapling.Internal;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -10,6 +11,50 @@ public sealed class OcspRefreshServiceTests(ResponderFixture fixture) : IClassFi
 {
     private readonly FakeTimeProvider _time = fixture.Reset();
     private readonly TestPki _pki = fixture.Pki;
+
+    [Fact]
+    public async Task StartUp_WarmSharedStore_200Certificates_AllStapledBeforeStartReturns_NoUpstreamRequest_RefreshesSpread()
+    {
+        const int Count = 200;
+        X509Certificate2[] leaves = SyntheticCertificates.Clone(fixture.NewLeaf("warm-start"), Count);
+        string store = Directory.CreateTempSubdirectory("ocsp-warm-start-").FullName; // the file store expires entries on the fake clock
+        using (var filler = new ProviderHost(_time, b => b.UseFileSystemCache(store), o => o.Fetch.MaxRequestsPerSecondPerHost = 100_000))
+        {
+            filler.Provider.RegisterAll([.. leaves.Select(l => (l, _pki.Intermediate))]);
+            await filler.Provider.RunDueAsync(CancellationToken.None); // one fleet node fetched them all, together
+        }
+
+        Assert.Equal(Count, fixture.Responder.RequestCount);
+        fixture.Responder.ResetCount();
+        using var host = new ProviderHost(_time, b =>
+        {
+            b.UseFileSystemCache(store);
+            foreach (X509Certificate2 leaf in leaves)
+            {
+                b.AddCertificate(leaf, _pki.Intermediate);
+            }
+        });
+        OcspRefreshService service = Assert.Single(host.Services.GetServices<IHostedService>().OfType<OcspRefreshService>());
+
+        await service.StartAsync(CancellationToken.None);
+        try
+        {
+            Assert.All(leaves, leaf => Assert.True(host.Provider.TryGetCachedStaple(leaf, out _)));
+            Assert.Equal(0, fixture.Responder.RequestCount);
+
+            // Fetched together, not refreshed together: spread between now and the half-life point (2 days).
+            DateTimeOffset now = _time.GetUtcNow();
+            DateTimeOffset[] next = [.. host.Provider.GetStates().Select(s => s.NextRefresh!.Value)];
+            Assert.All(next, n => Assert.InRange(n, now, now + TimeSpan.FromDays(2)));
+            Assert.InRange(next.Count(n => n < now + TimeSpan.FromDays(1)), Count / 2 - 50, Count / 2 + 50); // 7 standard deviations
+            Assert.True(next.Distinct().Count() > Count * 9 / 10);
+        }
+        finally
+        {
+            await service.StopAsync(CancellationToken.None);
+            Directory.Delete(store, recursive: true);
+        }
+    }
 
     [Fact]
     public async Task HostedScheduler_FetchesEagerlyRefreshesWhenDueAndPicksUpRuntimeRegistrations()
