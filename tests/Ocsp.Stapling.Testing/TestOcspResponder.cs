@@ -100,32 +100,12 @@ public sealed class TestOcspResponder : IAsyncDisposable
         _revoked[Convert.ToHexString(certificate.SerialNumberBytes.Span)] = (time, reason);
 
     /// <summary>Completes once <see cref="RequestCount"/> reaches <paramref name="count"/>: a signal, not a poll.</summary>
-    public Task WhenRequestCountAsync(int count = 1)
-    {
-        var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        lock (_requestWaiters)
-        {
-            _requestWaiters.Add((count, waiter));
-        }
-
-        SignalRequestWaiters();
-        return waiter.Task;
-    }
+    public Task WhenRequestCountAsync(int count = 1) => Wait(_requestWaiters, count, () => RequestCount);
 
     public void ClearReceivedCertificateIds() => _received.Clear();
 
     /// <summary>Completes once <see cref="ReceivedCertificateIds"/> holds <paramref name="count"/> CertIDs (a request is counted before its body is read).</summary>
-    public Task WhenReceivedAsync(int count = 1)
-    {
-        var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        lock (_receivedWaiters)
-        {
-            _receivedWaiters.Add((count, waiter));
-        }
-
-        SignalReceivedWaiters();
-        return waiter.Task;
-    }
+    public Task WhenReceivedAsync(int count = 1) => Wait(_receivedWaiters, count, () => _received.Count);
 
     public void ResetCount() => Interlocked.Exchange(ref _requestCount, 0);
 
@@ -151,26 +131,27 @@ public sealed class TestOcspResponder : IAsyncDisposable
         await _app.DisposeAsync().ConfigureAwait(false);
     }
 
-    private void SignalReceivedWaiters()
+    private static Task Wait(List<(int Count, TaskCompletionSource Waiter)> waiters, int count, Func<int> current)
     {
-        lock (_receivedWaiters)
+        var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (waiters)
         {
-            foreach ((int count, TaskCompletionSource waiter) in _receivedWaiters.Where(w => _received.Count >= w.Count).ToArray())
-            {
-                waiter.TrySetResult();
-                _receivedWaiters.Remove((count, waiter));
-            }
+            waiters.Add((count, waiter));
         }
+
+        Signal(waiters, current());
+        return waiter.Task;
     }
 
-    private void SignalRequestWaiters()
+    /// <summary>Completes the waiters whose count <paramref name="current"/> has reached.</summary>
+    private static void Signal(List<(int Count, TaskCompletionSource Waiter)> waiters, int current)
     {
-        lock (_requestWaiters)
+        lock (waiters)
         {
-            foreach ((int count, TaskCompletionSource waiter) in _requestWaiters.Where(w => RequestCount >= w.Count).ToArray())
+            foreach ((int count, TaskCompletionSource waiter) in waiters.Where(w => current >= w.Count).ToArray())
             {
                 waiter.TrySetResult();
-                _requestWaiters.Remove((count, waiter));
+                waiters.Remove((count, waiter));
             }
         }
     }
@@ -181,7 +162,7 @@ public sealed class TestOcspResponder : IAsyncDisposable
         Task slowRelease = Volatile.Read(ref _slowRelease).Task;
         Interlocked.Increment(ref _requestCount);
         _methods.Enqueue(context.Request.Method);
-        SignalRequestWaiters();
+        Signal(_requestWaiters, RequestCount);
         ResponderFault fault = Fault;
         switch (fault)
         {
@@ -231,7 +212,7 @@ public sealed class TestOcspResponder : IAsyncDisposable
         }
 
         _received.Enqueue(request.CertificateIds[0]);
-        SignalReceivedWaiters();
+        Signal(_receivedWaiters, _received.Count);
         await WriteOcspAsync(context, Answer(request, fault)).ConfigureAwait(false);
     }
 

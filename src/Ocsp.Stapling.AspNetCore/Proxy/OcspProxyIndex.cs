@@ -170,7 +170,6 @@ internal sealed class OcspProxyEntry
         Issuer = issuer;
         ResponderUris = responderUris;
         Ids = [OcspCertificateId.Create(certificate, issuer, OcspHashAlgorithm.Sha1), OcspCertificateId.Create(certificate, issuer, OcspHashAlgorithm.Sha256)];
-        DisplayName = certificate.GetDisplayName();
     }
 
     public X509Certificate2 Certificate { get; }
@@ -182,5 +181,6 @@ internal sealed class OcspProxyEntry
     /// <summary>Its CertIDs in SHA-1 (first) and SHA-256.</summary>
     public OcspCertificateId[] Ids { get; }
 
-    public string DisplayName { get; }
+    /// <summary>Gets the name for logs, made when asked for (the index holds every registered certificate).</summary>
+    public string DisplayName => Certificate.GetDisplayName();
 }

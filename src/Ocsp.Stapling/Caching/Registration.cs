@@ -69,7 +69,7 @@ internal sealed class Registration
     public OcspCertificateId CacheId { get; }
 
     /// <summary>Gets the name for logs, made when first asked for (100,000 registrations need not hold 100,000 names).</summary>
-    public string DisplayName => _displayName ??= Certificate?.GetDisplayName() ?? $"serial {Subject.SerialNumberHex} of '{Subject.Issuer.Subject}'";
+    public string DisplayName => _displayName ??= Certificate?.GetDisplayName() ?? CertificateNames.OfCertificateId(CacheId, Issuer);
 
     public IReadOnlyList<Uri> ResponderUris { get; }
 

@@ -18,4 +18,8 @@ internal static class CertificateNames
                 $"'{issuer.Subject}' is not the issuer of the certificate '{certificate.Subject}' (its issuer is '{certificate.Issuer}').", paramName);
         }
     }
+
+    /// <summary>The name of a certificate known only by its CertID, for logs and pages.</summary>
+    public static string OfCertificateId(OcspCertificateId certificateId, X509Certificate2 issuer) =>
+        $"serial {certificateId.SerialNumberHex} of '{issuer.Subject}'";
 }

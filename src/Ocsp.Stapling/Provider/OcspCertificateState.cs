@@ -34,7 +34,7 @@ public sealed class OcspCertificateState
     public OcspCertificateId CertificateId { get; }
 
     /// <summary>Gets a name for logs and pages: the certificate's subject and serial, or the serial and issuer of a CertID.</summary>
-    public string DisplayName => Certificate?.GetDisplayName() ?? $"serial {CertificateId.SerialNumberHex} of '{Issuer.Subject}'";
+    public string DisplayName => Certificate?.GetDisplayName() ?? Internal.CertificateNames.OfCertificateId(CertificateId, Issuer);
 
     /// <summary>Gets the certificate's issuer (the CA whose key signs, or delegates signing of, its OCSP responses).</summary>
     public X509Certificate2 Issuer { get; }
