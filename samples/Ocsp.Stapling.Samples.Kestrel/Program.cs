@@ -66,7 +66,8 @@ catch (Exception ex) when (ex is InvalidOperationException or IOException or Soc
 }
 
 IOcspCertificateRegistry registry = app.Services.GetRequiredService<IOcspCertificateRegistry>();
-OcspCertificateState state = await WaitForFirstStapleAsync(registry, TimeSpan.FromSeconds(30));
+// Start-up has waited for the first answer (a staple, or a failure to report), up to StartupFetchTimeout.
+OcspCertificateState state = registry.GetStates()[0];
 int port = new Uri(app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First()).Port;
 string host = arguments.Listen.Equals(IPAddress.Any) ? "127.0.0.1" : arguments.Listen.Equals(IPAddress.IPv6Any) ? "[::1]" : arguments.Listen.ToString();
 if (arguments.Listen.AddressFamily == AddressFamily.InterNetworkV6 && !host.StartsWith('['))
@@ -94,28 +95,4 @@ static string Describe(OcspCertificateState state)
         : !state.HasResponder
             ? $"{name} has no OCSP responder URL: served without a staple"
             : $"No OCSP staple yet for {name}: {state.LastFailureReason ?? "fetching"} {state.LastFailureMessage}";
-}
-
-// The provider fetches at start-up; wait for its first answer (a staple, or a failure to report) before printing.
-static async Task<OcspCertificateState> WaitForFirstStapleAsync(IOcspCertificateRegistry registry, TimeSpan timeout)
-{
-    var answered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-    void OnAnswer(object? sender, EventArgs e) => answered.TrySetResult();
-    registry.StapleUpdated += OnAnswer;
-    registry.StapleFailed += OnAnswer;
-    try
-    {
-        OcspCertificateState current = registry.GetStates()[0];
-        if (current.Staple is null && current.HasResponder)
-        {
-            await answered.Task.WaitAsync(timeout).ContinueWith(_ => { }, TaskScheduler.Default);
-        }
-
-        return registry.GetStates()[0];
-    }
-    finally
-    {
-        registry.StapleUpdated -= OnAnswer;
-        registry.StapleFailed -= OnAnswer;
-    }
 }

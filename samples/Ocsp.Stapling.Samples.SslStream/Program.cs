@@ -18,19 +18,6 @@ if (SampleArguments.ParseOrPrintUsage(args, "Ocsp.Stapling.Samples.SslStream", "
 }
 
 await using DemoPki? demo = arguments.IsDemo ? await DemoPki.CreateAsync(arguments.DemoDirectory) : null;
-X509Certificate2 certificate;
-X509Certificate2Collection chain;
-try
-{
-    (certificate, chain) = arguments.Pfx is not null
-        ? OcspServerCertificateFiles.LoadPfx(arguments.Pfx, arguments.Password)
-        : OcspServerCertificateFiles.LoadPem(demo?.CertificateFile ?? arguments.Certificate!, demo?.KeyFile ?? arguments.Key!, demo?.ChainFile ?? arguments.Chain);
-}
-catch (Exception ex) when (ex is InvalidOperationException or FileNotFoundException)
-{
-    Console.Error.WriteLine($"Cannot start: {ex.Message}");
-    return 1;
-}
 
 // The provider (fetching, validation, shared cache, refresh scheduler) runs in a generic host.
 HostApplicationBuilder builder = Host.CreateApplicationBuilder();
@@ -46,16 +33,31 @@ builder.Services.AddOcspStapling(options =>
 using IHost host = builder.Build();
 await host.StartAsync();
 
-// One hooked context for the certificate, carrying whatever valid staple the shared cache holds; the provider keeps it fresh.
+// The certificate files, watched: a renewal (certbot, …) is served once it has its staple, without a restart. Each
+// certificate gets one hooked context, carrying the shared cache's staple, else the responder's first answer.
 OcspStaplingContexts stapling = host.Services.GetRequiredService<OcspStaplingContexts>();
-OcspStapledCertificate served = stapling.GetOrCreate(certificate, chain);
+OcspCertificateFileSource files;
+try
+{
+    files = arguments.Pfx is not null
+        ? stapling.WatchPfxFile(arguments.Pfx, arguments.Password)
+        : stapling.WatchPemFiles(demo?.CertificateFile ?? arguments.Certificate!, demo?.KeyFile ?? arguments.Key!, demo?.ChainFile ?? arguments.Chain);
+}
+catch (Exception ex) when (ex is InvalidOperationException or FileNotFoundException)
+{
+    Console.Error.WriteLine($"Cannot start: {ex.Message}");
+    return 1;
+}
+
+OcspStapledCertificate served = files.Current;
+X509Certificate2 certificate = served.Certificate;
 if (!served.IsStapling)
 {
     Console.Error.WriteLine($"Cannot staple OCSP for {certificate.GetDisplayName()}: {served.NotStaplingReason}");
     return 1;
 }
 
-await stapling.PrepareAsync(served);
+OcspStaple? staple = await stapling.PrepareAsync(served);
 var listener = new TcpListener(arguments.Listen, arguments.Port);
 try
 {
@@ -69,9 +71,8 @@ catch (SocketException ex)
 
 // The host's console lifetime turns Ctrl+C and SIGTERM into ApplicationStopping: the accept loop ends with it.
 CancellationToken stop = host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
-Task server = ServeAsync(listener, served.Context, stop);
+Task server = ServeAsync(listener, files, stop);
 
-OcspStaple? staple = await WaitForFirstStapleAsync(host.Services.GetRequiredService<IOcspCertificateRegistry>(), served, TimeSpan.FromSeconds(30));
 int port = ((IPEndPoint)listener.LocalEndpoint).Port;
 string address = arguments.Listen.Equals(IPAddress.Any) ? "127.0.0.1" : arguments.Listen.Equals(IPAddress.IPv6Any) ? "[::1]" : arguments.Listen.ToString();
 if (arguments.Listen.AddressFamily == AddressFamily.InterNetworkV6 && !address.StartsWith('['))
@@ -93,8 +94,8 @@ listener.Stop();
 await host.StopAsync();
 return 0;
 
-// Accepts connections until stopped; each gets a TLS handshake with the stapled context and one line.
-static async Task ServeAsync(TcpListener listener, SslStreamCertificateContext context, CancellationToken stop)
+// Accepts connections until stopped; each gets a TLS handshake with the current certificate's stapled context and one line.
+static async Task ServeAsync(TcpListener listener, OcspCertificateFileSource files, CancellationToken stop)
 {
     while (!stop.IsCancellationRequested)
     {
@@ -117,7 +118,7 @@ static async Task ServeAsync(TcpListener listener, SslStreamCertificateContext c
                     await using var tls = new SslStream(client.GetStream());
                     using var handshake = CancellationTokenSource.CreateLinkedTokenSource(stop);
                     handshake.CancelAfter(TimeSpan.FromSeconds(10));
-                    await tls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificateContext = context }, handshake.Token);
+                    await tls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificateContext = files.Context }, handshake.Token);
                     await tls.WriteAsync(Encoding.ASCII.GetBytes($"hello over {tls.SslProtocol}, OCSP stapled\n"), stop);
                     await tls.ShutdownAsync();
                 }
@@ -127,28 +128,5 @@ static async Task ServeAsync(TcpListener listener, SslStreamCertificateContext c
                 }
             }
         }, CancellationToken.None);
-    }
-}
-
-// The provider fetches at start-up; wait for its first answer (a staple, or a failure to report) before printing.
-static async Task<OcspStaple?> WaitForFirstStapleAsync(IOcspCertificateRegistry registry, OcspStapledCertificate served, TimeSpan timeout)
-{
-    var answered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-    void OnAnswer(object? sender, EventArgs e) => answered.TrySetResult();
-    registry.StapleUpdated += OnAnswer;
-    registry.StapleFailed += OnAnswer;
-    try
-    {
-        if (served.CurrentStaple is null)
-        {
-            await answered.Task.WaitAsync(timeout).ContinueWith(_ => { }, TaskScheduler.Default);
-        }
-
-        return served.CurrentStaple;
-    }
-    finally
-    {
-        registry.StapleUpdated -= OnAnswer;
-        registry.StapleFailed -= OnAnswer;
     }
 }

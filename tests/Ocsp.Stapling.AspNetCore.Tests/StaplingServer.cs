@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Ocsp.Stapling.AspNetCore;
@@ -68,6 +69,54 @@ internal sealed class StaplingServer : IAsyncDisposable
         return new StaplingServer(app, logs);
     }
 
+    /// <summary>
+    /// Kestrel as most apps configure it: <c>CreateSlimBuilder</c> with Kestrel's HTTPS configuration, the endpoints in
+    /// the <c>Kestrel</c> configuration section (<paramref name="configuration"/>, in memory), and <c>UseOcspStapling()</c>.
+    /// </summary>
+    public static async Task<StaplingServer> StartConfiguredAsync(
+        FakeTimeProvider time, string cacheDirectory, IDictionary<string, string?> configuration, Action<OcspStaplingOptions>? configure = null)
+    {
+        var logs = new LogCapture();
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseKestrelHttpsConfiguration();
+        builder.Configuration.AddInMemoryCollection(configuration);
+        builder.Logging.ClearProviders();
+        builder.Logging.SetMinimumLevel(LogLevel.Debug);
+        builder.Logging.AddProvider(logs);
+        builder.Services.AddSingleton<TimeProvider>(time);
+        builder.Services.AddOcspStapling(options =>
+        {
+            options.Jitter = 0;
+            options.Fetch.MaxRetryAttempts = 0;
+            options.CacheDirectory = cacheDirectory;
+            configure?.Invoke(options);
+        });
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.UseOcspStapling());
+        WebApplication app = builder.Build();
+        app.MapGet("/", () => "stapled");
+        await app.StartAsync();
+        return new StaplingServer(app, logs);
+    }
+
+    /// <summary>A TCP port free on 127.0.0.1 a moment ago: for endpoints that must keep their port across a rebind.</summary>
+    public static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>Configuration reloads from the test (a changed appsettings.json): Kestrel rebinds the changed endpoints.</summary>
+    public void ReloadConfiguration() => ((IConfigurationRoot)_app.Configuration).Reload();
+
+    public IConfiguration Configuration => _app.Configuration;
+
+    /// <summary>Completes when the provider registers <paramref name="certificate"/> (already registered: at once).</summary>
+    public Task WhenRegisteredAsync(X509Certificate2 certificate) => WhenRegistrationAsync(certificate, registered: true);
+
+    /// <summary>Completes when the provider unregisters <paramref name="certificate"/> (a rotation's last step).</summary>
+    public Task WhenUnregisteredAsync(X509Certificate2 certificate) => WhenRegistrationAsync(certificate, registered: false);
+
     /// <summary>Serves <paramref name="leaf"/> with its chain and waits until its first staple is in the context.</summary>
     public static async Task<StaplingServer> StartStapledAsync(
         FakeTimeProvider time, string cacheDirectory, X509Certificate2 leaf, X509Certificate2Collection chain, Action<IServiceCollection>? services = null)
@@ -109,6 +158,43 @@ internal sealed class StaplingServer : IAsyncDisposable
         {
             Registry.StapleUpdated -= OnChange;
             Registry.StapleFailed -= OnChange;
+        }
+    }
+
+    private async Task WhenRegistrationAsync(X509Certificate2 certificate, bool registered)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        void OnRegistered(object? sender, OcspCertificateEventArgs e)
+        {
+            if (registered && e.Certificate.RawDataMemory.Span.SequenceEqual(certificate.RawDataMemory.Span))
+            {
+                done.TrySetResult();
+            }
+        }
+
+        void OnUnregistered(object? sender, OcspCertificateEventArgs e)
+        {
+            if (!registered && e.Certificate.RawDataMemory.Span.SequenceEqual(certificate.RawDataMemory.Span))
+            {
+                done.TrySetResult();
+            }
+        }
+
+        Registry.CertificateRegistered += OnRegistered;
+        Registry.CertificateUnregistered += OnUnregistered;
+        try
+        {
+            if ((Registry.GetState(certificate) is not null) == registered)
+            {
+                return;
+            }
+
+            await done.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        finally
+        {
+            Registry.CertificateRegistered -= OnRegistered;
+            Registry.CertificateUnregistered -= OnUnregistered;
         }
     }
 

@@ -16,6 +16,10 @@ internal static partial class Log
     public const int ProxyCertificateIdCapReachedId = 118;
     public const int ProxyCertificateIdsForgottenId = 119;
 
+    // Kestrel's configuration endpoints (UseOcspStapling), category Ocsp.Stapling.AspNetCore.Kestrel.
+    public const int ConfiguredEndpointStapledId = 130;
+    public const int ConfiguredEndpointNotStapledId = 131;
+
     [LoggerMessage(ProxyServedId, LogLevel.Debug, "OCSP proxy answered for {Certificate} from the store: {Status}")]
     public static partial void ProxyServed(ILogger logger, string certificate, OcspCertificateStatus status);
 
@@ -48,4 +52,10 @@ internal static partial class Log
 
     [LoggerMessage(ProxyCertificateIdsForgottenId, LogLevel.Information, "OCSP proxy forgot {Count} cached certificate(s) nobody asked for in {ForgetAfter}")]
     public static partial void ProxyCertificateIdsForgotten(ILogger logger, int count, TimeSpan forgetAfter);
+
+    [LoggerMessage(ConfiguredEndpointStapledId, LogLevel.Information, "Kestrel endpoint '{Endpoint}' from configuration staples OCSP for {Certificate} ({Files})")]
+    public static partial void ConfiguredEndpointStapled(ILogger logger, string endpoint, string certificate, string files);
+
+    [LoggerMessage(ConfiguredEndpointNotStapledId, LogLevel.Warning, "Kestrel endpoint '{Endpoint}' from configuration is served without OCSP stapling: {Reason}")]
+    public static partial void ConfiguredEndpointNotStapled(ILogger logger, string endpoint, string reason);
 }

@@ -8,14 +8,26 @@ using Microsoft.AspNetCore.Server.Kestrel.Https;
 namespace Ocsp.Stapling.AspNetCore;
 
 /// <summary>
-/// HTTPS with OCSP stapling for one Kestrel endpoint: a single certificate (<see cref="ServerCertificate"/>) or an SNI
-/// selector (<see cref="ServerCertificateSelector"/>), as with Kestrel's own <c>HttpsConnectionAdapterOptions</c>.
+/// HTTPS with OCSP stapling for one Kestrel endpoint: a single certificate (<see cref="ServerCertificate"/>), certificate
+/// files that rotate (<see cref="ServerCertificateSource"/>) or an SNI selector (<see cref="ServerCertificateSelector"/>),
+/// as with Kestrel's own <c>HttpsConnectionAdapterOptions</c>.
 /// </summary>
 public sealed class OcspStaplingHttpsOptions : IValidatableObject
 {
-    /// <summary>Gets or sets the server certificate, with its private key. Set this or <see cref="ServerCertificateSelector"/>.</summary>
+    /// <summary>
+    /// Gets or sets the server certificate, with its private key. Set this, <see cref="ServerCertificateSource"/> or
+    /// <see cref="ServerCertificateSelector"/>.
+    /// </summary>
     /// <value>The default value is <see langword="null"/>.</value>
     public X509Certificate2? ServerCertificate { get; set; }
+
+    /// <summary>
+    /// Gets or sets certificate files watched for renewals (<see cref="OcspStaplingContexts.WatchPemFiles"/>,
+    /// <see cref="OcspStaplingContexts.WatchPfxFile"/>): each handshake is served the source's current certificate, and a
+    /// renewed one only once it has been prepared with a staple.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>.</value>
+    public OcspCertificateFileSource? ServerCertificateSource { get; set; }
 
     /// <summary>
     /// Gets or sets the intermediate certificates (a root may be included) sent with the server certificate and used to
@@ -68,10 +80,12 @@ public sealed class OcspStaplingHttpsOptions : IValidatableObject
     /// <inheritdoc />
     IEnumerable<ValidationResult> IValidatableObject.Validate(ValidationContext validationContext)
     {
-        if ((ServerCertificate is null) == (ServerCertificateSelector is null))
+        int set = (ServerCertificate is null ? 0 : 1) + (ServerCertificateSource is null ? 0 : 1) + (ServerCertificateSelector is null ? 0 : 1);
+        if (set != 1)
         {
             yield return new ValidationResult(
-                $"OcspStaplingHttpsOptions: set exactly one of {nameof(ServerCertificate)} and {nameof(ServerCertificateSelector)}.", [nameof(ServerCertificate), nameof(ServerCertificateSelector)]);
+                $"OcspStaplingHttpsOptions: set exactly one of {nameof(ServerCertificate)}, {nameof(ServerCertificateSource)} and {nameof(ServerCertificateSelector)}.",
+                [nameof(ServerCertificate), nameof(ServerCertificateSource), nameof(ServerCertificateSelector)]);
         }
     }
 }

@@ -53,7 +53,10 @@ public static class OcspStaplingListenOptionsExtensions
         return listenOptions.UseHttpsWithOcspStapling(certificate, chain, configure);
     }
 
-    /// <summary>Serves HTTPS with the certificate, key and chain of a PFX (PKCS#12) file, stapled.</summary>
+    /// <summary>
+    /// Serves HTTPS with the certificate, key and chain of a PFX (PKCS#12) file, stapled; a renewed file is picked up
+    /// without a restart (<see cref="OcspStaplingContexts.WatchPfxFile"/>).
+    /// </summary>
     /// <param name="listenOptions">The endpoint.</param>
     /// <param name="fileName">The PFX file.</param>
     /// <param name="password">Its password, if any.</param>
@@ -62,12 +65,17 @@ public static class OcspStaplingListenOptionsExtensions
     public static ListenOptions UseHttpsWithOcspStapling(
         this ListenOptions listenOptions, string fileName, string? password, Action<OcspStaplingHttpsOptions>? configure = null)
     {
+        ArgumentNullException.ThrowIfNull(listenOptions);
         ArgumentException.ThrowIfNullOrEmpty(fileName);
-        (X509Certificate2 certificate, X509Certificate2Collection chain) = OcspServerCertificateFiles.LoadPfx(fileName, password);
-        return listenOptions.UseHttpsWithOcspStapling(certificate, chain, configure);
+        var options = new OcspStaplingHttpsOptions { ServerCertificateSource = Contexts(listenOptions).WatchPfxFile(fileName, password) };
+        configure?.Invoke(options);
+        return listenOptions.UseHttpsWithOcspStapling(options);
     }
 
-    /// <summary>Serves HTTPS with a PEM certificate (or full chain), its PEM private key and an optional PEM chain file, stapled.</summary>
+    /// <summary>
+    /// Serves HTTPS with a PEM certificate (or full chain), its PEM private key and an optional PEM chain file, stapled;
+    /// renewed files are picked up without a restart (<see cref="OcspStaplingContexts.WatchPemFiles"/>).
+    /// </summary>
     /// <param name="listenOptions">The endpoint.</param>
     /// <param name="certificatePath">The certificate, optionally followed by its chain (fullchain.pem).</param>
     /// <param name="keyPath">The unencrypted PEM private key.</param>
@@ -77,10 +85,12 @@ public static class OcspStaplingListenOptionsExtensions
     public static ListenOptions UseHttpsWithOcspStaplingFromPem(
         this ListenOptions listenOptions, string certificatePath, string keyPath, string? chainPath = null, Action<OcspStaplingHttpsOptions>? configure = null)
     {
+        ArgumentNullException.ThrowIfNull(listenOptions);
         ArgumentException.ThrowIfNullOrEmpty(certificatePath);
         ArgumentException.ThrowIfNullOrEmpty(keyPath);
-        (X509Certificate2 certificate, X509Certificate2Collection chain) = OcspServerCertificateFiles.LoadPem(certificatePath, keyPath, chainPath);
-        return listenOptions.UseHttpsWithOcspStapling(certificate, chain, configure);
+        var options = new OcspStaplingHttpsOptions { ServerCertificateSource = Contexts(listenOptions).WatchPemFiles(certificatePath, keyPath, chainPath) };
+        configure?.Invoke(options);
+        return listenOptions.UseHttpsWithOcspStapling(options);
     }
 
     /// <summary>
@@ -118,12 +128,14 @@ public static class OcspStaplingListenOptionsExtensions
         ArgumentNullException.ThrowIfNull(httpsOptions);
         OptionsCheck.Validated(new OcspStaplingHttpsOptionsValidator(), httpsOptions);
 
-        OcspStaplingContexts contexts = listenOptions.ApplicationServices.GetService<OcspStaplingContexts>()
-            ?? throw new InvalidOperationException("OCSP stapling in Kestrel needs the provider: call services.AddOcspStapling() when configuring services.");
+        OcspStaplingContexts contexts = Contexts(listenOptions);
 
         // Kestrel configures endpoints before the hosted services start, and those start before it accepts connections:
-        // the OCSP hosted services then load the shared cache's staples into these contexts (and wait for required ones).
-        IEnumerable<X509Certificate2> startup = httpsOptions.ServerCertificate is { } single ? [single] : httpsOptions.SelectableCertificates;
+        // the OCSP hosted services then give these contexts a staple (the shared cache's, else the responder's first
+        // answer, within StartupFetchTimeout) and wait for required ones.
+        IEnumerable<X509Certificate2> startup = httpsOptions.ServerCertificate is { } single ? [single]
+            : httpsOptions.ServerCertificateSource is { } source ? [source.Current.Certificate]
+            : httpsOptions.SelectableCertificates;
         OcspStapledCertificate[] entries = [.. startup.Select(c => PrepareAtStartup(contexts, c, httpsOptions))];
 
         var connection = new ConnectionOptions(contexts, httpsOptions, httpsOptions.ServerCertificate is not null ? entries[0] : null);
@@ -134,6 +146,10 @@ public static class OcspStaplingListenOptionsExtensions
             OnConnection = static context => ValueTask.FromResult(((ConnectionOptions)context.State!).Create(context)),
         });
     }
+
+    private static OcspStaplingContexts Contexts(ListenOptions listenOptions) =>
+        listenOptions.ApplicationServices.GetService<OcspStaplingContexts>()
+            ?? throw new InvalidOperationException("OCSP stapling in Kestrel needs the provider: call services.AddOcspStapling() when configuring services.");
 
     private static OcspStapledCertificate PrepareAtStartup(OcspStaplingContexts contexts, X509Certificate2 certificate, OcspStaplingHttpsOptions options)
     {
@@ -156,7 +172,8 @@ public static class OcspStaplingListenOptionsExtensions
     {
         public SslServerAuthenticationOptions Create(TlsHandshakeCallbackContext context)
         {
-            OcspStapledCertificate entry = single ?? Select(context);
+            // The source's current certificate is read per handshake: a renewal is served from the next one on.
+            OcspStapledCertificate entry = single ?? options.ServerCertificateSource?.Current ?? Select(context);
 
             // A new options object per connection: Kestrel fills in ALPN on it, and OnAuthenticate may change it.
             var sslOptions = new SslServerAuthenticationOptions { ServerCertificateContext = entry.Context };

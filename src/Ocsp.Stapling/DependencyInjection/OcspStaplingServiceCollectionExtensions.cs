@@ -111,7 +111,8 @@ public static class OcspStaplingServiceCollectionExtensions
             sp.GetRequiredService<IOcspResponseProvider>(),
             sp.GetService<ILoggerFactory>()?.CreateLogger("Ocsp.Stapling.Tls") ?? NullLogger.Instance,
             OcspStaplingSupport.UnsupportedReason,
-            sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<TimeProvider>(),
+            Options(sp)));
 
         // In this order: the scheduler loads the shared cache, then the TLS component checks what start-up requires.
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, OcspRefreshService>());

@@ -29,6 +29,13 @@ internal static partial class Log
     public const int StapleAppliedId = 105;
     public const int StapleRemovedId = 106;
     public const int StapleRequiredAfterStartId = 107;
+    public const int StartupPreparedId = 108;
+    public const int FirstAnswerTimedOutId = 109;
+
+    // Certificate files that rotate (OcspCertificateFileSource), category Ocsp.Stapling.Tls: 120+ (110-119 are the proxy's).
+    public const int CertificateRotatedId = 120;
+    public const int CertificateReloadFailedId = 121;
+    public const int CertificateFilesWatchedId = 122;
 
     [LoggerMessage(StapleUpdatedId, LogLevel.Information, "OCSP staple for {Certificate} updated from {Source}: {Status}, thisUpdate {ThisUpdate:u}, nextUpdate {NextUpdate:u}; next refresh {NextRefresh:u}")]
     public static partial void StapleUpdated(ILogger logger, string certificate, string source, OcspCertificateStatus status, DateTimeOffset thisUpdate, DateTimeOffset nextUpdate, DateTimeOffset nextRefresh);
@@ -101,4 +108,19 @@ internal static partial class Log
 
     [LoggerMessage(StapleRequiredAfterStartId, LogLevel.Warning, "A staple was required at start-up for {Certificate}, but start-up is over: it is served as soon as one is fetched")]
     public static partial void StapleRequiredAfterStart(ILogger logger, string certificate);
+
+    [LoggerMessage(StartupPreparedId, LogLevel.Information, "OCSP stapling ready before the first handshake: {Stapled} of {Count} certificate(s) stapled ({Waited} waited for a first answer, bound {Timeout})")]
+    public static partial void StartupPrepared(ILogger logger, int stapled, int count, int waited, TimeSpan timeout);
+
+    [LoggerMessage(FirstAnswerTimedOutId, LogLevel.Warning, "No OCSP answer for {Certificate} within {Timeout}: serving it without a staple until one is fetched (handshakes never wait for the responder)")]
+    public static partial void FirstAnswerTimedOut(ILogger logger, string certificate, TimeSpan timeout);
+
+    [LoggerMessage(CertificateRotatedId, LogLevel.Information, "Certificate files {Files} changed: now serving {Certificate} ({StapleState}) instead of {Previous}")]
+    public static partial void CertificateRotated(ILogger logger, string files, string certificate, string stapleState, string previous);
+
+    [LoggerMessage(CertificateReloadFailedId, LogLevel.Warning, "Certificate files {Files} changed but cannot be used; still serving {Certificate}: {Message}")]
+    public static partial void CertificateReloadFailed(ILogger logger, string files, string certificate, string message);
+
+    [LoggerMessage(CertificateFilesWatchedId, LogLevel.Debug, "Watching certificate files {Files} for {Certificate} (reload delay {Delay}, poll {Poll})")]
+    public static partial void CertificateFilesWatched(ILogger logger, string files, string certificate, TimeSpan delay, TimeSpan poll);
 }

@@ -33,11 +33,16 @@ public sealed class OcspStaplingContexts : IDisposable
     private string? _unsupportedReason;
     private int _unsupportedLogged;
     private readonly TimeProvider _time;
+    private readonly OcspStaplingOptions _options;
+    private readonly Dictionary<string, OcspCertificateFileSource> _sources = new(StringComparer.Ordinal);
+    private readonly List<Action> _beforeStart = [];
     private volatile bool _started;
 
-    internal OcspStaplingContexts(IOcspCertificateRegistry registry, IOcspResponseProvider provider, ILogger logger, string? unsupportedReason, TimeProvider? time = null)
+    internal OcspStaplingContexts(
+        IOcspCertificateRegistry registry, IOcspResponseProvider provider, ILogger logger, string? unsupportedReason, TimeProvider? time = null, OcspStaplingOptions? options = null)
     {
         _time = time ?? TimeProvider.System;
+        _options = options ?? new OcspStaplingOptions();
         _registry = registry;
         _provider = provider;
         _logger = logger;
@@ -64,7 +69,11 @@ public sealed class OcspStaplingContexts : IDisposable
     /// <param name="certificate">The server certificate, with its private key.</param>
     /// <param name="chain">Intermediates to send and to find the issuer in (the certificate store is searched too).</param>
     /// <returns>The certificate's one context and its state.</returns>
-    public OcspStapledCertificate GetOrCreate(X509Certificate2 certificate, X509Certificate2Collection? chain = null)
+    public OcspStapledCertificate GetOrCreate(X509Certificate2 certificate, X509Certificate2Collection? chain = null) =>
+        GetOrCreateEntry(certificate, chain, servedAtOnce: true);
+
+    /// <summary>GetOrCreate; <paramref name="servedAtOnce"/> is false when the caller prepares the context before serving it (a rotation), so a missing staple is not yet worth an error.</summary>
+    internal OcspStapledCertificate GetOrCreateEntry(X509Certificate2 certificate, X509Certificate2Collection? chain, bool servedAtOnce)
     {
         ArgumentNullException.ThrowIfNull(certificate);
         if (_byInstance.TryGetValue(certificate, out OcspStapledCertificate? known) && !known.Removed)
@@ -86,7 +95,7 @@ public sealed class OcspStaplingContexts : IDisposable
                     _registry.Register(certificate, entry.Issuer!);
                     Sync(entry);
                     Log.CertificateHooked(_logger, entry.DisplayName, Describe(entry));
-                    if (entry.CurrentStaple is null && entry.IsMustStaple && _started)
+                    if (entry.CurrentStaple is null && entry.IsMustStaple && _started && servedAtOnce)
                     {
                         // Created after start-up (an SNI certificate on its first handshake): start-up did not see it, so say it here.
                         Log.MustStapleWithoutStaple(_logger, entry.DisplayName);
@@ -100,9 +109,10 @@ public sealed class OcspStaplingContexts : IDisposable
     }
 
     /// <summary>
-    /// Returns a hooked context for <paramref name="certificate"/> that already carries whatever valid staple the shared
-    /// cache (L2) holds, so that the first handshake after a restart is stapled: <see cref="GetOrCreate"/>, then
-    /// <see cref="PrepareAsync"/>. Never asks the responder itself (the provider fetches in the background).
+    /// Returns a hooked context for <paramref name="certificate"/> that carries a staple before its first handshake
+    /// whenever one can be had in time: <see cref="GetOrCreate"/>, then <see cref="PrepareAsync"/> (the shared cache,
+    /// then the first answer of the responder, bounded by <see cref="OcspStaplingOptions.StartupFetchTimeout"/>). For
+    /// certificates added while the server runs (a new SNI name).
     /// </summary>
     /// <param name="certificate">The server certificate, with its private key.</param>
     /// <param name="chain">Intermediates to send and to find the issuer in.</param>
@@ -117,8 +127,10 @@ public sealed class OcspStaplingContexts : IDisposable
     }
 
     /// <summary>
-    /// Loads the shared cache's valid staple for <paramref name="certificate"/> into its context when it has none yet
-    /// (bounded by <see cref="OcspStaplingOptions.DistributedCacheTimeout"/>; a cache failure is logged, not thrown).
+    /// Gives <paramref name="certificate"/>'s context a staple before it is served, when one can be had in time: the
+    /// shared cache's valid staple (bounded by <see cref="OcspStaplingOptions.DistributedCacheTimeout"/>), else the
+    /// responder's first answer, waited for up to <see cref="OcspStaplingOptions.StartupFetchTimeout"/>. A failure or a
+    /// timeout is logged, never thrown: the certificate is then served without a staple until one is fetched.
     /// </summary>
     /// <param name="certificate">A certificate from <see cref="GetOrCreate"/>.</param>
     /// <param name="cancellationToken">Cancels the wait.</param>
@@ -126,18 +138,67 @@ public sealed class OcspStaplingContexts : IDisposable
     public async Task<OcspStaple?> PrepareAsync(OcspStapledCertificate certificate, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(certificate);
-        if (!certificate.IsStapling || certificate.Removed)
-        {
-            return null;
-        }
-
-        if (certificate.CurrentStaple is null)
-        {
-            await _registry.WarmUpAsync(certificate.Certificate, cancellationToken).ConfigureAwait(false);
-            Sync(certificate);
-        }
-
+        using var deadline = new CancellationTokenSource(_options.StartupFetchTimeout, _time);
+        await PrepareUntilAsync(certificate, deadline.Token, cancellationToken).ConfigureAwait(false);
         return certificate.CurrentStaple;
+    }
+
+    /// <summary>
+    /// Watches a PEM certificate (or full chain), its PEM key and an optional chain file, and serves what they hold:
+    /// loaded now (errors name the file), then reloaded when they change. A new certificate is registered, given a
+    /// staple (<see cref="PrepareAsync"/>) and only then served; the old one is unregistered after. A pair that cannot be
+    /// used (unreadable, or a key that does not match the certificate, as when an ACME client has written one file and
+    /// not yet the other) keeps the current certificate serving and is logged. The same files give the same source.
+    /// </summary>
+    /// <param name="certificatePath">The certificate, optionally followed by its chain (fullchain.pem).</param>
+    /// <param name="keyPath">The unencrypted PEM private key.</param>
+    /// <param name="chainPath">More chain certificates (chain.pem), if not in <paramref name="certificatePath"/>.</param>
+    /// <returns>The source; serve <see cref="OcspCertificateFileSource.Current"/> per handshake.</returns>
+    /// <exception cref="FileNotFoundException">A file does not exist.</exception>
+    /// <exception cref="InvalidOperationException">A file cannot be read as what it should hold; the message names it and says why.</exception>
+    public OcspCertificateFileSource WatchPemFiles(string certificatePath, string keyPath, string? chainPath = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(certificatePath);
+        ArgumentException.ThrowIfNullOrEmpty(keyPath);
+        string[] files = chainPath is null
+            ? [Path.GetFullPath(certificatePath), Path.GetFullPath(keyPath)]
+            : [Path.GetFullPath(certificatePath), Path.GetFullPath(keyPath), Path.GetFullPath(chainPath)];
+        return Watch("pem\0" + string.Join('\0', files), files, () => OcspServerCertificateFiles.LoadPem(files[0], files[1], chainPath is null ? null : files[2]));
+    }
+
+    /// <summary>Watches a PFX (PKCS#12) file as <see cref="WatchPemFiles"/> watches PEM files.</summary>
+    /// <param name="path">The PFX file.</param>
+    /// <param name="password">Its password, if any.</param>
+    /// <returns>The source; serve <see cref="OcspCertificateFileSource.Current"/> per handshake.</returns>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidOperationException">The file cannot be read as a PFX with that password, or holds no private key.</exception>
+    public OcspCertificateFileSource WatchPfxFile(string path, string? password)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        string file = Path.GetFullPath(path);
+        string key = "pfx\0" + file + "\0" + Convert.ToHexString(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(password ?? "\0none")));
+        return Watch(key, [file], () => OcspServerCertificateFiles.LoadPfx(file, password));
+    }
+
+    /// <summary>
+    /// Runs <paramref name="action"/> at start-up, before the certificates are prepared (and so before the server
+    /// listens): for servers that create their certificates' contexts late, as Kestrel does for endpoints from
+    /// configuration. After start-up, runs it at once.
+    /// </summary>
+    /// <param name="action">Creates contexts (<see cref="GetOrCreate"/>, <see cref="WatchPemFiles"/>, …).</param>
+    public void RunBeforeStart(Action action)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        lock (_gate)
+        {
+            if (!_started)
+            {
+                _beforeStart.Add(action);
+                return;
+            }
+        }
+
+        action();
     }
 
     /// <summary>
@@ -198,12 +259,115 @@ public sealed class OcspStaplingContexts : IDisposable
         return true;
     }
 
-    /// <summary>Stops following the provider's notifications.</summary>
+    /// <summary>Stops following the provider's notifications and watching certificate files.</summary>
     public void Dispose()
     {
         _registry.StapleUpdated -= OnStapleUpdated;
         _registry.StapleRemoved -= OnStapleRemoved;
+        OcspCertificateFileSource[] sources;
+        lock (_gate)
+        {
+            sources = [.. _sources.Values];
+            _sources.Clear();
+        }
+
+        foreach (OcspCertificateFileSource source in sources)
+        {
+            source.Dispose();
+        }
     }
+
+    /// <summary>The watched certificate files (tests).</summary>
+    internal IReadOnlyCollection<OcspCertificateFileSource> Sources
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _sources.Values];
+            }
+        }
+    }
+
+    internal TimeProvider Time => _time;
+
+    internal OcspStaplingOptions Options => _options;
+
+    internal ILogger Logger => _logger;
+
+    /// <summary>
+    /// The shared cache, then the responder's first answer, until <paramref name="deadline"/>: what start-up and a
+    /// rotation wait for. Logs a timeout; never throws but for <paramref name="cancellationToken"/>.
+    /// </summary>
+    /// <returns><see langword="true"/> when it waited for the responder.</returns>
+    private async Task<bool> PrepareUntilAsync(OcspStapledCertificate certificate, CancellationToken deadline, CancellationToken cancellationToken)
+    {
+        if (!certificate.IsStapling || certificate.Removed)
+        {
+            return false;
+        }
+
+        if (certificate.CurrentStaple is null)
+        {
+            await _registry.WarmUpAsync(certificate.Certificate, cancellationToken).ConfigureAwait(false);
+            Sync(certificate);
+        }
+
+        if (certificate.CurrentStaple is not null || _registry.GetState(certificate.Certificate) is not { HasResponder: true })
+        {
+            return false;
+        }
+
+        // Joins the fetch the registration started (single flight), or starts it; inside a failure back-off it answers
+        // at once with the failure. Cancelling ends only this wait, never the fetch.
+        using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline);
+        try
+        {
+            await _registry.RefreshAsync(certificate.Certificate, bound.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            Log.FirstAnswerTimedOut(_logger, certificate.DisplayName, _options.StartupFetchTimeout);
+        }
+        catch (InvalidOperationException)
+        {
+            // Unregistered meanwhile (removed by a rotation): nothing to wait for.
+        }
+
+        Sync(certificate);
+        return true;
+    }
+
+    private OcspCertificateFileSource Watch(string key, string[] files, Func<(X509Certificate2 Certificate, X509Certificate2Collection Chain)> load)
+    {
+        lock (_gate)
+        {
+            if (_sources.TryGetValue(key, out OcspCertificateFileSource? known) && !known.IsDisposed)
+            {
+                return known;
+            }
+        }
+
+        (X509Certificate2 certificate, X509Certificate2Collection chain) = load();
+        OcspStapledCertificate entry = GetOrCreateEntry(certificate, chain, servedAtOnce: !_started);
+        lock (_gate)
+        {
+            if (_sources.TryGetValue(key, out OcspCertificateFileSource? raced) && !raced.IsDisposed)
+            {
+                return raced;
+            }
+
+            var source = new OcspCertificateFileSource(this, files, load, entry);
+            _sources[key] = source;
+            return source;
+        }
+    }
+
+    /// <summary>The staple state of <paramref name="entry"/>, as the logs say it.</summary>
+    internal static string Describe(OcspStapledCertificate entry) =>
+        entry.CurrentStaple is not { } staple
+            ? entry.IsMustStaple ? "no staple yet (MUST-STAPLE certificate)" : entry.IsStapling ? "no staple yet; the first one is being fetched" : "not stapled: " + entry.NotStaplingReason
+            : $"{staple.Status}, nextUpdate {staple.NextUpdate:u}";
 
     /// <summary>
     /// Start-up, once the provider has loaded the shared cache and before the server accepts connections: logs every
@@ -212,6 +376,19 @@ public sealed class OcspStaplingContexts : IDisposable
     /// <exception cref="InvalidOperationException">A required certificate has no staple within its timeout.</exception>
     internal async Task StartAsync(CancellationToken cancellationToken)
     {
+        Action[] beforeStart;
+        lock (_gate)
+        {
+            beforeStart = [.. _beforeStart];
+            _beforeStart.Clear();
+        }
+
+        // Contexts created by these (Kestrel's configuration endpoints) are prepared with the others below.
+        foreach (Action action in beforeStart)
+        {
+            action();
+        }
+
         (OcspStapledCertificate Certificate, TimeSpan Timeout)[] required;
         lock (_gate)
         {
@@ -220,10 +397,32 @@ public sealed class OcspStaplingContexts : IDisposable
             _requiredAtStart.Clear();
         }
 
-        foreach (OcspStapledCertificate entry in Certificates)
+        // Cold start: every certificate gets the shared cache's staple, else the responder's first answer, all at once
+        // and under one deadline, so that the server starts listening with its certificates stapled, or after the bound.
+        OcspStapledCertificate[] entries = [.. Certificates.Where(e => e.IsStapling)];
+        int waited = 0;
+        using (var deadline = new CancellationTokenSource(_options.StartupFetchTimeout, _time))
         {
-            bool isRequired = required.Any(r => ReferenceEquals(r.Certificate, entry));
-            if (entry.IsStapling && entry.IsMustStaple && !isRequired && await PrepareAsync(entry, cancellationToken).ConfigureAwait(false) is null)
+            await Parallel.ForEachAsync(
+                entries,
+                new ParallelOptions { MaxDegreeOfParallelism = 64, CancellationToken = cancellationToken },
+                async (entry, token) =>
+                {
+                    if (await PrepareUntilAsync(entry, deadline.Token, token).ConfigureAwait(false))
+                    {
+                        Interlocked.Increment(ref waited);
+                    }
+                }).ConfigureAwait(false);
+        }
+
+        if (entries.Length > 0)
+        {
+            Log.StartupPrepared(_logger, entries.Count(e => e.CurrentStaple is not null), entries.Length, waited, _options.StartupFetchTimeout);
+        }
+
+        foreach (OcspStapledCertificate entry in entries)
+        {
+            if (entry.IsMustStaple && entry.CurrentStaple is null && !required.Any(r => ReferenceEquals(r.Certificate, entry)))
             {
                 Log.MustStapleWithoutStaple(_logger, entry.DisplayName);
             }
@@ -231,7 +430,7 @@ public sealed class OcspStaplingContexts : IDisposable
 
         foreach ((OcspStapledCertificate entry, TimeSpan timeout) in required)
         {
-            if (await PrepareAsync(entry, cancellationToken).ConfigureAwait(false) is null && entry.IsStapling)
+            if (entry.CurrentStaple is null && entry.IsStapling)
             {
                 using var limit = new CancellationTokenSource(timeout, _time);
                 using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, limit.Token);
@@ -243,6 +442,8 @@ public sealed class OcspStaplingContexts : IDisposable
                 {
                     // Timed out: the check below says so.
                 }
+
+                Sync(entry);
             }
 
             if (entry.CurrentStaple is null)
@@ -298,11 +499,6 @@ public sealed class OcspStaplingContexts : IDisposable
             entry.Update(staple, served: true);
         }
     }
-
-    private static string Describe(OcspStapledCertificate entry) =>
-        entry.CurrentStaple is not { } staple
-            ? entry.IsMustStaple ? "no staple yet (MUST-STAPLE certificate)" : "no staple yet; the first one is being fetched"
-            : $"{staple.Status}, nextUpdate {staple.NextUpdate:u}";
 
     /// <summary>The issuer from the chain given or the store; null with the reason when there is none.</summary>
     private static X509Certificate2? FindIssuer(X509Certificate2 certificate, X509Certificate2Collection? chain, out string? problem)

@@ -153,6 +153,74 @@ public sealed class OcspStaplingContextsTests(RealTimeFixture fixture) : IClassF
         Assert.NotSame(sut, stapling.Contexts.GetOrCreate(leaf, fixture.Chain));
     }
 
+    [Fact]
+    public async Task CreateContextAsync_ColdCache_ReturnsTheContextWithTheResponderFirstAnswer()
+    {
+        FakeTimeProvider time = fixture.Reset();
+        X509Certificate2 leaf = fixture.NewLeaf("sslstream-cold");
+        await using Stapling stapling = await Stapling.StartAsync(time, fixture.NewCacheDirectory());
+
+        SslStreamCertificateContext sut = await stapling.Contexts.CreateContextAsync(leaf, fixture.Chain);
+
+        Assert.True(stapling.Provider.TryGetCachedStaple(leaf, out OcspStaple? staple));
+        Assert.Equal(staple.Encoded.ToArray(), SslContextFields.Current(sut));
+        Assert.Equal(1, fixture.Responder.RequestCount);
+    }
+
+    [SkippableFact]
+    public async Task WatchPemFiles_FilesRenewed_NewCertificatePreparedThenServed_OldUnregistered()
+    {
+        Skip.IfNot(TlsClients.HasOpenSsl, "openssl is not installed");
+        FakeTimeProvider time = fixture.Reset();
+        X509Certificate2 old = fixture.NewLeaf("sslstream-rotate-old");
+        X509Certificate2 renewed = fixture.NewLeaf("sslstream-rotate-new");
+        var files = new ServerCertificateFiles(Path.Combine(fixture.Directory, Guid.NewGuid().ToString("N"))).WritePem(old, fixture.Pki.Intermediate);
+        await using Stapling stapling = await Stapling.StartAsync(time, fixture.NewCacheDirectory());
+        using OcspCertificateFileSource sut = stapling.Contexts.WatchPemFiles(files.FullChain, files.Key);
+        Assert.Same(sut, stapling.Contexts.WatchPemFiles(files.FullChain, files.Key));
+        await stapling.Contexts.PrepareAsync(sut.Current);
+        OcspStapledCertificate before = sut.Current;
+        var rotated = new TaskCompletionSource<OcspCertificateRotatedEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);
+        sut.Rotated += (_, e) => rotated.TrySetResult(e);
+
+        files.WritePem(renewed, fixture.Pki.Intermediate);
+        Assert.True(await sut.ReloadAsync());
+
+        OcspCertificateRotatedEventArgs e = await rotated.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Same(before, e.Previous);
+        Assert.Same(sut.Current, e.Current);
+        Assert.Equal(renewed.RawData, sut.Current.Certificate.RawData);
+        Assert.True(stapling.Provider.TryGetCachedStaple(renewed, out OcspStaple? staple));
+        Assert.Equal(staple.Encoded.ToArray(), SslContextFields.Current(sut.Context));
+        Assert.Null(stapling.Registry.GetState(old));
+        Assert.Null(before.CurrentStaple);
+        Assert.False(await sut.ReloadAsync());
+
+        await using TlsServer server = TlsServer.Start(sut.Context);
+        (string? ocsp, _) = await TlsClients.OpenSslStatusAsync(server.Port, ServerName(renewed), fixture.RootFile, "-tls1_3");
+        Assert.Contains("Serial Number: " + TestPki.OpenSslSerial(renewed), ocsp, StringComparison.Ordinal);
+        Assert.Contains("Cert Status: good", ocsp, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WatchPfxFile_KeyOfAnotherCertificate_NeverServed()
+    {
+        FakeTimeProvider time = fixture.Reset();
+        X509Certificate2 old = fixture.NewLeaf("sslstream-pfx-old");
+        X509Certificate2 renewed = fixture.NewLeaf("sslstream-pfx-new");
+        var files = new ServerCertificateFiles(Path.Combine(fixture.Directory, Guid.NewGuid().ToString("N"))).WritePfx(old, fixture.Pki.Intermediate);
+        await using Stapling stapling = await Stapling.StartAsync(time, fixture.NewCacheDirectory());
+        using OcspCertificateFileSource sut = stapling.Contexts.WatchPfxFile(files.Pfx, ServerCertificateFiles.PfxPassword);
+
+        File.WriteAllBytes(files.Pfx, new X509Certificate2Collection { X509CertificateLoader.LoadCertificate(renewed.RawData) }.Export(X509ContentType.Pkcs12, ServerCertificateFiles.PfxPassword)!);
+
+        Assert.False(await sut.ReloadAsync());
+        Assert.Contains("no certificate with a private key", sut.LastError, StringComparison.Ordinal);
+        Assert.Equal(old.RawData, sut.Current.Certificate.RawData);
+        Assert.NotNull(stapling.Registry.GetState(old));
+        Assert.Null(stapling.Registry.GetState(renewed));
+    }
+
     private static string ServerName(X509Certificate2 leaf) => leaf.GetNameInfo(X509NameType.DnsName, forIssuer: false);
 
     /// <summary><c>AddOcspStapling()</c> in a generic host (no ASP.NET Core) on a fake clock, started.</summary>

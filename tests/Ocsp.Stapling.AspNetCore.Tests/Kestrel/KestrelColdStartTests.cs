@@ -1,0 +1,80 @@
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Logging;
+using Ocsp.Stapling.Internal;
+using Ocsp.Stapling.Testing;
+
+namespace Ocsp.Stapling.AspNetCore.Tests.Kestrel;
+
+/// <summary>An empty cache on start: the endpoint listens once each certificate's first fetch has answered, or after the bound.</summary>
+public sealed class KestrelColdStartTests(KestrelFixture fixture) : IClassFixture<KestrelFixture>
+{
+    [SkippableTheory]
+    [InlineData("-tls1_2")]
+    [InlineData("-tls1_3")]
+    public async Task ColdStart_ResponderUp_HandshakeOneIsStapled(string tlsVersion)
+    {
+        Skip.IfNot(TlsClients.HasOpenSsl, "openssl is not installed");
+        FakeTimeProvider time = fixture.Reset();
+        X509Certificate2 leaf = fixture.NewLeaf("cold");
+
+        // No waiting after start: when StartAsync returns, the server listens, and the context must already carry the staple.
+        await using StaplingServer server = await StaplingServer.StartAsync(time, fixture.NewCacheDirectory(), l => l.UseHttpsWithOcspStapling(leaf, fixture.Chain));
+        Assert.NotNull(server.StapledBytes(leaf));
+
+        (string? ocsp, _) = await TlsClients.OpenSslStatusAsync(server.Port, leaf.GetNameInfo(X509NameType.DnsName, false), fixture.RootFile, tlsVersion);
+
+        Assert.NotNull(ocsp);
+        Assert.Contains("Cert Status: good", ocsp, StringComparison.Ordinal);
+        Assert.Contains("Serial Number: " + TestPki.OpenSslSerial(leaf), ocsp, StringComparison.Ordinal);
+        Assert.Equal(1, fixture.Responder.RequestCount);
+        Assert.Contains(server.Logs.Entries, e => e.EventId == Log.StartupPreparedId && e.Message.Contains("1 of 1 certificate(s) stapled", StringComparison.Ordinal));
+    }
+
+    [SkippableFact]
+    public async Task ColdStart_ResponderHangs_StartCompletesAtTheBound_UnstapledAndLogged_ThenStapledWhenItAnswers()
+    {
+        Skip.IfNot(TlsClients.HasOpenSsl, "openssl is not installed");
+        FakeTimeProvider time = fixture.Reset();
+        fixture.Responder.Fault = ResponderFault.Slow;
+        X509Certificate2 leaf = fixture.NewLeaf("cold-hang");
+        TimeSpan bound = TimeSpan.FromSeconds(5);
+
+        Task<StaplingServer> starting = StaplingServer.StartAsync(
+            time, fixture.NewCacheDirectory(), l => l.UseHttpsWithOcspStapling(leaf, fixture.Chain), o => o.StartupFetchTimeout = bound);
+        await fixture.Responder.WhenRequestCountAsync(1).WaitAsync(TimeSpan.FromSeconds(30));
+        await time.WhenTimerDueAtAsync(time.GetUtcNow() + bound).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.False(starting.IsCompleted);
+
+        time.Advance(bound);
+        await using StaplingServer server = await starting.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Null(server.StapledBytes(leaf));
+        Assert.Contains(server.Logs.Entries, e => e.EventId == Log.FirstAnswerTimedOutId && e.Level == LogLevel.Warning && e.Message.Contains(leaf.SerialNumber, StringComparison.OrdinalIgnoreCase));
+        Assert.Contains(server.Logs.Entries, e => e.EventId == Log.StartupPreparedId && e.Message.Contains("0 of 1", StringComparison.Ordinal));
+        Assert.Null((await TlsClients.OpenSslStatusAsync(server.Port, leaf.GetNameInfo(X509NameType.DnsName, false), fixture.RootFile, "-tls1_3")).Ocsp);
+
+        // The responder answers late: the fetch that start-up stopped waiting for still lands, and is stapled from then on.
+        fixture.Responder.Fault = ResponderFault.None;
+        fixture.Responder.ReleaseSlowRequests();
+        await server.WaitUntilAsync(() => server.StapledBytes(leaf) is not null, "the late staple");
+        Assert.Contains("Cert Status: good", (await TlsClients.OpenSslStatusAsync(server.Port, leaf.GetNameInfo(X509NameType.DnsName, false), fixture.RootFile, "-tls1_3")).Ocsp, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public async Task ColdStart_ResponderFailing_StartsAtTheFirstAnswer_WithoutWaitingForTheBound()
+    {
+        Skip.IfNot(TlsClients.HasOpenSsl, "openssl is not installed");
+        FakeTimeProvider time = fixture.Reset();
+        fixture.Responder.Fault = ResponderFault.Http500;
+        X509Certificate2 leaf = fixture.NewLeaf("cold-fail");
+
+        // The clock never moves: start-up can only complete because the failed answer ended the wait.
+        await using StaplingServer server = await StaplingServer.StartAsync(time, fixture.NewCacheDirectory(), l => l.UseHttpsWithOcspStapling(leaf, fixture.Chain))
+            .WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Null(server.StapledBytes(leaf));
+        Assert.Equal(1, fixture.Responder.RequestCount);
+        Assert.DoesNotContain(server.Logs.Entries, e => e.EventId == Log.FirstAnswerTimedOutId);
+        Assert.Contains(server.Logs.Entries, e => e.EventId == Log.FetchFailedId);
+    }
+}
