@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using BenchmarkDotNet.Attributes;
 using Microsoft.AspNetCore.Builder;
@@ -16,8 +17,9 @@ namespace Ocsp.Stapling.Benchmarks;
 
 /// <summary>
 /// Full TLS handshakes (no resumption) against one in-process Kestrel on 127.0.0.1: an endpoint with Kestrel's own
-/// <c>UseHttps</c> (stapling off, the baseline) and one with <c>UseHttpsWithOcspStapling</c> (stapling on). The client
-/// asks for certificate status on both; only the second answers with a staple (checked in setup).
+/// <c>UseHttps</c> (stapling off, the baseline), one with <c>UseHttpsWithOcspStapling</c> (stapling on), and one served
+/// from watched PEM files (<c>UseHttpsWithOcspStaplingFromPem</c>: the current certificate of a rotating source, read per
+/// handshake). The client asks for certificate status on all; only the stapled ones answer with a staple (checked in setup).
 /// </summary>
 [MemoryDiagnoser]
 public class HandshakeBenchmarks
@@ -27,8 +29,11 @@ public class HandshakeBenchmarks
     private WebApplication _app = null!;
     private X509Certificate2 _plainLeaf = null!;
     private X509Certificate2 _stapledLeaf = null!;
+    private X509Certificate2 _filesLeaf = null!;
+    private string _filesDirectory = null!;
     private int _plainPort;
     private int _stapledPort;
+    private int _filesPort;
 
     [Params(SslProtocols.Tls12, SslProtocols.Tls13)]
     public SslProtocols Protocol { get; set; }
@@ -43,6 +48,7 @@ public class HandshakeBenchmarks
         _app.DisposeAsync().AsTask().GetAwaiter().GetResult();
         _responder.DisposeAsync().AsTask().GetAwaiter().GetResult();
         _pki.Dispose();
+        Directory.Delete(_filesDirectory, recursive: true);
     }
 
     [Benchmark(Baseline = true, Description = "Handshake, stapling off")]
@@ -50,6 +56,9 @@ public class HandshakeBenchmarks
 
     [Benchmark(Description = "Handshake, stapling on")]
     public Task StaplingOn() => HandshakeAsync(_stapledPort, _stapledLeaf, counter: null);
+
+    [Benchmark(Description = "Handshake, stapling on, watched files")]
+    public Task StaplingOnFromFiles() => HandshakeAsync(_filesPort, _filesLeaf, counter: null);
 
     private async Task SetupAsync()
     {
@@ -59,6 +68,15 @@ public class HandshakeBenchmarks
         // No OCSP URL for the baseline: the client, asking for status and getting none, has nothing to fetch either.
         _plainLeaf = _pki.IssueServerLeaf("plain.bench", ocspUrl: null);
         _stapledLeaf = _pki.IssueServerLeaf("stapled.bench", _responder.Url);
+        _filesLeaf = _pki.IssueServerLeaf("files.bench", _responder.Url);
+        _filesDirectory = Directory.CreateTempSubdirectory("ocsp-stapling-bench-").FullName;
+        string certificateFile = Path.Combine(_filesDirectory, "fullchain.pem");
+        string keyFile = Path.Combine(_filesDirectory, "privkey.pem");
+        await File.WriteAllTextAsync(certificateFile, _filesLeaf.ExportCertificatePem() + "\n" + _pki.Issuer.ExportCertificatePem() + "\n");
+        using (AsymmetricAlgorithm key = (AsymmetricAlgorithm?)_filesLeaf.GetRSAPrivateKey() ?? _filesLeaf.GetECDsaPrivateKey()!)
+        {
+            await File.WriteAllTextAsync(keyFile, key.ExportPkcs8PrivateKeyPem());
+        }
 
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -67,21 +85,24 @@ public class HandshakeBenchmarks
         {
             kestrel.Listen(IPAddress.Loopback, 0, l => l.UseHttps(new HttpsConnectionAdapterOptions { ServerCertificate = _plainLeaf }));
             kestrel.Listen(IPAddress.Loopback, 0, l => l.UseHttpsWithOcspStapling(_stapledLeaf, [_pki.Issuer]));
+            kestrel.Listen(IPAddress.Loopback, 0, l => l.UseHttpsWithOcspStaplingFromPem(certificateFile, keyFile));
         });
         _app = builder.Build();
         await _app.StartAsync();
         int[] ports = [.. _app.Urls.Select(u => new Uri(u).Port)];
-        (_plainPort, _stapledPort) = (ports[0], ports[1]);
+        (_plainPort, _stapledPort, _filesPort) = (ports[0], ports[1], ports[2]);
 
         // Wait for the first staple, then check that it travels: the stapled handshake carries the response's bytes more.
         OcspStaple staple = await _app.Services.GetRequiredService<IOcspResponseProvider>().GetStapleAsync(_stapledLeaf, _pki.Issuer)
             ?? throw new InvalidOperationException("Benchmark setup: no staple.");
         var plain = new CountingStream.Counter();
         var stapled = new CountingStream.Counter();
+        var files = new CountingStream.Counter();
         await HandshakeAsync(_plainPort, _plainLeaf, plain);
         await HandshakeAsync(_stapledPort, _stapledLeaf, stapled);
+        await HandshakeAsync(_filesPort, _filesLeaf, files);
         Console.WriteLine($"// Handshake bytes received by the client ({Protocol}): stapling off {plain.Read}, on {stapled.Read}; staple {staple.Encoded.Length} bytes");
-        if (stapled.Read < plain.Read + staple.Encoded.Length)
+        if (stapled.Read < plain.Read + staple.Encoded.Length || files.Read < plain.Read + staple.Encoded.Length)
         {
             throw new InvalidOperationException($"Benchmark setup: the staple did not travel ({plain.Read} vs {stapled.Read} bytes).");
         }
