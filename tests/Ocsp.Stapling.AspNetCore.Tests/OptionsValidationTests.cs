@@ -50,7 +50,7 @@ public sealed class OptionsValidationTests(KestrelFixture fixture) : IClassFixtu
             await app.StartAsync();
         });
 
-        Assert.Contains("set exactly one of ServerCertificate and ServerCertificateSelector", error.Message, StringComparison.Ordinal);
+        Assert.Contains("set exactly one of ServerCertificate, ServerCertificateSource and ServerCertificateSelector", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -41,62 +41,30 @@ internal sealed class StaplingServer : IAsyncDisposable
 
     public OcspStaplingContexts Contexts => Services.GetRequiredService<OcspStaplingContexts>();
 
-    public static async Task<StaplingServer> StartAsync(
+    public static Task<StaplingServer> StartAsync(
         FakeTimeProvider time,
         string cacheDirectory,
         Action<ListenOptions> https,
         Action<OcspStaplingOptions>? configure = null,
-        Action<IServiceCollection>? services = null)
-    {
-        var logs = new LogCapture();
-        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.Logging.SetMinimumLevel(LogLevel.Debug);
-        builder.Logging.AddProvider(logs);
-        builder.Services.AddSingleton<TimeProvider>(time);
-        builder.Services.AddOcspStapling(options =>
+        Action<IServiceCollection>? services = null) =>
+        StartAsync(time, cacheDirectory, configure, builder =>
         {
-            options.Jitter = 0;
-            options.Fetch.MaxRetryAttempts = 0;
-            options.CacheDirectory = cacheDirectory;
-            configure?.Invoke(options);
+            services?.Invoke(builder.Services);
+            builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, https));
         });
-        services?.Invoke(builder.Services);
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, https));
-        WebApplication app = builder.Build();
-        app.MapGet("/", () => "stapled");
-        await app.StartAsync();
-        return new StaplingServer(app, logs);
-    }
 
     /// <summary>
     /// Kestrel as most apps configure it: <c>CreateSlimBuilder</c> with Kestrel's HTTPS configuration, the endpoints in
     /// the <c>Kestrel</c> configuration section (<paramref name="configuration"/>, in memory), and <c>UseOcspStapling()</c>.
     /// </summary>
-    public static async Task<StaplingServer> StartConfiguredAsync(
-        FakeTimeProvider time, string cacheDirectory, IDictionary<string, string?> configuration, Action<OcspStaplingOptions>? configure = null)
-    {
-        var logs = new LogCapture();
-        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseKestrelHttpsConfiguration();
-        builder.Configuration.AddInMemoryCollection(configuration);
-        builder.Logging.ClearProviders();
-        builder.Logging.SetMinimumLevel(LogLevel.Debug);
-        builder.Logging.AddProvider(logs);
-        builder.Services.AddSingleton<TimeProvider>(time);
-        builder.Services.AddOcspStapling(options =>
+    public static Task<StaplingServer> StartConfiguredAsync(
+        FakeTimeProvider time, string cacheDirectory, IDictionary<string, string?> configuration, Action<OcspStaplingOptions>? configure = null) =>
+        StartAsync(time, cacheDirectory, configure, builder =>
         {
-            options.Jitter = 0;
-            options.Fetch.MaxRetryAttempts = 0;
-            options.CacheDirectory = cacheDirectory;
-            configure?.Invoke(options);
+            builder.WebHost.UseKestrelHttpsConfiguration();
+            builder.Configuration.AddInMemoryCollection(configuration);
+            builder.WebHost.ConfigureKestrel(kestrel => kestrel.UseOcspStapling());
         });
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.UseOcspStapling());
-        WebApplication app = builder.Build();
-        app.MapGet("/", () => "stapled");
-        await app.StartAsync();
-        return new StaplingServer(app, logs);
-    }
 
     /// <summary>A TCP port free on 127.0.0.1 a moment ago: for endpoints that must keep their port across a rebind.</summary>
     public static int FreePort()
@@ -159,6 +127,29 @@ internal sealed class StaplingServer : IAsyncDisposable
             Registry.StapleUpdated -= OnChange;
             Registry.StapleFailed -= OnChange;
         }
+    }
+
+    private static async Task<StaplingServer> StartAsync(
+        FakeTimeProvider time, string cacheDirectory, Action<OcspStaplingOptions>? configure, Action<WebApplicationBuilder> endpoints)
+    {
+        var logs = new LogCapture();
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Logging.SetMinimumLevel(LogLevel.Debug);
+        builder.Logging.AddProvider(logs);
+        builder.Services.AddSingleton<TimeProvider>(time);
+        builder.Services.AddOcspStapling(options =>
+        {
+            options.Jitter = 0;
+            options.Fetch.MaxRetryAttempts = 0;
+            options.CacheDirectory = cacheDirectory;
+            configure?.Invoke(options);
+        });
+        endpoints(builder);
+        WebApplication app = builder.Build();
+        app.MapGet("/", () => "stapled");
+        await app.StartAsync();
+        return new StaplingServer(app, logs);
     }
 
     private async Task WhenRegistrationAsync(X509Certificate2 certificate, bool registered)
