@@ -7,8 +7,39 @@ namespace Ocsp.Stapling.Testing;
 public sealed class LogCapture : ILoggerProvider
 {
     private readonly ConcurrentQueue<LogEntry> _entries = new();
+    private readonly List<(Func<LogEntry, bool> Match, TaskCompletionSource Waiter)> _waiters = [];
 
     public IReadOnlyCollection<LogEntry> Entries => _entries;
+
+    /// <summary>Completes when an entry matching <paramref name="match"/> is logged (or already was): a signal, not a poll.</summary>
+    public Task WhenAsync(Func<LogEntry, bool> match)
+    {
+        var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_waiters)
+        {
+            if (_entries.Any(match))
+            {
+                return Task.CompletedTask;
+            }
+
+            _waiters.Add((match, waiter));
+        }
+
+        return waiter.Task;
+    }
+
+    private void Add(LogEntry entry)
+    {
+        lock (_waiters)
+        {
+            _entries.Enqueue(entry);
+            foreach ((Func<LogEntry, bool> match, TaskCompletionSource waiter) in _waiters.Where(w => w.Match(entry)).ToArray())
+            {
+                waiter.TrySetResult();
+                _waiters.Remove((match, waiter));
+            }
+        }
+    }
 
     public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
 
@@ -24,7 +55,7 @@ public sealed class LogCapture : ILoggerProvider
         public bool IsEnabled(LogLevel logLevel) => true;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            owner._entries.Enqueue(new LogEntry(category, logLevel, eventId.Id, formatter(state, exception)));
+            owner.Add(new LogEntry(category, logLevel, eventId.Id, formatter(state, exception)));
     }
 }
 

@@ -38,4 +38,19 @@ public enum ResponderFault
 
     /// <summary>A response whose signature does not verify (its last byte flipped: still well-formed DER).</summary>
     BadSignature,
+
+    /// <summary>HTTP 302 to <see cref="TestOcspResponder.RedirectLocation"/> (but under <see cref="TestOcspResponder.MovedPath"/>, a correct answer).</summary>
+    Redirect,
+
+    /// <summary>HTTP 200 with a correct response, sent one byte a second (real time) until done or the client gives up.</summary>
+    Trickle,
+
+    /// <summary>HTTP 200 announcing a 1 GiB body (<c>Content-Length</c>) and sending zeros until the client gives up.</summary>
+    EndlessBody,
+
+    /// <summary>HTTP 200 without <c>Content-Length</c> (chunked), sending zeros until the client gives up.</summary>
+    EndlessChunkedBody,
+
+    /// <summary>HTTP 200, <c>Content-Encoding: gzip</c>: 32 MiB of zeros compressed to about 32 KiB (under the 64 KiB cap).</summary>
+    GzipBomb,
 }

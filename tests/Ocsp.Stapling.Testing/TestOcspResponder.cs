@@ -3,6 +3,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -22,6 +23,9 @@ public sealed class TestOcspResponder : IAsyncDisposable
     private const string BasePath = "/ocsp";
     private const int MaxRequestBody = 64 * 1024;
 
+    /// <summary>Requests under this prefix (<c>/moved/ocsp/…</c>) are answered normally even with <see cref="ResponderFault.Redirect"/>: a redirect target on the same origin.</summary>
+    public const string MovedPath = "/moved";
+
     private readonly WebApplication _app;
     private readonly ConcurrentDictionary<string, (DateTimeOffset Time, OcspRevocationReason? Reason)> _revoked = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> _methods = new();
@@ -31,6 +35,8 @@ public sealed class TestOcspResponder : IAsyncDisposable
     private TaskCompletionSource _slowRelease = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<(int Count, TaskCompletionSource Waiter)> _requestWaiters = [];
     private int _requestCount;
+    private long _endlessBytesSent;
+    private static readonly Lazy<byte[]> GzipBombBody = new(CreateGzipBomb);
 
     private TestOcspResponder(WebApplication app, Uri url, TimeProvider time)
     {
@@ -48,6 +54,12 @@ public sealed class TestOcspResponder : IAsyncDisposable
 
     /// <summary>Gets or sets a <c>Retry-After</c> (seconds) that turns <see cref="ResponderFault.Http500"/> into <c>503 Service Unavailable</c> with that header.</summary>
     public TimeSpan? RetryAfter { get; set; }
+
+    /// <summary>Gets or sets the <c>Location</c> of <see cref="ResponderFault.Redirect"/> answers: any text, sent as is but for <c>{target}</c>, replaced by the request's target.</summary>
+    public string? RedirectLocation { get; set; }
+
+    /// <summary>Bytes of body written by the faults that send without end (<see cref="ResponderFault.EndlessBody"/> and the like).</summary>
+    public long EndlessBytesSent => Interlocked.Read(ref _endlessBytesSent);
 
     /// <summary>nextUpdate − thisUpdate of the responses. Default 4 days.</summary>
     public TimeSpan Validity { get; set; } = TimeSpan.FromDays(4);
@@ -113,6 +125,7 @@ public sealed class TestOcspResponder : IAsyncDisposable
     public void Reset(TimeProvider time)
     {
         RetryAfter = null;
+        RedirectLocation = null;
         Fault = ResponderFault.None;
         Time = time;
         Validity = TimeSpan.FromDays(4);
@@ -191,6 +204,17 @@ public sealed class TestOcspResponder : IAsyncDisposable
             case ResponderFault.Unauthorized:
                 await WriteOcspAsync(context, OcspResponseBuilder.BuildStatus(OcspResponseStatus.Unauthorized)).ConfigureAwait(false);
                 return;
+            case ResponderFault.Redirect when !context.Request.Path.StartsWithSegments(MovedPath):
+                context.Response.StatusCode = StatusCodes.Status302Found;
+                context.Response.Headers.Location = RedirectLocation?.Replace("{target}", context.Features.GetRequiredFeature<IHttpRequestFeature>().RawTarget, StringComparison.Ordinal);
+                return;
+            case ResponderFault.EndlessBody or ResponderFault.EndlessChunkedBody:
+                await WriteEndlessAsync(context, fault == ResponderFault.EndlessBody).ConfigureAwait(false);
+                return;
+            case ResponderFault.GzipBomb:
+                context.Response.Headers.ContentEncoding = "gzip";
+                await WriteOcspAsync(context, GzipBombBody.Value).ConfigureAwait(false);
+                return;
             case ResponderFault.Slow:
                 try
                 {
@@ -213,6 +237,12 @@ public sealed class TestOcspResponder : IAsyncDisposable
 
         _received.Enqueue(request.CertificateIds[0]);
         Signal(_receivedWaiters, _received.Count);
+        if (fault == ResponderFault.Trickle)
+        {
+            await TrickleAsync(context, Answer(request, fault)).ConfigureAwait(false);
+            return;
+        }
+
         await WriteOcspAsync(context, Answer(request, fault)).ConfigureAwait(false);
     }
 
@@ -322,6 +352,64 @@ public sealed class TestOcspResponder : IAsyncDisposable
         {
             return null;
         }
+    }
+
+    private async Task WriteEndlessAsync(HttpContext context, bool announceLength)
+    {
+        context.Response.ContentType = OcspHttpEncoding.ResponseMediaType;
+        if (announceLength)
+        {
+            context.Response.ContentLength = 1L << 30;
+        }
+
+        byte[] chunk = new byte[16 * 1024];
+        try
+        {
+            while (!context.RequestAborted.IsCancellationRequested)
+            {
+                await context.Response.Body.WriteAsync(chunk, context.RequestAborted).ConfigureAwait(false);
+                await context.Response.Body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+                Interlocked.Add(ref _endlessBytesSent, chunk.Length);
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or ConnectionResetException)
+        {
+            // The client gave up: the point of the fault.
+        }
+    }
+
+    private static async Task TrickleAsync(HttpContext context, byte[] body)
+    {
+        context.Response.ContentType = OcspHttpEncoding.ResponseMediaType;
+        context.Response.ContentLength = body.Length;
+        try
+        {
+            for (int i = 0; i < body.Length; i++)
+            {
+                await context.Response.Body.WriteAsync(body.AsMemory(i, 1), context.RequestAborted).ConfigureAwait(false);
+                await context.Response.Body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+                await Task.Delay(TimeSpan.FromSeconds(1), context.RequestAborted).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or ConnectionResetException)
+        {
+            // The client gave up.
+        }
+    }
+
+    private static byte[] CreateGzipBomb()
+    {
+        using var output = new MemoryStream();
+        using (var gzip = new System.IO.Compression.GZipStream(output, System.IO.Compression.CompressionLevel.SmallestSize, leaveOpen: true))
+        {
+            byte[] zeros = new byte[1024 * 1024];
+            for (int i = 0; i < 32; i++)
+            {
+                gzip.Write(zeros);
+            }
+        }
+
+        return output.ToArray();
     }
 
     private static async Task WriteOcspAsync(HttpContext context, byte[] body)

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Ocsp.Stapling.AspNetCore.Internal;
 
-/// <summary>Log messages of the proxy; event ids 110+ (the core library uses 1–99 and, for its TLS component, 101–109).</summary>
+/// <summary>Log messages of the proxy (110–119, 140–149) and of Kestrel's configuration endpoints (130–139); the core library uses 1–99 and 101–129.</summary>
 internal static partial class Log
 {
     public const int ProxyServedId = 110;
@@ -15,6 +15,10 @@ internal static partial class Log
     public const int ProxyCertificateIdCachedId = 117;
     public const int ProxyCertificateIdCapReachedId = 118;
     public const int ProxyCertificateIdsForgottenId = 119;
+
+    // The proxy, continued.
+    public const int ProxyForwardsRefusedId = 140;
+    public const int ProxyClientFaultId = 141;
 
     // Kestrel's configuration endpoints (UseOcspStapling), category Ocsp.Stapling.AspNetCore.Kestrel.
     public const int ConfiguredEndpointStapledId = 130;
@@ -38,8 +42,8 @@ internal static partial class Log
     [LoggerMessage(ProxyUpstreamFailedId, LogLevel.Warning, "OCSP proxy could not forward to {Upstream} ({Reason}): answered tryLater")]
     public static partial void ProxyUpstreamFailed(ILogger logger, string upstream, string reason);
 
-    [LoggerMessage(ProxyPrunedId, LogLevel.Information, "OCSP proxy pruned {CertificateId} from the cache on request")]
-    public static partial void ProxyPruned(ILogger logger, string certificateId);
+    [LoggerMessage(ProxyPrunedId, LogLevel.Information, "OCSP proxy: X-Prune-From-Cache for {CertificateId}: {Outcome}")]
+    public static partial void ProxyPruned(ILogger logger, string certificateId, string outcome);
 
     [LoggerMessage(ProxyCertificateIdCachedId, LogLevel.Information, "OCSP proxy caches {CertificateId} of CA '{Authority}' from its first request; responder {Responder}")]
     public static partial void ProxyCertificateIdCached(ILogger logger, string certificateId, string authority, string responder);
@@ -52,6 +56,15 @@ internal static partial class Log
 
     [LoggerMessage(ProxyCertificateIdsForgottenId, LogLevel.Information, "OCSP proxy forgot {Count} cached certificate(s) nobody asked for in {ForgetAfter}")]
     public static partial void ProxyCertificateIdsForgotten(ILogger logger, int count, TimeSpan forgetAfter);
+
+    [LoggerMessage(
+        ProxyForwardsRefusedId,
+        LogLevel.Warning,
+        "OCSP proxy refused {Count} forwarded request(s) to {Upstream} with tryLater: its {Limit} limit is reached (MaxConcurrentForwardsPerResponder {Concurrency}, MaxForwardsPerSecondPerResponder {Rate})")]
+    public static partial void ProxyForwardsRefused(ILogger logger, string upstream, long count, string limit, int concurrency, double rate);
+
+    [LoggerMessage(ProxyClientFaultId, LogLevel.Debug, "OCSP proxy: the client's request broke off ({Fault}); answered {Status}")]
+    public static partial void ProxyClientFault(ILogger logger, string fault, int status);
 
     [LoggerMessage(ConfiguredEndpointStapledId, LogLevel.Information, "Kestrel endpoint '{Endpoint}' from configuration staples OCSP for {Certificate} ({Files})")]
     public static partial void ConfiguredEndpointStapled(ILogger logger, string endpoint, string certificate, string files);

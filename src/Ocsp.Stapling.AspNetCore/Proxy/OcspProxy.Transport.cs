@@ -1,6 +1,6 @@
-using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Ocsp.Stapling.Internal;
 
 namespace Ocsp.Stapling.AspNetCore.Internal;
 
@@ -23,7 +23,25 @@ internal sealed partial class OcspProxy
             return null;
         }
 
-        byte[]? body = await OcspHttpEncoding.ReadBodyAsync(request.Body, options.MaxRequestBodySize, context.RequestAborted).ConfigureAwait(false);
+        byte[]? body;
+        try
+        {
+            body = await OcspHttpEncoding.ReadBodyAsync(request.Body, options.MaxRequestBodySize, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is BadHttpRequestException or IOException or OperationCanceledException)
+        {
+            // The client's fault (too slow for the minimum data rate, bad chunking, reset, gone): one Debug line, no stack
+            // trace, never "an unhandled exception".
+            int status = ex is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status400BadRequest;
+            Log.ProxyClientFault(logger, ex.Message, status);
+            if (!context.Response.HasStarted)
+            {
+                context.Response.StatusCode = status;
+            }
+
+            return null;
+        }
+
         if (body is null)
         {
             context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
@@ -77,26 +95,43 @@ internal sealed partial class OcspProxy
     private static PathString EndpointPrefix(HttpContext context) =>
         context.GetEndpoint()?.Metadata.GetMetadata<OcspProxyPrefix>() is { } prefix ? prefix.Value : PathString.Empty;
 
-    /// <summary>Forwards the request as is (nonce kept) to <paramref name="upstream"/> and relays a well-formed OCSP answer, uncached.</summary>
+    /// <summary>
+    /// Forwards the request as is (nonce kept) to <paramref name="upstream"/> and relays a well-formed OCSP answer,
+    /// uncached. A redirect is followed only to an allowed responder; every failure is answered <c>tryLater</c> with its reason logged.
+    /// </summary>
     private async Task ForwardAsync(HttpContext context, Uri upstream, byte[] der)
     {
+        using IDisposable? lease = forwardLimits.TryAcquire(upstream, out _);
+        if (lease is null)
+        {
+            // Logged (at most once per interval) and counted by the limits.
+            context.Response.Headers.RetryAfter = "1";
+            await WriteUncachedAsync(context, TryLater).ConfigureAwait(false);
+            return;
+        }
+
         using var bound = new CancellationTokenSource(options.UpstreamTimeout, time);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, bound.Token);
         byte[]? body = null;
         string failure;
         try
         {
-            using var content = new ByteArrayContent(der);
-            content.Headers.ContentType = new MediaTypeHeaderValue(OcspHttpEncoding.RequestMediaType);
-            using var message = new HttpRequestMessage(HttpMethod.Post, upstream) { Content = content };
             using HttpClient client = httpClients.CreateClient(OcspFetchOptions.HttpClientName);
-            using HttpResponseMessage response = await client.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
-            failure = $"HTTP {(int)response.StatusCode}";
-            if (response.IsSuccessStatusCode)
+            (HttpResponseMessage? sent, string? refusal) = await OcspRedirects.SendAsync(
+                client,
+                HttpMethod.Post,
+                upstream,
+                der,
+                target => index.AllowedResponder(target.Host, target.Port) is not null,
+                "the allowed responders",
+                timeout.Token).ConfigureAwait(false);
+            using HttpResponseMessage? response = sent;
+            failure = refusal ?? $"HTTP {(int)response!.StatusCode}";
+            if (response is { IsSuccessStatusCode: true })
             {
                 await using Stream stream = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
                 body = await OcspHttpEncoding.ReadBodyAsync(stream, options.MaxResponseSize, timeout.Token).ConfigureAwait(false);
-                failure = body is null ? "response over the size limit" : "not an OCSP response";
+                failure = body is null ? $"response over the {options.MaxResponseSize}-byte limit" : "not an OCSP response";
                 if (body is not null)
                 {
                     OcspResponse.Parse(body); // only a well-formed OCSP response is relayed
@@ -104,23 +139,29 @@ internal sealed partial class OcspProxy
                 }
             }
         }
-        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or OcspFormatException && !context.RequestAborted.IsCancellationRequested)
+        catch (OperationCanceledException) when (bound.IsCancellationRequested && !context.RequestAborted.IsCancellationRequested)
         {
-            failure = ex.Message;
-            body = null;
+            failure = $"no answer within {options.UpstreamTimeout} (UpstreamTimeout)";
+        }
+#pragma warning disable CA1031 // Whatever the upstream does, the client gets tryLater and the log says why.
+        catch (Exception ex) when (!context.RequestAborted.IsCancellationRequested)
+#pragma warning restore CA1031
+        {
+            failure = $"{ex.GetType().Name}: {ex.Message}";
         }
 
         if (body is null || failure.Length > 0)
         {
-            Log.ProxyUpstreamFailed(logger, upstream.ToString(), failure);
+            Log.ProxyUpstreamFailed(logger, Authority(upstream), failure);
             await WriteUncachedAsync(context, TryLater).ConfigureAwait(false);
             return;
         }
 
-        Log.ProxyForwarded(logger, upstream.ToString(), body.Length);
-        await WriteUncachedAsync(context, body).ConfigureAwait(false);
+        Log.ProxyForwarded(logger, Authority(upstream), body.Length);
+        await WriteRelayedAsync(context, body).ConfigureAwait(false);
     }
 
+    private static string Authority(Uri uri) => uri.GetLeftPart(UriPartial.Path);
 }
 
 /// <summary>Endpoint metadata: the literal prefix of a proxy route, stripped from the raw target of a GET.</summary>

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
@@ -31,8 +32,10 @@ internal sealed partial class OcspProxy : IDisposable
     private readonly ILogger logger;
     private readonly OcspProxyCertificateIds certificateIds;
     private readonly OcspProxyIndex index;
+    private readonly ForwardLimits forwardLimits;
 
-    public OcspProxy(IOcspCertificateRegistry registry, IHttpClientFactory httpClients, OcspProxyOptions options, TimeProvider time, ILogger logger)
+    public OcspProxy(
+        IOcspCertificateRegistry registry, IHttpClientFactory httpClients, OcspProxyOptions options, TimeProvider time, ILogger logger, IMeterFactory? meterFactory = null)
     {
         this.registry = registry;
         this.httpClients = httpClients;
@@ -40,6 +43,7 @@ internal sealed partial class OcspProxy : IDisposable
         this.time = time;
         this.logger = logger;
         certificateIds = new OcspProxyCertificateIds(registry, options, time, logger);
+        forwardLimits = new ForwardLimits(options, time, logger, meterFactory);
 
         // The index follows the registry one certificate at a time: subscribed first, then filled, so none is missed.
         index = new OcspProxyIndex(options.AllowedResponders, options.CertificateAuthorities);
@@ -98,8 +102,9 @@ internal sealed partial class OcspProxy : IDisposable
                 return;
             }
 
-            await registry.PruneAsync(state.Certificate, context.RequestAborted).ConfigureAwait(false);
-            Log.ProxyPruned(logger, first.ToString());
+            // A refetch, not a deletion: the held response is served until a valid newer one arrives (rate-limited, back-off respected).
+            bool refetched = await registry.PruneAsync(state.Certificate, context.RequestAborted).ConfigureAwait(false);
+            Log.ProxyPruned(logger, first.ToString(), refetched ? "refetched" : "ignored (rate limit or failure back-off)");
         }
 
         if (state is not null && first.HashAlgorithm == OcspHashAlgorithm.Sha1)
@@ -200,7 +205,11 @@ internal sealed partial class OcspProxy : IDisposable
         await WriteCachedAsync(context, staple).ConfigureAwait(false);
     }
 
-    public void Dispose() => certificateIds.Dispose();
+    public void Dispose()
+    {
+        certificateIds.Dispose();
+        forwardLimits.Dispose();
+    }
 
     /// <summary>Adds a registered certificate to the index with the responders the provider asks (overrides included); gone again if unregistered meanwhile.</summary>
     private void Track(X509Certificate2 certificate)
@@ -215,16 +224,21 @@ internal sealed partial class OcspProxy : IDisposable
         }
     }
 
+    /// <summary>
+    /// An authoritative answer from the store, with RFC 9919 §6.2 (formerly RFC 5019) cache headers: <c>max-age</c> never
+    /// reaching past nextUpdate, <c>ETag</c> the SHA-256 of the response in hex, <c>Last-Modified</c> thisUpdate,
+    /// <c>Expires</c> nextUpdate; never <c>no-cache</c> or <c>no-store</c>.
+    /// </summary>
     private async Task WriteCachedAsync(HttpContext context, OcspStaple staple)
     {
         DateTimeOffset now = time.GetUtcNow();
         TimeSpan maxAge = staple.NextUpdate - now;
         maxAge = maxAge > options.MaxCacheAge ? options.MaxCacheAge : maxAge < TimeSpan.Zero ? TimeSpan.Zero : maxAge;
-        string etag = "\"" + Convert.ToHexStringLower(SHA256.HashData(staple.Encoded.Span).AsSpan(0, 16)) + "\"";
+        string etag = "\"" + Convert.ToHexStringLower(SHA256.HashData(staple.Encoded.Span)) + "\"";
 
-        // RFC 5019 6.2 headers; a client's "no-cache" is deliberately not honoured (it would let anyone drive upstream load).
+        // A client's "no-cache" is deliberately not honoured (it would let anyone drive upstream load).
         HttpResponse response = context.Response;
-        response.Headers.CacheControl = $"max-age={(long)maxAge.TotalSeconds}, public, no-transform, must-revalidate";
+        response.Headers.CacheControl = $"max-age={(long)Math.Floor(maxAge.TotalSeconds)}, public, no-transform, must-revalidate";
         response.Headers.Expires = staple.NextUpdate.ToString("R", CultureInfo.InvariantCulture);
         response.Headers.LastModified = staple.ThisUpdate.ToString("R", CultureInfo.InvariantCulture);
         response.Headers.ETag = etag;
@@ -240,10 +254,20 @@ internal sealed partial class OcspProxy : IDisposable
         await response.Body.WriteAsync(staple.Encoded, context.RequestAborted).ConfigureAwait(false);
     }
 
-    private static async Task WriteUncachedAsync(HttpContext context, ReadOnlyMemory<byte> body)
+    /// <summary>
+    /// A signed answer relayed for one client (a nonce, several certificates, an unknown CA): authoritative, so never
+    /// <c>no-store</c> (RFC 9919 §6.2), but for this client only and not to be reused.
+    /// </summary>
+    private static Task WriteRelayedAsync(HttpContext context, ReadOnlyMemory<byte> body) =>
+        WriteAsync(context, body, "private, max-age=0, no-transform, must-revalidate");
+
+    /// <summary>An unsigned status (<c>malformedRequest</c>, <c>tryLater</c>): not authoritative, never stored.</summary>
+    private static Task WriteUncachedAsync(HttpContext context, ReadOnlyMemory<byte> body) => WriteAsync(context, body, "no-store");
+
+    private static async Task WriteAsync(HttpContext context, ReadOnlyMemory<byte> body, string cacheControl)
     {
         HttpResponse response = context.Response;
-        response.Headers.CacheControl = "no-store";
+        response.Headers.CacheControl = cacheControl;
         response.ContentType = OcspHttpEncoding.ResponseMediaType;
         response.ContentLength = body.Length;
         await response.Body.WriteAsync(body, context.RequestAborted).ConfigureAwait(false);

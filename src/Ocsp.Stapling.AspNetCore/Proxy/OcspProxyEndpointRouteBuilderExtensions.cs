@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Diagnostics.Metrics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -47,7 +48,8 @@ public static class OcspProxyEndpointRouteBuilderExtensions
             services.GetRequiredService<IHttpClientFactory>(),
             options,
             services.GetService<TimeProvider>() ?? TimeProvider.System,
-            services.GetRequiredService<ILoggerFactory>().CreateLogger("Ocsp.Stapling.AspNetCore.OcspProxy"));
+            services.GetRequiredService<ILoggerFactory>().CreateLogger("Ocsp.Stapling.AspNetCore.OcspProxy"),
+            services.GetService<IMeterFactory>());
         services.GetService<IHostApplicationLifetime>()?.ApplicationStopped.Register(proxy.Dispose); // its forget sweep
 
         // One endpoint for both methods, below the pattern: GET carries the request in the path, and a POST may name a

@@ -68,6 +68,20 @@ public sealed class OcspProxyOptions : IValidatableObject
     [Range(typeof(TimeSpan), AspNetCoreOptionRanges.Zero, AspNetCoreOptionRanges.MaxTimeSpan, MinimumIsExclusive = true)]
     public TimeSpan UpstreamTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Gets or sets how many forwarded (uncached: nonce, several certificates, CertIDs of unknown CAs) requests may be
+    /// under way at once to one upstream responder. Past it, requests are answered <c>tryLater</c> at once, counted
+    /// (<c>ocsp.stapling.proxy.forwards_refused</c>) and logged: the proxy cannot be used to flood a CA's responder.
+    /// </summary>
+    /// <value>The default value is 8.</value>
+    [Range(1, 100_000)]
+    public int MaxConcurrentForwardsPerResponder { get; set; } = 8;
+
+    /// <summary>Gets or sets how many forwarded requests may start per second to one upstream responder (a token bucket of one second's worth); past it, <c>tryLater</c>.</summary>
+    /// <value>The default value is 10.</value>
+    [Range(0.01, 100_000d)]
+    public double MaxForwardsPerSecondPerResponder { get; set; } = 10;
+
     /// <summary>Gets or sets who may prune a cached response with the <c>X-Prune-From-Cache</c> header; others get 403.</summary>
     /// <value>The default value allows loopback callers only.</value>
     [Required]

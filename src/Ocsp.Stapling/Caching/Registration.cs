@@ -123,6 +123,9 @@ internal sealed class Registration
     /// <summary>The refresh under way, shared by every caller (single flight).</summary>
     public Task<OcspRefreshResult>? InFlight { get; set; }
 
+    /// <summary>When the last prune asked for a refetch (guarded by the registration's lock): prunes are rate-limited per certificate.</summary>
+    public DateTimeOffset? LastPruneAt { get; set; }
+
     public bool Removed { get; set; }
 
     public OcspCertificateState ToState() =>

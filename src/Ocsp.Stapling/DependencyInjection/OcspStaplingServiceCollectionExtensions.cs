@@ -58,9 +58,8 @@ public static class OcspStaplingServiceCollectionExtensions
         services.AddHttpClient(OcspFetchOptions.HttpClientName, static client => client.Timeout = Timeout.InfiniteTimeSpan)
             .ConfigurePrimaryHttpMessageHandler(static () => new SocketsHttpHandler
             {
-                // SocketsHttpHandler follows redirects to http(s) only, and never from https to http.
-                AllowAutoRedirect = true,
-                MaxAutomaticRedirections = 3,
+                // Redirects are followed by the fetcher and the proxy, within their allowed set (OcspFetchOptions.Redirects).
+                AllowAutoRedirect = false,
                 PooledConnectionLifetime = TimeSpan.FromMinutes(5),
             });
 

@@ -20,6 +20,7 @@ internal static partial class Log
     public const int StaplePrunedId = 13;
     public const int SubscriberErrorId = 14;
     public const int CertificatesRegisteredId = 15;
+    public const int PruneIgnoredId = 16;
 
     // The TLS component (OcspStaplingContexts), category Ocsp.Stapling.Tls: 101+ as when it lived in the Kestrel package.
     public const int StaplingUnsupportedId = 101;
@@ -82,8 +83,11 @@ internal static partial class Log
     [LoggerMessage(CertificateFileErrorId, LogLevel.Error, "Cannot load certificate file {Path}: {Message}")]
     public static partial void CertificateFileError(ILogger logger, string path, string message);
 
-    [LoggerMessage(StaplePrunedId, LogLevel.Information, "OCSP staple for {Certificate} pruned on request; fetching a new one")]
+    [LoggerMessage(StaplePrunedId, LogLevel.Information, "OCSP staple for {Certificate} pruned on request: refetching; the held response is served until a valid newer one arrives")]
     public static partial void StaplePruned(ILogger logger, string certificate);
+
+    [LoggerMessage(PruneIgnoredId, LogLevel.Information, "OCSP prune of {Certificate} ignored: {Reason}. The held response is still served")]
+    public static partial void PruneIgnored(ILogger logger, string certificate, string reason);
 
     [LoggerMessage(SubscriberErrorId, LogLevel.Error, "A subscriber to an OCSP stapling event ({EventArgs}) threw; the other subscribers and the scheduler go on")]
     public static partial void SubscriberError(ILogger logger, string eventArgs, Exception exception);

@@ -74,6 +74,15 @@ public sealed class OcspFetchOptions : IValidatableObject
     [Range(0.01, 100_000d)]
     public double MaxRequestsPerSecondPerHost { get; set; } = 20;
 
+    /// <summary>
+    /// Gets or sets which redirects a responder may send a fetch through. Redirects are followed here, not by the HTTP
+    /// client (its primary handler has them off), so that a responder, or whatever answers at its address, cannot send
+    /// fetches to a host that no certificate names.
+    /// </summary>
+    /// <value>The default value is <see cref="OcspRedirectPolicy.SameOrigin"/>.</value>
+    [EnumDataType(typeof(OcspRedirectPolicy))]
+    public OcspRedirectPolicy Redirects { get; set; } = OcspRedirectPolicy.SameOrigin;
+
     /// <summary>Gets or sets a value indicating whether requests carry a nonce (forces POST-sized, uncacheable requests).</summary>
     /// <value>The default value is <see langword="false"/>.</value>
     public bool IncludeNonce { get; set; }

@@ -108,11 +108,28 @@ internal sealed class OcspFetcher
 
     private async ValueTask<FetchOutcome> AttemptAsync(Uri responder, OcspRequest request, ResponseCheck check, CancellationToken cancellationToken)
     {
-        using HttpRequestMessage message = OcspHttpEncoding.CreateHttpRequest(responder, request.Encoded);
         HttpClient client = _httpClientFactory.CreateClient(OcspFetchOptions.HttpClientName);
+        bool get = OcspHttpEncoding.ShouldUseGet(request.Encoded.Span);
+        Func<Uri, bool> mayFollow = _options.Fetch.Redirects == OcspRedirectPolicy.SameOrigin
+            ? target => OcspRedirects.SameOrigin(responder, target)
+            : static _ => false;
+        string policy = _options.Fetch.Redirects == OcspRedirectPolicy.SameOrigin ? "the responder's own origin" : "none (OcspFetchOptions.Redirects = None)";
         try
         {
-            using HttpResponseMessage response = await client.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            (HttpResponseMessage? sent, string? refusal) = await OcspRedirects.SendAsync(
+                client,
+                get ? HttpMethod.Get : HttpMethod.Post,
+                get ? OcspHttpEncoding.GetRequestUri(responder, request.Encoded.Span) : responder,
+                get ? ReadOnlyMemory<byte>.Empty : request.Encoded,
+                mayFollow,
+                policy,
+                cancellationToken).ConfigureAwait(false);
+            if (sent is null)
+            {
+                return FetchOutcome.Fail("Redirect", refusal!, retryable: false);
+            }
+
+            using HttpResponseMessage response = sent;
             if (response.StatusCode != HttpStatusCode.OK)
             {
                 TimeSpan? retryAfter = RetryAfter(response);
@@ -135,6 +152,11 @@ internal sealed class OcspFetcher
         catch (HttpRequestException ex)
         {
             return FetchOutcome.Fail("ConnectionFailed", $"{responder}: {ex.Message}");
+        }
+        catch (IOException ex)
+        {
+            // The connection broke while the body was read (reset, truncated chunking).
+            return FetchOutcome.Fail("ConnectionFailed", $"{responder}: the answer broke off ({ex.Message}).");
         }
     }
 

@@ -91,7 +91,7 @@ public static class OcspResponseValidator
                 OcspValidationFailure.UnsupportedResponseType, $"The response type {parsed.ResponseType ?? "(none)"} is not id-pkix-ocsp-basic.", parsed);
         }
 
-        if (CheckSigner(parsed, issuer, now) is { } signerFailure)
+        if (CheckSigner(parsed, issuer, now, out DateTimeOffset? signerNotAfter) is { } signerFailure)
         {
             return signerFailure;
         }
@@ -109,10 +109,10 @@ public static class OcspResponseValidator
                 parsed);
         }
 
-        return CheckTimes(parsed, single, now, options);
+        return CheckTimes(parsed, single, now, options, signerNotAfter);
     }
 
-    private static OcspValidationResult CheckTimes(OcspResponse parsed, OcspSingleResponse single, DateTimeOffset now, OcspValidationOptions options)
+    private static OcspValidationResult CheckTimes(OcspResponse parsed, OcspSingleResponse single, DateTimeOffset now, OcspValidationOptions options, DateTimeOffset? signerNotAfter)
     {
         if (single.ThisUpdate > now + options.MaxClockSkew)
         {
@@ -147,6 +147,13 @@ public static class OcspResponseValidator
                 parsed);
         }
 
+        // A delegated responder's certificate that expires first ends the staple's use there (as certmagic's freshOCSP):
+        // clients check that certificate when they verify, so a staple served past it is rejected.
+        if (signerNotAfter < nextUpdate)
+        {
+            nextUpdate = signerNotAfter.Value;
+        }
+
         var staple = new OcspStaple(
             parsed.Encoded.Span,
             single.CertificateId,
@@ -156,12 +163,17 @@ public static class OcspResponseValidator
             parsed.ProducedAt!.Value,
             now,
             single.RevocationTime,
-            single.RevocationReason);
+            single.RevocationReason)
+        {
+            ResponseNextUpdate = single.NextUpdate,
+            ResponderCertificateNotAfter = signerNotAfter,
+        };
         return OcspValidationResult.Valid(staple, parsed);
     }
 
-    private static OcspValidationResult? CheckSigner(OcspResponse parsed, X509Certificate2 issuer, DateTimeOffset now)
+    private static OcspValidationResult? CheckSigner(OcspResponse parsed, X509Certificate2 issuer, DateTimeOffset now, out DateTimeOffset? signerNotAfter)
     {
+        signerNotAfter = null;
         OcspResponderId responderId = parsed.ResponderId!;
         var basic = parsed.Basic!;
         if (ResponderIdMatches(responderId, issuer))
@@ -221,6 +233,7 @@ public static class OcspResponseValidator
                 parsed);
         }
 
+        signerNotAfter = notAfter;
         return OcspSignatures.VerifyResponse(basic, delegated)
             ? null
             : OcspValidationResult.Reject(

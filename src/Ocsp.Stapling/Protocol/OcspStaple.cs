@@ -60,9 +60,17 @@ public sealed class OcspStaple
 
     /// <summary>
     /// Gets the end of the staple's validity: the response's <c>nextUpdate</c>, or <c>thisUpdate</c> plus
-    /// <see cref="OcspValidationOptions.MissingNextUpdateLifetime"/> when the response has none. Never staple at or after it.
+    /// <see cref="OcspValidationOptions.MissingNextUpdateLifetime"/> when the response has none; earlier when the delegated
+    /// responder certificate that signed it expires first (<see cref="ResponderCertificateNotAfter"/>: clients check that
+    /// certificate, so a staple served past it is rejected). Never staple at or after it.
     /// </summary>
     public DateTimeOffset NextUpdate { get; }
+
+    /// <summary>Gets the <c>nextUpdate</c> written in the response, when it has one (<see cref="NextUpdate"/> may end earlier).</summary>
+    public DateTimeOffset? ResponseNextUpdate { get; init; }
+
+    /// <summary>Gets the <c>notAfter</c> of the delegated responder certificate that signed the response, or <see langword="null"/> when the issuer signed it.</summary>
+    public DateTimeOffset? ResponderCertificateNotAfter { get; init; }
 
     /// <summary>Gets the response's <c>producedAt</c>.</summary>
     public DateTimeOffset ProducedAt { get; }

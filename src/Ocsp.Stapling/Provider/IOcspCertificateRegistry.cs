@@ -60,13 +60,14 @@ public interface IOcspCertificateRegistry
     Task<OcspStaple?> WarmUpAsync(X509Certificate2 certificate, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Forgets the certificate's staple, in memory and in the shared cache, and schedules an immediate refresh (the
-    /// <c>X-Prune-From-Cache</c> of a caching proxy; after a CA re-issued a response). Until the refresh succeeds the
-    /// certificate is served without a staple. Raises <see cref="StapleRemoved"/> (<see cref="OcspStapleRemovalReason.Pruned"/>) when a staple was held.
+    /// Asks for a refetch of the certificate's response now (the <c>X-Prune-From-Cache</c> of a caching proxy; after a CA
+    /// re-issued a response), and waits for it. It never makes things worse: the held response keeps being served until a
+    /// valid newer one replaces it; a prune within <see cref="OcspStaplingOptions.MinimumPruneInterval"/> of the last one,
+    /// or inside the failure back-off after a failed fetch, asks nobody. To stop serving a response at once, unregister the certificate.
     /// </summary>
     /// <param name="certificate">A registered certificate.</param>
-    /// <param name="cancellationToken">Cancels the shared-cache removal.</param>
-    /// <returns><see langword="false"/> when the certificate is not registered.</returns>
+    /// <param name="cancellationToken">Cancels the wait (not the refetch).</param>
+    /// <returns><see langword="true"/> when a refetch ran; <see langword="false"/> when the certificate is not registered or the prune was ignored (rate limit, back-off; logged).</returns>
     Task<bool> PruneAsync(X509Certificate2 certificate, CancellationToken cancellationToken = default);
 
     /// <summary>

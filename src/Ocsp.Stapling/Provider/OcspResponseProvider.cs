@@ -317,18 +317,28 @@ internal sealed class OcspResponseProvider : IOcspResponseProvider, IOcspCertifi
             return false;
         }
 
-        OcspStaple? held = _store.Clear(registration);
-        await _shared.RemoveAsync(registration, cancellationToken).ConfigureAwait(false);
-        Log.StaplePruned(_logger, registration.DisplayName);
-        if (held is not null)
+        // A prune asks for a refetch and nothing more: the held response is served until a valid newer one replaces it,
+        // at most one prune per certificate per MinimumPruneInterval, and never inside the failure back-off.
+        DateTimeOffset now = _time.GetUtcNow();
+        lock (registration)
         {
-            if (registration.Certificate is { } leaf)
+            if (registration.ConsecutiveFailures > 0 && now < registration.NextRefresh && registration.InFlight is null)
             {
-                _events.Removed(new OcspStapleRemovedEventArgs(leaf, held, OcspStapleRemovalReason.Pruned));
+                Log.PruneIgnored(_logger, registration.DisplayName, $"the responder failed {registration.ConsecutiveFailures} time(s); the next attempt is at {registration.NextRefresh:u} (failure back-off)");
+                return false;
             }
+
+            if (registration.LastPruneAt is { } last && now - last < _options.MinimumPruneInterval && now >= last)
+            {
+                Log.PruneIgnored(_logger, registration.DisplayName, $"the last prune was at {last:u}; at most one per {_options.MinimumPruneInterval} (MinimumPruneInterval)");
+                return false;
+            }
+
+            registration.LastPruneAt = now;
         }
 
-        _scheduler.Schedule(registration, _time.GetUtcNow());
+        Log.StaplePruned(_logger, registration.DisplayName);
+        await _refresher.RefreshAsync(registration).WaitAsync(cancellationToken).ConfigureAwait(false);
         return true;
     }
 

@@ -86,6 +86,14 @@ public sealed class OcspStaplingOptions : IValidatableObject
     [Range(typeof(TimeSpan), OptionRanges.Zero, OptionRanges.MaxTimeSpan)]
     public TimeSpan CertificatePollInterval { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// Gets or sets the least time between two prunes of one certificate (<see cref="IOcspCertificateRegistry.PruneAsync"/>,
+    /// a proxy's <c>X-Prune-From-Cache</c>) that ask the responder: a client repeating the header cannot drive upstream load.
+    /// </summary>
+    /// <value>The default value is 5 minutes.</value>
+    [Range(typeof(TimeSpan), OptionRanges.Zero, OptionRanges.MaxTimeSpan)]
+    public TimeSpan MinimumPruneInterval { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>Gets or sets the prefix of shared-cache keys.</summary>
     /// <value>The default value is <c>ocsp-stapling:</c>.</value>
     [Required]

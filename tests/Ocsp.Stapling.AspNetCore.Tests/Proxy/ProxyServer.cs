@@ -60,6 +60,9 @@ internal sealed class ProxyServer : IAsyncDisposable
         return new ProxyServer(app, logs);
     }
 
+    /// <summary>Stops the server (requests under way finish first); disposing afterwards is fine.</summary>
+    public Task StopAsync() => _app.StopAsync();
+
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync();
