@@ -10,6 +10,12 @@ internal sealed class ProviderHost : IDisposable
     private readonly ServiceProvider _services;
 
     public ProviderHost(FakeTimeProvider time, Action<IOcspStaplingBuilder> builder, Action<OcspStaplingOptions>? configure = null)
+        : this((TimeProvider)time, builder, configure)
+    {
+    }
+
+    /// <summary>A provider on any clock (a <see cref="SteppedClock"/> over a fake one, for wall-clock steps).</summary>
+    public ProviderHost(TimeProvider time, Action<IOcspStaplingBuilder> builder, Action<OcspStaplingOptions>? configure = null)
     {
         var services = new ServiceCollection();
         services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Trace).AddProvider(Logs));

@@ -229,6 +229,29 @@ internal sealed class RegistrationStore : IDisposable
         }
     }
 
+    /// <summary>
+    /// After a wall-clock step: every staple now past its nextUpdate stops being served (and is reported), every other
+    /// expiry timer is re-armed for the new clock. Returns how many expired. O(n), run only when the clock stepped.
+    /// </summary>
+    public int Resynchronize()
+    {
+        int expired = 0;
+        foreach (Registration registration in All)
+        {
+            OcspStaple? staple = registration.Staple;
+            if (staple is null)
+            {
+                continue;
+            }
+
+            bool wasServed = registration.Servable is not null;
+            Expire(registration);
+            expired += wasServed && registration.Servable is null ? 1 : 0;
+        }
+
+        return expired;
+    }
+
     /// <summary>The expiry timer fired: stop serving the staple if its nextUpdate has passed (re-arm if the timer was early), then report it once.</summary>
     private void Expire(Registration registration)
     {

@@ -77,6 +77,8 @@ public static class OcspStaplingServiceCollectionExtensions
             sp.GetRequiredService<IOptions<OcspStaplingOptions>>().Value.PerCertificateMetrics));
         services.TryAddSingleton(static sp => new RefreshScheduler(sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<OcspFetcher>();
+        services.TryAddSingleton(static sp => new ClockStepWatch(
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<RegistrationStore>(), sp.GetRequiredService<RefreshScheduler>(), ProviderLogger(sp)));
         services.TryAddSingleton(static sp => new SharedStapleCache(
             sp.GetRequiredKeyedService<IDistributedCache>(OcspStaplingServiceKeys.SharedCache),
             Options(sp),

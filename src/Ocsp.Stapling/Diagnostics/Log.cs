@@ -21,6 +21,7 @@ internal static partial class Log
     public const int SubscriberErrorId = 14;
     public const int CertificatesRegisteredId = 15;
     public const int PruneIgnoredId = 16;
+    public const int ClockSteppedId = 17;
 
     // The TLS component (OcspStaplingContexts), category Ocsp.Stapling.Tls: 101+ as when it lived in the Kestrel package.
     public const int StaplingUnsupportedId = 101;
@@ -85,6 +86,12 @@ internal static partial class Log
 
     [LoggerMessage(StaplePrunedId, LogLevel.Information, "OCSP staple for {Certificate} pruned on request: refetching; the held response is served until a valid newer one arrives")]
     public static partial void StaplePruned(ILogger logger, string certificate);
+
+    [LoggerMessage(
+        ClockSteppedId,
+        LogLevel.Warning,
+        "The system clock stepped by {Step} (now {Now:u}): staple expiry and the refresh schedule were re-checked against it; {Expired} staple(s) past their nextUpdate are no longer served")]
+    public static partial void ClockStepped(ILogger logger, TimeSpan step, DateTimeOffset now, int expired);
 
     [LoggerMessage(PruneIgnoredId, LogLevel.Information, "OCSP prune of {Certificate} ignored: {Reason}. The held response is still served")]
     public static partial void PruneIgnored(ILogger logger, string certificate, string reason);

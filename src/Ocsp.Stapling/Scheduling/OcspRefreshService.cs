@@ -17,6 +17,7 @@ internal sealed class OcspRefreshService : BackgroundService
     private readonly OcspStartupCertificates _startup;
     private readonly TimeProvider _time;
     private readonly int _parallelism;
+    private readonly ClockStepWatch _clockWatch;
 
     public OcspRefreshService(
         OcspResponseProvider provider,
@@ -25,8 +26,10 @@ internal sealed class OcspRefreshService : BackgroundService
         StapleRefresher refresher,
         OcspStartupCertificates startup,
         IOptions<OcspStaplingOptions> options,
-        TimeProvider time)
+        TimeProvider time,
+        ClockStepWatch clockWatch)
     {
+        _clockWatch = clockWatch;
         _provider = provider;
         _store = store;
         _scheduler = scheduler;
@@ -47,7 +50,14 @@ internal sealed class OcspRefreshService : BackgroundService
             _store.All.Where(r => r.Staple is null),
             new ParallelOptions { MaxDegreeOfParallelism = _parallelism * 4, CancellationToken = cancellationToken },
             async (registration, token) => await _refresher.LoadFromCacheAsync(registration, token, spread: true).ConfigureAwait(false)).ConfigureAwait(false);
+        _clockWatch.Start();
         await base.StartAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _clockWatch.Dispose();
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

@@ -35,6 +35,15 @@ internal sealed class RefreshScheduler
         }
     }
 
+    /// <summary>Wakes the waiter to recompute its wait (the wall clock stepped).</summary>
+    public void Wake()
+    {
+        lock (_gate)
+        {
+            _wake.TrySetResult();
+        }
+    }
+
     /// <summary>Takes the earliest registration due at <paramref name="now"/>, if any. It stays unscheduled until the refresh schedules it again.</summary>
     public bool TryTakeDue(DateTimeOffset now, out Registration registration)
     {

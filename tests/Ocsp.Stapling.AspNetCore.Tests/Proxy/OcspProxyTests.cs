@@ -179,7 +179,7 @@ public sealed class OcspProxyTests(KestrelFixture fixture) : IClassFixture<Kestr
         // Not registered yet: forwarded to its issuer's responder every time, uncached.
         using (HttpResponseMessage forwarded = await PostAsync(client, proxy, laterRequest))
         {
-            Assert.Equal("no-store", forwarded.Headers.CacheControl?.ToString());
+            Assert.True(forwarded.Headers.CacheControl?.Private, forwarded.Headers.CacheControl?.ToString()); // relayed, for this client only
         }
 
         // Registered at runtime: the proxy's index follows without a restart, and the answer comes from the store.
@@ -197,7 +197,7 @@ public sealed class OcspProxyTests(KestrelFixture fixture) : IClassFixture<Kestr
         // Unregistered again: forwarded again.
         Assert.True(proxy.Registry.Unregister(later));
         using HttpResponseMessage again = await PostAsync(client, proxy, laterRequest);
-        Assert.Equal("no-store", again.Headers.CacheControl?.ToString());
+        Assert.True(again.Headers.CacheControl?.Private, again.Headers.CacheControl?.ToString());
         Assert.Equal(requests + 1, fixture.Responder.RequestCount);
     }
 
