@@ -19,6 +19,7 @@ internal sealed class SharedStapleCache
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly OcspStaplingMetrics _metrics;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _failureKinds = new(StringComparer.Ordinal);
 
     public SharedStapleCache(IDistributedCache cache, OcspStaplingOptions options, TimeProvider time, ILogger logger, OcspStaplingMetrics metrics)
     {
@@ -52,6 +53,7 @@ internal sealed class SharedStapleCache
             return null;
         }
 
+        Succeeded("read");
         if (value is null || !StapleCacheEntry.TryDeserialize(value, out DateTimeOffset fetchedAt, out ReadOnlyMemory<byte> der))
         {
             _metrics.Lookups.Add(1, L2Tag, MissTag);
@@ -67,9 +69,7 @@ internal sealed class SharedStapleCache
         }
 
         _metrics.Lookups.Add(1, L2Tag, HitTag);
-        OcspStaple staple = result.Staple;
-        return new OcspStaple(
-            staple.Encoded.Span, staple.CertificateId, staple.Status, staple.ThisUpdate, staple.NextUpdate, staple.ProducedAt, fetchedAt, staple.RevocationTime, staple.RevocationReason);
+        return result.Staple.WithFetchedAt(fetchedAt);
     }
 
     /// <summary>Stores <paramref name="staple"/>, expiring at its nextUpdate. Best effort: the staple is already served from memory.</summary>
@@ -92,6 +92,7 @@ internal sealed class SharedStapleCache
                 },
                 registration,
                 CancellationToken.None).ConfigureAwait(false);
+            Succeeded("write");
         }
 #pragma warning disable CA1031 // The staple is already served from memory; the shared copy is best effort.
         catch (Exception ex)
@@ -137,16 +138,49 @@ internal sealed class SharedStapleCache
         return await operation(_cache!, _options.CacheKeyPrefix + registration.CacheId.CacheKey, linked.Token).WaitAsync(linked.Token).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Counts a failure; logs the first of each kind (operation, exception type and error code: a full disk, a read-only
+    /// directory, a refused connection) as a Warning with its exception, and repeats at Debug without it, until that
+    /// operation works again: a failing store does not flood the log with one stack trace per certificate.
+    /// </summary>
     private void Failed(string operation, Registration registration, Exception exception)
     {
         _metrics.CacheErrors.Add(1, new KeyValuePair<string, object?>("operation", operation));
-        if (operation == "read")
+        string kind = $"{operation}:{exception.GetType().Name}:{exception.HResult}";
+        if (!_failureKinds.TryAdd(kind, 0))
+        {
+            Log.CacheFailedAgain(_logger, operation, registration.DisplayName, exception.Message);
+        }
+        else if (operation == "read")
         {
             Log.CacheReadFailed(_logger, registration.DisplayName, exception);
         }
         else
         {
             Log.CacheWriteFailed(_logger, registration.DisplayName, exception);
+        }
+    }
+
+    /// <summary>An operation worked: after failures of it, says so once and forgets them (a new failure is logged in full again).</summary>
+    private void Succeeded(string operation)
+    {
+        if (_failureKinds.IsEmpty)
+        {
+            return;
+        }
+
+        bool recovered = false;
+        foreach (string kind in _failureKinds.Keys)
+        {
+            if (kind.StartsWith(operation + ":", StringComparison.Ordinal) && _failureKinds.TryRemove(kind, out _))
+            {
+                recovered = true;
+            }
+        }
+
+        if (recovered)
+        {
+            Log.CacheRecovered(_logger, operation);
         }
     }
 }

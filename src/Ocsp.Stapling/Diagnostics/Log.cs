@@ -22,6 +22,8 @@ internal static partial class Log
     public const int CertificatesRegisteredId = 15;
     public const int PruneIgnoredId = 16;
     public const int ClockSteppedId = 17;
+    public const int CacheFailedAgainId = 18;
+    public const int CacheRecoveredId = 19;
 
     // The TLS component (OcspStaplingContexts), category Ocsp.Stapling.Tls: 101+ as when it lived in the Kestrel package.
     public const int StaplingUnsupportedId = 101;
@@ -51,11 +53,17 @@ internal static partial class Log
     [LoggerMessage(StapleExpiredId, LogLevel.Error, "OCSP staple for {Certificate} expired at {NextUpdate:u} with no valid replacement; handshakes now carry no staple")]
     public static partial void StapleExpired(ILogger logger, string certificate, DateTimeOffset nextUpdate);
 
-    [LoggerMessage(CacheReadFailedId, LogLevel.Warning, "Shared OCSP cache read for {Certificate} failed; continuing without it")]
+    [LoggerMessage(CacheReadFailedId, LogLevel.Warning, "Shared OCSP cache read for {Certificate} failed; continuing without it (further failures of this kind are logged at Debug until reads work again)")]
     public static partial void CacheReadFailed(ILogger logger, string certificate, Exception exception);
 
-    [LoggerMessage(CacheWriteFailedId, LogLevel.Warning, "Shared OCSP cache write for {Certificate} failed; the staple is served from memory")]
+    [LoggerMessage(CacheWriteFailedId, LogLevel.Warning, "Shared OCSP cache write for {Certificate} failed; the staple is served from memory (further failures of this kind are logged at Debug until writes work again)")]
     public static partial void CacheWriteFailed(ILogger logger, string certificate, Exception exception);
+
+    [LoggerMessage(CacheFailedAgainId, LogLevel.Debug, "Shared OCSP cache {Operation} for {Certificate} failed again: {Message}")]
+    public static partial void CacheFailedAgain(ILogger logger, string operation, string certificate, string message);
+
+    [LoggerMessage(CacheRecoveredId, LogLevel.Information, "Shared OCSP cache {Operation}s work again")]
+    public static partial void CacheRecovered(ILogger logger, string operation);
 
     [LoggerMessage(NoResponderId, LogLevel.Information, "Certificate {Certificate} has no usable OCSP responder ({Reason}); it will be served without a staple")]
     public static partial void NoResponder(ILogger logger, string certificate, string reason);

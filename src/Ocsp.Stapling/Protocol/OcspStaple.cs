@@ -92,6 +92,14 @@ public sealed class OcspStaple
     /// <returns><see langword="true"/> when not yet expired.</returns>
     public bool IsValidAt(DateTimeOffset now) => now < NextUpdate;
 
+    /// <summary>This staple as obtained at <paramref name="fetchedAt"/> (a shared-store copy keeps when it was first fetched).</summary>
+    internal OcspStaple WithFetchedAt(DateTimeOffset fetchedAt) =>
+        new(_encoded, CertificateId, Status, ThisUpdate, NextUpdate, ProducedAt, fetchedAt, RevocationTime, RevocationReason)
+        {
+            ResponseNextUpdate = ResponseNextUpdate,
+            ResponderCertificateNotAfter = ResponderCertificateNotAfter,
+        };
+
     /// <inheritdoc />
     public override string ToString() =>
         $"{Status} for serial {CertificateId.SerialNumberHex}, thisUpdate {ThisUpdate:u}, nextUpdate {NextUpdate:u}, {_encoded.Length} bytes";
