@@ -36,10 +36,12 @@ internal static class ServeCommand
             Description = "Cache at most this many certificates of each --ca; requests for further ones are forwarded uncached (and logged).",
             DefaultValueFactory = _ => 10_000,
         };
+        ServeLimits limits = ServeLimits.Create();
         var command = new Command("serve", "Run a caching OCSP proxy: POST and GET, answered from validated, persisted responses; upstream only to allowed responders (403 otherwise).")
         {
             urls, allow, certs, issuers, cas, forgetAfter, maxPerCa, path,
         };
+        limits.AddTo(command);
         store.AddTo(command);
         command.SetAction((result, cancellationToken) => ToolRunner.RunAsync(async () =>
         {
@@ -51,6 +53,7 @@ internal static class ServeCommand
             }
 
             StoreOptions.Choice shared = store.Parse(result);
+            ServeLimits.Values limitValues = limits.Parse(result);
             CertificatePair[] pairs = [.. certificates.Select((c, i) => CertificatePair.Load(c, issuerFiles.Length > 0 ? issuerFiles[i] : null))];
             List<Uri> allowed = [.. (result.GetValue(allow) ?? []).Select(url => ResponderUrls.Parse(url, "--allow-responder"))];
 
@@ -86,6 +89,7 @@ internal static class ServeCommand
 
             WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
             builder.WebHost.UseUrls(result.GetValue(urls)!);
+            builder.WebHost.ConfigureKestrel(limitValues.Apply);
             builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
             IOcspStaplingBuilder stapling = builder.Services.AddOcspStapling(options =>
             {
@@ -115,6 +119,8 @@ internal static class ServeCommand
 
                 o.ForgetAfter = forgetSpan;
                 o.MaxCachedCertificatesPerAuthority = cap;
+                o.MaxConcurrentForwardsPerResponder = limitValues.ConcurrentForwards;
+                o.MaxForwardsPerSecondPerResponder = limitValues.ForwardsPerSecond;
             });
             try
             {
@@ -128,7 +134,7 @@ internal static class ServeCommand
             string caching = authorities.Length == 0
                 ? $"{pairs.Length} certificate(s)"
                 : $"{pairs.Length} certificate(s) and every certificate of {authorities.Length} CA(s) on first request (forgotten after {forgetSpan} unasked, at most {cap} per CA)";
-            Console.WriteLine($"OCSP proxy listening on {string.Join(", ", app.Urls)} for {caching}, responses shared through {shared.Describe()}; allowed responders: "
+            Console.WriteLine($"OCSP proxy listening on {string.Join(", ", app.Urls)} for {caching}, responses shared through {shared.Describe()}; {limitValues.Describe()}; allowed responders: "
                 + string.Join(", ", allowed.Concat(pairs.SelectMany(p => p.Certificate.GetOcspResponderUris())).Distinct()));
             await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
             return ExitCodes.Ok;

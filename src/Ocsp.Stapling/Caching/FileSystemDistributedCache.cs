@@ -99,18 +99,31 @@ public sealed class FileSystemDistributedCache : IDistributedCache
     /// <returns>The number of files deleted.</returns>
     public int Compact()
     {
+        int deleted = DeleteAbandonedWrites();
+        DateTimeOffset now = _time.GetUtcNow();
+        foreach (string file in System.IO.Directory.EnumerateFiles(Directory, "*" + Extension))
+        {
+            if (ReadFile(file, null, now) is null && TryDelete(file))
+            {
+                deleted++;
+            }
+        }
+
+        return deleted;
+    }
+
+    /// <summary>
+    /// Deletes the temporary files of writers that died mid-write (killed, power loss) once they are 10 minutes old; a
+    /// write under way is never that old. Cheap (no entry is read): run when the store is opened by dependency injection.
+    /// </summary>
+    /// <returns>The number of files deleted.</returns>
+    internal int DeleteAbandonedWrites()
+    {
         int deleted = 0;
         DateTimeOffset now = _time.GetUtcNow();
-        foreach (string file in System.IO.Directory.EnumerateFiles(Directory))
+        foreach (string file in System.IO.Directory.EnumerateFiles(Directory, "*" + DurableFile.TemporarySuffix))
         {
-            if (file.EndsWith(DurableFile.TemporarySuffix, StringComparison.Ordinal))
-            {
-                if (now - File.GetLastWriteTimeUtc(file) > TimeSpan.FromMinutes(10) && TryDelete(file))
-                {
-                    deleted++;
-                }
-            }
-            else if (file.EndsWith(Extension, StringComparison.Ordinal) && ReadFile(file, null, now) is null && TryDelete(file))
+            if (now - File.GetLastWriteTimeUtc(file) > TimeSpan.FromMinutes(10) && TryDelete(file))
             {
                 deleted++;
             }

@@ -121,8 +121,20 @@ public static class OcspStaplingServiceCollectionExtensions
     }
 
     /// <summary>The file-system store in <paramref name="directory"/>, else <see cref="OcspStaplingOptions.CacheDirectory"/>, else the default directory.</summary>
-    internal static FileSystemDistributedCache FileSystemCache(IServiceProvider services, string? directory) =>
-        new(directory ?? Options(services).CacheDirectory ?? DefaultCacheDirectory(), services.GetRequiredService<TimeProvider>());
+    internal static FileSystemDistributedCache FileSystemCache(IServiceProvider services, string? directory)
+    {
+        var cache = new FileSystemDistributedCache(directory ?? Options(services).CacheDirectory ?? DefaultCacheDirectory(), services.GetRequiredService<TimeProvider>());
+        try
+        {
+            cache.DeleteAbandonedWrites(); // what writers killed mid-write left behind
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // A directory that cannot be listed fails its reads and writes as well, where it is logged.
+        }
+
+        return cache;
+    }
 
     private static OcspStaplingOptions Options(IServiceProvider services) => services.GetRequiredService<IOptions<OcspStaplingOptions>>().Value;
 

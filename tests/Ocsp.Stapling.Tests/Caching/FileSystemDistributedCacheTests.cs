@@ -97,6 +97,25 @@ public sealed class FileSystemDistributedCacheTests : IDisposable
     }
 
     [Fact]
+    public void UseFileSystemCache_OnOpening_DeletesTemporaryFilesOfDeadWriters_OlderThan10Minutes_Only()
+    {
+        string abandoned = Path.Combine(_directory, ".abc.entry.0123.tmp");
+        string underWay = Path.Combine(_directory, ".def.entry.4567.tmp");
+        File.WriteAllBytes(abandoned, [1, 2]);
+        File.WriteAllBytes(underWay, [1, 2]);
+        File.SetLastWriteTimeUtc(abandoned, DateTime.UtcNow.AddMinutes(-11));
+        _time.SetUtcNow(DateTimeOffset.UtcNow);
+
+        using (var host = new ProviderHost(_time, b => b.UseFileSystemCache(_directory)))
+        {
+            Assert.NotNull(host.Provider); // the store is opened with the provider
+        }
+
+        Assert.False(File.Exists(abandoned));
+        Assert.True(File.Exists(underWay));
+    }
+
+    [Fact]
     public void Remove_DeletesEntry()
     {
         FileSystemDistributedCache sut = Create();
