@@ -5,10 +5,12 @@ using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http.Features;
 using Ocsp.Stapling;
 using Ocsp.Stapling.AspNetCore;
 using Ocsp.Stapling.Samples;
+using OpenTelemetry.Metrics;
 
 const int DefaultPort = 8443;
 if (SampleArguments.ParseOrPrintUsage(args, "Ocsp.Stapling.Samples.Kestrel", "Kestrel", DefaultPort, out int exitCode) is not { } arguments)
@@ -29,6 +31,9 @@ builder.Services.AddOcspStapling(options =>
     }
 });
 builder.Services.AddHealthChecks().AddOcspStapling();
+
+// The library's meter ("Ocsp.Stapling") exported for Prometheus: ocsp_stapling_* series at /metrics.
+builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter("Ocsp.Stapling").AddPrometheusExporter());
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(arguments.Listen, arguments.Port, listen =>
 {
     if (arguments.Pfx is not null)
@@ -54,7 +59,12 @@ catch (Exception ex) when (ex is InvalidOperationException or FileNotFoundExcept
 }
 
 app.MapGet("/", (IOcspCertificateRegistry registry) => string.Join('\n', registry.GetStates().Select(Describe)) + "\n");
-app.MapHealthChecks("/health");
+app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = OcspStaplingHealthResponseWriter.WriteAsync });
+
+// Admin endpoints: the status page (HTML for a browser, JSON otherwise) and the metrics. A real deployment puts them
+// behind authentication (.RequireAuthorization(...)); the sample answers loopback callers only.
+app.MapOcspStaplingStatus("/ocsp-status").AddEndpointFilter(LoopbackOnly);
+app.MapPrometheusScrapingEndpoint("/metrics").AddEndpointFilter(LoopbackOnly);
 try
 {
     await app.StartAsync();
@@ -80,12 +90,18 @@ string caFile = demo is null ? string.Empty : $" -CAfile {demo.RootFile}";
 Console.WriteLine();
 Console.WriteLine(Describe(state));
 Console.WriteLine($"HTTPS with OCSP stapling on https://{host}:{port}/ (health: https://{host}:{port}/health)");
+Console.WriteLine($"Status page: https://{host}:{port}/ocsp-status   Prometheus metrics: https://{host}:{port}/metrics   (loopback callers only)");
 Console.WriteLine("See the staple with:");
 Console.WriteLine($"  openssl s_client -connect {host}:{port} -servername {serverName} -status{caFile} </dev/null");
 Console.WriteLine("Press Ctrl+C to stop.");
 await app.WaitForShutdownAsync();
 await app.DisposeAsync();
 return 0;
+
+static async ValueTask<object?> LoopbackOnly(EndpointFilterInvocationContext context, EndpointFilterDelegate next) =>
+    context.HttpContext.Connection.RemoteIpAddress is { } address && IPAddress.IsLoopback(address)
+        ? await next(context)
+        : Results.StatusCode(StatusCodes.Status403Forbidden);
 
 static string Describe(OcspCertificateState state)
 {

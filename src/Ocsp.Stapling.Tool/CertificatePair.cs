@@ -8,6 +8,18 @@ internal sealed record CertificatePair(X509Certificate2 Certificate, X509Certifi
 {
     public string Name => Certificate.GetDisplayName();
 
+    /// <summary>The <c>--cert</c> files, each with the <c>--issuer</c> at its position (or none, for chain files); exit 64 when the counts differ.</summary>
+    public static CertificatePair[] LoadAll(string[] certificatePaths, string[] issuerPaths)
+    {
+        if (issuerPaths.Length > 0 && issuerPaths.Length != certificatePaths.Length)
+        {
+            throw new ToolException(
+                ExitCodes.Usage, $"Give one --issuer per --cert ({certificatePaths.Length} --cert, {issuerPaths.Length} --issuer), or none with chain files.");
+        }
+
+        return [.. certificatePaths.Select((c, i) => Load(c, issuerPaths.Length > 0 ? issuerPaths[i] : null))];
+    }
+
     public static CertificatePair Load(string certificatePath, string? issuerPath)
     {
         foreach (string? path in new[] { certificatePath, issuerPath })

@@ -1,12 +1,13 @@
 using System.CommandLine;
 using Ocsp.Stapling.Tool;
 
-var root = new RootCommand("ocsp-stapling: validated OCSP responses for TLS servers (fetch, renew, serve, inspect).")
+var root = new RootCommand("ocsp-stapling: validated OCSP responses for TLS servers (fetch, renew, serve, inspect, status).")
 {
     FetchCommand.Create(),
     RenewCommand.Create(),
     ServeCommand.Create(),
     InspectCommand.Create(),
+    StatusCommand.Create(),
 };
 
 ParseResult parsed = root.Parse(args);

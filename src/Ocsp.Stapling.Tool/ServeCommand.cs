@@ -45,16 +45,9 @@ internal static class ServeCommand
         store.AddTo(command);
         command.SetAction((result, cancellationToken) => ToolRunner.RunAsync(async () =>
         {
-            string[] certificates = result.GetValue(certs) ?? [];
-            string[] issuerFiles = result.GetValue(issuers) ?? [];
-            if (issuerFiles.Length > 0 && issuerFiles.Length != certificates.Length)
-            {
-                throw new ToolException(ExitCodes.Usage, $"Give one --issuer per --cert ({certificates.Length} --cert, {issuerFiles.Length} --issuer), or none with chain files.");
-            }
-
             StoreOptions.Choice shared = store.Parse(result);
             ServeLimits.Values limitValues = limits.Parse(result);
-            CertificatePair[] pairs = [.. certificates.Select((c, i) => CertificatePair.Load(c, issuerFiles.Length > 0 ? issuerFiles[i] : null))];
+            CertificatePair[] pairs = CertificatePair.LoadAll(result.GetValue(certs) ?? [], result.GetValue(issuers) ?? []);
             List<Uri> allowed = [.. (result.GetValue(allow) ?? []).Select(url => ResponderUrls.Parse(url, "--allow-responder"))];
 
             OcspProxyCertificateAuthority[] authorities = [.. (result.GetValue(cas) ?? []).SelectMany(file => LoadAuthorities(file, allowed.FirstOrDefault()))];

@@ -52,6 +52,11 @@ internal sealed class StoreOptions
             throw new ToolException(ExitCodes.Usage, "Give one shared store at most: --cache, --redis or --postgres.");
         }
 
+        if (cache is not null && string.IsNullOrWhiteSpace(cache))
+        {
+            throw new ToolException(ExitCodes.Usage, "--cache needs a directory.");
+        }
+
         if (redis is not null)
         {
             try

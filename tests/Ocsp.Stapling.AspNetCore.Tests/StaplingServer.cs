@@ -46,12 +46,18 @@ internal sealed class StaplingServer : IAsyncDisposable
         string cacheDirectory,
         Action<ListenOptions> https,
         Action<OcspStaplingOptions>? configure = null,
-        Action<IServiceCollection>? services = null) =>
-        StartAsync(time, cacheDirectory, configure, builder =>
-        {
-            services?.Invoke(builder.Services);
-            builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, https));
-        });
+        Action<IServiceCollection>? services = null,
+        Action<WebApplication>? map = null) =>
+        StartAsync(
+            time,
+            cacheDirectory,
+            configure,
+            builder =>
+            {
+                services?.Invoke(builder.Services);
+                builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, https));
+            },
+            map);
 
     /// <summary>
     /// Kestrel as most apps configure it: <c>CreateSlimBuilder</c> with Kestrel's HTTPS configuration, the endpoints in
@@ -130,7 +136,7 @@ internal sealed class StaplingServer : IAsyncDisposable
     }
 
     private static async Task<StaplingServer> StartAsync(
-        FakeTimeProvider time, string cacheDirectory, Action<OcspStaplingOptions>? configure, Action<WebApplicationBuilder> endpoints)
+        FakeTimeProvider time, string cacheDirectory, Action<OcspStaplingOptions>? configure, Action<WebApplicationBuilder> endpoints, Action<WebApplication>? map = null)
     {
         var logs = new LogCapture();
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
@@ -148,6 +154,7 @@ internal sealed class StaplingServer : IAsyncDisposable
         endpoints(builder);
         WebApplication app = builder.Build();
         app.MapGet("/", () => "stapled");
+        map?.Invoke(app);
         await app.StartAsync();
         return new StaplingServer(app, logs);
     }

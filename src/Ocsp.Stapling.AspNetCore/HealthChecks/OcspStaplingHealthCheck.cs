@@ -47,38 +47,6 @@ internal sealed class OcspStaplingHealthCheck(
         return Task.FromResult(new HealthCheckResult(worst, description, data: data));
     }
 
-    private (HealthStatus Status, string Summary) Assess(OcspCertificateState state, DateTimeOffset now, HealthStatus failure)
-    {
-        string lastFailure = state.LastFailureReason is null
-            ? string.Empty
-            : string.Create(CultureInfo.InvariantCulture, $"; last failure {state.LastFailureReason} at {state.LastFailureAt:u}: {state.LastFailureMessage}");
-        if (!state.HasResponder)
-        {
-            return (HealthStatus.Healthy, "no OCSP responder: served without a staple");
-        }
-
-        OcspStaple? staple = state.Staple is { } held && held.IsValidAt(now) ? held : null;
-        if (staple is null)
-        {
-            return state.IsMustStaple
-                ? (failure, "MUST-STAPLE certificate without a valid staple" + lastFailure)
-                : (HealthStatus.Degraded, "no valid staple" + lastFailure);
-        }
-
-        TimeSpan remaining = staple.NextUpdate - now;
-        string summary = string.Create(
-            CultureInfo.InvariantCulture,
-            $"{staple.Status}, age {Format(now - staple.ThisUpdate)}, nextUpdate in {Format(remaining)} ({staple.NextUpdate:u}){lastFailure}");
-        if (staple.Status == OcspCertificateStatus.Revoked)
-        {
-            return (failure, "REVOKED: " + summary);
-        }
-
-        return remaining < options.DegradedRemainingValidity ? (HealthStatus.Degraded, "expiring soon: " + summary) : (HealthStatus.Healthy, summary);
-    }
-
-    private static string Format(TimeSpan span) =>
-        span.TotalDays >= 1
-            ? string.Create(CultureInfo.InvariantCulture, $"{(int)span.TotalDays}d{span.Hours}h")
-            : string.Create(CultureInfo.InvariantCulture, $"{(int)span.TotalHours}h{span.Minutes}m");
+    private (HealthStatus Status, string Summary) Assess(OcspCertificateState state, DateTimeOffset now, HealthStatus failure) =>
+        OcspCertificateHealth.Assess(state, now, options.DegradedRemainingValidity, failure);
 }

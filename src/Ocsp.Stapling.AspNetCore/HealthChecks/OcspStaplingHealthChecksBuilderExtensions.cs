@@ -9,6 +9,9 @@ namespace Ocsp.Stapling.AspNetCore;
 /// <summary>Registers the OCSP stapling health check.</summary>
 public static class OcspStaplingHealthChecksBuilderExtensions
 {
+    /// <summary>The check's name unless another is given.</summary>
+    internal const string DefaultName = "ocsp-stapling";
+
     /// <summary>
     /// Adds a check reporting, per registered certificate, whether a valid staple is held, its age, the time to its
     /// nextUpdate and the last failure. Unhealthy (<paramref name="failureStatus"/>): a must-staple certificate without a
@@ -23,7 +26,7 @@ public static class OcspStaplingHealthChecksBuilderExtensions
     /// <returns>The builder.</returns>
     public static IHealthChecksBuilder AddOcspStapling(
         this IHealthChecksBuilder builder,
-        string name = "ocsp-stapling",
+        string name = DefaultName,
         HealthStatus? failureStatus = null,
         IEnumerable<string>? tags = null,
         Action<OcspStaplingHealthCheckOptions>? configure = null)

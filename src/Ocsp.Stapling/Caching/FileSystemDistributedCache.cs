@@ -92,6 +92,23 @@ public sealed class FileSystemDistributedCache : IDistributedCache
         return Task.CompletedTask;
     }
 
+    /// <summary>Lists the keys of the entries this store holds now (expired and corrupt entries are left out, and deleted).</summary>
+    /// <returns>The keys, in no particular order.</returns>
+    public IReadOnlyList<string> GetKeys()
+    {
+        DateTimeOffset now = _time.GetUtcNow();
+        var keys = new List<string>();
+        foreach (string file in System.IO.Directory.EnumerateFiles(Directory, "*" + Extension))
+        {
+            if (ReadFile(file, null, now) is { } entry)
+            {
+                keys.Add(entry.Key);
+            }
+        }
+
+        return keys;
+    }
+
     /// <summary>
     /// Deletes expired and corrupt entries and temporary files abandoned by crashed writers (older than 10 minutes).
     /// Files that are not entries of this store are left alone.
@@ -202,6 +219,7 @@ public sealed class FileSystemDistributedCache : IDistributedCache
         }
 
         return new Entry(
+            key,
             bytes[(HeaderSize + keyLength)..],
             absolute == 0 ? null : new DateTimeOffset(absolute, TimeSpan.Zero),
             sliding == 0 ? null : TimeSpan.FromTicks(sliding),
@@ -251,7 +269,7 @@ public sealed class FileSystemDistributedCache : IDistributedCache
         }
     }
 
-    private sealed record Entry(byte[] Value, DateTimeOffset? Absolute, TimeSpan? Sliding, DateTimeOffset LastAccess)
+    private sealed record Entry(string Key, byte[] Value, DateTimeOffset? Absolute, TimeSpan? Sliding, DateTimeOffset LastAccess)
     {
         public bool IsExpired(DateTimeOffset now) => now >= Absolute || (Sliding is { } sliding && now >= LastAccess + sliding);
     }

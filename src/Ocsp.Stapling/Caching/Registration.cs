@@ -128,9 +128,15 @@ internal sealed class Registration
 
     public bool Removed { get; set; }
 
+    /// <summary>Where the held staple came from: "responder" or "cache" (the shared store); set when it is adopted.</summary>
+    public string? StapleSource { get; set; }
+
     public OcspCertificateState ToState() =>
         new(Certificate, CacheId, Issuer, Staple, Removed ? null : NextRefresh, LastFailureReason, LastFailureMessage, LastFailureAt, ConsecutiveFailures,
-            ResponderDisabled ? [] : ResponderUris);
+            ResponderDisabled ? [] : ResponderUris)
+        {
+            StapleSource = Staple is null ? null : StapleSource,
+        };
 }
 
 /// <summary>

@@ -41,11 +41,19 @@ internal static partial class Log
     public const int CertificateReloadFailedId = 121;
     public const int CertificateFilesWatchedId = 122;
 
-    [LoggerMessage(StapleUpdatedId, LogLevel.Information, "OCSP staple for {Certificate} updated from {Source}: {Status}, thisUpdate {ThisUpdate:u}, nextUpdate {NextUpdate:u}; next refresh {NextRefresh:u}")]
-    public static partial void StapleUpdated(ILogger logger, string certificate, string source, OcspCertificateStatus status, DateTimeOffset thisUpdate, DateTimeOffset nextUpdate, DateTimeOffset nextRefresh);
+    [LoggerMessage(
+        StapleUpdatedId,
+        LogLevel.Information,
+        "OCSP update for {Certificate}: {Status} from {Source} {Responder} in {DurationMs} ms, thisUpdate {ThisUpdate:u}, nextUpdate {NextUpdate:u}; next refresh {NextRefresh:u}")]
+    public static partial void StapleUpdated(
+        ILogger logger, string certificate, OcspCertificateStatus status, string source, string responder, long durationMs, DateTimeOffset thisUpdate, DateTimeOffset nextUpdate, DateTimeOffset nextRefresh);
 
-    [LoggerMessage(FetchFailedId, LogLevel.Warning, "OCSP fetch for {Certificate} failed ({Reason}, attempt {Failures}): {Message}; retrying at {RetryAt:u}; current staple valid until {StapleValidUntil}")]
-    public static partial void FetchFailed(ILogger logger, string certificate, string reason, string message, int failures, DateTimeOffset retryAt, string stapleValidUntil);
+    [LoggerMessage(
+        FetchFailedId,
+        LogLevel.Warning,
+        "OCSP update for {Certificate}: failed ({Reason}, attempt {Failures}) from {Responder} in {DurationMs} ms: {Message}; retrying at {RetryAt:u}; current staple valid until {StapleValidUntil}")]
+    public static partial void FetchFailed(
+        ILogger logger, string certificate, string reason, int failures, string responder, long durationMs, string message, DateTimeOffset retryAt, string stapleValidUntil);
 
     [LoggerMessage(CertificateRevokedId, LogLevel.Critical, "Certificate {Certificate} is REVOKED according to its OCSP responder (revoked {RevocationTime:u}, reason {Reason}). Replace it.")]
     public static partial void CertificateRevoked(ILogger logger, string certificate, DateTimeOffset? revocationTime, string reason);

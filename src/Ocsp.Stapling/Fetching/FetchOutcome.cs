@@ -4,9 +4,10 @@ namespace Ocsp.Stapling.Internal;
 internal sealed class FetchOutcome
 {
     private FetchOutcome(
-        OcspStaple? staple, string reason, string message, OcspValidationFailure validationFailure, bool retryable, TimeSpan? retryAfter, bool nothingToAsk = false, int? responderIndex = null)
+        OcspStaple? staple, string reason, string message, OcspValidationFailure validationFailure, bool retryable, TimeSpan? retryAfter, bool nothingToAsk = false, int? responderIndex = null, Uri? responder = null)
     {
         ResponderIndex = responderIndex;
+        Responder = responder;
         NothingToAsk = nothingToAsk;
         Staple = staple;
         Reason = reason;
@@ -20,6 +21,9 @@ internal sealed class FetchOutcome
 
     /// <summary>The index of the responder URL that answered (a success), to try first next time.</summary>
     public int? ResponderIndex { get; }
+
+    /// <summary>The responder URL that gave this outcome (the last one asked), or <see langword="null"/> when none was asked.</summary>
+    public Uri? Responder { get; }
 
     public bool IsSuccess => Staple is not null;
 
@@ -36,8 +40,8 @@ internal sealed class FetchOutcome
     /// <summary>No responder to ask (no OCSP URL, or disabled by override): not an outage, nothing to retry.</summary>
     public bool NothingToAsk { get; }
 
-    /// <summary>This outcome, as answered by the responder URL at <paramref name="index"/>.</summary>
-    public FetchOutcome From(int index) => new(Staple, Reason, Message, ValidationFailure, Retryable, RetryAfter, NothingToAsk, index);
+    /// <summary>This outcome, as answered by <paramref name="responder"/>, the responder URL at <paramref name="index"/>.</summary>
+    public FetchOutcome From(Uri responder, int index) => new(Staple, Reason, Message, ValidationFailure, Retryable, RetryAfter, NothingToAsk, index, responder);
 
     public static FetchOutcome Success(OcspStaple staple) => new(staple, "Success", "OK", OcspValidationFailure.None, false, null);
 

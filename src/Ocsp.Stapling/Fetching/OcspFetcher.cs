@@ -79,18 +79,18 @@ internal sealed class OcspFetcher
                     (Fetcher: this, Responder: responder, Request: request, Check: check)).ConfigureAwait(false);
                 if (outcome.IsSuccess)
                 {
-                    return outcome.From(index);
+                    return outcome.From(responder, index);
                 }
 
-                last = outcome;
+                last = outcome.From(responder, index);
             }
             catch (BrokenCircuitException ex)
             {
-                last = FetchOutcome.Fail("CircuitOpen", $"Responder {responder.Authority} is failing; its circuit is open ({ex.Message}).");
+                last = FetchOutcome.Fail("CircuitOpen", $"Responder {responder.Authority} is failing; its circuit is open ({ex.Message}).").From(responder, index);
             }
             catch (Exception ex) when (ex is TimeoutRejectedException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
             {
-                last = FetchOutcome.Fail("Timeout", $"No valid answer from {responder} within {_options.Fetch.TotalTimeout} (total) / {_options.Fetch.AttemptTimeout} (per attempt).");
+                last = FetchOutcome.Fail("Timeout", $"No valid answer from {responder} within {_options.Fetch.TotalTimeout} (total) / {_options.Fetch.AttemptTimeout} (per attempt).").From(responder, index);
                 if (total.IsCancellationRequested)
                 {
                     break;

@@ -65,4 +65,7 @@ public sealed class OcspCertificateState
 
     /// <summary>Gets the number of failed attempts since the last success.</summary>
     public int ConsecutiveFailures { get; }
+
+    /// <summary>Gets where <see cref="Staple"/> came from: <c>"responder"</c> (fetched by this process) or <c>"cache"</c> (read from the shared store, written by this or another process); <see langword="null"/> without a staple.</summary>
+    public string? StapleSource { get; internal init; }
 }

@@ -90,12 +90,13 @@ internal sealed class StapleRefresher
     public async Task LoadFromCacheAsync(Registration registration, CancellationToken cancellationToken, bool spread = false)
     {
         DateTimeOffset now = _time.GetUtcNow();
+        long began = _time.GetTimestamp();
         if (await _shared.ReadAsync(registration, now, cancellationToken).ConfigureAwait(false) is { } cached && _store.Adopt(registration, cached))
         {
             DateTimeOffset next = RefreshPolicy.NextRefresh(cached, now, _options, Random.Shared);
             next = spread ? RefreshPolicy.Spread(next, now, Random.Shared) : next;
             _scheduler.Schedule(registration, next);
-            Announce(registration, cached, "cache", next);
+            Announce(registration, cached, "cache", SharedStoreName, Milliseconds(began), next);
         }
     }
 
@@ -147,13 +148,14 @@ internal sealed class StapleRefresher
     private async Task<(OcspRefreshResult Result, DateTimeOffset Next)> RefreshCoreAsync(Registration registration, bool servePersisted)
     {
         DateTimeOffset now = _time.GetUtcNow();
+        long began = _time.GetTimestamp();
 
         // The shared cache first: after a restart, or when another node of the fleet already refreshed.
         if (await _shared.ReadAsync(registration, now, CancellationToken.None).ConfigureAwait(false) is { } cached && _store.Adopt(registration, cached))
         {
             Log.StapleFromCache(_logger, registration.DisplayName, cached.ThisUpdate);
             DateTimeOffset next = RefreshPolicy.NextRefresh(cached, now, _options, Random.Shared);
-            Announce(registration, cached, "cache", next);
+            Announce(registration, cached, "cache", SharedStoreName, Milliseconds(began), next);
             if (next > now || servePersisted)
             {
                 _store.RecordSuccess(registration);
@@ -182,7 +184,7 @@ internal sealed class StapleRefresher
         if (!outcome.IsSuccess)
         {
             _metrics.Fetches.Add(1, new("outcome", "failure"), new("reason", outcome.Reason));
-            return (Result(registration, "responder", outcome), Fail(registration, outcome.Reason, outcome.Message, outcome.ValidationFailure, now));
+            return (Result(registration, "responder", outcome), Fail(registration, outcome.Reason, outcome.Message, outcome.ValidationFailure, now, Name(outcome.Responder), Milliseconds(started)));
         }
 
         OcspStaple staple = outcome.Staple!;
@@ -191,14 +193,14 @@ internal sealed class StapleRefresher
         {
             // A valid answer, but not newer than what we hold (a responder serving from its own cache): ask again later.
             string message = $"The responder returned a response no newer than the held one (thisUpdate {staple.ThisUpdate:u}).";
-            return (Result(registration, "responder", "NotNewer", message), Fail(registration, "NotNewer", message, OcspValidationFailure.None, now));
+            return (Result(registration, "responder", "NotNewer", message), Fail(registration, "NotNewer", message, OcspValidationFailure.None, now, Name(outcome.Responder), Milliseconds(started)));
         }
 
         _store.RecordSuccess(registration, outcome.ResponderIndex);
         DateTimeOffset nextRefresh = RefreshPolicy.NextRefresh(staple, now, _options, Random.Shared);
         nextRefresh = nextRefresh > now ? nextRefresh : now + RefreshPolicy.Backoff(1, _options, Random.Shared);
         await _shared.WriteAsync(registration, staple).ConfigureAwait(false);
-        Announce(registration, staple, "responder", nextRefresh);
+        Announce(registration, staple, "responder", Name(outcome.Responder), Milliseconds(started), nextRefresh);
         return (Result(registration, "responder"), nextRefresh);
     }
 
@@ -208,6 +210,7 @@ internal sealed class StapleRefresher
         try
         {
             DateTimeOffset now = _time.GetUtcNow();
+            long started = _time.GetTimestamp();
             if (await _shared.ReadAsync(transient, now, CancellationToken.None).ConfigureAwait(false) is { } cached)
             {
                 result = new OcspRefreshResult(cached, _store.IsServable(cached), "cache", null, null, OcspValidationFailure.None);
@@ -223,7 +226,7 @@ internal sealed class StapleRefresher
                 }
                 else
                 {
-                    Log.FetchFailed(_logger, transient.DisplayName, outcome.Reason, outcome.Message.TrimEnd('.'), 1, now, "(none)");
+                    Log.FetchFailed(_logger, transient.DisplayName, outcome.Reason, 1, Name(outcome.Responder), Milliseconds(started), outcome.Message.TrimEnd('.'), now, "(none)");
                     result = new OcspRefreshResult(null, false, "responder", outcome.Reason, outcome.Message, outcome.ValidationFailure);
                 }
             }
@@ -255,13 +258,14 @@ internal sealed class StapleRefresher
     }
 
     /// <summary>Records a failure, logs it, raises <see cref="OcspNotifications.StapleFailed"/>; returns when to try again.</summary>
-    private DateTimeOffset Fail(Registration registration, string reason, string message, OcspValidationFailure validationFailure, DateTimeOffset now)
+    private DateTimeOffset Fail(
+        Registration registration, string reason, string message, OcspValidationFailure validationFailure, DateTimeOffset now, string responder, long durationMs)
     {
         int failures = _store.RecordFailure(registration, reason, message, validationFailure);
         DateTimeOffset retryAt = now + RefreshPolicy.Backoff(failures, _options, Random.Shared);
         OcspStaple? held = RegistrationStore.Held(registration, now);
         Log.FetchFailed(
-            _logger, registration.DisplayName, reason, message.TrimEnd('.'), failures, retryAt,
+            _logger, registration.DisplayName, reason, failures, responder, durationMs, message.TrimEnd('.'), retryAt,
             held is not null ? held.NextUpdate.ToString("u", System.Globalization.CultureInfo.InvariantCulture) : "(none)");
         if (registration.Certificate is { } leaf)
         {
@@ -271,9 +275,11 @@ internal sealed class StapleRefresher
         return retryAt;
     }
 
-    private void Announce(Registration registration, OcspStaple staple, string source, DateTimeOffset nextRefresh)
+    /// <summary>Logs the refresh's one line (certificate, result, responder, duration), counts a revocation, raises the events.</summary>
+    private void Announce(Registration registration, OcspStaple staple, string source, string responder, long durationMs, DateTimeOffset nextRefresh)
     {
-        Log.StapleUpdated(_logger, registration.DisplayName, source, staple.Status, staple.ThisUpdate, staple.NextUpdate, nextRefresh);
+        registration.StapleSource = source;
+        Log.StapleUpdated(_logger, registration.DisplayName, staple.Status, source, responder, durationMs, staple.ThisUpdate, staple.NextUpdate, nextRefresh);
         if (staple.Status == OcspCertificateStatus.Revoked)
         {
             _metrics.Revocations.Add(1);
@@ -293,6 +299,12 @@ internal sealed class StapleRefresher
 
         _events.Updated(new OcspStapleUpdatedEventArgs(leaf, staple, source, isServed: ReferenceEquals(registration.Servable, staple)));
     }
+
+    private const string SharedStoreName = "(the shared store)";
+
+    private static string Name(Uri? responder) => responder?.AbsoluteUri ?? "(no responder)";
+
+    private long Milliseconds(long started) => (long)_time.GetElapsedTime(started).TotalMilliseconds;
 
     private OcspRefreshResult Result(Registration registration, string source, string? reason = null, string? message = null, OcspValidationFailure validationFailure = OcspValidationFailure.None)
     {

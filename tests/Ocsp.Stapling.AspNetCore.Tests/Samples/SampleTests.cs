@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+using System.Text.RegularExpressions;
 using Ocsp.Stapling.Testing;
 
 namespace Ocsp.Stapling.AspNetCore.Tests.Samples;
@@ -27,6 +29,33 @@ public sealed class SampleTests(KestrelFixture fixture) : IClassFixture<KestrelF
         Assert.Contains("OCSP Response Status: successful", stapled, StringComparison.Ordinal);
         Assert.Contains("Cert Status: good", stapled, StringComparison.Ordinal);
         Assert.Contains("Verify return code: 0 (ok)", stapled, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Kestrel_PrintsStatusAndMetricsUrls_MetricsCarryOcspStaplingSeries_StatusAndHealthAreJson()
+    {
+        string directory = Path.Combine(fixture.Directory, "observed-" + Guid.NewGuid().ToString("N"));
+
+        (_, string output) = await RunSampleUntilCommandAsync("Kestrel", ["--port", "0", "--dir", directory]);
+
+        Match urls = Regex.Match(output, @"Status page: (?<status>https://\S+)\s+Prometheus metrics: (?<metrics>https://\S+)");
+        Assert.True(urls.Success, output);
+        using var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = HttpClientHandler.DangerousAcceptAnyServerCertificateValidator };
+        using var client = new HttpClient(handler);
+
+        string metrics = await client.GetStringAsync(urls.Groups["metrics"].Value);
+        Assert.Matches(new Regex(@"^ocsp_stapling_certificates(_\w+)?\{[^}]*state=""stapled""[^}]*\} 1(\s|$)", RegexOptions.Multiline), metrics);
+        Assert.Matches(new Regex(@"^ocsp_stapling_fetch_count(_\w+)?\{[^}]*outcome=""success""", RegexOptions.Multiline), metrics);
+
+        using JsonDocument status = JsonDocument.Parse(await client.GetStringAsync(urls.Groups["status"].Value));
+        JsonElement certificate = Assert.Single(status.RootElement.GetProperty("certificates").EnumerateArray());
+        Assert.Equal("Good", certificate.GetProperty("staple").GetProperty("status").GetString());
+        Assert.Equal("on", certificate.GetProperty("tlsStapling").GetString());
+
+        string health = await client.GetStringAsync(urls.Groups["status"].Value.Replace("/ocsp-status", "/health", StringComparison.Ordinal));
+        using JsonDocument healthDocument = JsonDocument.Parse(health);
+        Assert.Equal("Healthy", healthDocument.RootElement.GetProperty("status").GetString());
+        Assert.Equal(1, healthDocument.RootElement.GetProperty("ocspStapling").GetProperty("certificates").GetArrayLength());
     }
 
     [SkippableFact]

@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using System.Security.Cryptography.X509Certificates;
+using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using Ocsp.Stapling.Internal;
 using Ocsp.Stapling.Testing;
@@ -48,6 +49,33 @@ public sealed class OcspResponseProviderTests(ResponderFixture fixture, ITestOut
         Assert.Same(sut, cached);
         Assert.Equal(1, _responder.RequestCount);
         Assert.Contains(host.Logs.Entries, e => e.EventId == Log.StapleUpdatedId);
+    }
+
+    [Fact]
+    public async Task Refresh_OneLogLinePerOutcome_CertificateResultResponderDuration()
+    {
+        using (ProviderHost host = FileHost())
+        {
+            host.Provider.Register(_pki.Leaf, _pki.Intermediate);
+            await host.Provider.GetStapleAsync(_pki.Leaf, _pki.Intermediate);
+            _responder.Fault = ResponderFault.Down;
+            await host.Provider.RefreshAsync(_pki.Leaf);
+
+            string responder = _pki.Leaf.GetOcspResponderUris()[0].AbsoluteUri;
+            string name = _pki.Leaf.GetDisplayName();
+            LogEntry updated = Assert.Single(host.Logs.Entries, e => e.EventId == Log.StapleUpdatedId);
+            Assert.Equal(LogLevel.Information, updated.Level);
+            Assert.Matches($"^OCSP update for {Regex.Escape(name)}: Good from responder {Regex.Escape(responder)} in \\d+ ms, thisUpdate ", updated.Message);
+            LogEntry failed = Assert.Single(host.Logs.Entries, e => e.EventId == Log.FetchFailedId);
+            Assert.Equal(LogLevel.Warning, failed.Level);
+            Assert.Matches($"^OCSP update for {Regex.Escape(name)}: failed \\(ConnectionFailed, attempt 1\\) from {Regex.Escape(responder)} in \\d+ ms: ", failed.Message);
+        }
+
+        using ProviderHost restarted = FileHost();
+        restarted.Provider.Register(_pki.Leaf, _pki.Intermediate);
+        await restarted.Provider.GetStapleAsync(_pki.Leaf, _pki.Intermediate);
+        LogEntry fromStore = Assert.Single(restarted.Logs.Entries, e => e.EventId == Log.StapleUpdatedId);
+        Assert.Contains(": Good from cache (the shared store) in ", fromStore.Message, StringComparison.Ordinal);
     }
 
     [Fact]

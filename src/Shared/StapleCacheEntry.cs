@@ -4,7 +4,8 @@ namespace Ocsp.Stapling.Internal;
 
 /// <summary>
 /// The self-describing shared-cache (L2) value: magic, format version, when the response was fetched, then its DER.
-/// Readers re-validate the DER against the certificate: an entry in a shared store is never trusted as is.
+/// Readers re-validate the DER against the certificate: an entry in a shared store is never trusted as is. Shared
+/// source: the provider writes and reads it, the tool's <c>status</c> command reads it.
 /// </summary>
 internal static class StapleCacheEntry
 {

@@ -1,0 +1,137 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Encodings.Web;
+
+namespace Ocsp.Stapling.AspNetCore.Internal;
+
+/// <summary>
+/// The status page for a person: one row per certificate, coloured by health, with a bar over the staple's validity
+/// window marking now and the next refresh. Self-contained: inline CSS, no script, no external asset (the endpoint's
+/// Content-Security-Policy forbids loading any).
+/// </summary>
+internal static class OcspStaplingStatusPage
+{
+    private const string Style = """
+        body{font:14px/1.4 system-ui,sans-serif;margin:1.5rem;color:#1d2330;background:#fafbfc}
+        h1{font-size:1.3rem;margin:0 0 .3rem}
+        .meta{color:#5b6475;margin-bottom:1rem}
+        table{border-collapse:collapse;width:100%;background:#fff}
+        th,td{text-align:left;padding:.45rem .6rem;border-bottom:1px solid #e3e6eb;vertical-align:top}
+        th{font-weight:600;background:#f0f2f5}
+        tr.Healthy td:first-child{border-left:6px solid #2e9e4f}
+        tr.Degraded td:first-child{border-left:6px solid #e0a100}
+        tr.Unhealthy td:first-child{border-left:6px solid #d2372c}
+        .badge{display:inline-block;padding:0 .45rem;border-radius:.6rem;color:#fff;font-size:.8rem}
+        .badge.Healthy{background:#2e9e4f}.badge.Degraded{background:#e0a100}.badge.Unhealthy{background:#d2372c}
+        .bar{position:relative;height:14px;min-width:220px;background:#e3e6eb;border-radius:3px;margin:.2rem 0}
+        .bar .used{position:absolute;left:0;top:0;bottom:0;border-radius:3px 0 0 3px}
+        tr.Healthy .used{background:#9fd8ad}tr.Degraded .used{background:#f3d27a}tr.Unhealthy .used{background:#f0a39d}
+        .bar .now,.bar .refresh{position:absolute;top:-3px;bottom:-3px;width:2px}
+        .bar .now{background:#1d2330}.bar .refresh{background:#2f6fdb}
+        .legend{font-size:.8rem;color:#5b6475}
+        .legend i{display:inline-block;width:10px;height:10px;margin:0 .25rem 0 .6rem;vertical-align:middle}
+        code{font-size:.85em}
+        td.staple{white-space:nowrap}
+        .failure{color:#a32a21}
+        """;
+
+    public static string Render(OcspStaplingStatusReport report)
+    {
+        HtmlEncoder html = HtmlEncoder.Default;
+        var page = new StringBuilder(4096 + (report.Rows.Count * 1024));
+        page.Append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">")
+            .Append("<meta http-equiv=\"refresh\" content=\"60\"><title>OCSP stapling status</title><style>").Append(Style).Append("</style></head><body>");
+        page.Append(CultureInfo.InvariantCulture, $"<h1>OCSP stapling <span class=\"badge {report.Status}\" id=\"overall\">{report.Status}</span></h1>");
+        string tls = !report.TlsInUse
+            ? "no TLS server staples through this process"
+            : report.TlsUnsupportedReason is null ? "TLS stapling on" : "TLS stapling OFF: " + report.TlsUnsupportedReason;
+        page.Append(CultureInfo.InvariantCulture, $"<div class=\"meta\">{report.Rows.Count} certificate(s) · {html.Encode(tls)} · generated {report.GeneratedAt:u}</div>");
+        page.Append("<table id=\"certificates\"><thead><tr><th>certificate</th><th>health</th><th>staple</th><th>validity")
+            .Append("<div class=\"legend\"><i style=\"background:#1d2330\"></i>now<i style=\"background:#2f6fdb\"></i>next refresh</div></th><th>refresh</th></tr></thead><tbody>");
+        foreach (OcspStaplingStatusReport.Row row in report.Rows)
+        {
+            AppendRow(page, html, row, report.GeneratedAt);
+        }
+
+        if (report.Rows.Count == 0)
+        {
+            page.Append("<tr><td colspan=\"5\">No certificate is registered.</td></tr>");
+        }
+
+        page.Append("</tbody></table></body></html>");
+        return page.ToString();
+    }
+
+    private static void AppendRow(StringBuilder page, HtmlEncoder html, OcspStaplingStatusReport.Row row, DateTimeOffset now)
+    {
+        OcspCertificateState state = row.State;
+        page.Append(CultureInfo.InvariantCulture, $"<tr class=\"certificate {row.Health}\" data-certificate=\"{html.Encode(row.Name)}\" data-health=\"{row.Health}\">");
+
+        // Identity
+        page.Append("<td><strong>").Append(html.Encode(row.Name)).Append("</strong>");
+        if (row.SubjectAlternativeNames.Count > 0)
+        {
+            page.Append("<br>").Append(html.Encode(string.Join(", ", row.SubjectAlternativeNames)));
+        }
+
+        page.Append("<br><code>serial ").Append(row.SerialNumber).Append("</code>");
+        if (state.IsMustStaple)
+        {
+            page.Append(" · <strong>must-staple</strong>");
+        }
+
+        page.Append("<br>").Append(html.Encode(state.ResponderUris.Count == 0 ? "no OCSP responder" : string.Join(", ", state.ResponderUris.Select(u => u.AbsoluteUri))));
+        page.Append(CultureInfo.InvariantCulture, $"<br>TLS stapling: {row.Tls}</td>");
+
+        // Health
+        page.Append(CultureInfo.InvariantCulture, $"<td><span class=\"badge {row.Health}\">{row.Health}</span><br>{html.Encode(row.Summary)}</td>");
+
+        // Staple
+        if (state.Staple is { } staple)
+        {
+            string source = state.StapleSource == "cache" ? "shared store" : state.StapleSource ?? "?";
+            page.Append(CultureInfo.InvariantCulture, $"<td class=\"staple\" data-status=\"{staple.Status}\"><strong>{staple.Status}</strong> from {html.Encode(source)}<br>")
+                .Append(CultureInfo.InvariantCulture, $"thisUpdate {staple.ThisUpdate:u}<br>nextUpdate {staple.NextUpdate:u}<br>producedAt {staple.ProducedAt:u}<br>")
+                .Append(CultureInfo.InvariantCulture, $"age {OcspCertificateHealth.Format(now - staple.ThisUpdate)}</td>");
+        }
+        else
+        {
+            page.Append("<td class=\"staple\" data-status=\"none\">no staple</td>");
+        }
+
+        // Validity bar: the window thisUpdate → nextUpdate, filled up to now, with markers for now and the next refresh.
+        page.Append("<td>");
+        if (row.Position(now) is { } nowAt)
+        {
+            page.Append("<div class=\"bar\" role=\"img\" aria-label=\"validity window\">")
+                .Append("<div class=\"used\" style=\"width:").Append(OcspStaplingStatusReport.Row.Percent(nowAt)).Append("\"></div>")
+                .Append("<div class=\"now\" title=\"now\" style=\"left:").Append(OcspStaplingStatusReport.Row.Percent(nowAt)).Append("\"></div>");
+            if (row.Position(state.NextRefresh) is { } refreshAt)
+            {
+                page.Append("<div class=\"refresh\" title=\"next refresh\" style=\"left:").Append(OcspStaplingStatusReport.Row.Percent(refreshAt)).Append("\"></div>");
+            }
+
+            page.Append("</div>")
+                .Append(CultureInfo.InvariantCulture, $"<span class=\"legend\">{Math.Max(0, (state.Staple!.NextUpdate - now).TotalHours):0.#} h left</span>");
+        }
+        else
+        {
+            page.Append('—');
+        }
+
+        page.Append("</td>");
+
+        // Refresh
+        page.Append("<td>");
+        page.Append(state.NextRefresh is { } next && next != DateTimeOffset.MaxValue
+            ? string.Create(CultureInfo.InvariantCulture, $"next {next:u}")
+            : "not scheduled");
+        if (state.LastFailureReason is { } reason)
+        {
+            page.Append(CultureInfo.InvariantCulture, $"<div class=\"failure\">{state.ConsecutiveFailures} failure(s); last {html.Encode(reason)} at {state.LastFailureAt:u}: ")
+                .Append(html.Encode(state.LastFailureMessage ?? string.Empty)).Append("</div>");
+        }
+
+        page.Append("</td></tr>");
+    }
+}

@@ -1,0 +1,214 @@
+using System.Globalization;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace Ocsp.Stapling.AspNetCore.Internal;
+
+/// <summary>
+/// A snapshot of every registered certificate's stapling state, judged as the health check judges it: the data of the
+/// status page (JSON and HTML) and of the health response writer. Written by hand with <see cref="Utf8JsonWriter"/>:
+/// the schema is a contract (documented in the README), not whatever a serializer makes of internal types.
+/// </summary>
+internal sealed class OcspStaplingStatusReport
+{
+    private OcspStaplingStatusReport(DateTimeOffset generatedAt, HealthStatus status, string? tlsUnsupported, bool tlsInUse, IReadOnlyList<Row> rows)
+    {
+        GeneratedAt = generatedAt;
+        Status = status;
+        TlsUnsupportedReason = tlsUnsupported;
+        TlsInUse = tlsInUse;
+        Rows = rows;
+    }
+
+    public DateTimeOffset GeneratedAt { get; }
+
+    /// <summary>The worst certificate's health (certificates a proxy registered by CertID count as the health check counts them: not at all).</summary>
+    public HealthStatus Status { get; }
+
+    /// <summary>Why the TLS component cannot staple on this runtime, or <see langword="null"/> when it can.</summary>
+    public string? TlsUnsupportedReason { get; }
+
+    /// <summary>Whether a TLS server (Kestrel, an SslStream server) staples through this process at all.</summary>
+    public bool TlsInUse { get; }
+
+    public IReadOnlyList<Row> Rows { get; }
+
+    public static OcspStaplingStatusReport Create(
+        IOcspCertificateRegistry registry, OcspStaplingContexts? contexts, TimeProvider time, TimeSpan degradedRemainingValidity)
+    {
+        DateTimeOffset now = time.GetUtcNow();
+        HashSet<string> served = contexts is null ? [] : [.. contexts.Certificates.Select(c => c.Certificate.Thumbprint)];
+        string? unsupported = contexts?.UnsupportedReason;
+        bool tlsInUse = served.Count > 0;
+        HealthStatus worst = tlsInUse && unsupported is not null ? HealthStatus.Degraded : HealthStatus.Healthy;
+        var rows = new List<Row>();
+        foreach (OcspCertificateState state in registry.GetStates().OrderBy(s => s.DisplayName, StringComparer.OrdinalIgnoreCase))
+        {
+            (HealthStatus health, string summary) = OcspCertificateHealth.Assess(state, now, degradedRemainingValidity, HealthStatus.Unhealthy);
+            string tls = state.Certificate is { } certificate && served.Contains(certificate.Thumbprint)
+                ? unsupported is null ? "on" : "off"
+                : "none";
+            if (state.Certificate is not null)
+            {
+                worst = health < worst ? health : worst;
+                worst = tls == "off" && state.IsMustStaple ? HealthStatus.Unhealthy : worst;
+            }
+
+            rows.Add(new Row(state, health, summary, tls));
+        }
+
+        return new OcspStaplingStatusReport(now, worst, unsupported, tlsInUse, rows);
+    }
+
+    /// <summary>Writes the report as the status endpoint's JSON document.</summary>
+    public void WriteJson(Utf8JsonWriter writer)
+    {
+        writer.WriteStartObject();
+        WriteJsonProperties(writer);
+        writer.WriteEndObject();
+    }
+
+    /// <summary>Writes the report's properties into an object already started (the health writer nests them).</summary>
+    public void WriteJsonProperties(Utf8JsonWriter writer)
+    {
+        writer.WriteString("generatedAt", GeneratedAt);
+        writer.WriteString("status", Status.ToString());
+        writer.WriteStartObject("tlsStapling");
+        writer.WriteBoolean("inUse", TlsInUse);
+        writer.WriteBoolean("supported", TlsUnsupportedReason is null);
+        WriteStringOrNull(writer, "reason", TlsUnsupportedReason);
+        writer.WriteEndObject();
+        writer.WriteStartArray("certificates");
+        foreach (Row row in Rows)
+        {
+            row.WriteJson(writer, GeneratedAt);
+        }
+
+        writer.WriteEndArray();
+    }
+
+    private static void WriteStringOrNull(Utf8JsonWriter writer, string name, string? value)
+    {
+        if (value is null)
+        {
+            writer.WriteNull(name);
+        }
+        else
+        {
+            writer.WriteString(name, value);
+        }
+    }
+
+    private static void WriteTimeOrNull(Utf8JsonWriter writer, string name, DateTimeOffset? value)
+    {
+        if (value is { } time && time != DateTimeOffset.MaxValue)
+        {
+            writer.WriteString(name, time);
+        }
+        else
+        {
+            writer.WriteNull(name);
+        }
+    }
+
+    /// <summary>One certificate: identity, staple, refresh, health.</summary>
+    internal sealed record Row(OcspCertificateState State, HealthStatus Health, string Summary, string Tls)
+    {
+        public string Name => State.DisplayName;
+
+        public IReadOnlyList<string> SubjectAlternativeNames =>
+            State.Certificate?.Extensions.OfType<X509SubjectAlternativeNameExtension>().FirstOrDefault() is { } san
+                ? [.. san.EnumerateDnsNames(), .. san.EnumerateIPAddresses().Select(a => a.ToString())]
+                : [];
+
+        /// <summary>The serial number as the CertID carries it (hex, upper case).</summary>
+        public string SerialNumber => Convert.ToHexString(State.CertificateId.SerialNumber.Span);
+
+        public void WriteJson(Utf8JsonWriter writer, DateTimeOffset now)
+        {
+            OcspCertificateState state = State;
+            writer.WriteStartObject();
+            writer.WriteString("name", Name);
+            writer.WriteString("kind", state.Certificate is null ? "certificateId" : "certificate");
+            WriteStringOrNull(writer, "subject", state.Certificate?.Subject);
+            writer.WriteString("issuer", state.Issuer.Subject);
+            writer.WriteString("serialNumber", SerialNumber);
+            WriteStringOrNull(writer, "thumbprint", state.Certificate?.Thumbprint);
+            writer.WriteStartArray("subjectAlternativeNames");
+            foreach (string name in SubjectAlternativeNames)
+            {
+                writer.WriteStringValue(name);
+            }
+
+            writer.WriteEndArray();
+            WriteTimeOrNull(writer, "notAfter", state.Certificate is { } certificate ? new DateTimeOffset(certificate.NotAfter.ToUniversalTime()) : null);
+            writer.WriteBoolean("mustStaple", state.IsMustStaple);
+            writer.WriteStartArray("responders");
+            foreach (Uri responder in state.ResponderUris)
+            {
+                writer.WriteStringValue(responder.AbsoluteUri);
+            }
+
+            writer.WriteEndArray();
+            writer.WriteString("tlsStapling", Tls);
+            writer.WriteString("health", Health.ToString());
+            writer.WriteString("summary", Summary);
+
+            if (state.Staple is { } staple)
+            {
+                writer.WriteStartObject("staple");
+                writer.WriteString("status", staple.Status.ToString());
+                writer.WriteString("thisUpdate", staple.ThisUpdate);
+                writer.WriteString("nextUpdate", staple.NextUpdate);
+                writer.WriteString("producedAt", staple.ProducedAt);
+                writer.WriteString("fetchedAt", staple.FetchedAt);
+                writer.WriteNumber("ageSeconds", (long)(now - staple.ThisUpdate).TotalSeconds);
+                writer.WriteNumber("remainingSeconds", Math.Max(0, (long)(staple.NextUpdate - now).TotalSeconds));
+                writer.WriteBoolean("validNow", staple.IsValidAt(now));
+                WriteStringOrNull(writer, "source", state.StapleSource switch { "responder" => "responder", "cache" => "sharedStore", _ => null });
+                WriteTimeOrNull(writer, "revocationTime", staple.RevocationTime);
+                WriteStringOrNull(writer, "revocationReason", staple.RevocationReason?.ToString());
+                WriteTimeOrNull(writer, "responderCertificateNotAfter", staple.ResponderCertificateNotAfter);
+                writer.WriteEndObject();
+            }
+            else
+            {
+                writer.WriteNull("staple");
+            }
+
+            writer.WriteStartObject("refresh");
+            WriteTimeOrNull(writer, "next", state.NextRefresh);
+            writer.WriteNumber("consecutiveFailures", state.ConsecutiveFailures);
+            if (state.LastFailureReason is { } reason)
+            {
+                writer.WriteStartObject("lastFailure");
+                writer.WriteString("reason", reason);
+                WriteStringOrNull(writer, "message", state.LastFailureMessage);
+                WriteTimeOrNull(writer, "at", state.LastFailureAt);
+                writer.WriteEndObject();
+            }
+            else
+            {
+                writer.WriteNull("lastFailure");
+            }
+
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }
+
+        /// <summary>Where <paramref name="time"/> falls in the staple's validity window, in percent (clamped to 0–100), or <see langword="null"/> without one.</summary>
+        public double? Position(DateTimeOffset? time)
+        {
+            if (State.Staple is not { } staple || time is not { } at || at == DateTimeOffset.MaxValue || staple.NextUpdate <= staple.ThisUpdate)
+            {
+                return null;
+            }
+
+            double fraction = (at - staple.ThisUpdate) / (staple.NextUpdate - staple.ThisUpdate);
+            return Math.Clamp(fraction * 100, 0, 100);
+        }
+
+        public static string Percent(double value) => value.ToString("0.##", CultureInfo.InvariantCulture) + "%";
+    }
+}

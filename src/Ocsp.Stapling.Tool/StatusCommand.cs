@@ -1,0 +1,347 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using Microsoft.Extensions.Caching.Distributed;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Ocsp.Stapling.Internal;
+using Ocsp.Stapling.PostgreSql;
+using StackExchange.Redis;
+
+namespace Ocsp.Stapling.Tool;
+
+/// <summary>
+/// <c>status</c>: what a store (files, Redis, PostgreSQL) holds. With <c>--cert</c>, each certificate's entry validated in
+/// full (signature, CertID, time); without, every entry of the store, checked for its time window only (the
+/// certificate is needed to check a signature). A table, or <c>--json</c>; exit 1 when a listed certificate has no valid response.
+/// </summary>
+internal static class StatusCommand
+{
+    private static readonly TimeSpan StoreTimeout = TimeSpan.FromSeconds(15);
+
+    public static Command Create()
+    {
+        StoreOptions store = StoreOptions.Create("The directory of the response cache to list (default: the library's default directory); or --redis / --postgres.");
+        var certs = new Option<string[]>("--cert") { Description = "Show only this certificate's entry, validated in full (repeatable; a chain file, or give --issuer)." };
+        var issuers = new Option<string[]>("--issuer") { Description = "The issuer of the --cert at the same position (or give chain files as --cert)." };
+        var json = new Option<bool>("--json") { Description = "Write JSON (an array, one object per entry) instead of a table." };
+        var command = new Command(
+            "status",
+            "List what a store holds: per entry the certificate or CertID, status, thisUpdate, nextUpdate, time left and whether it is valid now. Exit code: "
+            + "0 every listed response valid (and good), 1 a listed certificate has no valid response, 2 a valid response says revoked or unknown, "
+            + "64 bad command line, 65/66 unusable or missing certificate, 69 the store cannot be read.")
+        {
+            certs, issuers, json,
+        };
+        store.AddTo(command);
+        command.SetAction((result, cancellationToken) => ToolRunner.RunAsync(async () =>
+        {
+            StoreOptions.Choice shared = store.Parse(result);
+            if (shared.Directory is { } directory && !Directory.Exists(directory))
+            {
+                throw new ToolException(ExitCodes.NoInput, $"--cache '{directory}': no such directory.");
+            }
+
+            CertificatePair[] pairs = CertificatePair.LoadAll(result.GetValue(certs) ?? [], result.GetValue(issuers) ?? []);
+            IReadOnlyList<StatusRow> rows = await ReadAsync(shared, pairs, cancellationToken).ConfigureAwait(false);
+            if (result.GetValue(json))
+            {
+                WriteJson(rows);
+            }
+            else
+            {
+                WriteTable(rows, shared);
+            }
+
+            return rows.Any(r => !r.Valid) ? 1
+                : rows.Any(r => r.Status is not nameof(OcspCertificateStatus.Good)) ? ExitCodes.NotGood
+                : ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    private static async Task<IReadOnlyList<StatusRow>> ReadAsync(StoreOptions.Choice shared, CertificatePair[] pairs, CancellationToken cancellationToken)
+    {
+        var services = new ServiceCollection();
+        services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.None));
+        shared.Apply(services.AddOcspStapling());
+        await using ServiceProvider provider = services.BuildServiceProvider();
+        IDistributedCache cache = provider.GetRequiredKeyedService<IDistributedCache>(OcspStaplingServiceKeys.SharedCache);
+        string prefix = provider.GetRequiredService<IOptions<OcspStaplingOptions>>().Value.CacheKeyPrefix;
+        DateTimeOffset now = TimeProvider.System.GetUtcNow();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(StoreTimeout);
+        try
+        {
+            var rows = new List<StatusRow>();
+            if (pairs.Length > 0)
+            {
+                foreach (CertificatePair pair in pairs)
+                {
+                    string key = prefix + OcspCertificateId.Create(pair.Certificate, pair.Issuer).CacheKey;
+                    rows.Add(StatusRow.ForCertificate(pair, key, await cache.GetAsync(key, timeout.Token).ConfigureAwait(false), now));
+                }
+
+                return rows;
+            }
+
+            foreach (string key in await ListKeysAsync(shared, cache, prefix, timeout.Token).ConfigureAwait(false))
+            {
+                if (await cache.GetAsync(key, timeout.Token).ConfigureAwait(false) is { } value)
+                {
+                    rows.Add(StatusRow.ForEntry(key, key[prefix.Length..], value, now));
+                }
+            }
+
+            return [.. rows.OrderBy(r => r.Certificate, StringComparer.Ordinal)];
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new ToolException(ExitCodes.FetchFailed, $"The store ({shared.Describe()}) did not answer within {StoreTimeout.TotalSeconds:0} s.");
+        }
+        catch (Exception ex) when (ex is RedisException or NpgsqlException or IOException or UnauthorizedAccessException)
+        {
+            throw new ToolException(ExitCodes.FetchFailed, $"Cannot read the store ({shared.Describe()}): {ex.Message}");
+        }
+    }
+
+    /// <summary>The keys under <paramref name="prefix"/> that the store holds now: files listed, Redis SCANned (primaries only), PostgreSQL queried.</summary>
+    private static async Task<IReadOnlyList<string>> ListKeysAsync(StoreOptions.Choice shared, IDistributedCache cache, string prefix, CancellationToken cancellationToken)
+    {
+        switch (cache)
+        {
+            case FileSystemDistributedCache files:
+                return [.. files.GetKeys().Where(k => k.StartsWith(prefix, StringComparison.Ordinal))];
+
+            case PostgreSqlDistributedCache postgres:
+                await using (var connection = new NpgsqlConnection(shared.Postgres))
+                {
+                    await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+                    await using var command = new NpgsqlCommand(
+                        $"SELECT id FROM {postgres.QualifiedTableName} WHERE (expires_at IS NULL OR expires_at > now()) AND starts_with(id, @prefix)", connection);
+                    command.Parameters.AddWithValue("prefix", prefix);
+                    var keys = new List<string>();
+                    try
+                    {
+                        await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                        {
+                            keys.Add(reader.GetString(0));
+                        }
+                    }
+                    catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UndefinedTable)
+                    {
+                        return []; // nobody has written to this store yet
+                    }
+
+                    return keys;
+                }
+
+            case not null when shared.Redis is not null:
+                ConfigurationOptions options = ConfigurationOptions.Parse(shared.Redis);
+                options.AbortOnConnectFail = true;
+                options.ConnectTimeout = (int)StoreTimeout.TotalMilliseconds;
+                await using (ConnectionMultiplexer redis = await ConnectionMultiplexer.ConnectAsync(options).WaitAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    var keys = new HashSet<string>(StringComparer.Ordinal);
+                    foreach (EndPoint endpoint in redis.GetEndPoints())
+                    {
+                        IServer server = redis.GetServer(endpoint);
+                        if (server.IsConnected && !server.IsReplica)
+                        {
+                            await foreach (RedisKey key in server.KeysAsync(options.DefaultDatabase ?? 0, pattern: prefix + "*").WithCancellation(cancellationToken).ConfigureAwait(false))
+                            {
+                                keys.Add(key.ToString());
+                            }
+                        }
+                    }
+
+                    return [.. keys];
+                }
+
+            default:
+                throw new ToolException(ExitCodes.Usage, "This store cannot be listed: give the certificates to look up with --cert.");
+        }
+    }
+
+    private static void WriteTable(IReadOnlyList<StatusRow> rows, StoreOptions.Choice shared)
+    {
+        if (rows.Count == 0)
+        {
+            Console.WriteLine($"No OCSP response in {shared.Describe()}.");
+            return;
+        }
+
+        string[] header = ["CERTIFICATE", "STATUS", "THIS UPDATE", "NEXT UPDATE", "LEFT", "VALID NOW"];
+        string[][] table = [header, .. rows.Select(r => new[]
+        {
+            r.Certificate,
+            r.Status,
+            Time(r.ThisUpdate),
+            Time(r.NextUpdate),
+            r.SecondsLeft is { } left ? Left(TimeSpan.FromSeconds(left)) : "-",
+            r.Valid ? "yes" + (r.Checked == "time" ? " (time only)" : string.Empty) : "NO: " + r.Reason,
+        })];
+        int[] widths = [.. Enumerable.Range(0, header.Length).Select(i => table.Max(line => line[i].Length))];
+        foreach (string[] line in table)
+        {
+            Console.WriteLine(string.Join("  ", line.Select((cell, i) => i == line.Length - 1 ? cell : cell.PadRight(widths[i]))).TrimEnd());
+        }
+
+        int invalid = rows.Count(r => !r.Valid);
+        Console.WriteLine(invalid == 0 ? $"{rows.Count} response(s), all valid now." : $"{rows.Count} response(s), {invalid} without a valid response.");
+        if (rows.Any(r => r.Checked == "time"))
+        {
+            Console.WriteLine("Without --cert only the time window is checked; give --cert (and --issuer) to validate signatures.");
+        }
+
+        static string Time(DateTimeOffset? time) => time?.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture) ?? "-";
+
+        static string Left(TimeSpan span) => span.TotalDays >= 1
+            ? string.Create(CultureInfo.InvariantCulture, $"{(int)span.TotalDays}d{span.Hours}h")
+            : string.Create(CultureInfo.InvariantCulture, $"{(int)span.TotalHours}h{span.Minutes}m");
+    }
+
+    private static void WriteJson(IReadOnlyList<StatusRow> rows)
+    {
+        using Stream output = Console.OpenStandardOutput();
+        using (var writer = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = true }))
+        {
+            writer.WriteStartArray();
+            foreach (StatusRow row in rows)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("certificate", row.Certificate);
+                writer.WriteString("key", row.Key);
+                Nullable(writer, "serialNumber", row.SerialNumber);
+                writer.WriteString("status", row.Status);
+                NullableTime(writer, "thisUpdate", row.ThisUpdate);
+                NullableTime(writer, "nextUpdate", row.NextUpdate);
+                NullableTime(writer, "producedAt", row.ProducedAt);
+                NullableTime(writer, "fetchedAt", row.FetchedAt);
+                if (row.SecondsLeft is { } left)
+                {
+                    writer.WriteNumber("secondsLeft", left);
+                }
+                else
+                {
+                    writer.WriteNull("secondsLeft");
+                }
+
+                writer.WriteBoolean("valid", row.Valid);
+                writer.WriteString("checked", row.Checked);
+                Nullable(writer, "reason", row.Reason);
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+        }
+
+        output.Write("\n"u8);
+
+        static void Nullable(Utf8JsonWriter writer, string name, string? value)
+        {
+            if (value is null)
+            {
+                writer.WriteNull(name);
+            }
+            else
+            {
+                writer.WriteString(name, value);
+            }
+        }
+
+        static void NullableTime(Utf8JsonWriter writer, string name, DateTimeOffset? value)
+        {
+            if (value is { } time)
+            {
+                writer.WriteString(name, time);
+            }
+            else
+            {
+                writer.WriteNull(name);
+            }
+        }
+    }
+
+    /// <summary>One entry as the command shows it.</summary>
+    private sealed record StatusRow(
+        string Certificate,
+        string Key,
+        string? SerialNumber,
+        string Status,
+        DateTimeOffset? ThisUpdate,
+        DateTimeOffset? NextUpdate,
+        DateTimeOffset? ProducedAt,
+        DateTimeOffset? FetchedAt,
+        long? SecondsLeft,
+        bool Valid,
+        string Checked,
+        string? Reason)
+    {
+        /// <summary>A --cert's entry, validated in full against the certificate and its issuer.</summary>
+        public static StatusRow ForCertificate(CertificatePair pair, string key, byte[]? value, DateTimeOffset now)
+        {
+            string serial = pair.Certificate.SerialNumber;
+            if (value is null)
+            {
+                return new(pair.Name, key, serial, "missing", null, null, null, null, null, false, "signature", "no entry in the store");
+            }
+
+            if (!StapleCacheEntry.TryDeserialize(value, out DateTimeOffset fetchedAt, out ReadOnlyMemory<byte> der))
+            {
+                return new(pair.Name, key, serial, "unreadable", null, null, null, null, null, false, "signature", "not an Ocsp.Stapling entry");
+            }
+
+            OcspValidationResult validation = OcspResponseValidator.Validate(der, pair.Certificate, pair.Issuer, now);
+            if (!validation.IsValid)
+            {
+                return FromResponse(pair.Name, key, der, fetchedAt, now) with { Valid = false, Checked = "signature", Reason = $"{validation.Failure}: {validation.Message}" };
+            }
+
+            OcspStaple staple = validation.Staple;
+            return new(
+                pair.Name, key, serial, staple.Status.ToString(), staple.ThisUpdate, staple.NextUpdate, staple.ProducedAt, fetchedAt,
+                Left(staple.NextUpdate, now), true, "signature", null);
+        }
+
+        /// <summary>An entry of a listing: without the certificate, its time window only.</summary>
+        public static StatusRow ForEntry(string key, string certificateKey, byte[] value, DateTimeOffset now)
+        {
+            string name = "CertID " + certificateKey;
+            return StapleCacheEntry.TryDeserialize(value, out DateTimeOffset fetchedAt, out ReadOnlyMemory<byte> der)
+                ? FromResponse(name, key, der, fetchedAt, now)
+                : new(name, key, null, "unreadable", null, null, null, null, null, false, "time", "not an Ocsp.Stapling entry");
+        }
+
+        private static StatusRow FromResponse(string name, string key, ReadOnlyMemory<byte> der, DateTimeOffset fetchedAt, DateTimeOffset now)
+        {
+            OcspResponse response;
+            try
+            {
+                response = OcspResponse.Parse(der.Span);
+            }
+            catch (OcspFormatException ex)
+            {
+                return new(name, key, null, "malformed", null, null, null, fetchedAt, null, false, "time", ex.Message);
+            }
+
+            if (response.Status != OcspResponseStatus.Successful || response.Responses is not [OcspSingleResponse single, ..])
+            {
+                return new(name, key, null, response.Status.ToString(), null, null, response.ProducedAt, fetchedAt, null, false, "time", "no single response");
+            }
+
+            DateTimeOffset? next = single.NextUpdate;
+            bool valid = single.ThisUpdate <= now + TimeSpan.FromMinutes(5) && next is { } until && now < until;
+            string? reason = valid ? null : next is { } expired && now >= expired ? $"expired at {expired:u}" : next is null ? "no nextUpdate" : "thisUpdate in the future";
+            return new(
+                name, key, single.CertificateId.SerialNumberHex, single.Status.ToString(), single.ThisUpdate, next, response.ProducedAt, fetchedAt,
+                next is { } n ? Left(n, now) : null, valid, "time", reason);
+        }
+
+        private static long Left(DateTimeOffset nextUpdate, DateTimeOffset now) => Math.Max(0, (long)(nextUpdate - now).TotalSeconds);
+    }
+}
