@@ -26,7 +26,13 @@ internal sealed class OcspStaplingMetrics : IDisposable
         _time = time;
         _meter = meterFactory?.Create(MeterName) ?? new Meter(MeterName);
         Fetches = _meter.CreateCounter<long>("ocsp.stapling.fetch.count", "{fetch}", "OCSP fetches by outcome (success, failure) and reason.");
-        FetchDuration = _meter.CreateHistogram<double>("ocsp.stapling.fetch.duration", "s", "Duration of OCSP fetches, retries included.");
+        // Seconds, so the exporters' default (millisecond-sized) buckets would put every fetch in the first: give our own.
+        FetchDuration = _meter.CreateHistogram<double>(
+            "ocsp.stapling.fetch.duration",
+            "s",
+            "Duration of OCSP fetches, retries included.",
+            tags: null,
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] });
         Lookups = _meter.CreateCounter<long>("ocsp.stapling.cache.lookups", "{lookup}", "Staple lookups by cache level (l1, l2) and result (hit, miss).");
         CacheErrors = _meter.CreateCounter<long>("ocsp.stapling.cache.errors", "{error}", "Shared cache (L2) failures by operation (read, write).");
         Revocations = _meter.CreateCounter<long>("ocsp.stapling.revoked", "{response}", "Validated responses saying a registered certificate is revoked.");

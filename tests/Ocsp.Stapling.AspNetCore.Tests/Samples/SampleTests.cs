@@ -46,6 +46,7 @@ public sealed class SampleTests(KestrelFixture fixture) : IClassFixture<KestrelF
         string metrics = await client.GetStringAsync(urls.Groups["metrics"].Value);
         Assert.Matches(new Regex(@"^ocsp_stapling_certificates(_\w+)?\{[^}]*state=""stapled""[^}]*\} 1(\s|$)", RegexOptions.Multiline), metrics);
         Assert.Matches(new Regex(@"^ocsp_stapling_fetch_count(_\w+)?\{[^}]*outcome=""success""", RegexOptions.Multiline), metrics);
+        Assert.Matches(new Regex(@"^ocsp_stapling_fetch_duration_seconds_bucket\{[^}]*le=""0.25""\} [01]", RegexOptions.Multiline), metrics); // second-sized buckets
 
         using JsonDocument status = JsonDocument.Parse(await client.GetStringAsync(urls.Groups["status"].Value));
         JsonElement certificate = Assert.Single(status.RootElement.GetProperty("certificates").EnumerateArray());
