@@ -63,7 +63,7 @@ public static class OcspStaplingHealthResponseWriter
         if (context.RequestServices.GetService<IOcspCertificateRegistry>() is not null)
         {
             writer.WriteStartObject("ocspStapling");
-            OcspStaplingStatusEndpoint.Report(context.RequestServices).WriteJsonProperties(writer);
+            await OcspStaplingStatusEndpoint.Report(context.RequestServices).WriteJsonPropertiesAsync(writer, context.RequestAborted).ConfigureAwait(false);
             writer.WriteEndObject();
         }
 

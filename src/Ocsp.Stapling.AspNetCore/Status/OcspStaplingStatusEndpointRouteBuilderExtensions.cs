@@ -50,7 +50,7 @@ public static class OcspStaplingStatusEndpointRouteBuilderExtensions
 
         response.ContentType = "application/json; charset=utf-8";
         await using var writer = new Utf8JsonWriter(response.Body, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
-        report.WriteJson(writer);
+        await report.WriteJsonAsync(writer, context.RequestAborted).ConfigureAwait(false);
         await writer.FlushAsync(context.RequestAborted).ConfigureAwait(false);
     }
 

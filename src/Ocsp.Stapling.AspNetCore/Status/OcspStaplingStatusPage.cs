@@ -48,9 +48,15 @@ internal static class OcspStaplingStatusPage
         page.Append(CultureInfo.InvariantCulture, $"<div class=\"meta\">{report.Rows.Count} certificate(s) · {html.Encode(tls)} · generated {report.GeneratedAt:u}</div>");
         page.Append("<table id=\"certificates\"><thead><tr><th>certificate</th><th>health</th><th>staple</th><th>validity")
             .Append("<div class=\"legend\"><i style=\"background:#1d2330\"></i>now<i style=\"background:#2f6fdb\"></i>next refresh</div></th><th>refresh</th></tr></thead><tbody>");
-        foreach (OcspStaplingStatusReport.Row row in report.Rows)
+        foreach (OcspStaplingStatusReport.Row row in report.Rows.Take(OcspStaplingStatusReport.MaxHtmlRows))
         {
             AppendRow(page, html, row, report.GeneratedAt);
+        }
+
+        if (report.Rows.Count > OcspStaplingStatusReport.MaxHtmlRows)
+        {
+            int more = report.Rows.Count - OcspStaplingStatusReport.MaxHtmlRows;
+            page.Append(CultureInfo.InvariantCulture, $"<tr id=\"more\"><td colspan=\"5\">{more} more certificate(s) not shown (the worst come first): the JSON (<code>?format=json</code>) lists every one.</td></tr>");
         }
 
         if (report.Rows.Count == 0)

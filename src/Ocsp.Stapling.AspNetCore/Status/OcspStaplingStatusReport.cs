@@ -21,6 +21,12 @@ internal sealed class OcspStaplingStatusReport
         Rows = rows;
     }
 
+    /// <summary>How many certificates are written between two flushes of the JSON.</summary>
+    public const int FlushEvery = 256;
+
+    /// <summary>How many certificates the HTML page shows at most (the worst first); the JSON has them all.</summary>
+    public const int MaxHtmlRows = 500;
+
     public DateTimeOffset GeneratedAt { get; }
 
     /// <summary>The worst certificate's health (certificates a proxy registered by CertID count as the health check counts them: not at all).</summary>
@@ -35,7 +41,11 @@ internal sealed class OcspStaplingStatusReport
     public IReadOnlyList<Row> Rows { get; }
 
     public static OcspStaplingStatusReport Create(
-        IOcspCertificateRegistry registry, OcspStaplingContexts? contexts, TimeProvider time, TimeSpan degradedRemainingValidity)
+        IOcspCertificateRegistry registry, OcspStaplingContexts? contexts, TimeProvider time, TimeSpan degradedRemainingValidity) =>
+        Create(registry.GetStates(), contexts, time, degradedRemainingValidity);
+
+    public static OcspStaplingStatusReport Create(
+        IReadOnlyList<OcspCertificateState> states, OcspStaplingContexts? contexts, TimeProvider time, TimeSpan degradedRemainingValidity)
     {
         DateTimeOffset now = time.GetUtcNow();
         HashSet<string> served = contexts is null ? [] : [.. contexts.Certificates.Select(c => c.Certificate.Thumbprint)];
@@ -43,7 +53,7 @@ internal sealed class OcspStaplingStatusReport
         bool tlsInUse = served.Count > 0;
         HealthStatus worst = tlsInUse && unsupported is not null ? HealthStatus.Degraded : HealthStatus.Healthy;
         var rows = new List<Row>();
-        foreach (OcspCertificateState state in registry.GetStates().OrderBy(s => s.DisplayName, StringComparer.OrdinalIgnoreCase))
+        foreach (OcspCertificateState state in states)
         {
             (HealthStatus health, string summary) = OcspCertificateHealth.Assess(state, now, degradedRemainingValidity, HealthStatus.Unhealthy);
             string tls = state.Certificate is { } certificate && served.Contains(certificate.Thumbprint)
@@ -58,19 +68,24 @@ internal sealed class OcspStaplingStatusReport
             rows.Add(new Row(state, health, summary, tls));
         }
 
+        // The worst first (HealthStatus: Unhealthy < Degraded < Healthy), then by name: what needs attention leads.
+        rows.Sort(static (a, b) => a.Health != b.Health ? a.Health.CompareTo(b.Health) : StringComparer.OrdinalIgnoreCase.Compare(a.Name, b.Name));
         return new OcspStaplingStatusReport(now, worst, unsupported, tlsInUse, rows);
     }
 
     /// <summary>Writes the report as the status endpoint's JSON document.</summary>
-    public void WriteJson(Utf8JsonWriter writer)
+    public async Task WriteJsonAsync(Utf8JsonWriter writer, CancellationToken cancellationToken)
     {
         writer.WriteStartObject();
-        WriteJsonProperties(writer);
+        await WriteJsonPropertiesAsync(writer, cancellationToken).ConfigureAwait(false);
         writer.WriteEndObject();
     }
 
-    /// <summary>Writes the report's properties into an object already started (the health writer nests them).</summary>
-    public void WriteJsonProperties(Utf8JsonWriter writer)
+    /// <summary>
+    /// Writes the report's properties into an object already started (the health writer nests them), flushing every
+    /// <see cref="FlushEvery"/> certificates: a proxy's 100,000 are streamed, not buffered whole.
+    /// </summary>
+    public async Task WriteJsonPropertiesAsync(Utf8JsonWriter writer, CancellationToken cancellationToken)
     {
         writer.WriteString("generatedAt", GeneratedAt);
         writer.WriteString("status", Status.ToString());
@@ -80,9 +95,13 @@ internal sealed class OcspStaplingStatusReport
         WriteStringOrNull(writer, "reason", TlsUnsupportedReason);
         writer.WriteEndObject();
         writer.WriteStartArray("certificates");
-        foreach (Row row in Rows)
+        for (int i = 0; i < Rows.Count; i++)
         {
-            row.WriteJson(writer, GeneratedAt);
+            Rows[i].WriteJson(writer, GeneratedAt);
+            if (i % FlushEvery == FlushEvery - 1)
+            {
+                await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+            }
         }
 
         writer.WriteEndArray();

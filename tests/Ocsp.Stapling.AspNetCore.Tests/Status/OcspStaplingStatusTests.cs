@@ -166,6 +166,36 @@ public sealed partial class OcspStaplingStatusTests(KestrelFixture fixture) : IC
     }
 
     [Fact]
+    public async Task ManyCertificates_WorstFirst_HtmlShows500_JsonStreamsAll()
+    {
+        X509Certificate2 leaf = fixture.NewLeaf("status-many");
+        OcspCertificateId id = OcspCertificateId.Create(leaf, fixture.Pki.Intermediate);
+        Uri responder = fixture.Responder.Url;
+        OcspCertificateState[] states =
+        [
+            .. Enumerable.Range(0, 590).Select(_ => new OcspCertificateState(null, id, fixture.Pki.Intermediate, null, null, null, null, null, 0, [])),
+            .. Enumerable.Range(0, 10).Select(_ => new OcspCertificateState(null, id, fixture.Pki.Intermediate, null, null, "Timeout", "slow", _time.GetUtcNow(), 1, [responder])),
+        ];
+
+        var report = Internal.OcspStaplingStatusReport.Create(states, contexts: null, _time, TimeSpan.FromDays(1));
+        string html = Internal.OcspStaplingStatusPage.Render(report);
+        using var json = new MemoryStream();
+        await using (var writer = new Utf8JsonWriter(json))
+        {
+            await report.WriteJsonAsync(writer, CancellationToken.None);
+        }
+
+        string[] health = [.. Rows().Matches(html).Select(m => m.Groups["health"].Value)];
+        Assert.Equal(500, health.Length);
+        Assert.All(health[..10], h => Assert.Equal("Degraded", h));
+        Assert.All(health[10..], h => Assert.Equal("Healthy", h));
+        Assert.Contains("100 more certificate(s) not shown", html, StringComparison.Ordinal);
+        using JsonDocument document = JsonDocument.Parse(json.ToArray());
+        Assert.Equal(600, document.RootElement.GetProperty("certificates").GetArrayLength());
+        Assert.Equal("Degraded", document.RootElement.GetProperty("certificates")[0].GetProperty("health").GetString());
+    }
+
+    [Fact]
     public async Task HealthResponseWriter_PerCertificateJson_503WhenUnhealthy()
     {
         Certificates certificates = NewCertificates();
