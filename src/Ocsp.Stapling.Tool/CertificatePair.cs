@@ -20,6 +20,30 @@ internal sealed record CertificatePair(X509Certificate2 Certificate, X509Certifi
         return [.. certificatePaths.Select((c, i) => Load(c, issuerPaths.Length > 0 ? issuerPaths[i] : null))];
     }
 
+    /// <summary>The CA certificates (basicConstraints CA:TRUE) of a <c>--ca</c> file, PEM or DER, a bundle giving several (exit 66 when missing, 65 when unreadable or holding no CA).</summary>
+    public static X509Certificate2[] LoadAuthorities(string file)
+    {
+        if (!File.Exists(file))
+        {
+            throw new ToolException(ExitCodes.NoInput, $"--ca '{file}': no such file.");
+        }
+
+        X509Certificate2Collection certificates;
+        try
+        {
+            certificates = OcspServerCertificateFiles.LoadCertificates(file);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new ToolException(ExitCodes.BadInput, $"--ca '{file}': {ex.Message}");
+        }
+
+        X509Certificate2[] authorities = [.. certificates.Where(c => c.Extensions.OfType<X509BasicConstraintsExtension>().Any(b => b.CertificateAuthority))];
+        return authorities.Length > 0
+            ? authorities
+            : throw new ToolException(ExitCodes.BadInput, $"--ca '{file}' holds no CA certificate (basicConstraints CA:TRUE): give the issuer of the certificates, not a server certificate.");
+    }
+
     public static CertificatePair Load(string certificatePath, string? issuerPath)
     {
         foreach (string? path in new[] { certificatePath, issuerPath })

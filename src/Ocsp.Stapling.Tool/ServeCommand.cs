@@ -136,26 +136,6 @@ internal static class ServeCommand
     }
 
     /// <summary>The CA certificates of a <c>--ca</c> file (exit 66 when missing, 65 when unreadable or holding no CA).</summary>
-    private static IEnumerable<OcspProxyCertificateAuthority> LoadAuthorities(string file, Uri? responder)
-    {
-        if (!File.Exists(file))
-        {
-            throw new ToolException(ExitCodes.NoInput, $"--ca '{file}': no such file.");
-        }
-
-        X509Certificate2Collection certificates;
-        try
-        {
-            certificates = OcspServerCertificateFiles.LoadCertificates(file);
-        }
-        catch (InvalidOperationException ex)
-        {
-            throw new ToolException(ExitCodes.BadInput, $"--ca '{file}': {ex.Message}");
-        }
-
-        X509Certificate2[] authorities = [.. certificates.Where(c => c.Extensions.OfType<X509BasicConstraintsExtension>().Any(b => b.CertificateAuthority))];
-        return authorities.Length > 0
-            ? authorities.Select(c => new OcspProxyCertificateAuthority(c, responder))
-            : throw new ToolException(ExitCodes.BadInput, $"--ca '{file}' holds no CA certificate (basicConstraints CA:TRUE): give the issuer of the certificates, not a server certificate.");
-    }
+    private static IEnumerable<OcspProxyCertificateAuthority> LoadAuthorities(string file, Uri? responder) =>
+        CertificatePair.LoadAuthorities(file).Select(c => new OcspProxyCertificateAuthority(c, responder));
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Microsoft.Extensions.Caching.Distributed;
@@ -16,8 +17,8 @@ namespace Ocsp.Stapling.Tool;
 
 /// <summary>
 /// <c>status</c>: what a store (files, Redis, PostgreSQL) holds. With <c>--cert</c>, each certificate's entry validated in
-/// full (signature, CertID, time); without, every entry of the store, checked for its time window only (the
-/// certificate is needed to check a signature). A table, or <c>--json</c>; exit 1 when a listed certificate has no valid response.
+/// full (signature, CertID, time); without, every entry of the store: validated in full when its CA is given with
+/// <c>--ca</c>, else checked for its time window only (a signature needs the issuer). A table, or <c>--json</c>; exit 1 when a listed certificate has no valid response.
 /// </summary>
 internal static class StatusCommand
 {
@@ -28,6 +29,11 @@ internal static class StatusCommand
         StoreOptions store = StoreOptions.Create("The directory of the response cache to list (default: the library's default directory); or --redis / --postgres.");
         var certs = new Option<string[]>("--cert") { Description = "Show only this certificate's entry, validated in full (repeatable; a chain file, or give --issuer)." };
         var issuers = new Option<string[]>("--issuer") { Description = "The issuer of the --cert at the same position (or give chain files as --cert)." };
+        var cas = new Option<string[]>("--ca")
+        {
+            Description = "A CA certificate file (PEM or DER; a bundle gives several, repeatable): listed entries of its certificates are validated in full "
+                + "(signature, CertID, time) instead of their time window only.",
+        };
         var json = new Option<bool>("--json") { Description = "Write JSON (an array, one object per entry) instead of a table." };
         var command = new Command(
             "status",
@@ -35,7 +41,7 @@ internal static class StatusCommand
             + "0 every listed response valid (and good), 1 a listed certificate has no valid response, 2 a valid response says revoked or unknown, "
             + "64 bad command line, 65/66 unusable or missing certificate, 69 the store cannot be read.")
         {
-            certs, issuers, json,
+            certs, issuers, cas, json,
         };
         store.AddTo(command);
         command.SetAction((result, cancellationToken) => ToolRunner.RunAsync(async () =>
@@ -47,7 +53,8 @@ internal static class StatusCommand
             }
 
             CertificatePair[] pairs = CertificatePair.LoadAll(result.GetValue(certs) ?? [], result.GetValue(issuers) ?? []);
-            IReadOnlyList<StatusRow> rows = await ReadAsync(shared, pairs, cancellationToken).ConfigureAwait(false);
+            X509Certificate2[] authorities = [.. (result.GetValue(cas) ?? []).SelectMany(CertificatePair.LoadAuthorities)];
+            IReadOnlyList<StatusRow> rows = await ReadAsync(shared, pairs, authorities, cancellationToken).ConfigureAwait(false);
             if (result.GetValue(json))
             {
                 WriteJson(rows);
@@ -64,7 +71,8 @@ internal static class StatusCommand
         return command;
     }
 
-    private static async Task<IReadOnlyList<StatusRow>> ReadAsync(StoreOptions.Choice shared, CertificatePair[] pairs, CancellationToken cancellationToken)
+    private static async Task<IReadOnlyList<StatusRow>> ReadAsync(
+        StoreOptions.Choice shared, CertificatePair[] pairs, X509Certificate2[] authorities, CancellationToken cancellationToken)
     {
         var services = new ServiceCollection();
         services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.None));
@@ -93,7 +101,7 @@ internal static class StatusCommand
             {
                 if (await cache.GetAsync(key, timeout.Token).ConfigureAwait(false) is { } value)
                 {
-                    rows.Add(StatusRow.ForEntry(key, key[prefix.Length..], value, now));
+                    rows.Add(StatusRow.ForEntry(key, key[prefix.Length..], value, authorities, now));
                 }
             }
 
@@ -196,7 +204,7 @@ internal static class StatusCommand
         Console.WriteLine(invalid == 0 ? $"{rows.Count} response(s), all valid now." : $"{rows.Count} response(s), {invalid} without a valid response.");
         if (rows.Any(r => r.Checked == "time"))
         {
-            Console.WriteLine("Without --cert only the time window is checked; give --cert (and --issuer) to validate signatures.");
+            Console.WriteLine("Entries marked \"time only\" were checked for their time window; give their CA with --ca (or --cert) to validate signatures.");
         }
 
         static string Time(DateTimeOffset? time) => time?.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture) ?? "-";
@@ -309,13 +317,56 @@ internal static class StatusCommand
                 Left(staple.NextUpdate, now), true, "signature", null);
         }
 
-        /// <summary>An entry of a listing: without the certificate, its time window only.</summary>
-        public static StatusRow ForEntry(string key, string certificateKey, byte[] value, DateTimeOffset now)
+        /// <summary>
+        /// An entry of a listing: validated in full against the <c>--ca</c> its key names (hash algorithm, issuer key hash,
+        /// serial), else its time window only (a signature needs the issuer).
+        /// </summary>
+        public static StatusRow ForEntry(string key, string certificateKey, byte[] value, X509Certificate2[] authorities, DateTimeOffset now)
         {
             string name = "CertID " + certificateKey;
-            return StapleCacheEntry.TryDeserialize(value, out DateTimeOffset fetchedAt, out ReadOnlyMemory<byte> der)
-                ? FromResponse(name, key, der, fetchedAt, now)
-                : new(name, key, null, "unreadable", null, null, null, null, null, false, "time", "not an Ocsp.Stapling entry");
+            if (!StapleCacheEntry.TryDeserialize(value, out DateTimeOffset fetchedAt, out ReadOnlyMemory<byte> der))
+            {
+                return new(name, key, null, "unreadable", null, null, null, null, null, false, "time", "not an Ocsp.Stapling entry");
+            }
+
+            if (Named(certificateKey, authorities) is not ({ } id, { } issuer))
+            {
+                return FromResponse(name, key, der, fetchedAt, now);
+            }
+
+            OcspValidationResult validation = OcspResponseValidator.Validate(der, id, issuer, now);
+            if (!validation.IsValid)
+            {
+                return FromResponse(name, key, der, fetchedAt, now) with { Valid = false, Checked = "signature", Reason = $"{validation.Failure}: {validation.Message}" };
+            }
+
+            OcspStaple staple = validation.Staple;
+            return new(
+                name, key, id.SerialNumberHex, staple.Status.ToString(), staple.ThisUpdate, staple.NextUpdate, staple.ProducedAt, fetchedAt,
+                Left(staple.NextUpdate, now), true, "signature", null);
+        }
+
+        /// <summary>The CertID a key names (<c>sha1-&lt;issuer key hash&gt;-&lt;serial&gt;</c>) with the CA it names, or nothing when no <c>--ca</c> matches.</summary>
+        private static (OcspCertificateId? Id, X509Certificate2? Issuer) Named(string certificateKey, X509Certificate2[] authorities)
+        {
+            string[] parts = certificateKey.Split('-');
+            if (authorities.Length == 0 || parts.Length != 3 || !Enum.TryParse(parts[0], ignoreCase: true, out OcspHashAlgorithm algorithm)
+                || parts[2].Length % 2 != 0 || !parts[2].All(char.IsAsciiHexDigit))
+            {
+                return (null, null);
+            }
+
+            byte[] serial = Convert.FromHexString(parts[2]);
+            foreach (X509Certificate2 authority in authorities)
+            {
+                OcspCertificateId id = OcspCertificateId.Create(authority, serial, algorithm);
+                if (string.Equals(id.CacheKey, certificateKey, StringComparison.Ordinal))
+                {
+                    return (id, authority);
+                }
+            }
+
+            return (null, null);
         }
 
         private static StatusRow FromResponse(string name, string key, ReadOnlyMemory<byte> der, DateTimeOffset fetchedAt, DateTimeOffset now)

@@ -55,6 +55,13 @@ public sealed class StatusCommandTests(ToolFixture fixture) : IClassFixture<Tool
             Assert.Equal("ocsp-stapling:" + expected.CertificateId.CacheKey, entry.GetProperty("key").GetString());
         }
 
+        // --ca: the listing validated in full against the CA the keys name.
+        ProgramResult withCa = await ToolFixture.RunToolAsync("status", store, location, "--ca", fixture.IssuerFile, "--json");
+        Assert.True(withCa.ExitCode == 0, withCa.ToString());
+        using JsonDocument full = JsonDocument.Parse(withCa.StandardOutput);
+        Assert.All(full.RootElement.EnumerateArray(), e => Assert.Equal("signature", e.GetProperty("checked").GetString()));
+        Assert.All(full.RootElement.EnumerateArray(), e => Assert.True(e.GetProperty("valid").GetBoolean()));
+
         // --cert: validated against the certificate and its issuer (a chain file).
         ProgramResult one = await ToolFixture.RunToolAsync("status", store, location, "--cert", first.Chain, "--json");
         Assert.True(one.ExitCode == 0, one.ToString());
@@ -90,7 +97,7 @@ public sealed class StatusCommandTests(ToolFixture fixture) : IClassFixture<Tool
         await File.WriteAllTextAsync(config, JsonSerializer.Serialize(new { certificates = new[] { new { cert = other.Chain, output = other.Ocsp } } }));
         Assert.Equal(1, (await ToolFixture.RunToolAsync("renew", "--config", config, "--cache", cache)).ExitCode);
 
-        // Another certificate's response stored under this certificate's key: the listing cannot tell, --cert can.
+        // Another certificate's response stored under this certificate's key: a listing without the CA cannot tell; --cert and --ca can.
         var store = new FileSystemDistributedCache(cache);
         string otherKey = "ocsp-stapling:" + OcspCertificateId.Create(other.Certificate, fixture.Pki.Intermediate).CacheKey;
         string siteKey = "ocsp-stapling:" + OcspCertificateId.Create(site.Certificate, fixture.Pki.Intermediate).CacheKey;
@@ -99,6 +106,14 @@ public sealed class StatusCommandTests(ToolFixture fixture) : IClassFixture<Tool
         ProgramResult checkedInFull = await ToolFixture.RunToolAsync("status", "--cache", cache, "--cert", site.Chain);
         Assert.True(checkedInFull.ExitCode == 1, checkedInFull.ToString());
         Assert.Contains("NO: CertificateIdMismatch", checkedInFull.StandardOutput, StringComparison.Ordinal);
+
+        ProgramResult timeOnly = await ToolFixture.RunToolAsync("status", "--cache", cache);
+        Assert.True(timeOnly.ExitCode == 0, timeOnly.ToString()); // a listing without the CA cannot tell
+        Assert.Contains("yes (time only)", timeOnly.StandardOutput, StringComparison.Ordinal);
+        ProgramResult listedWithCa = await ToolFixture.RunToolAsync("status", "--cache", cache, "--ca", fixture.IssuerFile);
+        Assert.True(listedWithCa.ExitCode == 1, listedWithCa.ToString());
+        Assert.Contains("NO: CertificateIdMismatch", listedWithCa.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("2 response(s), 1 without a valid response.", listedWithCa.StandardOutput, StringComparison.Ordinal);
     }
 
     /// <summary>A store of this test's own: a new directory, a Redis database index nobody else uses, a new PostgreSQL database.</summary>
