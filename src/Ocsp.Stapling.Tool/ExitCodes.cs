@@ -7,6 +7,7 @@ namespace Ocsp.Stapling.Tool;
 internal static class ExitCodes
 {
     public const int Ok = 0;
+    public const int NotValid = 1;         // status: a listed certificate has no valid response
     public const int NotGood = 2;          // fetch: a valid response, but revoked or unknown; nothing written
     public const int MaxChanged = 63;
     public const int Usage = 64;           // bad command line or configuration file

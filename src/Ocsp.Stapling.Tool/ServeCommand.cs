@@ -50,7 +50,10 @@ internal static class ServeCommand
             CertificatePair[] pairs = CertificatePair.LoadAll(result.GetValue(certs) ?? [], result.GetValue(issuers) ?? []);
             List<Uri> allowed = [.. (result.GetValue(allow) ?? []).Select(url => ResponderUrls.Parse(url, "--allow-responder"))];
 
-            OcspProxyCertificateAuthority[] authorities = [.. (result.GetValue(cas) ?? []).SelectMany(file => LoadAuthorities(file, allowed.FirstOrDefault()))];
+            OcspProxyCertificateAuthority[] authorities =
+            [
+                .. (result.GetValue(cas) ?? []).SelectMany(CertificatePair.LoadAuthorities).Select(c => new OcspProxyCertificateAuthority(c, allowed.FirstOrDefault())),
+            ];
             if (authorities.Length > 0 && allowed.Count == 0)
             {
                 throw new ToolException(ExitCodes.Usage, "--ca needs the CA's responder: give it with --allow-responder.");
@@ -134,8 +137,4 @@ internal static class ServeCommand
         }));
         return command;
     }
-
-    /// <summary>The CA certificates of a <c>--ca</c> file (exit 66 when missing, 65 when unreadable or holding no CA).</summary>
-    private static IEnumerable<OcspProxyCertificateAuthority> LoadAuthorities(string file, Uri? responder) =>
-        CertificatePair.LoadAuthorities(file).Select(c => new OcspProxyCertificateAuthority(c, responder));
 }

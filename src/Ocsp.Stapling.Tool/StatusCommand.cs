@@ -64,7 +64,7 @@ internal static class StatusCommand
                 WriteTable(rows, shared);
             }
 
-            return rows.Any(r => !r.Valid) ? 1
+            return rows.Any(r => !r.Valid) ? ExitCodes.NotValid
                 : rows.Any(r => r.Status is not nameof(OcspCertificateStatus.Good)) ? ExitCodes.NotGood
                 : ExitCodes.Ok;
         }));
@@ -90,8 +90,9 @@ internal static class StatusCommand
             {
                 foreach (CertificatePair pair in pairs)
                 {
-                    string key = prefix + OcspCertificateId.Create(pair.Certificate, pair.Issuer).CacheKey;
-                    rows.Add(StatusRow.ForCertificate(pair, key, await cache.GetAsync(key, timeout.Token).ConfigureAwait(false), now));
+                    OcspCertificateId id = OcspCertificateId.Create(pair.Certificate, pair.Issuer);
+                    string key = prefix + id.CacheKey;
+                    rows.Add(StatusRow.ForCertificate(pair, id, key, await cache.GetAsync(key, timeout.Token).ConfigureAwait(false), now));
                 }
 
                 return rows;
@@ -292,9 +293,9 @@ internal static class StatusCommand
         string? Reason)
     {
         /// <summary>A --cert's entry, validated in full against the certificate and its issuer.</summary>
-        public static StatusRow ForCertificate(CertificatePair pair, string key, byte[]? value, DateTimeOffset now)
+        public static StatusRow ForCertificate(CertificatePair pair, OcspCertificateId id, string key, byte[]? value, DateTimeOffset now)
         {
-            string serial = pair.Certificate.SerialNumber;
+            string serial = id.SerialNumberHex;
             if (value is null)
             {
                 return new(pair.Name, key, serial, "missing", null, null, null, null, null, false, "signature", "no entry in the store");
@@ -305,16 +306,7 @@ internal static class StatusCommand
                 return new(pair.Name, key, serial, "unreadable", null, null, null, null, null, false, "signature", "not an Ocsp.Stapling entry");
             }
 
-            OcspValidationResult validation = OcspResponseValidator.Validate(der, pair.Certificate, pair.Issuer, now);
-            if (!validation.IsValid)
-            {
-                return FromResponse(pair.Name, key, der, fetchedAt, now) with { Valid = false, Checked = "signature", Reason = $"{validation.Failure}: {validation.Message}" };
-            }
-
-            OcspStaple staple = validation.Staple;
-            return new(
-                pair.Name, key, serial, staple.Status.ToString(), staple.ThisUpdate, staple.NextUpdate, staple.ProducedAt, fetchedAt,
-                Left(staple.NextUpdate, now), true, "signature", null);
+            return Validated(pair.Name, key, serial, der, fetchedAt, now, OcspResponseValidator.Validate(der, pair.Certificate, pair.Issuer, now));
         }
 
         /// <summary>
@@ -334,7 +326,13 @@ internal static class StatusCommand
                 return FromResponse(name, key, der, fetchedAt, now);
             }
 
-            OcspValidationResult validation = OcspResponseValidator.Validate(der, id, issuer, now);
+            return Validated(name, key, id.SerialNumberHex, der, fetchedAt, now, OcspResponseValidator.Validate(der, id, issuer, now));
+        }
+
+        /// <summary>A row checked in full: the validated staple's values, or the response's own with the rejection's reason.</summary>
+        private static StatusRow Validated(
+            string name, string key, string serial, ReadOnlyMemory<byte> der, DateTimeOffset fetchedAt, DateTimeOffset now, OcspValidationResult validation)
+        {
             if (!validation.IsValid)
             {
                 return FromResponse(name, key, der, fetchedAt, now) with { Valid = false, Checked = "signature", Reason = $"{validation.Failure}: {validation.Message}" };
@@ -342,7 +340,7 @@ internal static class StatusCommand
 
             OcspStaple staple = validation.Staple;
             return new(
-                name, key, id.SerialNumberHex, staple.Status.ToString(), staple.ThisUpdate, staple.NextUpdate, staple.ProducedAt, fetchedAt,
+                name, key, serial, staple.Status.ToString(), staple.ThisUpdate, staple.NextUpdate, staple.ProducedAt, fetchedAt,
                 Left(staple.NextUpdate, now), true, "signature", null);
         }
 

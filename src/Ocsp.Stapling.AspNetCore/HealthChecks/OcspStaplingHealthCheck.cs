@@ -12,41 +12,32 @@ internal sealed class OcspStaplingHealthCheck(
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        DateTimeOffset now = time.GetUtcNow();
         HealthStatus failure = context.Registration?.FailureStatus ?? HealthStatus.Unhealthy;
-        OcspCertificateState[] states = [.. registry.GetStates().Where(s => s.Certificate is not null)];
+        OcspStaplingStatusReport report = OcspStaplingStatusReport.Create(
+            registry.GetStates().Where(s => s.Certificate is not null), contexts, time, options.DegradedRemainingValidity, failure);
         var data = new Dictionary<string, object>(StringComparer.Ordinal);
         var problems = new List<string>();
-        HealthStatus worst = HealthStatus.Healthy;
 
         // Off matters only where the TLS component serves certificates (Kestrel, SslStream); a proxy or file exporter does not staple itself.
-        string? unsupported = contexts.Certificates.Count > 0 ? contexts.UnsupportedReason : null;
+        string? unsupported = report.TlsInUse ? report.TlsUnsupportedReason : null;
         data["tls-stapling"] = unsupported is null ? "on" : "off: " + unsupported;
         if (unsupported is not null)
         {
-            bool mustStaple = states.Any(s => s.IsMustStaple);
-            worst = mustStaple ? failure : HealthStatus.Degraded;
             problems.Add("TLS stapling is off: " + unsupported);
         }
 
-        foreach (OcspCertificateState state in states)
+        foreach (OcspStaplingStatusReport.Row row in report.Rows)
         {
-            (HealthStatus status, string summary) = Assess(state, now, failure);
-            string name = state.DisplayName;
-            data[name] = summary;
-            if (status != HealthStatus.Healthy)
+            data[row.Name] = row.Summary;
+            if (row.Health != HealthStatus.Healthy)
             {
-                problems.Add(name + ": " + summary);
-                worst = worst < status ? worst : status; // HealthStatus: Unhealthy < Degraded < Healthy
+                problems.Add(row.Name + ": " + row.Summary);
             }
         }
 
         string description = problems.Count == 0
-            ? string.Create(CultureInfo.InvariantCulture, $"{states.Length} certificate(s) stapled or without a responder")
+            ? string.Create(CultureInfo.InvariantCulture, $"{report.Rows.Count} certificate(s) stapled or without a responder")
             : string.Join("; ", problems);
-        return Task.FromResult(new HealthCheckResult(worst, description, data: data));
+        return Task.FromResult(new HealthCheckResult(report.Status, description, data: data));
     }
-
-    private (HealthStatus Status, string Summary) Assess(OcspCertificateState state, DateTimeOffset now, HealthStatus failure) =>
-        OcspCertificateHealth.Assess(state, now, options.DegradedRemainingValidity, failure);
 }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
+using Ocsp.Stapling.Internal;
 
 namespace Ocsp.Stapling.AspNetCore.Internal;
 
@@ -38,25 +39,21 @@ internal sealed class ForwardLimits : IDisposable
     public IDisposable? TryAcquire(Uri upstream, out string? refusal)
     {
         string authority = upstream.GetLeftPart(UriPartial.Authority);
-        Upstream state = _upstreams.GetOrAdd(authority, static (_, o) => new Upstream(o.MaxForwardsPerSecondPerResponder), _options);
+        Upstream state = _upstreams.GetOrAdd(authority, static (_, limits) => new Upstream(new TokenBucket(limits._time, limits._options.MaxForwardsPerSecondPerResponder)), this);
         string limit;
         lock (state)
         {
             long now = _time.GetTimestamp();
-            double rate = _options.MaxForwardsPerSecondPerResponder;
-            state.Tokens = Math.Min(Math.Max(1, rate), state.Tokens + (_time.GetElapsedTime(state.RefilledAt, now).TotalSeconds * rate));
-            state.RefilledAt = now;
             if (state.InFlight >= _options.MaxConcurrentForwardsPerResponder)
             {
                 limit = "concurrency";
             }
-            else if (state.Tokens < 1)
+            else if (!state.Bucket.TryTake(out _))
             {
                 limit = "rate";
             }
             else
             {
-                state.Tokens -= 1;
                 state.InFlight++;
                 refusal = null;
                 return new Lease(state);
@@ -79,11 +76,9 @@ internal sealed class ForwardLimits : IDisposable
 
     public void Dispose() => _ownMeter?.Dispose();
 
-    private sealed class Upstream(double rate)
+    private sealed class Upstream(TokenBucket bucket)
     {
-        public double Tokens { get; set; } = Math.Max(1, rate);
-
-        public long RefilledAt { get; set; }
+        public TokenBucket Bucket { get; } = bucket;
 
         public int InFlight { get; set; }
 

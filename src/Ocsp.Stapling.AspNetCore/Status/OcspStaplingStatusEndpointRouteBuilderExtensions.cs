@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using Ocsp.Stapling.AspNetCore.Internal;
@@ -78,9 +79,10 @@ internal static class OcspStaplingStatusEndpoint
         TimeSpan degraded = services.GetService<IOptionsMonitor<OcspStaplingHealthCheckOptions>>()?.Get(OcspStaplingHealthChecksBuilderExtensions.DefaultName).DegradedRemainingValidity
             ?? new OcspStaplingHealthCheckOptions().DegradedRemainingValidity;
         return OcspStaplingStatusReport.Create(
-            services.GetRequiredService<IOcspCertificateRegistry>(),
+            services.GetRequiredService<IOcspCertificateRegistry>().GetStates(),
             services.GetService<OcspStaplingContexts>(),
             services.GetService<TimeProvider>() ?? TimeProvider.System,
-            degraded);
+            degraded,
+            HealthStatus.Unhealthy);
     }
 }

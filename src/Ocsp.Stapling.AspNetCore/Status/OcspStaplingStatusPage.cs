@@ -80,7 +80,7 @@ internal static class OcspStaplingStatusPage
             page.Append("<br>").Append(html.Encode(string.Join(", ", row.SubjectAlternativeNames)));
         }
 
-        page.Append("<br><code>serial ").Append(row.SerialNumber).Append("</code>");
+        page.Append("<br><code>serial ").Append(state.CertificateId.SerialNumberHex).Append("</code>");
         if (state.IsMustStaple)
         {
             page.Append(" · <strong>must-staple</strong>");

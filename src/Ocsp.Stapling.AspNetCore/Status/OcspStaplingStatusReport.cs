@@ -40,33 +40,37 @@ internal sealed class OcspStaplingStatusReport
 
     public IReadOnlyList<Row> Rows { get; }
 
+    /// <summary>
+    /// Judges every certificate of <paramref name="states"/> as the health check does; the report's status is the worst of
+    /// the leaf certificates (CertIDs a proxy registered are listed, not judged), and TLS stapling being off where a TLS
+    /// server uses it is Degraded, <paramref name="failure"/> with a must-staple certificate.
+    /// </summary>
     public static OcspStaplingStatusReport Create(
-        IOcspCertificateRegistry registry, OcspStaplingContexts? contexts, TimeProvider time, TimeSpan degradedRemainingValidity) =>
-        Create(registry.GetStates(), contexts, time, degradedRemainingValidity);
-
-    public static OcspStaplingStatusReport Create(
-        IReadOnlyList<OcspCertificateState> states, OcspStaplingContexts? contexts, TimeProvider time, TimeSpan degradedRemainingValidity)
+        IEnumerable<OcspCertificateState> states, OcspStaplingContexts? contexts, TimeProvider time, TimeSpan degradedRemainingValidity, HealthStatus failure)
     {
         DateTimeOffset now = time.GetUtcNow();
         HashSet<string> served = contexts is null ? [] : [.. contexts.Certificates.Select(c => c.Certificate.Thumbprint)];
         string? unsupported = contexts?.UnsupportedReason;
         bool tlsInUse = served.Count > 0;
-        HealthStatus worst = tlsInUse && unsupported is not null ? HealthStatus.Degraded : HealthStatus.Healthy;
+        bool tlsOff = tlsInUse && unsupported is not null;
+        HealthStatus worst = HealthStatus.Healthy;
         var rows = new List<Row>();
         foreach (OcspCertificateState state in states)
         {
-            (HealthStatus health, string summary) = OcspCertificateHealth.Assess(state, now, degradedRemainingValidity, HealthStatus.Unhealthy);
+            (HealthStatus health, string summary) = OcspCertificateHealth.Assess(state, now, degradedRemainingValidity, failure);
             string tls = state.Certificate is { } certificate && served.Contains(certificate.Thumbprint)
                 ? unsupported is null ? "on" : "off"
                 : "none";
             if (state.Certificate is not null)
             {
-                worst = health < worst ? health : worst;
-                worst = tls == "off" && state.IsMustStaple ? HealthStatus.Unhealthy : worst;
+                worst = health < worst ? health : worst; // HealthStatus: Unhealthy < Degraded < Healthy
+                worst = tlsOff && state.IsMustStaple && failure < worst ? failure : worst;
             }
 
-            rows.Add(new Row(state, health, summary, tls));
+            rows.Add(new Row(state, state.DisplayName, health, summary, tls)); // the name once: the sort compares it often
         }
+
+        worst = tlsOff && HealthStatus.Degraded < worst ? HealthStatus.Degraded : worst;
 
         // The worst first (HealthStatus: Unhealthy < Degraded < Healthy), then by name: what needs attention leads.
         rows.Sort(static (a, b) => a.Health != b.Health ? a.Health.CompareTo(b.Health) : StringComparer.OrdinalIgnoreCase.Compare(a.Name, b.Name));
@@ -132,17 +136,12 @@ internal sealed class OcspStaplingStatusReport
     }
 
     /// <summary>One certificate: identity, staple, refresh, health.</summary>
-    internal sealed record Row(OcspCertificateState State, HealthStatus Health, string Summary, string Tls)
+    internal sealed record Row(OcspCertificateState State, string Name, HealthStatus Health, string Summary, string Tls)
     {
-        public string Name => State.DisplayName;
-
         public IReadOnlyList<string> SubjectAlternativeNames =>
             State.Certificate?.Extensions.OfType<X509SubjectAlternativeNameExtension>().FirstOrDefault() is { } san
                 ? [.. san.EnumerateDnsNames(), .. san.EnumerateIPAddresses().Select(a => a.ToString())]
                 : [];
-
-        /// <summary>The serial number as the CertID carries it (hex, upper case).</summary>
-        public string SerialNumber => Convert.ToHexString(State.CertificateId.SerialNumber.Span);
 
         public void WriteJson(Utf8JsonWriter writer, DateTimeOffset now)
         {
@@ -152,7 +151,7 @@ internal sealed class OcspStaplingStatusReport
             writer.WriteString("kind", state.Certificate is null ? "certificateId" : "certificate");
             WriteStringOrNull(writer, "subject", state.Certificate?.Subject);
             writer.WriteString("issuer", state.Issuer.Subject);
-            writer.WriteString("serialNumber", SerialNumber);
+            writer.WriteString("serialNumber", state.CertificateId.SerialNumberHex);
             WriteStringOrNull(writer, "thumbprint", state.Certificate?.Thumbprint);
             writer.WriteStartArray("subjectAlternativeNames");
             foreach (string name in SubjectAlternativeNames)

@@ -41,10 +41,7 @@ internal sealed class ResponderHostLimits
 
     private sealed class Host(ResponderHostLimits limits)
     {
-        private readonly object _gate = new();
-        private readonly double _capacity = Math.Max(1, limits._rate);
-        private double _tokens = Math.Max(1, limits._rate);
-        private long _refilledAt = limits._time.GetTimestamp();
+        private readonly TokenBucket _bucket = new(limits._time, limits._rate);
 
         public SemaphoreSlim Slots { get; } = new(limits._concurrency);
 
@@ -53,18 +50,12 @@ internal sealed class ResponderHostLimits
             while (true)
             {
                 TimeSpan wait;
-                lock (_gate)
+                lock (_bucket)
                 {
-                    long now = limits._time.GetTimestamp();
-                    _tokens = Math.Min(_capacity, _tokens + (limits._time.GetElapsedTime(_refilledAt, now).TotalSeconds * limits._rate));
-                    _refilledAt = now;
-                    if (_tokens >= 1)
+                    if (_bucket.TryTake(out wait))
                     {
-                        _tokens -= 1;
                         return;
                     }
-
-                    wait = TimeSpan.FromSeconds((1 - _tokens) / limits._rate);
                 }
 
                 await Task.Delay(wait, limits._time, cancellationToken).ConfigureAwait(false);

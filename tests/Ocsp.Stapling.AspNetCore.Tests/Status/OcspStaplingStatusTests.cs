@@ -177,7 +177,7 @@ public sealed partial class OcspStaplingStatusTests(KestrelFixture fixture) : IC
             .. Enumerable.Range(0, 10).Select(_ => new OcspCertificateState(null, id, fixture.Pki.Intermediate, null, null, "Timeout", "slow", _time.GetUtcNow(), 1, [responder])),
         ];
 
-        var report = Internal.OcspStaplingStatusReport.Create(states, contexts: null, _time, TimeSpan.FromDays(1));
+        var report = Internal.OcspStaplingStatusReport.Create(states, contexts: null, _time, TimeSpan.FromDays(1), Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Unhealthy);
         string html = Internal.OcspStaplingStatusPage.Render(report);
         using var json = new MemoryStream();
         await using (var writer = new Utf8JsonWriter(json))
