@@ -54,7 +54,7 @@ public class HotLookupBenchmarks
         }
 
         RegistrationStore store = _services.GetRequiredService<RegistrationStore>();
-        store.Adopt(store.Find(_target)!, staple);
+        store.Adopt(store.Find(_target)!, staple, OcspStapleSource.Responder);
         _key = OcspCertificateId.Create(_target, pki.Issuer, OcspHashAlgorithm.Sha1).CacheKey;
         _directory = Path.Combine(Path.GetTempPath(), "ocsp-bench-" + Guid.NewGuid().ToString("N"));
         _files = new FileSystemDistributedCache(_directory);

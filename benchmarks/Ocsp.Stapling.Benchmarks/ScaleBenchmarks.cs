@@ -186,7 +186,7 @@ public class ScaleLookupBenchmarks : ScaleSetup
         _target = Leaves[Certificates / 2];
         OcspStaple staple = Pki.Staple(_target);
         RegistrationStore store = _services.GetRequiredService<RegistrationStore>();
-        store.Adopt(store.Find(_target)!, staple);
+        store.Adopt(store.Find(_target)!, staple, OcspStapleSource.Responder);
         _floor = new ConcurrentDictionary<X509Certificate2, OcspStaple>(ReferenceEqualityComparer.Instance);
         _index = new OcspProxyIndex([]);
         foreach (X509Certificate2 leaf in Leaves)

@@ -16,7 +16,7 @@ builder.Services.AddOcspStapling().UseMemoryOnly();
 builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, l => l.UseHttpsWithOcspStaplingFromPem(args[1], args[2], args[3])));
 await using WebApplication app = builder.Build();
 app.MapGet("/", () => "stapled by the Ocsp.Stapling packages\n");
-IOcspCertificateRegistry registry = app.Services.GetRequiredService<IOcspCertificateRegistry>();
+OcspCertificateRegistry registry = app.Services.GetRequiredService<OcspCertificateRegistry>();
 var stapled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 registry.StapleUpdated += (_, e) => { if (e.IsServed) { stapled.TrySetResult(); } };
 await app.StartAsync();

@@ -27,7 +27,7 @@ builder.Services.AddOcspStapling(options =>
 {
     if (cacheDirectory is not null)
     {
-        options.CacheDirectory = cacheDirectory; // the file-system cache (the default store): survives restarts
+        options.SharedStore.Directory = cacheDirectory; // the file-system cache (the default store): survives restarts
     }
 });
 builder.Services.AddHealthChecks().AddOcspStapling();
@@ -58,7 +58,7 @@ catch (Exception ex) when (ex is InvalidOperationException or FileNotFoundExcept
     return 1;
 }
 
-app.MapGet("/", (IOcspCertificateRegistry registry) => string.Join('\n', registry.GetStates().Select(Describe)) + "\n");
+app.MapGet("/", (OcspCertificateRegistry registry) => string.Join('\n', registry.GetStates().Select(Describe)) + "\n");
 app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = OcspStaplingHealthResponseWriter.WriteAsync });
 
 // Admin endpoints: the status page (HTML for a browser, JSON otherwise) and the metrics. A real deployment puts them
@@ -75,7 +75,7 @@ catch (Exception ex) when (ex is InvalidOperationException or IOException or Soc
     return 1;
 }
 
-IOcspCertificateRegistry registry = app.Services.GetRequiredService<IOcspCertificateRegistry>();
+OcspCertificateRegistry registry = app.Services.GetRequiredService<OcspCertificateRegistry>();
 // Start-up has waited for the first answer (a staple, or a failure to report), up to StartupFetchTimeout.
 OcspCertificateState state = registry.GetStates()[0];
 int port = new Uri(app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First()).Port;
@@ -110,5 +110,5 @@ static string Describe(OcspCertificateState state)
         ? string.Create(CultureInfo.InvariantCulture, $"OCSP staple for {name}: {staple.Status}, thisUpdate {staple.ThisUpdate:u}, nextUpdate {staple.NextUpdate:u}")
         : !state.HasResponder
             ? $"{name} has no OCSP responder URL: served without a staple"
-            : $"No OCSP staple yet for {name}: {state.LastFailureReason ?? "fetching"} {state.LastFailureMessage}";
+            : $"No OCSP staple yet for {name}: {state.LastFailure?.ToString() ?? "fetching"}";
 }

@@ -27,7 +27,7 @@ builder.Services.AddOcspStapling(options =>
 {
     if (cacheDirectory is not null)
     {
-        options.CacheDirectory = cacheDirectory; // the file-system cache (the default store): survives restarts
+        options.SharedStore.Directory = cacheDirectory; // the file-system cache (the default store): survives restarts
     }
 });
 using IHost host = builder.Build();
@@ -53,7 +53,7 @@ OcspStapledCertificate served = files.Current;
 X509Certificate2 certificate = served.Certificate;
 if (!served.IsStapling)
 {
-    Console.Error.WriteLine($"Cannot staple OCSP for {certificate.GetDisplayName()}: {served.NotStaplingReason}");
+    Console.Error.WriteLine($"Cannot staple OCSP for '{certificate.Subject}' (serial {certificate.SerialNumber}): {served.NotStaplingReason}");
     return 1;
 }
 
@@ -82,8 +82,8 @@ if (arguments.Listen.AddressFamily == AddressFamily.InterNetworkV6 && !address.S
 
 Console.WriteLine();
 Console.WriteLine(staple is null
-    ? $"No OCSP staple yet for {certificate.GetDisplayName()}: see the log for why; handshakes are served without one until it comes"
-    : $"OCSP staple for {certificate.GetDisplayName()}: {staple.Status}, thisUpdate {staple.ThisUpdate:u}, nextUpdate {staple.NextUpdate:u}");
+    ? $"No OCSP staple yet for '{certificate.Subject}' (serial {certificate.SerialNumber}): see the log for why; handshakes are served without one until it comes"
+    : $"OCSP staple for '{certificate.Subject}' (serial {certificate.SerialNumber}): {staple.Status}, thisUpdate {staple.ThisUpdate:u}, nextUpdate {staple.NextUpdate:u}");
 Console.WriteLine($"TLS with OCSP stapling on {address}:{port} (SslStream, one line per connection)");
 Console.WriteLine("See the staple with:");
 string caFile = demo is null ? string.Empty : $" -CAfile {demo.RootFile}";

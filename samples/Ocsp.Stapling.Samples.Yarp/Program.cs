@@ -51,7 +51,7 @@ await File.WriteAllTextAsync(rootFile, TestPki.ToPem(pki.Root));
 
 WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
 builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
-builder.Services.AddOcspStapling(options => options.CacheDirectory = Path.Combine(directory, "cache"));
+builder.Services.AddOcspStapling(options => options.SharedStore.Directory = Path.Combine(directory, "cache"));
 builder.Services.AddReverseProxy().LoadFromMemory(
     [new RouteConfig { RouteId = "all", ClusterId = "backend", Match = new RouteMatch { Path = "{**catch-all}" } }],
     [new ClusterConfig { ClusterId = "backend", Destinations = new Dictionary<string, DestinationConfig> { ["local"] = new() { Address = backendAddress } } }]);
@@ -69,7 +69,7 @@ await app.StartAsync();
 
 // The provider fetches at start-up; wait until both certificates have a staple (or a failure to report).
 OcspStaplingContexts contexts = app.Services.GetRequiredService<OcspStaplingContexts>();
-IOcspCertificateRegistry registry = app.Services.GetRequiredService<IOcspCertificateRegistry>();
+OcspCertificateRegistry registry = app.Services.GetRequiredService<OcspCertificateRegistry>();
 var answered = new SemaphoreSlim(0);
 registry.StapleUpdated += (_, _) => answered.Release();
 registry.StapleFailed += (_, _) => answered.Release();
@@ -83,8 +83,8 @@ Console.WriteLine();
 foreach (OcspStapledCertificate served in contexts.Certificates)
 {
     Console.WriteLine(served.CurrentStaple is { } staple
-        ? $"OCSP staple for {served.Certificate.GetDisplayName()}: {staple.Status}, nextUpdate {staple.NextUpdate:u}"
-        : $"No OCSP staple yet for {served.Certificate.GetDisplayName()}: see the log");
+        ? $"OCSP staple for '{served.Certificate.Subject}' (serial {served.Certificate.SerialNumber}): {staple.Status}, nextUpdate {staple.NextUpdate:u}"
+        : $"No OCSP staple yet for '{served.Certificate.Subject}' (serial {served.Certificate.SerialNumber}): see the log");
 }
 
 Console.WriteLine($"YARP with OCSP stapling on https://127.0.0.1:{bound}/ for {string.Join(" and ", names)}, forwarding to {backendAddress}");

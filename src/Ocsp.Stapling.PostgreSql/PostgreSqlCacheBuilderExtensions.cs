@@ -1,13 +1,16 @@
-using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Ocsp.Stapling;
+using Ocsp.Stapling.PostgreSql;
+using Ocsp.Stapling.PostgreSql.Internal;
 
-namespace Ocsp.Stapling.PostgreSql;
+namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary>Makes PostgreSQL the shared staple store of Ocsp.Stapling.</summary>
+/// <summary>Makes PostgreSQL the shared staple store of Ocsp.Stapling (after <c>AddOcspStapling()</c>).</summary>
 public static class PostgreSqlCacheBuilderExtensions
 {
     /// <summary>The options name and service key of the store used by Ocsp.Stapling (distinct from any application-wide <c>IDistributedCache</c>).</summary>
-    public const string ServiceKey = "Ocsp.Stapling.PostgreSql";
+    internal const string ServiceKey = "Ocsp.Stapling.PostgreSql";
 
     /// <summary>Stores staples in PostgreSQL through <paramref name="connectionString"/>.</summary>
     /// <param name="builder">The builder.</param>
@@ -32,7 +35,8 @@ public static class PostgreSqlCacheBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(configure);
-        builder.Services.AddOptions<PostgreSqlCacheOptions>(ServiceKey).Configure(configure);
+        builder.Services.AddOptions<PostgreSqlCacheOptions>(ServiceKey).Configure(configure).ValidateOnStart();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PostgreSqlCacheOptions>, PostgreSqlCacheOptionsValidator>());
         builder.Services.AddKeyedSingleton(ServiceKey, static (sp, _) =>
             PostgreSqlCacheServiceCollectionExtensions.Create(sp, sp.GetRequiredService<IOptionsMonitor<PostgreSqlCacheOptions>>().Get(ServiceKey)));
         return builder.UseDistributedCache(static sp => sp.GetRequiredKeyedService<PostgreSqlDistributedCache>(ServiceKey));

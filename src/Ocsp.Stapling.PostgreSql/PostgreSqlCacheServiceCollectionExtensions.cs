@@ -1,11 +1,12 @@
 using Microsoft.Extensions.Caching.Distributed;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Ocsp.Stapling.PostgreSql;
+using Ocsp.Stapling.PostgreSql.Internal;
 
-namespace Ocsp.Stapling.PostgreSql;
+namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Registers <see cref="PostgreSqlDistributedCache"/> as the application's <see cref="IDistributedCache"/>.</summary>
 public static class PostgreSqlCacheServiceCollectionExtensions
@@ -18,7 +19,8 @@ public static class PostgreSqlCacheServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configure);
-        services.AddOptions<PostgreSqlCacheOptions>().Configure(configure);
+        services.AddOptions<PostgreSqlCacheOptions>().Configure(configure).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PostgreSqlCacheOptions>, PostgreSqlCacheOptionsValidator>());
         services.TryAddSingleton(sp => Create(sp, sp.GetRequiredService<IOptions<PostgreSqlCacheOptions>>().Value));
         services.Replace(ServiceDescriptor.Singleton<IDistributedCache>(sp => sp.GetRequiredService<PostgreSqlDistributedCache>()));
         return services;

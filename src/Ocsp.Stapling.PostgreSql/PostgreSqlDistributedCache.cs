@@ -30,14 +30,12 @@ public sealed partial class PostgreSqlDistributedCache : IDistributedCache, IDis
     /// <summary>Initializes a new instance.</summary>
     /// <param name="options">The options; <see cref="PostgreSqlCacheOptions.DataSource"/> or <see cref="PostgreSqlCacheOptions.ConnectionString"/> is required.</param>
     /// <param name="logger">The logger for background work; <see langword="null"/> for none.</param>
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">An option is out of range.</exception>
+    /// <exception cref="ArgumentException">Neither a connection string nor a data source is given.</exception>
     public PostgreSqlDistributedCache(PostgreSqlCacheOptions options, ILogger<PostgreSqlDistributedCache>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.CommandTimeout, TimeSpan.Zero, nameof(options));
-        if (options.ExpiredItemsDeletionInterval != Timeout.InfiniteTimeSpan)
-        {
-            ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.ExpiredItemsDeletionInterval, TimeSpan.Zero, nameof(options));
-        }
+        PostgreSqlCacheOptionsValidator.EnsureValid(options, Microsoft.Extensions.Options.Options.DefaultName);
 
         _options = options;
         _sql = new SqlStatements(options.SchemaName, options.TableName);

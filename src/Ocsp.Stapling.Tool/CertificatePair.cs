@@ -1,3 +1,4 @@
+using Ocsp.Stapling.Internal;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
@@ -6,7 +7,7 @@ namespace Ocsp.Stapling.Tool;
 /// <summary>A certificate and its issuer, loaded from files with errors the user can act on.</summary>
 internal sealed record CertificatePair(X509Certificate2 Certificate, X509Certificate2 Issuer)
 {
-    public string Name => Certificate.GetDisplayName();
+    public string Name => CertificateNames.DisplayName(Certificate);
 
     /// <summary>The <c>--cert</c> files, each with the <c>--issuer</c> at its position (or none, for chain files); exit 64 when the counts differ.</summary>
     public static CertificatePair[] LoadAll(string[] certificatePaths, string[] issuerPaths)

@@ -23,3 +23,6 @@ if (parsed.Errors.Count > 0)
 }
 
 return await parsed.InvokeAsync();
+
+/// <summary>The tool's entry point: internal, so that the tool package exposes no API (ASP.NET Core's generator would make it public).</summary>
+internal sealed partial class Program;

@@ -69,8 +69,8 @@ internal static class RenewCommand
             // the provider refreshes exactly where renew would (less than the minimum validity, or the percentage, left).
             await using var fetcher = new ResponseFetcher(overrides, verbose, store, options =>
             {
-                options.MinimumRemainingValidity = configuration.MinimumValidity;
-                options.RefreshAtFraction = Math.Clamp(1 - (configuration.MinimumValidityPercentage / 100), 0.001, 0.999);
+                options.Refresh.MinimumRemainingValidity = configuration.MinimumValidity;
+                options.Refresh.AtFraction = Math.Clamp(1 - (configuration.MinimumValidityPercentage / 100), 0.001, 0.999);
             });
             foreach ((RenewEntry entry, CertificatePair pair) in due)
             {

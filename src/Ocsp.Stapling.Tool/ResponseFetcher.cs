@@ -10,7 +10,7 @@ namespace Ocsp.Stapling.Tool;
 internal sealed class ResponseFetcher : IAsyncDisposable
 {
     private readonly ServiceProvider _services;
-    private readonly IOcspCertificateRegistry _registry;
+    private readonly OcspCertificateRegistry _registry;
 
     public ResponseFetcher(
         IReadOnlyDictionary<string, string>? responderOverrides = null, bool verbose = false, StoreOptions.Choice? store = null, Action<OcspStaplingOptions>? configure = null)
@@ -25,7 +25,7 @@ internal sealed class ResponseFetcher : IAsyncDisposable
         });
         IOcspStaplingBuilder stapling = services.AddOcspStapling(options =>
         {
-            options.Jitter = 0;
+            options.Refresh.Jitter = 0;
             foreach ((string thumbprint, string url) in responderOverrides ?? new Dictionary<string, string>())
             {
                 options.Fetch.ResponderOverrides[thumbprint] = url;
@@ -43,7 +43,7 @@ internal sealed class ResponseFetcher : IAsyncDisposable
         }
 
         _services = services.BuildServiceProvider();
-        _registry = _services.GetRequiredService<IOcspCertificateRegistry>();
+        _registry = _services.GetRequiredService<OcspCertificateRegistry>();
     }
 
     /// <summary>The validated response (any status), or the reason there is none.</summary>
@@ -56,9 +56,9 @@ internal sealed class ResponseFetcher : IAsyncDisposable
             return (response, null);
         }
 
-        return (null, result.FailureReason is "NoResponder" or "Disabled"
+        return (null, result.Failure is { Reason: OcspFailureReason.NoResponder or OcspFailureReason.Disabled }
             ? "the certificate has no OCSP responder URL (give one with --url)"
-            : $"{result.FailureReason}: {result.FailureMessage}");
+            : result.Failure?.ToString());
     }
 
     public ValueTask DisposeAsync() => _services.DisposeAsync();

@@ -79,7 +79,7 @@ internal static class StatusCommand
         shared.Apply(services.AddOcspStapling());
         await using ServiceProvider provider = services.BuildServiceProvider();
         IDistributedCache cache = provider.GetRequiredKeyedService<IDistributedCache>(OcspStaplingServiceKeys.SharedCache);
-        string prefix = provider.GetRequiredService<IOptions<OcspStaplingOptions>>().Value.CacheKeyPrefix;
+        string prefix = provider.GetRequiredService<IOptions<OcspStaplingOptions>>().Value.SharedStore.KeyPrefix;
         DateTimeOffset now = TimeProvider.System.GetUtcNow();
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(StoreTimeout);

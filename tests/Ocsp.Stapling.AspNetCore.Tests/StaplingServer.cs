@@ -37,7 +37,7 @@ internal sealed class StaplingServer : IAsyncDisposable
 
     public IOcspResponseProvider Provider => Services.GetRequiredService<IOcspResponseProvider>();
 
-    public IOcspCertificateRegistry Registry => Services.GetRequiredService<IOcspCertificateRegistry>();
+    public OcspCertificateRegistry Registry => Services.GetRequiredService<OcspCertificateRegistry>();
 
     public OcspStaplingContexts Contexts => Services.GetRequiredService<OcspStaplingContexts>();
 
@@ -146,9 +146,9 @@ internal sealed class StaplingServer : IAsyncDisposable
         builder.Services.AddSingleton<TimeProvider>(time);
         builder.Services.AddOcspStapling(options =>
         {
-            options.Jitter = 0;
-            options.Fetch.MaxRetryAttempts = 0;
-            options.CacheDirectory = cacheDirectory;
+            options.Refresh.Jitter = 0;
+            options.Fetch.Retry.MaxAttempts = 0;
+            options.SharedStore.Directory = cacheDirectory;
             configure?.Invoke(options);
         });
         endpoints(builder);

@@ -52,7 +52,7 @@ public abstract class SharedStoreFleetTests : IAsyncLifetime
 
         foreach (ProviderHost node in fleet)
         {
-            await node.Provider.RunDueAsync(CancellationToken.None);
+            await node.RunDueAsync(CancellationToken.None);
             Assert.True(node.Provider.TryGetCachedStaple(_pki.Leaf, out _));
         }
 
@@ -64,7 +64,7 @@ public abstract class SharedStoreFleetTests : IAsyncLifetime
             _time.SetUtcNow(next);
             foreach (ProviderHost node in fleet)
             {
-                await node.Provider.RunDueAsync(CancellationToken.None);
+                await node.RunDueAsync(CancellationToken.None);
                 Assert.True(node.Provider.TryGetCachedStaple(_pki.Leaf, out _));
             }
         }
@@ -94,7 +94,7 @@ public abstract class SharedStoreFleetTests : IAsyncLifetime
         var cacheErrors = new List<string>();
         using MeterListener listener = ListenForCacheErrors(node, cacheErrors);
 
-        await node.Provider.RunDueAsync(CancellationToken.None);
+        await node.RunDueAsync(CancellationToken.None);
         OcspStaple first = node.State.Staple!;
         Assert.Equal(first.Encoded.ToArray(), await StoredStapleAsync());
 
@@ -112,7 +112,7 @@ public abstract class SharedStoreFleetTests : IAsyncLifetime
 
             int requests = _responder.RequestCount;
             _time.SetUtcNow(node.State.NextRefresh!.Value);
-            await node.Provider.RunDueAsync(CancellationToken.None);
+            await node.RunDueAsync(CancellationToken.None);
 
             Assert.Equal(requests + 1, _responder.RequestCount);
             Assert.True(node.State.Staple!.ThisUpdate > first.ThisUpdate);
@@ -129,7 +129,7 @@ public abstract class SharedStoreFleetTests : IAsyncLifetime
         relay.Start();
         await WhenStoreReconnectedAsync();
         _time.SetUtcNow(node.State.NextRefresh!.Value);
-        await node.Provider.RunDueAsync(CancellationToken.None);
+        await node.RunDueAsync(CancellationToken.None);
 
         Assert.Equal(4, cacheErrors.Count);
         Assert.Equal(node.State.Staple!.Encoded.ToArray(), await StoredStapleAsync());
@@ -142,7 +142,7 @@ public abstract class SharedStoreFleetTests : IAsyncLifetime
         ProviderHost[] fleet = [StartNode(), StartNode(), StartNode()];
         foreach (ProviderHost node in fleet)
         {
-            await node.Provider.RunDueAsync(CancellationToken.None);
+            await node.RunDueAsync(CancellationToken.None);
         }
 
         byte[] stapled = fleet[0].State.Staple!.Encoded.ToArray();
@@ -178,7 +178,7 @@ public abstract class SharedStoreFleetTests : IAsyncLifetime
 
     private ProviderHost StartNode(int? relayPort = null)
     {
-        var node = new ProviderHost(_time, b => UseStore(b, relayPort), o => o.Jitter = 0.1);
+        var node = new ProviderHost(_time, b => UseStore(b, relayPort), o => o.Refresh.Jitter = 0.1);
         node.Provider.Register(_pki.Leaf, _pki.Intermediate);
         _nodes.Add(node);
         return node;
@@ -194,7 +194,7 @@ public abstract class SharedStoreFleetTests : IAsyncLifetime
     private static MeterListener ListenForCacheErrors(ProviderHost node, List<string> operations)
     {
         var listener = new MeterListener();
-        Meter meter = node.Provider.Metrics.CacheErrors.Meter;
+        Meter meter = node.Metrics.CacheErrors.Meter;
         listener.InstrumentPublished = (instrument, l) =>
         {
             if (ReferenceEquals(instrument.Meter, meter) && instrument.Name == "ocsp.stapling.cache.errors")

@@ -22,8 +22,8 @@ internal sealed class ProviderHost : IDisposable
         services.AddSingleton<TimeProvider>(time);
         builder(services.AddOcspStapling(options =>
         {
-            options.Jitter = 0;
-            options.Fetch.MaxRetryAttempts = 0;
+            options.Refresh.Jitter = 0;
+            options.Fetch.Retry.MaxAttempts = 0;
             configure?.Invoke(options);
         }));
         _services = services.BuildServiceProvider();
@@ -37,6 +37,25 @@ internal sealed class ProviderHost : IDisposable
     public IServiceProvider Services => _services;
 
     public OcspCertificateState State => Provider.GetStates().Single();
+
+    /// <summary>The provider's meter and instruments.</summary>
+    public OcspStaplingMetrics Metrics => _services.GetRequiredService<OcspStaplingMetrics>();
+
+    /// <summary>Runs every refresh due now and waits for all of them: one pass of the scheduler, for tests driving a fake clock.</summary>
+    public async Task RunDueAsync(CancellationToken cancellationToken)
+    {
+        var scheduler = _services.GetRequiredService<RefreshScheduler>();
+        var refresher = _services.GetRequiredService<StapleRefresher>();
+        var running = new List<Task>();
+        DateTimeOffset now = _services.GetRequiredService<TimeProvider>().GetUtcNow();
+        while (scheduler.TryTakeDue(now, out Registration registration))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            running.Add(refresher.RefreshAsync(registration));
+        }
+
+        await Task.WhenAll(running);
+    }
 
     public void Dispose() => _services.Dispose();
 }

@@ -1,3 +1,4 @@
+using Ocsp.Stapling.Internal;
 using System.Text.Json;
 using Npgsql;
 using Ocsp.Stapling.Testing;
@@ -67,7 +68,7 @@ public sealed class StatusCommandTests(ToolFixture fixture) : IClassFixture<Tool
         Assert.True(one.ExitCode == 0, one.ToString());
         using JsonDocument validated = JsonDocument.Parse(one.StandardOutput);
         JsonElement row = Assert.Single(validated.RootElement.EnumerateArray());
-        Assert.Equal(first.Certificate.GetDisplayName(), row.GetProperty("certificate").GetString());
+        Assert.Equal(CertificateNames.DisplayName(first.Certificate), row.GetProperty("certificate").GetString());
         Assert.Equal("signature", row.GetProperty("checked").GetString());
         Assert.True(row.GetProperty("valid").GetBoolean());
 

@@ -28,11 +28,3 @@ internal static class OptionsCheck
         return result.Failed ? throw new OptionsValidationException(Options.DefaultName, typeof(TOptions), result.Failures) : options;
     }
 }
-
-/// <summary>The bounds used in the options' <c>[Range]</c> attributes.</summary>
-internal static class AspNetCoreOptionRanges
-{
-    public const string Zero = "00:00:00";
-
-    public const string MaxTimeSpan = "10675199.02:48:05.4775807";
-}

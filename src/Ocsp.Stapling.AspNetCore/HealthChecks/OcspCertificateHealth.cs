@@ -8,9 +8,9 @@ internal static class OcspCertificateHealth
 {
     public static (HealthStatus Status, string Summary) Assess(OcspCertificateState state, DateTimeOffset now, TimeSpan degradedRemainingValidity, HealthStatus failure)
     {
-        string lastFailure = state.LastFailureReason is null
+        string lastFailure = state.LastFailure is not { } last
             ? string.Empty
-            : string.Create(CultureInfo.InvariantCulture, $"; last failure {state.LastFailureReason} at {state.LastFailureAt:u}: {state.LastFailureMessage}");
+            : string.Create(CultureInfo.InvariantCulture, $"; last failure {last.Code} at {last.At:u}: {last.Message}");
         if (!state.HasResponder)
         {
             return (HealthStatus.Healthy, "no OCSP responder: served without a staple");

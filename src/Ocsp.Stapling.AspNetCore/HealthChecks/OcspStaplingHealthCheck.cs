@@ -8,7 +8,7 @@ namespace Ocsp.Stapling.AspNetCore.Internal;
 /// CertID are not the server's own and are left out: a client asking about a revoked stranger must not make it unhealthy.
 /// </summary>
 internal sealed class OcspStaplingHealthCheck(
-    IOcspCertificateRegistry registry, OcspStaplingHealthCheckOptions options, TimeProvider time, OcspStaplingContexts contexts) : IHealthCheck
+    OcspCertificateRegistry registry, OcspStaplingHealthCheckOptions options, TimeProvider time, OcspStaplingContexts contexts) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {

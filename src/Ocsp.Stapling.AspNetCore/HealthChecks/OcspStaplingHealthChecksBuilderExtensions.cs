@@ -1,10 +1,11 @@
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
+using Ocsp.Stapling;
+using Ocsp.Stapling.AspNetCore;
 using Ocsp.Stapling.AspNetCore.Internal;
 
-namespace Ocsp.Stapling.AspNetCore;
+namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Registers the OCSP stapling health check.</summary>
 public static class OcspStaplingHealthChecksBuilderExtensions
@@ -43,7 +44,7 @@ public static class OcspStaplingHealthChecksBuilderExtensions
 
         // One check instance per name, a DI singleton like the provider it reads.
         builder.Services.AddKeyedSingleton(name, static (sp, key) => new OcspStaplingHealthCheck(
-            sp.GetService<IOcspCertificateRegistry>()
+            sp.GetService<OcspCertificateRegistry>()
                 ?? throw new InvalidOperationException("The OCSP stapling health check needs the provider: call services.AddOcspStapling()."),
             sp.GetRequiredService<IOptionsMonitor<OcspStaplingHealthCheckOptions>>().Get((string)key!),
             sp.GetService<TimeProvider>() ?? TimeProvider.System,

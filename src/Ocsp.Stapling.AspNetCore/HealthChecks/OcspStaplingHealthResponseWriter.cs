@@ -60,7 +60,7 @@ public static class OcspStaplingHealthResponseWriter
         }
 
         writer.WriteEndArray();
-        if (context.RequestServices.GetService<IOcspCertificateRegistry>() is not null)
+        if (context.RequestServices.GetService<OcspCertificateRegistry>() is not null)
         {
             writer.WriteStartObject("ocspStapling");
             await OcspStaplingStatusEndpoint.Report(context.RequestServices).WriteJsonPropertiesAsync(writer, context.RequestAborted).ConfigureAwait(false);

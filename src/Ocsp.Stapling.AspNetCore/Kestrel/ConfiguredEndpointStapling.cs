@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Hosting;
+using Ocsp.Stapling.Internal;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Server.Kestrel;
@@ -76,7 +78,7 @@ internal sealed class ConfiguredEndpointStapling(
         endpoint.ListenOptions.UseHttpsWithOcspStapling(options);
         object served = (object?)options.ServerCertificateSource ?? options.ServerCertificate!;
         OcspStapledCertificate current = options.ServerCertificateSource?.Current ?? contexts.GetOrCreate(options.ServerCertificate!, options.ServerCertificateChain);
-        Log.ConfiguredEndpointStapled(logger, name, current.Certificate.GetDisplayName(), options.ServerCertificateSource is null ? "as loaded" : string.Join(", ", options.ServerCertificateSource.Files));
+        Log.ConfiguredEndpointStapled(logger, name, CertificateNames.DisplayName(current.Certificate), options.ServerCertificateSource is null ? "as loaded" : string.Join(", ", options.ServerCertificateSource.Files));
         Replace(name, served);
     }
 

@@ -1,3 +1,4 @@
+using Ocsp.Stapling.Internal;
 using System.ComponentModel.DataAnnotations;
 using Ocsp.Stapling.AspNetCore.Internal;
 using System.Net.Security;
@@ -53,7 +54,7 @@ public sealed class OcspStaplingHttpsOptions : IValidatableObject
 
     /// <summary>Gets or sets the TLS handshake timeout.</summary>
     /// <value>The default value is 10 seconds, as in Kestrel.</value>
-    [Range(typeof(TimeSpan), AspNetCoreOptionRanges.Zero, AspNetCoreOptionRanges.MaxTimeSpan, MinimumIsExclusive = true)]
+    [Range(typeof(TimeSpan), OptionRanges.Zero, OptionRanges.MaxTimeSpan, MinimumIsExclusive = true)]
     public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
@@ -74,7 +75,7 @@ public sealed class OcspStaplingHttpsOptions : IValidatableObject
 
     /// <summary>Gets or sets how long start-up waits for the staple of a must-staple certificate when <see cref="RequireStapleForMustStaple"/> is set.</summary>
     /// <value>The default value is 30 seconds.</value>
-    [Range(typeof(TimeSpan), AspNetCoreOptionRanges.Zero, AspNetCoreOptionRanges.MaxTimeSpan, MinimumIsExclusive = true)]
+    [Range(typeof(TimeSpan), OptionRanges.Zero, OptionRanges.MaxTimeSpan, MinimumIsExclusive = true)]
     public TimeSpan StartupStapleTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <inheritdoc />

@@ -5,9 +5,11 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Ocsp.Stapling;
+using Ocsp.Stapling.AspNetCore;
 using Ocsp.Stapling.AspNetCore.Internal;
 
-namespace Ocsp.Stapling.AspNetCore;
+namespace Microsoft.AspNetCore.Hosting;
 
 /// <summary>OCSP stapling for the HTTPS endpoints Kestrel builds from configuration (<c>appsettings.json</c>).</summary>
 public static class OcspStaplingKestrelServerOptionsExtensions

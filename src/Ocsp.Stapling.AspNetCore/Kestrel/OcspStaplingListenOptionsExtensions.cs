@@ -2,13 +2,15 @@ using System.Net.Security;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Connections;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
+using Ocsp.Stapling;
+using Ocsp.Stapling.AspNetCore;
 using Ocsp.Stapling.AspNetCore.Internal;
+using Ocsp.Stapling.Internal;
 
-namespace Ocsp.Stapling.AspNetCore;
+namespace Microsoft.AspNetCore.Hosting;
 
 /// <summary>
 /// HTTPS with OCSP stapling on a Kestrel endpoint, in the shape of Kestrel's <c>UseHttps</c> family: a certificate (with
@@ -156,7 +158,7 @@ public static class OcspStaplingListenOptionsExtensions
         OcspStapledCertificate entry = contexts.GetOrCreate(certificate, options.ServerCertificateChain);
         if (entry.Issuer is null)
         {
-            throw new InvalidOperationException($"Cannot staple OCSP for {certificate.GetDisplayName()}: {entry.NotStaplingReason}.");
+            throw new InvalidOperationException($"Cannot staple OCSP for {CertificateNames.DisplayName(certificate)}: {entry.NotStaplingReason}.");
         }
 
         if (entry.IsMustStaple && options.RequireStapleForMustStaple)

@@ -25,7 +25,7 @@ internal sealed partial class OcspProxy : IDisposable
     private static readonly byte[] MalformedRequest = [0x30, 0x03, 0x0A, 0x01, 0x01];
     private static readonly byte[] TryLater = [0x30, 0x03, 0x0A, 0x01, 0x03];
 
-    private readonly IOcspCertificateRegistry registry;
+    private readonly OcspCertificateRegistry registry;
     private readonly IHttpClientFactory httpClients;
     private readonly OcspProxyOptions options;
     private readonly TimeProvider time;
@@ -35,7 +35,7 @@ internal sealed partial class OcspProxy : IDisposable
     private readonly ForwardLimits forwardLimits;
 
     public OcspProxy(
-        IOcspCertificateRegistry registry, IHttpClientFactory httpClients, OcspProxyOptions options, TimeProvider time, ILogger logger, IMeterFactory? meterFactory = null)
+        OcspCertificateRegistry registry, IHttpClientFactory httpClients, OcspProxyOptions options, TimeProvider time, ILogger logger, IMeterFactory? meterFactory = null)
     {
         this.registry = registry;
         this.httpClients = httpClients;

@@ -13,7 +13,7 @@ internal sealed class OcspProxyCertificateIds : IDisposable
 {
     private static readonly TimeSpan SwitchInterval = TimeSpan.FromMinutes(1);
 
-    private readonly IOcspCertificateRegistry _registry;
+    private readonly OcspCertificateRegistry _registry;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly TimeSpan _forgetAfter;
@@ -22,7 +22,7 @@ internal sealed class OcspProxyCertificateIds : IDisposable
     private readonly ConcurrentDictionary<OcspCertificateId, Entry> _entries = new();
     private readonly ITimer? _sweep;
 
-    public OcspProxyCertificateIds(IOcspCertificateRegistry registry, OcspProxyOptions options, TimeProvider time, ILogger logger)
+    public OcspProxyCertificateIds(OcspCertificateRegistry registry, OcspProxyOptions options, TimeProvider time, ILogger logger)
     {
         _registry = registry;
         _time = time;

@@ -1,14 +1,15 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Diagnostics.Metrics;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Ocsp.Stapling;
+using Ocsp.Stapling.AspNetCore;
 using Ocsp.Stapling.AspNetCore.Internal;
 
-namespace Ocsp.Stapling.AspNetCore;
+namespace Microsoft.AspNetCore.Builder;
 
 /// <summary>Maps the caching OCSP proxy endpoint.</summary>
 public static class OcspProxyEndpointRouteBuilderExtensions
@@ -37,7 +38,7 @@ public static class OcspProxyEndpointRouteBuilderExtensions
         }
 
         IServiceProvider services = endpoints.ServiceProvider;
-        IOcspCertificateRegistry registry = services.GetService<IOcspCertificateRegistry>()
+        OcspCertificateRegistry registry = services.GetService<OcspCertificateRegistry>()
             ?? throw new InvalidOperationException("MapOcspProxy needs the OCSP provider: call builder.Services.AddOcspStapling() first.");
         var options = new OcspProxyOptions();
         configure?.Invoke(options);

@@ -1,3 +1,4 @@
+using Ocsp.Stapling.Internal;
 using System.Collections.Concurrent;
 using System.Security.Cryptography.X509Certificates;
 
@@ -182,5 +183,5 @@ internal sealed class OcspProxyEntry
     public OcspCertificateId[] Ids { get; }
 
     /// <summary>Gets the name for logs, made when asked for (the index holds every registered certificate).</summary>
-    public string DisplayName => Certificate.GetDisplayName();
+    public string DisplayName => CertificateNames.DisplayName(Certificate);
 }

@@ -1,3 +1,4 @@
+using Ocsp.Stapling.Internal;
 using System.ComponentModel.DataAnnotations;
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
@@ -6,7 +7,7 @@ using Microsoft.AspNetCore.Http;
 
 namespace Ocsp.Stapling.AspNetCore;
 
-/// <summary>Options of the caching OCSP proxy endpoint (<see cref="OcspProxyEndpointRouteBuilderExtensions.MapOcspProxy"/>).</summary>
+/// <summary>Options of the caching OCSP proxy endpoint (<see cref="Microsoft.AspNetCore.Builder.OcspProxyEndpointRouteBuilderExtensions.MapOcspProxy"/>).</summary>
 public sealed class OcspProxyOptions : IValidatableObject
 {
     /// <summary>
@@ -29,7 +30,7 @@ public sealed class OcspProxyOptions : IValidatableObject
     /// request. Its shared-store entry is not deleted then: it expires at its nextUpdate.
     /// </summary>
     /// <value>The default value is 7 days.</value>
-    [Range(typeof(TimeSpan), "00:01:00", AspNetCoreOptionRanges.MaxTimeSpan)]
+    [Range(typeof(TimeSpan), OptionRanges.OneMinute, OptionRanges.MaxTimeSpan)]
     public TimeSpan ForgetAfter { get; set; } = TimeSpan.FromDays(7);
 
     /// <summary>
@@ -60,12 +61,12 @@ public sealed class OcspProxyOptions : IValidatableObject
 
     /// <summary>Gets or sets the cap on <c>Cache-Control: max-age</c> (which otherwise runs until the response's nextUpdate).</summary>
     /// <value>The default value is 1 day.</value>
-    [Range(typeof(TimeSpan), AspNetCoreOptionRanges.Zero, AspNetCoreOptionRanges.MaxTimeSpan)]
+    [Range(typeof(TimeSpan), OptionRanges.Zero, OptionRanges.MaxTimeSpan)]
     public TimeSpan MaxCacheAge { get; set; } = TimeSpan.FromDays(1);
 
     /// <summary>Gets or sets the time limit of a forwarded (uncached) request to the upstream responder.</summary>
     /// <value>The default value is 10 seconds.</value>
-    [Range(typeof(TimeSpan), AspNetCoreOptionRanges.Zero, AspNetCoreOptionRanges.MaxTimeSpan, MinimumIsExclusive = true)]
+    [Range(typeof(TimeSpan), OptionRanges.Zero, OptionRanges.MaxTimeSpan, MinimumIsExclusive = true)]
     public TimeSpan UpstreamTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
@@ -96,7 +97,7 @@ public sealed class OcspProxyOptions : IValidatableObject
     {
         foreach (Uri responder in AllowedResponders)
         {
-            if (!OcspHttpEncoding.IsResponderUri(responder))
+            if (!Responders.IsValid(responder))
             {
                 yield return new ValidationResult($"OcspProxyOptions.AllowedResponders: '{responder}' is not an absolute http(s) URL.", [nameof(AllowedResponders)]);
             }
@@ -104,7 +105,7 @@ public sealed class OcspProxyOptions : IValidatableObject
 
         foreach (OcspProxyCertificateAuthority authority in CertificateAuthorities)
         {
-            if (authority.Responder is { } responder && !OcspHttpEncoding.IsResponderUri(responder))
+            if (authority.Responder is { } responder && !Responders.IsValid(responder))
             {
                 yield return new ValidationResult(
                     $"OcspProxyOptions.CertificateAuthorities: the responder '{responder}' of '{authority.Certificate.Subject}' is not an absolute http(s) URL.", [nameof(CertificateAuthorities)]);

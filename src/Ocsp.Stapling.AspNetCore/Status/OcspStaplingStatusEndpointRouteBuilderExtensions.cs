@@ -1,16 +1,17 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
+using Ocsp.Stapling;
+using Ocsp.Stapling.AspNetCore;
 using Ocsp.Stapling.AspNetCore.Internal;
 
-namespace Ocsp.Stapling.AspNetCore;
+namespace Microsoft.AspNetCore.Builder;
 
 /// <summary>Maps the OCSP stapling status page.</summary>
 public static class OcspStaplingStatusEndpointRouteBuilderExtensions
@@ -30,7 +31,7 @@ public static class OcspStaplingStatusEndpointRouteBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         ArgumentException.ThrowIfNullOrWhiteSpace(pattern);
-        _ = endpoints.ServiceProvider.GetService<IOcspCertificateRegistry>()
+        _ = endpoints.ServiceProvider.GetService<OcspCertificateRegistry>()
             ?? throw new InvalidOperationException("MapOcspStaplingStatus needs services.AddOcspStapling().");
         return endpoints.MapGet(pattern, WriteAsync).WithDisplayName("OCSP stapling status");
     }
@@ -68,21 +69,5 @@ public static class OcspStaplingStatusEndpointRouteBuilderExtensions
         MediaTypeHeaderValue? html = accept.FirstOrDefault(a => a.MediaType.Equals("text/html", StringComparison.OrdinalIgnoreCase));
         MediaTypeHeaderValue? json = accept.FirstOrDefault(a => a.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase));
         return html is not null && (json is null || (html.Quality ?? 1) > (json.Quality ?? 1));
-    }
-}
-
-/// <summary>What the status page and the health response writer share: the report, with the health check's thresholds when registered.</summary>
-internal static class OcspStaplingStatusEndpoint
-{
-    public static OcspStaplingStatusReport Report(IServiceProvider services)
-    {
-        TimeSpan degraded = services.GetService<IOptionsMonitor<OcspStaplingHealthCheckOptions>>()?.Get(OcspStaplingHealthChecksBuilderExtensions.DefaultName).DegradedRemainingValidity
-            ?? new OcspStaplingHealthCheckOptions().DegradedRemainingValidity;
-        return OcspStaplingStatusReport.Create(
-            services.GetRequiredService<IOcspCertificateRegistry>().GetStates(),
-            services.GetService<OcspStaplingContexts>(),
-            services.GetService<TimeProvider>() ?? TimeProvider.System,
-            degraded,
-            HealthStatus.Unhealthy);
     }
 }

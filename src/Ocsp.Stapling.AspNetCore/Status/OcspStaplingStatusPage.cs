@@ -95,7 +95,7 @@ internal static class OcspStaplingStatusPage
         // Staple
         if (state.Staple is { } staple)
         {
-            string source = state.StapleSource == "cache" ? "shared store" : state.StapleSource ?? "?";
+            string source = state.StapleSource?.ToString() ?? "?";
             page.Append(CultureInfo.InvariantCulture, $"<td class=\"staple\" data-status=\"{staple.Status}\"><strong>{staple.Status}</strong> from {html.Encode(source)}<br>")
                 .Append(CultureInfo.InvariantCulture, $"thisUpdate {staple.ThisUpdate:u}<br>nextUpdate {staple.NextUpdate:u}<br>producedAt {staple.ProducedAt:u}<br>")
                 .Append(CultureInfo.InvariantCulture, $"age {OcspCertificateHealth.Format(now - staple.ThisUpdate)}</td>");
@@ -132,10 +132,10 @@ internal static class OcspStaplingStatusPage
         page.Append(state.NextRefresh is { } next && next != DateTimeOffset.MaxValue
             ? string.Create(CultureInfo.InvariantCulture, $"next {next:u}")
             : "not scheduled");
-        if (state.LastFailureReason is { } reason)
+        if (state.LastFailure is { } failure)
         {
-            page.Append(CultureInfo.InvariantCulture, $"<div class=\"failure\">{state.ConsecutiveFailures} failure(s); last {html.Encode(reason)} at {state.LastFailureAt:u}: ")
-                .Append(html.Encode(state.LastFailureMessage ?? string.Empty)).Append("</div>");
+            page.Append(CultureInfo.InvariantCulture, $"<div class=\"failure\">{state.ConsecutiveFailures} failure(s); last {html.Encode(failure.Code)} at {failure.At:u}: ")
+                .Append(html.Encode(failure.Message)).Append("</div>");
         }
 
         page.Append("</td></tr>");

@@ -184,7 +184,7 @@ internal sealed class OcspStaplingStatusReport
                 writer.WriteNumber("ageSeconds", (long)(now - staple.ThisUpdate).TotalSeconds);
                 writer.WriteNumber("remainingSeconds", Math.Max(0, (long)(staple.NextUpdate - now).TotalSeconds));
                 writer.WriteBoolean("validNow", staple.IsValidAt(now));
-                WriteStringOrNull(writer, "source", state.StapleSource switch { "responder" => "responder", "cache" => "sharedStore", _ => null });
+                WriteStringOrNull(writer, "source", state.StapleSource?.ToString());
                 WriteTimeOrNull(writer, "revocationTime", staple.RevocationTime);
                 WriteStringOrNull(writer, "revocationReason", staple.RevocationReason?.ToString());
                 WriteTimeOrNull(writer, "responderCertificateNotAfter", staple.ResponderCertificateNotAfter);
@@ -198,12 +198,14 @@ internal sealed class OcspStaplingStatusReport
             writer.WriteStartObject("refresh");
             WriteTimeOrNull(writer, "next", state.NextRefresh);
             writer.WriteNumber("consecutiveFailures", state.ConsecutiveFailures);
-            if (state.LastFailureReason is { } reason)
+            if (state.LastFailure is { } failure)
             {
                 writer.WriteStartObject("lastFailure");
-                writer.WriteString("reason", reason);
-                WriteStringOrNull(writer, "message", state.LastFailureMessage);
-                WriteTimeOrNull(writer, "at", state.LastFailureAt);
+                writer.WriteString("reason", failure.Reason.ToString());
+                WriteStringOrNull(writer, "validationFailure", failure.ValidationFailure == OcspValidationFailure.None ? null : failure.ValidationFailure.ToString());
+                writer.WriteString("message", failure.Message);
+                WriteTimeOrNull(writer, "at", failure.At);
+                WriteStringOrNull(writer, "responder", failure.Responder?.AbsoluteUri);
                 writer.WriteEndObject();
             }
             else

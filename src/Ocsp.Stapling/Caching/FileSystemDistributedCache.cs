@@ -94,7 +94,7 @@ public sealed class FileSystemDistributedCache : IDistributedCache
 
     /// <summary>Lists the keys of the entries this store holds now (expired and corrupt entries are left out, and deleted).</summary>
     /// <returns>The keys, in no particular order.</returns>
-    public IReadOnlyList<string> GetKeys()
+    internal IReadOnlyList<string> GetKeys()
     {
         DateTimeOffset now = _time.GetUtcNow();
         var keys = new List<string>();
@@ -114,7 +114,7 @@ public sealed class FileSystemDistributedCache : IDistributedCache
     /// Files that are not entries of this store are left alone.
     /// </summary>
     /// <returns>The number of files deleted.</returns>
-    public int Compact()
+    internal int Compact()
     {
         int deleted = DeleteAbandonedWrites();
         DateTimeOffset now = _time.GetUtcNow();

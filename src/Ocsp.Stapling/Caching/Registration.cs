@@ -4,22 +4,19 @@ using System.Security.Cryptography.X509Certificates;
 namespace Ocsp.Stapling.Internal;
 
 /// <summary>
-/// One certificate kept stapled: what to ask for, what is held, and when to ask again. Its staple and failure state are
-/// written only by <see cref="RegistrationStore"/> and its due time only by <see cref="RefreshScheduler"/>, each under
-/// <c>lock(this)</c>; the handshake path reads <see cref="Servable"/> without a lock.
+/// One certificate kept stapled: what to ask for and whom (fixed at registration), and its <see cref="State"/>, one
+/// immutable snapshot that <see cref="Write{TArg}"/> replaces whole. Writers (the store, the scheduler, the provider) go
+/// through that one method, serialised by the registration's own lock; readers read <see cref="State"/> once and take
+/// no lock.
 /// </summary>
-internal sealed class Registration
+internal sealed class Registration : IFetchTarget
 {
-    private OcspStaple? _staple;
-    private OcspStaple? _servable;
+    private readonly Lock _gate = new();
+    private RegistrationState _state = RegistrationState.Initial;
+    private Task<OcspRefreshResult>? _inFlight;
     private string? _displayName;
 
-    public Registration(X509Certificate2 certificate, X509Certificate2 issuer, IReadOnlyList<Uri> responderUris, bool responderDisabled)
-        : this(certificate, OcspSubject.Of(certificate, issuer), requestHashAlgorithm: null, responderUris, responderDisabled)
-    {
-    }
-
-    private Registration(X509Certificate2? certificate, OcspSubject subject, OcspHashAlgorithm? requestHashAlgorithm, IReadOnlyList<Uri> responderUris, bool responderDisabled)
+    internal Registration(X509Certificate2? certificate, OcspSubject subject, OcspHashAlgorithm? requestHashAlgorithm, IReadOnlyList<Uri> responderUris, bool responderDisabled)
     {
         Certificate = certificate;
         Subject = subject;
@@ -42,24 +39,6 @@ internal sealed class Registration
     /// <summary>Gets the hash algorithm of this registration's requests, or <see langword="null"/> for <see cref="OcspFetchOptions.HashAlgorithm"/>.</summary>
     public OcspHashAlgorithm? RequestHashAlgorithm { get; }
 
-    /// <summary>A registration for <paramref name="certificate"/>: its responders are its AIA OCSP URLs unless an override names the certificate or its issuer.</summary>
-    public static Registration Create(X509Certificate2 certificate, X509Certificate2 issuer, OcspFetchOptions options)
-    {
-        if (options.ResponderOverrides.TryGetValue(certificate.Thumbprint, out string? value) || options.ResponderOverrides.TryGetValue(issuer.Thumbprint, out value))
-        {
-            return string.Equals(value, OcspStaplingOptions.DisabledResponder, StringComparison.OrdinalIgnoreCase)
-                ? new Registration(certificate, issuer, [], responderDisabled: true)
-                : new Registration(certificate, issuer, [new Uri(value, UriKind.Absolute)], responderDisabled: false);
-        }
-
-        return new Registration(certificate, issuer, ResponderLists.Intern(certificate.GetOcspResponderUris()), responderDisabled: false);
-    }
-
-    /// <summary>A registration by CertID: asked of <paramref name="responder"/> in the CertID's own hash algorithm.</summary>
-    /// <exception cref="ArgumentException"><paramref name="certificateId"/> does not name <paramref name="issuer"/>.</exception>
-    public static Registration Create(OcspCertificateId certificateId, X509Certificate2 issuer, Uri responder) =>
-        new(null, OcspSubject.Of(certificateId, issuer), certificateId.HashAlgorithm, [responder], responderDisabled: false);
-
     /// <summary>Gets a value indicating whether this is a registration by CertID (no leaf certificate).</summary>
     [MemberNotNullWhen(false, nameof(Certificate))]
     public bool IsCertificateId => Certificate is null;
@@ -69,7 +48,7 @@ internal sealed class Registration
     public OcspCertificateId CacheId { get; }
 
     /// <summary>Gets the name for logs, made when first asked for (100,000 registrations need not hold 100,000 names).</summary>
-    public string DisplayName => _displayName ??= Certificate?.GetDisplayName() ?? CertificateNames.OfCertificateId(CacheId, Issuer);
+    public string DisplayName => _displayName ??= Certificate is { } leaf ? CertificateNames.DisplayName(leaf) : CacheId.DisplayName(Issuer);
 
     public IReadOnlyList<Uri> ResponderUris { get; }
 
@@ -78,87 +57,86 @@ internal sealed class Registration
     /// <summary>Gets a value indicating whether there is a responder to ask.</summary>
     public bool HasResponder => !ResponderDisabled && ResponderUris.Count > 0;
 
-    /// <summary>Index of the responder URL that answered last; tried first next time.</summary>
-    public int PreferredResponder { get; set; }
+    /// <summary>Gets the state now: one snapshot, read without a lock.</summary>
+    public RegistrationState State => Volatile.Read(ref _state);
 
-    /// <summary>The latest validated response (may be revoked or expired: readers check).</summary>
-    public OcspStaple? Staple
-    {
-        get => Volatile.Read(ref _staple);
-        set => Volatile.Write(ref _staple, value);
-    }
+    /// <inheritdoc />
+    public int PreferredResponder => State.PreferredResponder;
+
+    /// <summary>Gets the refresh under way, shared by every caller (single flight); not part of the state.</summary>
+    public Task<OcspRefreshResult>? InFlight => Volatile.Read(ref _inFlight);
 
     /// <summary>
-    /// What handshakes get: <see cref="Staple"/> when it may be stapled (good, or revoked with StapleRevoked), cleared by
-    /// <see cref="ExpiryTimer"/> at its nextUpdate. The lookup reads only this: no clock read on the handshake path.
+    /// The expiry timer of the held staple. Touched only under the registration's lock (the callbacks of
+    /// <see cref="Write{TArg}"/> and <see cref="Read{TArg}"/>), so that the timer always follows the snapshot last written.
     /// </summary>
-    public OcspStaple? Servable
-    {
-        get => Volatile.Read(ref _servable);
-        set => Volatile.Write(ref _servable, value);
-    }
-
-    /// <summary>Fires at the held staple's nextUpdate.</summary>
     public ITimer? ExpiryTimer { get; set; }
 
-    /// <summary>Set once the expiry of <see cref="Staple"/> has been reported.</summary>
-    public bool ExpiryReported { get; set; }
-
-    /// <summary>When the scheduler refreshes it next; <see cref="DateTimeOffset.MaxValue"/> for never.</summary>
-    public DateTimeOffset NextRefresh { get; set; }
-
-    /// <summary>Bumped by every schedule: queue entries of an older version are stale.</summary>
+    /// <summary>The refresher's scheduling bookkeeping: bumped by every schedule, under the scheduler's lock (queue entries of an older version are stale).</summary>
     public long ScheduleVersion { get; set; }
 
-    public int ConsecutiveFailures { get; set; }
+    /// <summary>Gets or sets a test's observer of every snapshot written (inside the lock, in write order).</summary>
+    internal Action<Registration, RegistrationState>? Observer { get; set; }
 
-    public string? LastFailureReason { get; set; }
-
-    public string? LastFailureMessage { get; set; }
-
-    public OcspValidationFailure LastValidationFailure { get; set; }
-
-    public DateTimeOffset? LastFailureAt { get; set; }
-
-    /// <summary>The refresh under way, shared by every caller (single flight).</summary>
-    public Task<OcspRefreshResult>? InFlight { get; set; }
-
-    /// <summary>When the last prune asked for a refetch (guarded by the registration's lock): prunes are rate-limited per certificate.</summary>
-    public DateTimeOffset? LastPruneAt { get; set; }
-
-    public bool Removed { get; set; }
-
-    /// <summary>Where the held staple came from: "responder" or "cache" (the shared store); set when it is adopted.</summary>
-    public string? StapleSource { get; set; }
-
-    public OcspCertificateState ToState() =>
-        new(Certificate, CacheId, Issuer, Staple, Removed ? null : NextRefresh, LastFailureReason, LastFailureMessage, LastFailureAt, ConsecutiveFailures,
-            ResponderDisabled ? [] : ResponderUris)
-        {
-            StapleSource = Staple is null ? null : StapleSource,
-        };
-}
-
-/// <summary>
-/// One list per distinct set of responder URLs: the certificates of a CA name the same responders, and 100,000 copies
-/// of the same <see cref="Uri"/> objects would cost more than the registrations themselves. Bounded: past the cap lists
-/// are kept as they come.
-/// </summary>
-internal static class ResponderLists
-{
-    private const int Cap = 4096;
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, IReadOnlyList<Uri>> Lists = new(StringComparer.Ordinal);
-
-    public static IReadOnlyList<Uri> Intern(IReadOnlyList<Uri> uris)
+    /// <summary>A registration for <paramref name="certificate"/>: its responders are its AIA OCSP URLs unless an override names the certificate or its issuer.</summary>
+    public static Registration Create(X509Certificate2 certificate, X509Certificate2 issuer, OcspFetchOptions options)
     {
-        if (uris.Count == 0)
+        var subject = OcspSubject.Of(certificate, issuer);
+        if (options.ResponderOverrides.TryGetValue(certificate.Thumbprint, out string? value) || options.ResponderOverrides.TryGetValue(issuer.Thumbprint, out value))
         {
-            return [];
+            return string.Equals(value, OcspFetchOptions.DisabledResponder, StringComparison.OrdinalIgnoreCase)
+                ? new Registration(certificate, subject, null, [], responderDisabled: true)
+                : new Registration(certificate, subject, null, [new Uri(value, UriKind.Absolute)], responderDisabled: false);
         }
 
-        string key = uris.Count == 1 ? uris[0].OriginalString : string.Join('\n', uris.Select(u => u.OriginalString));
-        return Lists.TryGetValue(key, out IReadOnlyList<Uri>? shared) ? shared
-            : Lists.Count < Cap ? Lists.GetOrAdd(key, uris)
-            : uris;
+        return new Registration(certificate, subject, null, Responders.Intern(certificate.GetOcspResponderUris()), responderDisabled: false);
     }
+
+    /// <summary>A registration by CertID: asked of <paramref name="responder"/> in the CertID's own hash algorithm.</summary>
+    /// <exception cref="ArgumentException"><paramref name="certificateId"/> does not name <paramref name="issuer"/>.</exception>
+    public static Registration Create(OcspCertificateId certificateId, X509Certificate2 issuer, Uri responder) =>
+        new(null, OcspSubject.Of(certificateId, issuer), certificateId.HashAlgorithm, [responder], responderDisabled: false);
+
+    /// <summary>
+    /// The one way the state changes: under the registration's lock, <paramref name="change"/> makes the next snapshot
+    /// from the current one (or <see langword="null"/>, or the same one, for no change), which then replaces it whole;
+    /// <paramref name="then"/> runs after, still under the lock (arming the expiry timer for what was written).
+    /// </summary>
+    /// <returns>The snapshot written, or <see langword="null"/> when nothing changed.</returns>
+    public RegistrationState? Write<TArg>(
+        TArg arg, Func<RegistrationState, TArg, RegistrationState?> change, Action<Registration, RegistrationState, TArg>? then = null)
+    {
+        lock (_gate)
+        {
+            RegistrationState current = _state;
+            RegistrationState? next = change(current, arg);
+            if (next is null || ReferenceEquals(next, current))
+            {
+                return null;
+            }
+
+            System.Diagnostics.Debug.Assert(!ReferenceEquals(next, RegistrationState.Initial), "A change makes a new snapshot (current with { … }).");
+
+            Volatile.Write(ref _state, next.Stamp(current.Version + 1));
+            Observer?.Invoke(this, next);
+            then?.Invoke(this, next, arg);
+            return next;
+        }
+    }
+
+    /// <summary>Runs <paramref name="action"/> with the state now, under the registration's lock, without writing (re-arming the expiry timer).</summary>
+    public void Read<TArg>(TArg arg, Action<Registration, RegistrationState, TArg> action)
+    {
+        lock (_gate)
+        {
+            action(this, _state, arg);
+        }
+    }
+
+    /// <summary>Starts the single refresh of this registration unless one is under way; returns the one under way.</summary>
+    public Task<OcspRefreshResult> JoinOrStart(Task<OcspRefreshResult> candidate) =>
+        Interlocked.CompareExchange(ref _inFlight, candidate, null) ?? candidate;
+
+    /// <summary>Ends the refresh <paramref name="finished"/> (a later one is left alone).</summary>
+    public void EndRefresh(Task<OcspRefreshResult> finished) => Interlocked.CompareExchange(ref _inFlight, null, finished);
 }

@@ -1,13 +1,12 @@
 using System.Collections.Concurrent;
-using System.Diagnostics.CodeAnalysis;
 using System.Security.Cryptography.X509Certificates;
 
 namespace Ocsp.Stapling.Internal;
 
 /// <summary>
 /// The registry and staple store (L1): every registered certificate, found lock-free on the handshake path, and the
-/// only writer of a registration's staple and failure state. Every write takes <c>lock(registration)</c>. Add, remove
-/// and lookup cost O(1); writers are serialised, readers never wait.
+/// writes of a registration's staple and failure state (each one <see cref="Registration.Write{TArg}"/>). Add, remove
+/// and lookup cost O(1); writers of one registration are serialised, readers never wait.
 /// </summary>
 internal sealed class RegistrationStore : IDisposable
 {
@@ -18,10 +17,10 @@ internal sealed class RegistrationStore : IDisposable
     private readonly TimeProvider _time;
     private readonly bool _stapleRevoked;
 
-    public RegistrationStore(TimeProvider time, OcspStaplingOptions options)
+    public RegistrationStore(TimeProvider time, bool stapleRevoked)
     {
         _time = time;
-        _stapleRevoked = options.StapleRevoked;
+        _stapleRevoked = stapleRevoked;
     }
 
     /// <summary>Raised (outside any lock) when a held staple reaches its nextUpdate with nothing newer in its place.</summary>
@@ -107,125 +106,100 @@ internal sealed class RegistrationStore : IDisposable
 
     private static Registration Retire(Registration registration, out OcspStaple? served)
     {
-        lock (registration)
-        {
-            served = registration.Servable;
-            registration.Removed = true;
-            registration.Servable = null;
-            registration.ExpiryTimer?.Dispose();
-            registration.ExpiryTimer = null;
-        }
+        OcspStaple? wasServed = null;
+        registration.Write(
+            0,
+            (state, _) =>
+            {
+                if (state.Removed)
+                {
+                    return null;
+                }
 
+                wasServed = state.Servable;
+                return state with { Removed = true, Servable = null, NextRefresh = DateTimeOffset.MaxValue };
+            },
+            static (registration, _, _) => DisposeTimer(registration));
+        served = wasServed;
         return registration;
     }
 
     public bool IsServable(OcspStaple staple) =>
         staple.Status == OcspCertificateStatus.Good || (staple.Status == OcspCertificateStatus.Revoked && _stapleRevoked);
 
-    /// <summary>The held response when valid at <paramref name="now"/>, whatever its status.</summary>
-    public static OcspStaple? Held(Registration registration, DateTimeOffset now) =>
-        registration.Staple is { } staple && staple.IsValidAt(now) ? staple : null;
-
     /// <summary>The held response when valid at <paramref name="now"/> and servable.</summary>
-    public OcspStaple? Servable(Registration registration, DateTimeOffset now) =>
-        Held(registration, now) is { } staple && IsServable(staple) ? staple : null;
+    public OcspStaple? Servable(RegistrationState state, DateTimeOffset now) =>
+        state.Held(now) is { } staple && IsServable(staple) ? staple : null;
 
-    /// <summary>Makes <paramref name="staple"/> current unless the held one is newer: never go back in time, never take an invalid one.</summary>
-    public bool Adopt(Registration registration, OcspStaple staple)
+    /// <summary>
+    /// Makes <paramref name="staple"/> current unless the held one is newer: never go back in time, never take an invalid
+    /// one. Its expiry timer is armed in the same write.
+    /// </summary>
+    public bool Adopt(Registration registration, OcspStaple staple, OcspStapleSource source)
     {
-        DateTimeOffset now = _time.GetUtcNow();
-        lock (registration)
-        {
-            OcspStaple? held = registration.Staple;
-            if (!staple.IsValidAt(now)
-                || (held is not null && held.IsValidAt(now)
-                    && (staple.ThisUpdate < held.ThisUpdate || (staple.ThisUpdate == held.ThisUpdate && staple.ProducedAt <= held.ProducedAt))))
+        var change = (Store: this, Staple: staple, Source: source, Now: _time.GetUtcNow());
+        return registration.Write(
+            change,
+            static (state, c) =>
             {
-                return false;
-            }
+                OcspStaple? held = state.Staple;
+                if (!c.Staple.IsValidAt(c.Now)
+                    || (held is not null && held.IsValidAt(c.Now)
+                        && (c.Staple.ThisUpdate < held.ThisUpdate || (c.Staple.ThisUpdate == held.ThisUpdate && c.Staple.ProducedAt <= held.ProducedAt))))
+                {
+                    return null;
+                }
 
-            registration.Staple = staple;
-            registration.ExpiryReported = false;
-            registration.Servable = registration.Removed || !IsServable(staple) ? null : staple;
-            if (registration.Removed)
-            {
-                return true;
-            }
-
-            // Expiry is a timer at nextUpdate, not a clock read per lookup: the handshake path stays a dictionary hit.
-            TimeSpan due = staple.NextUpdate - now;
-            if (registration.ExpiryTimer is null)
-            {
-                registration.ExpiryTimer = _time.CreateTimer(static state => ((ExpiryState)state!).Fire(), new ExpiryState(this, registration), due, Timeout.InfiniteTimeSpan);
-            }
-            else
-            {
-                registration.ExpiryTimer.Change(due, Timeout.InfiniteTimeSpan);
-            }
-
-            return true;
-        }
+                return state with
+                {
+                    Staple = c.Staple,
+                    Source = c.Source,
+                    ExpiryReported = false,
+                    Servable = state.Removed || !c.Store.IsServable(c.Staple) ? null : c.Staple,
+                };
+            },
+            static (registration, state, c) => c.Store.ArmExpiry(registration, state, c.Now)) is not null;
     }
 
-    /// <summary>Records an answer: failures cleared, <paramref name="responderIndex"/> tried first next time.</summary>
-    [SuppressMessage("Performance", "CA1822:Mark members as static", Justification = "Part of the store's write API: every write goes through the store.")]
-    public void RecordSuccess(Registration registration, int? responderIndex = null)
-    {
-        lock (registration)
-        {
-            registration.ConsecutiveFailures = 0;
-            registration.LastFailureReason = null;
-            registration.LastFailureMessage = null;
-            registration.LastValidationFailure = OcspValidationFailure.None;
-            if (responderIndex is { } index)
+    /// <summary>
+    /// Records an answer and the next refresh in one write: failures cleared, <paramref name="responderIndex"/> tried
+    /// first next time. Returns the snapshot written.
+    /// </summary>
+    public static RegistrationState RecordSuccess(Registration registration, DateTimeOffset nextRefresh, int? responderIndex = null) =>
+        registration.Write(
+            (Next: nextRefresh, Index: responderIndex),
+            static (state, c) => state with
             {
-                registration.PreferredResponder = index;
-            }
-        }
-    }
+                ConsecutiveFailures = 0,
+                LastFailure = null,
+                NextRefresh = state.Removed ? DateTimeOffset.MaxValue : c.Next,
+                PreferredResponder = c.Index ?? state.PreferredResponder,
+            }) ?? registration.State;
 
-    /// <summary>Records a failed attempt; returns the number of consecutive failures (for the back-off), or 0 when <paramref name="countsAsFailure"/> is false.</summary>
-    public int RecordFailure(Registration registration, string reason, string message, OcspValidationFailure validationFailure, bool countsAsFailure = true)
-    {
-        lock (registration)
-        {
-            if (countsAsFailure)
+    /// <summary>
+    /// Records a failed attempt and, in the same write, when to try again (<paramref name="retryAt"/> of the new number
+    /// of consecutive failures); <paramref name="countsAsFailure"/> false records the failure without counting it (nothing
+    /// to ask). Returns the snapshot written.
+    /// </summary>
+    public static RegistrationState RecordFailure(Registration registration, OcspFailure failure, Func<int, DateTimeOffset> retryAt, bool countsAsFailure = true) =>
+        registration.Write(
+            (Failure: failure, RetryAt: retryAt, Counts: countsAsFailure),
+            static (state, c) =>
             {
-                registration.ConsecutiveFailures++;
-            }
-
-            registration.LastFailureReason = reason;
-            registration.LastFailureMessage = message;
-            registration.LastValidationFailure = validationFailure;
-            registration.LastFailureAt = _time.GetUtcNow();
-            return registration.ConsecutiveFailures;
-        }
-    }
-
-    /// <summary>Forgets the held staple (prune); returns it.</summary>
-    [SuppressMessage("Performance", "CA1822:Mark members as static", Justification = "Part of the store's write API: every write goes through the store.")]
-    public OcspStaple? Clear(Registration registration)
-    {
-        lock (registration)
-        {
-            OcspStaple? held = registration.Staple;
-            registration.Staple = null;
-            registration.Servable = null;
-            registration.ExpiryTimer?.Dispose();
-            registration.ExpiryTimer = null;
-            return held;
-        }
-    }
+                int failures = c.Counts ? state.ConsecutiveFailures + 1 : state.ConsecutiveFailures;
+                return state with
+                {
+                    ConsecutiveFailures = failures,
+                    LastFailure = c.Failure,
+                    NextRefresh = state.Removed ? DateTimeOffset.MaxValue : c.RetryAt(failures),
+                };
+            }) ?? registration.State;
 
     public void Dispose()
     {
         foreach (Registration registration in All)
         {
-            lock (registration)
-            {
-                registration.ExpiryTimer?.Dispose();
-                registration.ExpiryTimer = null;
-            }
+            registration.Read(0, static (registration, _, _) => DisposeTimer(registration));
         }
     }
 
@@ -238,44 +212,70 @@ internal sealed class RegistrationStore : IDisposable
         int expired = 0;
         foreach (Registration registration in All)
         {
-            OcspStaple? staple = registration.Staple;
-            if (staple is null)
-            {
-                continue;
-            }
-
-            bool wasServed = registration.Servable is not null;
-            Expire(registration);
-            expired += wasServed && registration.Servable is null ? 1 : 0;
+            expired += registration.State.Staple is null ? 0 : Expire(registration) ? 1 : 0;
         }
 
         return expired;
     }
 
-    /// <summary>The expiry timer fired: stop serving the staple if its nextUpdate has passed (re-arm if the timer was early), then report it once.</summary>
-    private void Expire(Registration registration)
+    /// <summary>Arms (or re-arms) the expiry timer at the held staple's nextUpdate; runs under the registration's lock.</summary>
+    private void ArmExpiry(Registration registration, RegistrationState state, DateTimeOffset now)
     {
-        OcspStaple? expired;
-        lock (registration)
+        if (state.Removed || state.ExpiryReported || state.Staple is not { } staple)
         {
-            DateTimeOffset now = _time.GetUtcNow();
-            expired = registration.Staple;
-            if (expired is null || registration.ExpiryReported || registration.Removed)
-            {
-                return;
-            }
-
-            if (expired.IsValidAt(now))
-            {
-                registration.ExpiryTimer?.Change(expired.NextUpdate - now, Timeout.InfiniteTimeSpan);
-                return;
-            }
-
-            registration.Servable = null;
-            registration.ExpiryReported = true;
+            DisposeTimer(registration);
+            return;
         }
 
-        Expired?.Invoke(registration, expired);
+        // Expiry is a timer at nextUpdate, not a clock read per lookup: the handshake path stays a dictionary hit.
+        TimeSpan due = staple.NextUpdate - now;
+        due = due < TimeSpan.Zero ? TimeSpan.Zero : due;
+        if (registration.ExpiryTimer is null)
+        {
+            registration.ExpiryTimer = _time.CreateTimer(static state => ((ExpiryState)state!).Fire(), new ExpiryState(this, registration), due, Timeout.InfiniteTimeSpan);
+        }
+        else
+        {
+            registration.ExpiryTimer.Change(due, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private static void DisposeTimer(Registration registration)
+    {
+        registration.ExpiryTimer?.Dispose();
+        registration.ExpiryTimer = null;
+    }
+
+    /// <summary>
+    /// The expiry timer fired (or the clock stepped): stops serving the staple if its nextUpdate has passed and reports it
+    /// once; otherwise (an early timer, a clock step back) re-arms the timer for the staple held. Returns whether a
+    /// served staple stopped being served.
+    /// </summary>
+    private bool Expire(Registration registration)
+    {
+        var context = (Store: this, Now: _time.GetUtcNow());
+        bool wasServed = false;
+        RegistrationState? written = registration.Write(
+            context,
+            (state, c) =>
+            {
+                if (state.Staple is not { } staple || state.ExpiryReported || state.Removed || staple.IsValidAt(c.Now))
+                {
+                    return null;
+                }
+
+                wasServed = state.Servable is not null;
+                return state with { Servable = null, ExpiryReported = true };
+            },
+            static (registration, state, c) => c.Store.ArmExpiry(registration, state, c.Now));
+        if (written is null)
+        {
+            registration.Read(context, static (registration, state, c) => c.Store.ArmExpiry(registration, state, c.Now));
+            return false;
+        }
+
+        Expired?.Invoke(registration, written.Staple!);
+        return wasServed;
     }
 
     /// <summary>Timer state: the store and the registration whose staple expires.</summary>

@@ -5,7 +5,7 @@ namespace Ocsp.Stapling.Internal;
 
 /// <summary>
 /// The shared cache (L2) as the provider uses it: entries keyed by SHA-1 CertID, re-validated on every read, each call
-/// bounded by <see cref="OcspStaplingOptions.DistributedCacheTimeout"/>. Failures and time-outs are logged and counted,
+/// bounded by <see cref="OcspSharedStoreOptions.Timeout"/>. Failures and time-outs are logged and counted,
 /// never thrown: the shared cache is optional.
 /// </summary>
 internal sealed class SharedStapleCache
@@ -15,16 +15,19 @@ internal sealed class SharedStapleCache
     private static readonly KeyValuePair<string, object?> MissTag = new("result", "miss");
 
     private readonly IDistributedCache? _cache;
-    private readonly OcspStaplingOptions _options;
+    private readonly OcspSharedStoreOptions _options;
+    private readonly OcspValidationOptions _validation;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly OcspStaplingMetrics _metrics;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _failureKinds = new(StringComparer.Ordinal);
 
-    public SharedStapleCache(IDistributedCache cache, OcspStaplingOptions options, TimeProvider time, ILogger logger, OcspStaplingMetrics metrics)
+    public SharedStapleCache(
+        IDistributedCache cache, OcspSharedStoreOptions options, OcspValidationOptions validation, TimeProvider time, ILogger logger, OcspStaplingMetrics metrics)
     {
         _cache = cache is NoSharedCache ? null : cache;
         _options = options;
+        _validation = validation;
         _time = time;
         _logger = logger;
         _metrics = metrics;
@@ -61,7 +64,7 @@ internal sealed class SharedStapleCache
         }
 
         // A shared store is not trusted: the entry must pass the same validation as a fresh response.
-        OcspValidationResult result = OcspResponseValidator.Validate(der, registration.Subject, now, _options.Validation);
+        OcspValidationResult result = OcspResponseValidator.Validate(der, registration.Subject, now, _validation);
         if (!result.IsValid || result.Staple.Status == OcspCertificateStatus.Unknown)
         {
             _metrics.Lookups.Add(1, L2Tag, MissTag);
@@ -131,11 +134,11 @@ internal sealed class SharedStapleCache
 
     private async Task<T> BoundedAsync<T>(Func<IDistributedCache, string, CancellationToken, Task<T>> operation, Registration registration, CancellationToken cancellationToken)
     {
-        using var timeout = new CancellationTokenSource(_options.DistributedCacheTimeout, _time);
+        using var timeout = new CancellationTokenSource(_options.Timeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
 
         // WaitAsync: a cache that ignores its token must not hold us past the timeout.
-        return await operation(_cache!, _options.CacheKeyPrefix + registration.CacheId.CacheKey, linked.Token).WaitAsync(linked.Token).ConfigureAwait(false);
+        return await operation(_cache!, _options.KeyPrefix + registration.CacheId.CacheKey, linked.Token).WaitAsync(linked.Token).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -2,6 +2,7 @@ using System.Security.Cryptography.X509Certificates;
 
 namespace Ocsp.Stapling.Internal;
 
+/// <summary>How a certificate is named and matched with its issuer, the same way everywhere.</summary>
 internal static class CertificateNames
 {
     /// <summary>True when <paramref name="issuer"/>'s subject is <paramref name="certificate"/>'s issuer name.</summary>
@@ -19,7 +20,9 @@ internal static class CertificateNames
         }
     }
 
-    /// <summary>The name of a certificate known only by its CertID, for logs and pages.</summary>
-    public static string OfCertificateId(OcspCertificateId certificateId, X509Certificate2 issuer) =>
-        $"serial {certificateId.SerialNumberHex} of '{issuer.Subject}'";
+    /// <summary>
+    /// How logs, messages and pages name a certificate: subject and serial number, never more (no key, no whole
+    /// certificate). For example <c>'CN=www.example.com' (serial 04A1…)</c>.
+    /// </summary>
+    public static string DisplayName(X509Certificate2 certificate) => $"'{certificate.Subject}' (serial {certificate.SerialNumber})";
 }

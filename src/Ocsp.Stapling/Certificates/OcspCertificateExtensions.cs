@@ -1,29 +1,18 @@
 using System.Formats.Asn1;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Ocsp.Stapling.Internal;
 
 namespace Ocsp.Stapling;
 
-/// <summary>OCSP facts read from a certificate: its responder URLs, whether it demands stapling, and how logs name it.</summary>
+/// <summary>OCSP facts read from a certificate: its responder URLs and whether it demands stapling.</summary>
 public static class OcspCertificateExtensions
 {
     /// <summary>The OID of the TLS Feature extension (RFC 7633).</summary>
-    public const string TlsFeatureOid = "1.3.6.1.5.5.7.1.24";
+    internal const string TlsFeatureOid = "1.3.6.1.5.5.7.1.24";
 
     /// <summary>The TLS extension number of <c>status_request</c> (RFC 6066), the feature "OCSP must-staple" asks for.</summary>
-    public const int StatusRequestFeature = 5;
-
-    /// <summary>
-    /// Returns how Ocsp.Stapling names a certificate in logs, messages and health data: subject and serial number, never
-    /// more (no key, no whole certificate).
-    /// </summary>
-    /// <param name="certificate">The certificate.</param>
-    /// <returns>For example <c>'CN=www.example.com' (serial 04A1…)</c>.</returns>
-    public static string GetDisplayName(this X509Certificate2 certificate)
-    {
-        ArgumentNullException.ThrowIfNull(certificate);
-        return $"'{certificate.Subject}' (serial {certificate.SerialNumber})";
-    }
+    internal const int StatusRequestFeature = 5;
 
     /// <summary>
     /// Returns whether the certificate carries the TLS Feature extension with <c>status_request</c> ("OCSP must-staple"):
@@ -79,7 +68,7 @@ public static class OcspCertificateExtensions
             {
                 foreach (string url in aia.EnumerateOcspUris())
                 {
-                    if (OcspHttpEncoding.TryParseResponderUri(url, out Uri? uri))
+                    if (Responders.TryParse(url, out Uri? uri))
                     {
                         result.Add(uri);
                     }

@@ -1,14 +1,13 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using Ocsp.Stapling.Internal;
 
-namespace Ocsp.Stapling;
+namespace Ocsp.Stapling.Internal;
 
 /// <summary>
 /// Loads a TLS server certificate with its private key and chain from PEM files or a PFX, with errors that name the
 /// file: what a server gives <see cref="OcspStaplingContexts.GetOrCreate"/>.
 /// </summary>
-public static class OcspServerCertificateFiles
+internal static class OcspServerCertificateFiles
 {
     /// <summary>PEM: the certificate file may hold the whole chain (fullchain.pem); <paramref name="chainPath"/> adds more.</summary>
     /// <param name="certificatePath">The certificate, optionally followed by its chain.</param>

@@ -2,7 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Ocsp.Stapling;
 
-/// <summary>Configures OCSP stapling after <see cref="OcspStaplingServiceCollectionExtensions.AddOcspStapling(IServiceCollection)"/>.</summary>
+/// <summary>Configures OCSP stapling after <c>AddOcspStapling()</c> (<see cref="OcspStaplingServiceCollectionExtensions"/>).</summary>
 public interface IOcspStaplingBuilder
 {
     /// <summary>Gets the service collection.</summary>

@@ -1,12 +1,12 @@
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Caching.Distributed;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Ocsp.Stapling;
 using Ocsp.Stapling.Internal;
 
-namespace Ocsp.Stapling;
+namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary>Configuration of OCSP stapling: certificates to keep stapled, shared cache backend, HTTP client.</summary>
+/// <summary>Configuration of OCSP stapling after <c>AddOcspStapling()</c>: certificates to keep stapled, shared cache backend, HTTP client.</summary>
 public static class OcspStaplingBuilderExtensions
 {
     /// <summary>Keeps <paramref name="certificate"/> stapled from start-up.</summary>
@@ -40,14 +40,14 @@ public static class OcspStaplingBuilderExtensions
 
     /// <summary>Uses the file-system store as the shared cache (the default), in <paramref name="directory"/>.</summary>
     /// <param name="builder">The builder.</param>
-    /// <param name="directory">The directory; <see langword="null"/> for <see cref="OcspStaplingOptions.CacheDirectory"/> or its default.</param>
+    /// <param name="directory">The directory; <see langword="null"/> for <see cref="OcspSharedStoreOptions.Directory"/> or its default.</param>
     /// <returns>The builder.</returns>
     public static IOcspStaplingBuilder UseFileSystemCache(this IOcspStaplingBuilder builder, string? directory = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
         if (directory is not null)
         {
-            builder.Services.Configure<OcspStaplingOptions>(o => o.CacheDirectory = directory);
+            builder.Services.Configure<OcspStaplingOptions>(o => o.SharedStore.Directory = directory);
         }
 
         return UseSharedCache(builder, static sp => OcspStaplingServiceCollectionExtensions.FileSystemCache(sp, directory: null));

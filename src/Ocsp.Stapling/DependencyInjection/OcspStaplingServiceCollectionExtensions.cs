@@ -1,17 +1,21 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Ocsp.Stapling;
 using Ocsp.Stapling.Internal;
 
-namespace Ocsp.Stapling;
+namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary>Registers OCSP stapling: the provider (<see cref="IOcspResponseProvider"/>, <see cref="IOcspCertificateRegistry"/>), its refresh scheduler, its HTTP client and the TLS component (<see cref="OcspStaplingContexts"/>).</summary>
+/// <summary>
+/// Registers OCSP stapling: the provider (<see cref="IOcspResponseProvider"/>, <see cref="OcspCertificateRegistry"/>),
+/// its refresh scheduler, its HTTP client and the TLS component (<see cref="OcspStaplingContexts"/>). In the namespace of
+/// <see cref="IServiceCollection"/>, as .NET's own <c>AddXxx</c> methods are: no <c>using</c> is needed.
+/// </summary>
 public static class OcspStaplingServiceCollectionExtensions
 {
     /// <summary>Adds OCSP stapling with default options.</summary>
@@ -19,7 +23,7 @@ public static class OcspStaplingServiceCollectionExtensions
     /// <returns>A builder for certificates, cache backend and HTTP client.</returns>
     public static IOcspStaplingBuilder AddOcspStapling(this IServiceCollection services) => AddOcspStapling(services, static _ => { });
 
-    /// <summary>Adds OCSP stapling with options bound from a configuration section (for example <c>"OcspStapling"</c>).</summary>
+    /// <summary>Adds OCSP stapling with options bound from a configuration section (for example <c>"OcspStapling"</c>; keys as in <see cref="OcspStaplingOptions"/>).</summary>
     /// <param name="services">The service collection.</param>
     /// <param name="configuration">The section holding <see cref="OcspStaplingOptions"/> values.</param>
     /// <returns>A builder for certificates, cache backend and HTTP client.</returns>
@@ -66,23 +70,23 @@ public static class OcspStaplingServiceCollectionExtensions
         // The shared store (L2): one keyed service, whatever the backend (see OcspStaplingServiceKeys.SharedCache).
         services.TryAddKeyedSingleton<IDistributedCache>(OcspStaplingServiceKeys.SharedCache, static (sp, _) => FileSystemCache(sp, directory: null));
 
-        // The provider, one singleton per job: store (L1), shared-cache access (L2), scheduler, fetcher, refresh, façade.
-        services.TryAddSingleton<OcspStartupCertificates>();
+        // The provider, one singleton per job, each given the options group it needs: store (L1), shared-cache access
+        // (L2), scheduler, fetcher, refresh, façade.
         services.TryAddSingleton(static sp => new OcspNotifications(ProviderLogger(sp)));
-        services.TryAddSingleton(static sp => new RegistrationStore(sp.GetRequiredService<TimeProvider>(), Options(sp)));
-        services.TryAddSingleton(static sp => new OcspStaplingMetrics(
-            sp.GetService<IMeterFactory>(),
-            sp.GetRequiredService<RegistrationStore>(),
-            sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<IOptions<OcspStaplingOptions>>().Value.PerCertificateMetrics));
-        services.TryAddSingleton(static sp => new RefreshScheduler(sp.GetRequiredService<TimeProvider>()));
-        services.TryAddSingleton<OcspFetcher>();
+        services.TryAddSingleton(static sp => new RegistrationStore(Time(sp), Options(sp).StapleRevoked));
+        services.TryAddSingleton(static sp => new OcspStaplingMetrics(sp.GetService<IMeterFactory>()));
+        services.TryAddSingleton(static sp => new RegistrationGauges(
+            sp.GetRequiredService<OcspStaplingMetrics>(), sp.GetRequiredService<RegistrationStore>(), Time(sp), Options(sp).Metrics));
+        services.TryAddSingleton(static sp => new RefreshScheduler(Time(sp)));
+        services.TryAddSingleton(static sp => new OcspFetcher(
+            sp.GetRequiredService<IHttpClientFactory>(), Time(sp), Options(sp).Fetch, Options(sp).Validation));
         services.TryAddSingleton(static sp => new ClockStepWatch(
-            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<RegistrationStore>(), sp.GetRequiredService<RefreshScheduler>(), ProviderLogger(sp)));
+            Time(sp), sp.GetRequiredService<RegistrationStore>(), sp.GetRequiredService<RefreshScheduler>(), ProviderLogger(sp)));
         services.TryAddSingleton(static sp => new SharedStapleCache(
             sp.GetRequiredKeyedService<IDistributedCache>(OcspStaplingServiceKeys.SharedCache),
-            Options(sp),
-            sp.GetRequiredService<TimeProvider>(),
+            Options(sp).SharedStore,
+            Options(sp).Validation,
+            Time(sp),
             ProviderLogger(sp),
             sp.GetRequiredService<OcspStaplingMetrics>()));
         services.TryAddSingleton(static sp => new StapleRefresher(
@@ -92,38 +96,52 @@ public static class OcspStaplingServiceCollectionExtensions
             sp.GetRequiredService<OcspFetcher>(),
             sp.GetRequiredService<OcspNotifications>(),
             sp.GetRequiredService<OcspStaplingMetrics>(),
-            sp.GetRequiredService<IOptions<OcspStaplingOptions>>(),
-            sp.GetRequiredService<TimeProvider>(),
+            Options(sp).Refresh,
+            Options(sp).Validation,
+            Options(sp).Fetch,
+            Time(sp),
             ProviderLogger(sp)));
-        services.TryAddSingleton(static sp => new OcspResponseProvider(
+        services.TryAddSingleton(static sp =>
+        {
+            _ = sp.GetRequiredService<RegistrationGauges>(); // the gauges live as long as the provider
+            return new OcspResponseProvider(
+                sp.GetRequiredService<RegistrationStore>(),
+                sp.GetRequiredService<RefreshScheduler>(),
+                sp.GetRequiredService<StapleRefresher>(),
+                sp.GetRequiredService<OcspNotifications>(),
+                sp.GetRequiredService<OcspStaplingMetrics>(),
+                Options(sp).Fetch,
+                Options(sp).Refresh,
+                Time(sp),
+                ProviderLogger(sp));
+        });
+        services.TryAddSingleton<IOcspResponseProvider>(static sp => sp.GetRequiredService<OcspResponseProvider>());
+        services.TryAddSingleton<OcspCertificateRegistry>(static sp => sp.GetRequiredService<OcspResponseProvider>());
+        services.TryAddSingleton(static sp => new OcspStaplingContexts(
+            sp.GetRequiredService<OcspCertificateRegistry>(),
+            sp.GetRequiredService<IOcspResponseProvider>(),
+            sp.GetService<ILoggerFactory>()?.CreateLogger("Ocsp.Stapling.Tls") ?? NullLogger.Instance,
+            StaplingSupport.UnsupportedReason,
+            Time(sp),
+            Options(sp).Tls));
+
+        // In this order: the configured certificates are registered, the refresh service loads the shared cache, then
+        // the TLS component prepares its contexts and checks what start-up requires.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, OcspStartupCertificates>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, OcspRefreshService>(static sp => new OcspRefreshService(
             sp.GetRequiredService<RegistrationStore>(),
             sp.GetRequiredService<RefreshScheduler>(),
             sp.GetRequiredService<StapleRefresher>(),
-            sp.GetRequiredService<SharedStapleCache>(),
-            sp.GetRequiredService<OcspNotifications>(),
-            sp.GetRequiredService<OcspStaplingMetrics>(),
-            sp.GetRequiredService<IOptions<OcspStaplingOptions>>(),
-            sp.GetRequiredService<TimeProvider>(),
-            ProviderLogger(sp)));
-        services.TryAddSingleton<IOcspResponseProvider>(static sp => sp.GetRequiredService<OcspResponseProvider>());
-        services.TryAddSingleton<IOcspCertificateRegistry>(static sp => sp.GetRequiredService<OcspResponseProvider>());
-        services.TryAddSingleton(static sp => new OcspStaplingContexts(
-            sp.GetRequiredService<IOcspCertificateRegistry>(),
-            sp.GetRequiredService<IOcspResponseProvider>(),
-            sp.GetService<ILoggerFactory>()?.CreateLogger("Ocsp.Stapling.Tls") ?? NullLogger.Instance,
-            OcspStaplingSupport.UnsupportedReason,
-            sp.GetRequiredService<TimeProvider>(),
-            Options(sp)));
-
-        // In this order: the scheduler loads the shared cache, then the TLS component checks what start-up requires.
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, OcspRefreshService>());
+            Options(sp).Refresh,
+            Time(sp),
+            sp.GetRequiredService<ClockStepWatch>())));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, OcspStaplingStartupService>());
     }
 
-    /// <summary>The file-system store in <paramref name="directory"/>, else <see cref="OcspStaplingOptions.CacheDirectory"/>, else the default directory.</summary>
+    /// <summary>The file-system store in <paramref name="directory"/>, else <see cref="OcspSharedStoreOptions.Directory"/>, else the default directory.</summary>
     internal static FileSystemDistributedCache FileSystemCache(IServiceProvider services, string? directory)
     {
-        var cache = new FileSystemDistributedCache(directory ?? Options(services).CacheDirectory ?? DefaultCacheDirectory(), services.GetRequiredService<TimeProvider>());
+        var cache = new FileSystemDistributedCache(directory ?? Options(services).SharedStore.Directory ?? DefaultCacheDirectory(), Time(services));
         try
         {
             cache.DeleteAbandonedWrites(); // what writers killed mid-write left behind
@@ -136,14 +154,17 @@ public static class OcspStaplingServiceCollectionExtensions
         return cache;
     }
 
-    private static OcspStaplingOptions Options(IServiceProvider services) => services.GetRequiredService<IOptions<OcspStaplingOptions>>().Value;
-
-    private static ILogger ProviderLogger(IServiceProvider services) =>
-        services.GetService<ILoggerFactory>()?.CreateLogger("Ocsp.Stapling") ?? NullLogger.Instance;
-
-    private static string DefaultCacheDirectory()
+    /// <summary>Where the file-system store lives unless told otherwise: <c>ocsp-stapling-cache</c> under the local application data directory.</summary>
+    internal static string DefaultCacheDirectory()
     {
         string root = Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create);
         return Path.Combine(string.IsNullOrEmpty(root) ? Path.GetTempPath() : root, "ocsp-stapling-cache");
     }
+
+    private static OcspStaplingOptions Options(IServiceProvider services) => services.GetRequiredService<IOptions<OcspStaplingOptions>>().Value;
+
+    private static TimeProvider Time(IServiceProvider services) => services.GetRequiredService<TimeProvider>();
+
+    private static ILogger ProviderLogger(IServiceProvider services) =>
+        services.GetService<ILoggerFactory>()?.CreateLogger("Ocsp.Stapling") ?? NullLogger.Instance;
 }

@@ -1,24 +1,40 @@
 using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Ocsp.Stapling.Internal;
 
-/// <summary>Certificates given at configuration time (builder calls and <see cref="OcspStaplingOptions.Certificates"/> files).</summary>
-internal sealed class OcspStartupCertificates
+/// <summary>
+/// Registers the certificates given at configuration time (builder calls and <see cref="OcspStaplingOptions.Certificates"/>
+/// files) when the host starts: the first of the provider's hosted services, so that the refresh service then finds
+/// them in the shared store.
+/// </summary>
+internal sealed class OcspStartupCertificates : IHostedService
 {
     private readonly IOptions<OcspStaplingOptions> _options;
     private readonly IReadOnlyList<(X509Certificate2 Certificate, X509Certificate2 Issuer)> _pairs;
+    private readonly OcspCertificateRegistry _registry;
     private readonly ILogger<OcspStartupCertificates> _logger;
 
-    public OcspStartupCertificates(IOptions<OcspStaplingOptions> options, IEnumerable<OcspCertificatePair> pairs, ILogger<OcspStartupCertificates> logger)
+    public OcspStartupCertificates(
+        IOptions<OcspStaplingOptions> options, IEnumerable<OcspCertificatePair> pairs, OcspCertificateRegistry registry, ILogger<OcspStartupCertificates> logger)
     {
         _options = options;
         _pairs = pairs.Select(p => (p.Certificate, p.Issuer)).ToArray();
+        _registry = registry;
         _logger = logger;
     }
 
-    public void RegisterAll(IOcspCertificateRegistry registry)
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        RegisterAll();
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    private void RegisterAll()
     {
         var loaded = new List<(X509Certificate2 Certificate, X509Certificate2 Issuer)>(_pairs);
 
@@ -44,7 +60,7 @@ internal sealed class OcspStartupCertificates
             throw new InvalidOperationException("Cannot load the certificates to keep stapled: " + string.Join("; ", errors));
         }
 
-        registry.RegisterAll(loaded);
+        _registry.RegisterAll(loaded);
     }
 }
 

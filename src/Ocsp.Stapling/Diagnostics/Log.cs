@@ -46,7 +46,7 @@ internal static partial class Log
         LogLevel.Information,
         "OCSP update for {Certificate}: {Status} from {Source} {Responder} in {DurationMs} ms, thisUpdate {ThisUpdate:u}, nextUpdate {NextUpdate:u}; next refresh {NextRefresh:u}")]
     public static partial void StapleUpdated(
-        ILogger logger, string certificate, OcspCertificateStatus status, string source, string responder, long durationMs, DateTimeOffset thisUpdate, DateTimeOffset nextUpdate, DateTimeOffset nextRefresh);
+        ILogger logger, string certificate, OcspCertificateStatus status, OcspStapleSource source, string responder, long durationMs, DateTimeOffset thisUpdate, DateTimeOffset nextUpdate, DateTimeOffset nextRefresh);
 
     [LoggerMessage(
         FetchFailedId,

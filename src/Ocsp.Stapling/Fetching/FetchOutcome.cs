@@ -1,14 +1,13 @@
 namespace Ocsp.Stapling.Internal;
 
-/// <summary>The result of fetching one response: a staple that passed the caller's check, or a failure with its reason code.</summary>
+/// <summary>The result of fetching one response: a staple that passed the caller's check, or a failure with its reason.</summary>
 internal sealed class FetchOutcome
 {
     private FetchOutcome(
-        OcspStaple? staple, string reason, string message, OcspValidationFailure validationFailure, bool retryable, TimeSpan? retryAfter, bool nothingToAsk = false, int? responderIndex = null, Uri? responder = null)
+        OcspStaple? staple, OcspFailureReason reason, string message, OcspValidationFailure validationFailure, bool retryable, TimeSpan? retryAfter, int? responderIndex = null, Uri? responder = null)
     {
         ResponderIndex = responderIndex;
         Responder = responder;
-        NothingToAsk = nothingToAsk;
         Staple = staple;
         Reason = reason;
         Message = message;
@@ -27,7 +26,8 @@ internal sealed class FetchOutcome
 
     public bool IsSuccess => Staple is not null;
 
-    public string Reason { get; }
+    /// <summary>Why it failed; meaningless on success.</summary>
+    public OcspFailureReason Reason { get; }
 
     public string Message { get; }
 
@@ -38,21 +38,22 @@ internal sealed class FetchOutcome
     public TimeSpan? RetryAfter { get; }
 
     /// <summary>No responder to ask (no OCSP URL, or disabled by override): not an outage, nothing to retry.</summary>
-    public bool NothingToAsk { get; }
+    public bool NothingToAsk => !IsSuccess && Reason is OcspFailureReason.NoResponder or OcspFailureReason.Disabled;
 
     /// <summary>This outcome, as answered by <paramref name="responder"/>, the responder URL at <paramref name="index"/>.</summary>
-    public FetchOutcome From(Uri responder, int index) => new(Staple, Reason, Message, ValidationFailure, Retryable, RetryAfter, NothingToAsk, index, responder);
+    public FetchOutcome From(Uri responder, int index) => new(Staple, Reason, Message, ValidationFailure, Retryable, RetryAfter, index, responder);
 
-    public static FetchOutcome Success(OcspStaple staple) => new(staple, "Success", "OK", OcspValidationFailure.None, false, null);
+    /// <summary>The failure, as the public API reports it.</summary>
+    public OcspFailure ToFailure(DateTimeOffset at) => new(Reason, Message, ValidationFailure, at, Responder);
 
-    public static FetchOutcome Fail(string reason, string message, bool retryable = true, TimeSpan? retryAfter = null) =>
+    public static FetchOutcome Success(OcspStaple staple) => new(staple, default, "OK", OcspValidationFailure.None, false, null);
+
+    public static FetchOutcome Fail(OcspFailureReason reason, string message, bool retryable = true, TimeSpan? retryAfter = null) =>
         new(null, reason, message, OcspValidationFailure.None, retryable, retryAfter);
 
-    public static FetchOutcome NoResponder(string reason, string message) => new(null, reason, message, OcspValidationFailure.None, false, null, nothingToAsk: true);
-
     public static FetchOutcome Rejected(OcspValidationResult result) =>
-        new(null, result.Failure.ToString(), result.Message, result.Failure, true, null);
+        new(null, OcspFailureReason.InvalidResponse, result.Message, result.Failure, true, null);
 
     public static FetchOutcome TooLarge(string message) =>
-        new(null, nameof(OcspValidationFailure.ResponseTooLarge), message, OcspValidationFailure.ResponseTooLarge, true, null);
+        new(null, OcspFailureReason.InvalidResponse, message, OcspValidationFailure.ResponseTooLarge, true, null);
 }

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Security.Cryptography;
-using Microsoft.Extensions.Options;
 using Polly;
 using Polly.CircuitBreaker;
 using Polly.Retry;
@@ -29,53 +28,57 @@ internal sealed class OcspFetcher
 
     private readonly IHttpClientFactory _httpClientFactory;
     private readonly TimeProvider _time;
-    private readonly OcspStaplingOptions _options;
+    private readonly OcspFetchOptions _options;
+    private readonly int _maxResponseSize;
     private readonly ResponderHostLimits _limits;
     private readonly ConcurrentDictionary<string, ResiliencePipeline<FetchOutcome>> _pipelines = new(StringComparer.OrdinalIgnoreCase);
 
-    public OcspFetcher(IHttpClientFactory httpClientFactory, TimeProvider time, IOptions<OcspStaplingOptions> options)
+    public OcspFetcher(IHttpClientFactory httpClientFactory, TimeProvider time, OcspFetchOptions options, OcspValidationOptions validation)
     {
         _httpClientFactory = httpClientFactory;
         _time = time;
-        _options = options.Value;
-        _limits = new ResponderHostLimits(time, _options.Fetch);
+        _options = options;
+        _maxResponseSize = validation.MaxResponseSize;
+        _limits = new ResponderHostLimits(time, options);
     }
 
-    /// <summary>Fetches a response for <paramref name="registration"/> that passes <paramref name="check"/>, or says why there is none. Never throws but for cancellation.</summary>
-    public async Task<FetchOutcome> FetchAsync(Registration registration, ResponseCheck check, CancellationToken cancellationToken)
+    /// <summary>Fetches a response for <paramref name="target"/> that passes <paramref name="check"/>, or says why there is none. Never throws but for cancellation.</summary>
+    public async Task<FetchOutcome> FetchAsync(IFetchTarget target, ResponseCheck check, CancellationToken cancellationToken)
     {
-        if (registration.ResponderDisabled)
+        if (target.ResponderDisabled)
         {
-            return FetchOutcome.NoResponder("Disabled", "OCSP fetching is disabled for this certificate by a responder override.");
+            return FetchOutcome.Fail(OcspFailureReason.Disabled, "OCSP fetching is disabled for this certificate by a responder override.", retryable: false);
         }
 
-        IReadOnlyList<Uri> responders = registration.ResponderUris;
+        IReadOnlyList<Uri> responders = target.ResponderUris;
         if (responders.Count == 0)
         {
-            return FetchOutcome.NoResponder("NoResponder", "The certificate has no HTTP OCSP URL in its AIA extension and no override.");
+            return FetchOutcome.Fail(OcspFailureReason.NoResponder, "The certificate has no HTTP OCSP URL in its AIA extension and no override.", retryable: false);
         }
 
         OcspRequest request = OcspRequest.Create(
-            registration.Subject.Id(registration.RequestHashAlgorithm ?? _options.Fetch.HashAlgorithm),
-            _options.Fetch.IncludeNonce ? RandomNumberGenerator.GetBytes(RequestNonceLength) : []);
+            target.Subject.Id(target.RequestHashAlgorithm ?? _options.HashAlgorithm),
+            _options.IncludeNonce ? RandomNumberGenerator.GetBytes(RequestNonceLength) : []);
 
         // The first responder's turn (its host's concurrency and rate limits) is waited for before the total timeout
         // starts: waiting for one's turn is not a responder failure.
-        int preferred = registration.PreferredResponder;
+        int preferred = target.PreferredResponder;
         IDisposable? lease = await _limits.AcquireAsync(responders[preferred % responders.Count], cancellationToken).ConfigureAwait(false);
-        using var total = new CancellationTokenSource(_options.Fetch.TotalTimeout, _time);
+        using var total = new CancellationTokenSource(_options.TotalTimeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, total.Token);
         FetchOutcome? last = null;
         for (int i = 0; i < responders.Count; i++)
         {
             int index = (preferred + i) % responders.Count;
             Uri responder = responders[index];
+            ResilienceContext? context = null;
             try
             {
                 lease ??= await _limits.AcquireAsync(responder, linked.Token).ConfigureAwait(false);
+                context = ResilienceContextPool.Shared.Get(linked.Token);
                 FetchOutcome outcome = await Pipeline(responder).ExecuteAsync(
                     static (context, state) => state.Fetcher.AttemptAsync(state.Responder, state.Request, state.Check, context.CancellationToken),
-                    ResilienceContextPool.Shared.Get(linked.Token),
+                    context,
                     (Fetcher: this, Responder: responder, Request: request, Check: check)).ConfigureAwait(false);
                 if (outcome.IsSuccess)
                 {
@@ -86,11 +89,11 @@ internal sealed class OcspFetcher
             }
             catch (BrokenCircuitException ex)
             {
-                last = FetchOutcome.Fail("CircuitOpen", $"Responder {responder.Authority} is failing; its circuit is open ({ex.Message}).").From(responder, index);
+                last = FetchOutcome.Fail(OcspFailureReason.CircuitOpen, $"Responder {responder.Authority} is failing; its circuit is open ({ex.Message}).").From(responder, index);
             }
             catch (Exception ex) when (ex is TimeoutRejectedException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
             {
-                last = FetchOutcome.Fail("Timeout", $"No valid answer from {responder} within {_options.Fetch.TotalTimeout} (total) / {_options.Fetch.AttemptTimeout} (per attempt).").From(responder, index);
+                last = FetchOutcome.Fail(OcspFailureReason.Timeout, $"No valid answer from {responder} within {_options.TotalTimeout} (total) / {_options.AttemptTimeout} (per attempt).").From(responder, index);
                 if (total.IsCancellationRequested)
                 {
                     break;
@@ -98,6 +101,11 @@ internal sealed class OcspFetcher
             }
             finally
             {
+                if (context is not null)
+                {
+                    ResilienceContextPool.Shared.Return(context);
+                }
+
                 lease?.Dispose();
                 lease = null;
             }
@@ -110,10 +118,10 @@ internal sealed class OcspFetcher
     {
         HttpClient client = _httpClientFactory.CreateClient(OcspFetchOptions.HttpClientName);
         bool get = OcspHttpEncoding.ShouldUseGet(request.Encoded.Span);
-        Func<Uri, bool> mayFollow = _options.Fetch.Redirects == OcspRedirectPolicy.SameOrigin
+        Func<Uri, bool> mayFollow = _options.Redirects == OcspRedirectPolicy.SameOrigin
             ? target => OcspRedirects.SameOrigin(responder, target)
             : static _ => false;
-        string policy = _options.Fetch.Redirects == OcspRedirectPolicy.SameOrigin ? "the responder's own origin" : "none (OcspFetchOptions.Redirects = None)";
+        string policy = _options.Redirects == OcspRedirectPolicy.SameOrigin ? "the responder's own origin" : "none (OcspFetchOptions.Redirects = None)";
         try
         {
             (HttpResponseMessage? sent, string? refusal) = await OcspRedirects.SendAsync(
@@ -126,18 +134,18 @@ internal sealed class OcspFetcher
                 cancellationToken).ConfigureAwait(false);
             if (sent is null)
             {
-                return FetchOutcome.Fail("Redirect", refusal!, retryable: false);
+                return FetchOutcome.Fail(OcspFailureReason.Redirect, refusal!, retryable: false);
             }
 
             using HttpResponseMessage response = sent;
             if (response.StatusCode != HttpStatusCode.OK)
             {
                 TimeSpan? retryAfter = RetryAfter(response);
-                bool retryable = retryAfter is null || retryAfter <= _options.Fetch.MaxRetryAfter;
-                return FetchOutcome.Fail("HttpStatus", $"{responder} answered HTTP {(int)response.StatusCode} {response.ReasonPhrase}.", retryable, retryAfter);
+                bool retryable = retryAfter is null || retryAfter <= _options.Retry.MaxRetryAfter;
+                return FetchOutcome.Fail(OcspFailureReason.HttpStatus, $"{responder} answered HTTP {(int)response.StatusCode} {response.ReasonPhrase}.", retryable, retryAfter);
             }
 
-            int limit = _options.Validation.MaxResponseSize;
+            int limit = _maxResponseSize;
             if (response.Content.Headers.ContentLength > limit)
             {
                 return FetchOutcome.TooLarge($"{responder} announced {response.Content.Headers.ContentLength} bytes, over the {limit}-byte limit.");
@@ -151,12 +159,12 @@ internal sealed class OcspFetcher
         }
         catch (HttpRequestException ex)
         {
-            return FetchOutcome.Fail("ConnectionFailed", $"{responder}: {ex.Message}");
+            return FetchOutcome.Fail(OcspFailureReason.ConnectionFailed, $"{responder}: {ex.Message}");
         }
         catch (IOException ex)
         {
             // The connection broke while the body was read (reset, truncated chunking).
-            return FetchOutcome.Fail("ConnectionFailed", $"{responder}: the answer broke off ({ex.Message}).");
+            return FetchOutcome.Fail(OcspFailureReason.ConnectionFailed, $"{responder}: the answer broke off ({ex.Message}).");
         }
     }
 
@@ -173,21 +181,21 @@ internal sealed class OcspFetcher
 
     private ResiliencePipeline<FetchOutcome> Pipeline(Uri responder) => _pipelines.GetOrAdd(responder.Authority, _ =>
     {
-        OcspFetchOptions fetch = _options.Fetch;
+        OcspFetchOptions fetch = _options;
         var shouldHandle = new PredicateBuilder<FetchOutcome>()
             .HandleResult(outcome => !outcome.IsSuccess && outcome.Retryable)
             .Handle<TimeoutRejectedException>()
             .Handle<HttpRequestException>();
         var builder = new ResiliencePipelineBuilder<FetchOutcome> { TimeProvider = _time };
-        if (fetch.MaxRetryAttempts > 0)
+        if (fetch.Retry.MaxAttempts > 0)
         {
             builder.AddRetry(new RetryStrategyOptions<FetchOutcome>
             {
                 ShouldHandle = shouldHandle,
-                MaxRetryAttempts = fetch.MaxRetryAttempts,
+                MaxRetryAttempts = fetch.Retry.MaxAttempts,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
-                Delay = fetch.RetryDelay,
+                Delay = fetch.Retry.Delay,
                 DelayGenerator = static args => new ValueTask<TimeSpan?>(args.Outcome.Result?.RetryAfter),
             });
         }
@@ -196,10 +204,10 @@ internal sealed class OcspFetcher
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions<FetchOutcome>
             {
                 ShouldHandle = shouldHandle,
-                FailureRatio = fetch.CircuitBreakerFailureRatio,
-                MinimumThroughput = fetch.CircuitBreakerMinimumThroughput,
-                SamplingDuration = fetch.CircuitBreakerSamplingDuration,
-                BreakDuration = fetch.CircuitBreakerBreakDuration,
+                FailureRatio = fetch.CircuitBreaker.FailureRatio,
+                MinimumThroughput = fetch.CircuitBreaker.MinimumThroughput,
+                SamplingDuration = fetch.CircuitBreaker.SamplingDuration,
+                BreakDuration = fetch.CircuitBreaker.BreakDuration,
             })
             .AddTimeout(fetch.AttemptTimeout)
             .Build();

@@ -32,7 +32,7 @@ public interface IOcspResponseProvider
     /// responder when no valid one is held. Returns <see langword="null"/> when none can be had now; the reason is logged
     /// and reported through the provider's notifications. Does not throw for responder or cache failures. Registers
     /// nothing: for a certificate that is not registered the answer is fetched once (and written to the shared cache),
-    /// neither kept in memory nor refreshed; register it with <see cref="IOcspCertificateRegistry.Register(System.Security.Cryptography.X509Certificates.X509Certificate2, System.Security.Cryptography.X509Certificates.X509Certificate2)"/> to keep it stapled.
+    /// neither kept in memory nor refreshed; register it with <see cref="OcspCertificateRegistry.Register(System.Security.Cryptography.X509Certificates.X509Certificate2, System.Security.Cryptography.X509Certificates.X509Certificate2)"/> to keep it stapled.
     /// </summary>
     /// <param name="certificate">A server certificate.</param>
     /// <param name="issuer">Its issuer's certificate.</param>

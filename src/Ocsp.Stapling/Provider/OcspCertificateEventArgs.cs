@@ -5,10 +5,7 @@ namespace Ocsp.Stapling;
 /// <summary>Raised when a certificate is registered with, or unregistered from, the provider.</summary>
 public sealed class OcspCertificateEventArgs : EventArgs
 {
-    /// <summary>Initializes a new instance.</summary>
-    /// <param name="certificate">The certificate.</param>
-    /// <param name="issuer">Its issuer.</param>
-    public OcspCertificateEventArgs(X509Certificate2 certificate, X509Certificate2 issuer)
+    internal OcspCertificateEventArgs(X509Certificate2 certificate, X509Certificate2 issuer)
     {
         Certificate = certificate;
         Issuer = issuer;

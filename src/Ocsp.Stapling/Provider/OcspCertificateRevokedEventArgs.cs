@@ -5,10 +5,7 @@ namespace Ocsp.Stapling;
 /// <summary>Raised when a validated response says a registered certificate is revoked.</summary>
 public sealed class OcspCertificateRevokedEventArgs : EventArgs
 {
-    /// <summary>Initializes a new instance.</summary>
-    /// <param name="certificate">The revoked certificate.</param>
-    /// <param name="staple">The validated response saying so.</param>
-    public OcspCertificateRevokedEventArgs(X509Certificate2 certificate, OcspStaple staple)
+    internal OcspCertificateRevokedEventArgs(X509Certificate2 certificate, OcspStaple staple)
     {
         Certificate = certificate;
         Staple = staple;

@@ -1,30 +1,28 @@
 using System.Security.Cryptography.X509Certificates;
+using Ocsp.Stapling.Internal;
 
 namespace Ocsp.Stapling;
 
 /// <summary>
 /// A snapshot of what the provider knows about one registered certificate (for health checks and diagnostics): a leaf
 /// certificate, or a certificate known only by its CertID (registered by a caching proxy, <see cref="Certificate"/> is
-/// then <see langword="null"/>).
+/// then <see langword="null"/>). Every value comes from one consistent state of the registration.
 /// </summary>
 public sealed class OcspCertificateState
 {
-    internal OcspCertificateState(
-        X509Certificate2? certificate, OcspCertificateId certificateId, X509Certificate2 issuer, OcspStaple? staple, DateTimeOffset? nextRefresh, string? lastFailureReason, string? lastFailureMessage, DateTimeOffset? lastFailureAt, int consecutiveFailures,
-        IReadOnlyList<Uri> responderUris)
+    private OcspCertificateState(Registration registration, RegistrationState state)
     {
-        Issuer = issuer;
-        ResponderUris = responderUris;
-        bool hasResponder = responderUris.Count > 0;
-        HasResponder = hasResponder;
-        Certificate = certificate;
-        CertificateId = certificateId;
-        Staple = staple;
-        NextRefresh = nextRefresh;
-        LastFailureReason = lastFailureReason;
-        LastFailureMessage = lastFailureMessage;
-        LastFailureAt = lastFailureAt;
-        ConsecutiveFailures = consecutiveFailures;
+        Certificate = registration.Certificate;
+        CertificateId = registration.CacheId;
+        Issuer = registration.Issuer;
+        ResponderUris = registration.ResponderDisabled ? [] : registration.ResponderUris;
+        HasResponder = registration.HasResponder;
+        Staple = state.Staple;
+        StapleSource = state.Staple is null ? null : state.Source;
+        NextRefresh = state.Removed ? null : state.NextRefresh;
+        LastFailure = state.LastFailure;
+        ConsecutiveFailures = state.ConsecutiveFailures;
+        Snapshot = state;
     }
 
     /// <summary>Gets the certificate, or <see langword="null"/> for a certificate registered by CertID.</summary>
@@ -34,7 +32,7 @@ public sealed class OcspCertificateState
     public OcspCertificateId CertificateId { get; }
 
     /// <summary>Gets a name for logs and pages: the certificate's subject and serial, or the serial and issuer of a CertID.</summary>
-    public string DisplayName => Certificate?.GetDisplayName() ?? Internal.CertificateNames.OfCertificateId(CertificateId, Issuer);
+    public string DisplayName => Certificate is { } leaf ? CertificateNames.DisplayName(leaf) : CertificateId.DisplayName(Issuer);
 
     /// <summary>Gets the certificate's issuer (the CA whose key signs, or delegates signing of, its OCSP responses).</summary>
     public X509Certificate2 Issuer { get; }
@@ -51,21 +49,21 @@ public sealed class OcspCertificateState
     /// <summary>Gets the latest validated response held (may be expired or revoked: check before use).</summary>
     public OcspStaple? Staple { get; }
 
-    /// <summary>Gets when the scheduler next refreshes it.</summary>
+    /// <summary>Gets where <see cref="Staple"/> came from (<see cref="OcspStapleSource.Responder"/> or <see cref="OcspStapleSource.SharedStore"/>); <see langword="null"/> without a staple.</summary>
+    public OcspStapleSource? StapleSource { get; }
+
+    /// <summary>Gets when the scheduler next refreshes it (<see cref="DateTimeOffset.MaxValue"/>: never, as for a certificate without a responder).</summary>
     public DateTimeOffset? NextRefresh { get; }
 
-    /// <summary>Gets the reason code of the last failure, if the last attempt failed.</summary>
-    public string? LastFailureReason { get; }
-
-    /// <summary>Gets the explanation of the last failure.</summary>
-    public string? LastFailureMessage { get; }
-
-    /// <summary>Gets when the last failure happened.</summary>
-    public DateTimeOffset? LastFailureAt { get; }
+    /// <summary>Gets the last failure, while the attempts since the last success have failed; <see langword="null"/> otherwise.</summary>
+    public OcspFailure? LastFailure { get; }
 
     /// <summary>Gets the number of failed attempts since the last success.</summary>
     public int ConsecutiveFailures { get; }
 
-    /// <summary>Gets where <see cref="Staple"/> came from: <c>"responder"</c> (fetched by this process) or <c>"cache"</c> (read from the shared store, written by this or another process); <see langword="null"/> without a staple.</summary>
-    public string? StapleSource { get; internal init; }
+    /// <summary>Gets the snapshot this state was made from (tests check that it is one that was written).</summary>
+    internal RegistrationState Snapshot { get; }
+
+    /// <summary>What <paramref name="registration"/> holds now: one snapshot, read once.</summary>
+    internal static OcspCertificateState Of(Registration registration) => new(registration, registration.State);
 }

@@ -5,11 +5,7 @@ namespace Ocsp.Stapling;
 /// <summary>Raised when a certificate's staple stopped being served and nothing valid replaces it.</summary>
 public sealed class OcspStapleRemovedEventArgs : EventArgs
 {
-    /// <summary>Initializes a new instance.</summary>
-    /// <param name="certificate">The certificate.</param>
-    /// <param name="staple">The staple that is no longer served.</param>
-    /// <param name="reason">Why it was removed.</param>
-    public OcspStapleRemovedEventArgs(X509Certificate2 certificate, OcspStaple staple, OcspStapleRemovalReason reason)
+    internal OcspStapleRemovedEventArgs(X509Certificate2 certificate, OcspStaple staple, OcspStapleRemovalReason reason)
     {
         ArgumentNullException.ThrowIfNull(certificate);
         ArgumentNullException.ThrowIfNull(staple);

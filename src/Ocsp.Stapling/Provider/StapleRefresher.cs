@@ -1,25 +1,30 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace Ocsp.Stapling.Internal;
 
 /// <summary>
 /// One refresh, step by step: the shared cache (L2) first, then the responder (<see cref="OcspFetcher"/>), each answer
 /// validated (<see cref="Check"/>) before the store adopts it, then written back to L2 and announced. Concurrent
-/// callers share one run (single flight). A run ends by scheduling the next one, after it has left the flight, so a
-/// refresh that falls due while one is under way is never lost.
+/// callers share one run (single flight). A run's outcome and its next due time are written in one state change before
+/// it leaves the flight; the scheduler queues the next run after, so a refresh that falls due while one is under way is
+/// never lost and no caller sees an outcome without its due time.
 /// </summary>
 internal sealed class StapleRefresher
 {
+    private const string SharedStoreName = "(written by this or another node)";
+
     private readonly RegistrationStore _store;
     private readonly SharedStapleCache _shared;
     private readonly RefreshScheduler _scheduler;
     private readonly OcspFetcher _fetcher;
     private readonly OcspNotifications _events;
     private readonly OcspStaplingMetrics _metrics;
-    private readonly OcspStaplingOptions _options;
+    private readonly OcspRefreshOptions _refresh;
+    private readonly OcspValidationOptions _validation;
+    private readonly OcspFetchOptions _fetch;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, Task<OcspRefreshResult>> _oneShots = new(StringComparer.Ordinal);
@@ -31,7 +36,9 @@ internal sealed class StapleRefresher
         OcspFetcher fetcher,
         OcspNotifications events,
         OcspStaplingMetrics metrics,
-        IOptions<OcspStaplingOptions> options,
+        OcspRefreshOptions refresh,
+        OcspValidationOptions validation,
+        OcspFetchOptions fetch,
         TimeProvider time,
         ILogger logger)
     {
@@ -41,7 +48,9 @@ internal sealed class StapleRefresher
         _fetcher = fetcher;
         _events = events;
         _metrics = metrics;
-        _options = options.Value;
+        _refresh = refresh;
+        _validation = validation;
+        _fetch = fetch;
         _time = time;
         _logger = logger;
     }
@@ -53,20 +62,9 @@ internal sealed class StapleRefresher
     /// </summary>
     public Task<OcspRefreshResult> RefreshAsync(Registration registration, bool servePersisted = false)
     {
-        TaskCompletionSource<OcspRefreshResult>? owner = null;
-        Task<OcspRefreshResult> task;
-        lock (registration)
-        {
-            if (registration.InFlight is null)
-            {
-                owner = new TaskCompletionSource<OcspRefreshResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-                registration.InFlight = owner.Task;
-            }
-
-            task = registration.InFlight;
-        }
-
-        if (owner is not null)
+        var owner = new TaskCompletionSource<OcspRefreshResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task<OcspRefreshResult> task = registration.JoinOrStart(owner.Task);
+        if (task == owner.Task)
         {
             _ = RunAsync(registration, servePersisted, owner);
         }
@@ -74,13 +72,8 @@ internal sealed class StapleRefresher
         return task;
     }
 
-    /// <summary>What is held now, with the last failure: the answer when nothing is asked (inside the failure back-off).</summary>
-    public OcspRefreshResult Current(Registration registration)
-    {
-        OcspStaple? held = RegistrationStore.Held(registration, _time.GetUtcNow());
-        return new OcspRefreshResult(
-            held, held is not null && _store.IsServable(held), "memory", registration.LastFailureReason, registration.LastFailureMessage, registration.LastValidationFailure);
-    }
+    /// <summary>What <paramref name="state"/> holds, with its last failure: the answer when nothing is asked (inside the failure back-off).</summary>
+    public OcspRefreshResult Current(RegistrationState state) => Result(state, OcspStapleSource.Memory, state.LastFailure);
 
     /// <summary>
     /// Loads the certificate's shared-cache entry when newer than what it holds, without asking the responder (start-up
@@ -91,12 +84,13 @@ internal sealed class StapleRefresher
     {
         DateTimeOffset now = _time.GetUtcNow();
         long began = _time.GetTimestamp();
-        if (await _shared.ReadAsync(registration, now, cancellationToken).ConfigureAwait(false) is { } cached && _store.Adopt(registration, cached))
+        if (await _shared.ReadAsync(registration, now, cancellationToken).ConfigureAwait(false) is { } cached
+            && _store.Adopt(registration, cached, OcspStapleSource.SharedStore))
         {
-            DateTimeOffset next = RefreshPolicy.NextRefresh(cached, now, _options, Random.Shared);
+            DateTimeOffset next = RefreshPolicy.NextRefresh(cached, now, _refresh, Random.Shared);
             next = spread ? RefreshPolicy.Spread(next, now, Random.Shared) : next;
             _scheduler.Schedule(registration, next);
-            Announce(registration, cached, "cache", SharedStoreName, Milliseconds(began), next);
+            Announce(registration, cached, OcspStapleSource.SharedStore, SharedStoreName, Milliseconds(began), next);
         }
     }
 
@@ -106,7 +100,7 @@ internal sealed class StapleRefresher
     /// </summary>
     public Task<OcspRefreshResult> FetchOnceAsync(X509Certificate2 certificate, X509Certificate2 issuer)
     {
-        var transient = Registration.Create(certificate, issuer, _options.Fetch);
+        var transient = Registration.Create(certificate, issuer, _fetch);
         string key = transient.CacheId.CacheKey;
         var owner = new TaskCompletionSource<OcspRefreshResult>(TaskCreationOptions.RunContinuationsAsynchronously);
         Task<OcspRefreshResult> task = _oneShots.GetOrAdd(key, owner.Task);
@@ -121,45 +115,40 @@ internal sealed class StapleRefresher
     private async Task RunAsync(Registration registration, bool servePersisted, TaskCompletionSource<OcspRefreshResult> completion)
     {
         OcspRefreshResult result;
-        DateTimeOffset next;
         try
         {
-            (result, next) = await RefreshCoreAsync(registration, servePersisted).ConfigureAwait(false);
+            result = await RefreshCoreAsync(registration, servePersisted).ConfigureAwait(false);
         }
 #pragma warning disable CA1031 // A refresh must never take the scheduler or a caller down.
         catch (Exception ex)
 #pragma warning restore CA1031
         {
             Log.SchedulerError(_logger, ex);
-            int failures = _store.RecordFailure(registration, "Error", ex.Message, OcspValidationFailure.None);
-            next = _time.GetUtcNow() + RefreshPolicy.Backoff(failures, _options, Random.Shared);
-            result = Current(registration);
+            var failure = new OcspFailure(OcspFailureReason.InternalError, ex.Message, OcspValidationFailure.None, _time.GetUtcNow(), null);
+            result = Fail(registration, failure, OcspStapleSource.Memory, durationMs: 0);
         }
 
-        lock (registration)
-        {
-            registration.InFlight = null;
-        }
-
-        _scheduler.Schedule(registration, next);
+        // The outcome and its due time are in the state already; leave the flight, then queue the next run.
+        registration.EndRefresh(completion.Task);
+        _scheduler.Schedule(registration, registration.State.NextRefresh);
         completion.TrySetResult(result);
     }
 
-    private async Task<(OcspRefreshResult Result, DateTimeOffset Next)> RefreshCoreAsync(Registration registration, bool servePersisted)
+    private async Task<OcspRefreshResult> RefreshCoreAsync(Registration registration, bool servePersisted)
     {
         DateTimeOffset now = _time.GetUtcNow();
         long began = _time.GetTimestamp();
 
         // The shared cache first: after a restart, or when another node of the fleet already refreshed.
-        if (await _shared.ReadAsync(registration, now, CancellationToken.None).ConfigureAwait(false) is { } cached && _store.Adopt(registration, cached))
+        if (await _shared.ReadAsync(registration, now, CancellationToken.None).ConfigureAwait(false) is { } cached
+            && _store.Adopt(registration, cached, OcspStapleSource.SharedStore))
         {
             Log.StapleFromCache(_logger, registration.DisplayName, cached.ThisUpdate);
-            DateTimeOffset next = RefreshPolicy.NextRefresh(cached, now, _options, Random.Shared);
-            Announce(registration, cached, "cache", SharedStoreName, Milliseconds(began), next);
+            DateTimeOffset next = RefreshPolicy.NextRefresh(cached, now, _refresh, Random.Shared);
+            Announce(registration, cached, OcspStapleSource.SharedStore, SharedStoreName, Milliseconds(began), next);
             if (next > now || servePersisted)
             {
-                _store.RecordSuccess(registration);
-                return (Result(registration, "cache"), next);
+                return Result(RegistrationStore.RecordSuccess(registration, next), OcspStapleSource.SharedStore, failure: null);
             }
         }
 
@@ -169,39 +158,42 @@ internal sealed class StapleRefresher
         _metrics.FetchDuration.Record(_time.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("outcome", outcome.IsSuccess ? "success" : "failure"));
         now = _time.GetUtcNow();
 
-        if (!outcome.IsSuccess && outcome.NothingToAsk)
+        if (outcome.NothingToAsk)
         {
             // No responder to ask (no OCSP URL, or disabled by override): not an outage. No schedule, no warnings
             // (registration logged it once); the certificate is served without a staple.
-            _store.RecordFailure(registration, outcome.Reason, outcome.Message, OcspValidationFailure.None, countsAsFailure: false);
+            OcspFailure nothing = outcome.ToFailure(now);
+            RegistrationState state = RegistrationStore.RecordFailure(registration, nothing, static _ => DateTimeOffset.MaxValue, countsAsFailure: false);
             if (registration.Certificate is { } leaf)
             {
-                _events.Failed(new OcspStapleFailedEventArgs(leaf, outcome.Reason, outcome.Message, OcspValidationFailure.None, _store.Servable(registration, now)));
+                _events.Failed(new OcspStapleFailedEventArgs(leaf, nothing, _store.Servable(state, now)));
             }
-            return (Result(registration, "memory", outcome), DateTimeOffset.MaxValue);
+
+            return Result(state, OcspStapleSource.Memory, nothing);
         }
 
         if (!outcome.IsSuccess)
         {
-            _metrics.Fetches.Add(1, new("outcome", "failure"), new("reason", outcome.Reason));
-            return (Result(registration, "responder", outcome), Fail(registration, outcome.Reason, outcome.Message, outcome.ValidationFailure, now, Name(outcome.Responder), Milliseconds(started)));
+            CountFetch(outcome.Reason, outcome.ValidationFailure);
+            return Fail(registration, outcome.ToFailure(now), OcspStapleSource.Responder, Milliseconds(started));
         }
 
         OcspStaple staple = outcome.Staple!;
-        _metrics.Fetches.Add(1, new("outcome", "success"), new("reason", "Success"));
-        if (!_store.Adopt(registration, staple))
+        CountFetch(reason: null, OcspValidationFailure.None);
+        if (!_store.Adopt(registration, staple, OcspStapleSource.Responder))
         {
             // A valid answer, but not newer than what we hold (a responder serving from its own cache): ask again later.
-            string message = $"The responder returned a response no newer than the held one (thisUpdate {staple.ThisUpdate:u}).";
-            return (Result(registration, "responder", "NotNewer", message), Fail(registration, "NotNewer", message, OcspValidationFailure.None, now, Name(outcome.Responder), Milliseconds(started)));
+            var notNewer = new OcspFailure(
+                OcspFailureReason.NotNewer, $"The responder returned a response no newer than the held one (thisUpdate {staple.ThisUpdate:u}).", OcspValidationFailure.None, now, outcome.Responder);
+            return Fail(registration, notNewer, OcspStapleSource.Responder, Milliseconds(started));
         }
 
-        _store.RecordSuccess(registration, outcome.ResponderIndex);
-        DateTimeOffset nextRefresh = RefreshPolicy.NextRefresh(staple, now, _options, Random.Shared);
-        nextRefresh = nextRefresh > now ? nextRefresh : now + RefreshPolicy.Backoff(1, _options, Random.Shared);
+        DateTimeOffset nextRefresh = RefreshPolicy.NextRefresh(staple, now, _refresh, Random.Shared);
+        nextRefresh = nextRefresh > now ? nextRefresh : now + RefreshPolicy.Backoff(1, _refresh, Random.Shared);
+        RegistrationState succeeded = RegistrationStore.RecordSuccess(registration, nextRefresh, outcome.ResponderIndex);
         await _shared.WriteAsync(registration, staple).ConfigureAwait(false);
-        Announce(registration, staple, "responder", Name(outcome.Responder), Milliseconds(started), nextRefresh);
-        return (Result(registration, "responder"), nextRefresh);
+        Announce(registration, staple, OcspStapleSource.Responder, Name(outcome.Responder), Milliseconds(started), nextRefresh);
+        return Result(succeeded, OcspStapleSource.Responder, failure: null);
     }
 
     private async Task RunOnceAsync(Registration transient, TaskCompletionSource<OcspRefreshResult> completion)
@@ -213,7 +205,7 @@ internal sealed class StapleRefresher
             long started = _time.GetTimestamp();
             if (await _shared.ReadAsync(transient, now, CancellationToken.None).ConfigureAwait(false) is { } cached)
             {
-                result = new OcspRefreshResult(cached, _store.IsServable(cached), "cache", null, null, OcspValidationFailure.None);
+                result = new OcspRefreshResult(cached, _store.IsServable(cached), OcspStapleSource.SharedStore, null);
             }
             else
             {
@@ -222,12 +214,13 @@ internal sealed class StapleRefresher
                 if (outcome.Staple is { } staple)
                 {
                     await _shared.WriteAsync(transient, staple).ConfigureAwait(false);
-                    result = new OcspRefreshResult(staple, _store.IsServable(staple), "responder", null, null, OcspValidationFailure.None);
+                    result = new OcspRefreshResult(staple, _store.IsServable(staple), OcspStapleSource.Responder, null);
                 }
                 else
                 {
-                    Log.FetchFailed(_logger, transient.DisplayName, outcome.Reason, 1, Name(outcome.Responder), Milliseconds(started), outcome.Message.TrimEnd('.'), now, "(none)");
-                    result = new OcspRefreshResult(null, false, "responder", outcome.Reason, outcome.Message, outcome.ValidationFailure);
+                    OcspFailure failure = outcome.ToFailure(_time.GetUtcNow());
+                    Log.FetchFailed(_logger, transient.DisplayName, failure.Code, 1, Name(outcome.Responder), Milliseconds(started), outcome.Message.TrimEnd('.'), now, "(none)");
+                    result = new OcspRefreshResult(null, false, OcspStapleSource.Responder, failure);
                 }
             }
         }
@@ -236,7 +229,8 @@ internal sealed class StapleRefresher
 #pragma warning restore CA1031
         {
             Log.SchedulerError(_logger, ex);
-            result = new OcspRefreshResult(null, false, "responder", "Error", ex.Message, OcspValidationFailure.None);
+            result = new OcspRefreshResult(
+                null, false, OcspStapleSource.Responder, new OcspFailure(OcspFailureReason.InternalError, ex.Message, OcspValidationFailure.None, _time.GetUtcNow(), null));
         }
 
         _oneShots.TryRemove(new KeyValuePair<string, Task<OcspRefreshResult>>(transient.CacheId.CacheKey, completion.Task));
@@ -246,39 +240,57 @@ internal sealed class StapleRefresher
     /// <summary>The validation step: the responder's answer must be a valid response for this certificate, for this request, now.</summary>
     private FetchOutcome Check(Registration registration, byte[] body, OcspRequest request, Uri responder)
     {
-        OcspValidationResult result = OcspResponseValidator.Validate(body, registration.Subject, _time.GetUtcNow(), _options.Validation, request.Nonce);
+        OcspValidationResult result = OcspResponseValidator.Validate(body, registration.Subject, _time.GetUtcNow(), _validation, request.Nonce);
         if (!result.IsValid)
         {
             return FetchOutcome.Rejected(result);
         }
 
         return result.Staple.Status == OcspCertificateStatus.Unknown
-            ? FetchOutcome.Fail("CertificateUnknown", $"{responder} does not know this certificate (status unknown).", retryable: false)
+            ? FetchOutcome.Fail(OcspFailureReason.CertificateUnknown, $"{responder} does not know this certificate (status unknown).", retryable: false)
             : FetchOutcome.Success(result.Staple);
     }
 
-    /// <summary>Records a failure, logs it, raises <see cref="OcspNotifications.StapleFailed"/>; returns when to try again.</summary>
-    private DateTimeOffset Fail(
-        Registration registration, string reason, string message, OcspValidationFailure validationFailure, DateTimeOffset now, string responder, long durationMs)
+    /// <summary>
+    /// Records a failure and its retry time in one state change, logs it, raises <see cref="OcspNotifications.StapleFailed"/>.
+    /// The scheduler queues the retry when the run leaves its flight.
+    /// </summary>
+    private OcspRefreshResult Fail(Registration registration, OcspFailure failure, OcspStapleSource source, long durationMs)
     {
-        int failures = _store.RecordFailure(registration, reason, message, validationFailure);
-        DateTimeOffset retryAt = now + RefreshPolicy.Backoff(failures, _options, Random.Shared);
-        OcspStaple? held = RegistrationStore.Held(registration, now);
+        RegistrationState state = RegistrationStore.RecordFailure(
+            registration, failure, failures => failure.At + RefreshPolicy.Backoff(failures, _refresh, Random.Shared));
+        OcspStaple? held = state.Held(failure.At);
         Log.FetchFailed(
-            _logger, registration.DisplayName, reason, failures, responder, durationMs, message.TrimEnd('.'), retryAt,
-            held is not null ? held.NextUpdate.ToString("u", System.Globalization.CultureInfo.InvariantCulture) : "(none)");
+            _logger, registration.DisplayName, failure.Code, state.ConsecutiveFailures, Name(failure.Responder), durationMs, failure.Message.TrimEnd('.'), state.NextRefresh,
+            held is not null ? held.NextUpdate.ToString("u", CultureInfo.InvariantCulture) : "(none)");
         if (registration.Certificate is { } leaf)
         {
-            _events.Failed(new OcspStapleFailedEventArgs(leaf, reason, message, validationFailure, held));
+            _events.Failed(new OcspStapleFailedEventArgs(leaf, failure, held));
         }
 
-        return retryAt;
+        return Result(state, source, failure);
+    }
+
+    /// <summary>Counts a fetch with bounded tags: outcome, and for a failure its reason (and the validation check a rejected response failed).</summary>
+    private void CountFetch(OcspFailureReason? reason, OcspValidationFailure validationFailure)
+    {
+        if (reason is not { } failed)
+        {
+            _metrics.Fetches.Add(1, new KeyValuePair<string, object?>("outcome", "success"));
+        }
+        else if (validationFailure == OcspValidationFailure.None)
+        {
+            _metrics.Fetches.Add(1, new("outcome", "failure"), new("reason", failed.ToString()));
+        }
+        else
+        {
+            _metrics.Fetches.Add(1, new("outcome", "failure"), new("reason", failed.ToString()), new("validation_failure", validationFailure.ToString()));
+        }
     }
 
     /// <summary>Logs the refresh's one line (certificate, result, responder, duration), counts a revocation, raises the events.</summary>
-    private void Announce(Registration registration, OcspStaple staple, string source, string responder, long durationMs, DateTimeOffset nextRefresh)
+    private void Announce(Registration registration, OcspStaple staple, OcspStapleSource source, string responder, long durationMs, DateTimeOffset nextRefresh)
     {
-        registration.StapleSource = source;
         Log.StapleUpdated(_logger, registration.DisplayName, staple.Status, source, responder, durationMs, staple.ThisUpdate, staple.NextUpdate, nextRefresh);
         if (staple.Status == OcspCertificateStatus.Revoked)
         {
@@ -297,21 +309,16 @@ internal sealed class StapleRefresher
             _events.Revoked(new OcspCertificateRevokedEventArgs(leaf, staple));
         }
 
-        _events.Updated(new OcspStapleUpdatedEventArgs(leaf, staple, source, isServed: ReferenceEquals(registration.Servable, staple)));
+        _events.Updated(new OcspStapleUpdatedEventArgs(leaf, staple, source, isServed: ReferenceEquals(registration.State.Servable, staple)));
     }
-
-    private const string SharedStoreName = "(the shared store)";
 
     private static string Name(Uri? responder) => responder?.AbsoluteUri ?? "(no responder)";
 
     private long Milliseconds(long started) => (long)_time.GetElapsedTime(started).TotalMilliseconds;
 
-    private OcspRefreshResult Result(Registration registration, string source, string? reason = null, string? message = null, OcspValidationFailure validationFailure = OcspValidationFailure.None)
+    private OcspRefreshResult Result(RegistrationState state, OcspStapleSource source, OcspFailure? failure)
     {
-        OcspStaple? held = RegistrationStore.Held(registration, _time.GetUtcNow());
-        return new OcspRefreshResult(held, held is not null && _store.IsServable(held), source, reason, message, validationFailure);
+        OcspStaple? held = state.Held(_time.GetUtcNow());
+        return new OcspRefreshResult(held, held is not null && _store.IsServable(held), source, failure);
     }
-
-    private OcspRefreshResult Result(Registration registration, string source, FetchOutcome failure) =>
-        Result(registration, source, failure.Reason, failure.Message, failure.ValidationFailure);
 }

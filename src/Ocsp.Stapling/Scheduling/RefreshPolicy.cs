@@ -4,10 +4,10 @@ namespace Ocsp.Stapling.Internal;
 internal static class RefreshPolicy
 {
     /// <summary>The next refresh for a fresh staple; <paramref name="now"/> when it is already due.</summary>
-    public static DateTimeOffset NextRefresh(OcspStaple staple, DateTimeOffset now, OcspStaplingOptions options, Random random)
+    public static DateTimeOffset NextRefresh(OcspStaple staple, DateTimeOffset now, OcspRefreshOptions options, Random random)
     {
         TimeSpan validity = staple.NextUpdate - staple.ThisUpdate;
-        DateTimeOffset atFraction = staple.ThisUpdate + (validity * options.RefreshAtFraction);
+        DateTimeOffset atFraction = staple.ThisUpdate + (validity * options.AtFraction);
         DateTimeOffset underMinimum = staple.NextUpdate - options.MinimumRemainingValidity;
         DateTimeOffset at = underMinimum < atFraction ? underMinimum : atFraction;
 
@@ -31,7 +31,7 @@ internal static class RefreshPolicy
         at <= now ? at : now + ((at - now) * random.NextDouble());
 
     /// <summary>The delay before the next attempt after <paramref name="consecutiveFailures"/> failures (1, 2, …).</summary>
-    public static TimeSpan Backoff(int consecutiveFailures, OcspStaplingOptions options, Random random)
+    public static TimeSpan Backoff(int consecutiveFailures, OcspRefreshOptions options, Random random)
     {
         double factor = Math.Pow(2, Math.Min(Math.Max(consecutiveFailures, 1) - 1, 30));
         TimeSpan delay = TimeSpan.FromTicks((long)Math.Min(options.FailureBackoffBase.Ticks * factor, options.FailureBackoffMax.Ticks));

@@ -2,8 +2,9 @@ namespace Ocsp.Stapling.Internal;
 
 /// <summary>
 /// The due times: a priority queue of registrations by next refresh, and the wake-up of whoever waits for the next one.
-/// The only writer of <see cref="Registration.NextRefresh"/>. Rescheduling leaves the older queue entry behind as stale
-/// (skipped by version), so every operation is O(log n) with no scan of the registry.
+/// A registration's <see cref="RegistrationState.NextRefresh"/> is written in its state (by <see cref="Schedule"/>, or
+/// by the refresh's own last write together with its outcome) and queued here. Rescheduling leaves the older queue
+/// entry behind as stale (skipped by version), so every operation is O(log n) with no scan of the registry.
 /// </summary>
 internal sealed class RefreshScheduler
 {
@@ -24,9 +25,10 @@ internal sealed class RefreshScheduler
     {
         lock (_gate)
         {
+            // Under the scheduler's lock (then the registration's): the state's due time and the live queue entry agree.
+            registration.Write(at, static (state, at) => state.Removed || state.NextRefresh == at ? null : state with { NextRefresh = at });
             long version = ++registration.ScheduleVersion;
-            registration.NextRefresh = at;
-            if (at != DateTimeOffset.MaxValue && !registration.Removed)
+            if (at != DateTimeOffset.MaxValue && !registration.State.Removed)
             {
                 _queue.Enqueue((registration, version), at);
             }
@@ -114,5 +116,5 @@ internal sealed class RefreshScheduler
     }
 
     private static bool IsStale((Registration Registration, long Version) entry) =>
-        entry.Registration.Removed || entry.Version != entry.Registration.ScheduleVersion;
+        entry.Registration.State.Removed || entry.Version != entry.Registration.ScheduleVersion;
 }

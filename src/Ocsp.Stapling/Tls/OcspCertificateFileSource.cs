@@ -1,6 +1,7 @@
 using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Logging;
 using Ocsp.Stapling.Internal;
 
 namespace Ocsp.Stapling;
@@ -12,15 +13,18 @@ namespace Ocsp.Stapling;
 /// <see cref="Current"/> (or <see cref="Context"/>) per handshake.
 /// </summary>
 /// <remarks>
-/// A change (a file system notification, or the poll of <see cref="OcspStaplingOptions.CertificatePollInterval"/>) is
-/// acted on once the files have been quiet for <see cref="OcspStaplingOptions.CertificateReloadDelay"/>. The new
-/// certificate is registered, given a staple within <see cref="OcspStaplingOptions.StartupFetchTimeout"/>, served, and
+/// A change (a file system notification, or the poll of <see cref="OcspTlsOptions.CertificatePollInterval"/>) is
+/// acted on once the files have been quiet for <see cref="OcspTlsOptions.CertificateReloadDelay"/>. The new
+/// certificate is registered, given a staple within <see cref="OcspTlsOptions.StartupFetchTimeout"/>, served, and
 /// only then is the old one unregistered. Files that cannot be used keep the current certificate serving; the reason is
 /// logged once per distinct reason, and the next change tries again.
 /// </remarks>
 public sealed class OcspCertificateFileSource : IDisposable
 {
-    private readonly OcspStaplingContexts _contexts;
+    private readonly IStapledContexts _contexts;
+    private readonly OcspTlsOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
     private readonly Func<(X509Certificate2 Certificate, X509Certificate2Collection Chain)> _load;
     private readonly SemaphoreSlim _reloading = new(1, 1);
     private readonly FileSystemWatcher[] _watchers;
@@ -32,15 +36,22 @@ public sealed class OcspCertificateFileSource : IDisposable
     private int _disposed;
 
     internal OcspCertificateFileSource(
-        OcspStaplingContexts contexts, string[] files, Func<(X509Certificate2 Certificate, X509Certificate2Collection Chain)> load, OcspStapledCertificate initial)
+        IStapledContexts contexts,
+        OcspTlsOptions options,
+        TimeProvider time,
+        ILogger logger,
+        string[] files,
+        Func<(X509Certificate2 Certificate, X509Certificate2Collection Chain)> load,
+        OcspStapledCertificate initial)
     {
         _contexts = contexts;
+        _options = options;
+        _time = time;
+        _logger = logger;
         _load = load;
         _current = initial;
         Files = files;
         _description = string.Join(", ", files);
-        OcspStaplingOptions options = contexts.Options;
-        TimeProvider time = contexts.Time;
         _quiet = time.CreateTimer(static state => ((OcspCertificateFileSource)state!).ReloadInBackground(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         if (options.CertificatePollInterval > TimeSpan.Zero)
         {
@@ -50,7 +61,7 @@ public sealed class OcspCertificateFileSource : IDisposable
         // The directories, not the files: ACME clients and Kubernetes replace files by renaming or by swapping symbolic
         // links, which a watch on the file itself would not see. Any change in them triggers a (cheap, idempotent) reload.
         _watchers = [.. files.Select(Path.GetDirectoryName).Distinct(StringComparer.Ordinal).Select(directory => Watch(directory!))];
-        Log.CertificateFilesWatched(contexts.Logger, _description, initial.DisplayName, options.CertificateReloadDelay, options.CertificatePollInterval);
+        Log.CertificateFilesWatched(logger, _description, initial.DisplayName, options.CertificateReloadDelay, options.CertificatePollInterval);
     }
 
     /// <summary>Raised after a new certificate from the files is served (and the old one unregistered).</summary>
@@ -107,10 +118,14 @@ public sealed class OcspCertificateFileSource : IDisposable
             }
 
             OcspStapledCertificate next = _contexts.GetOrCreateEntry(certificate, chain, servedAtOnce: false);
-            await _contexts.PrepareAsync(next, cancellationToken).ConfigureAwait(false);
+            using (var deadline = new CancellationTokenSource(_options.StartupFetchTimeout, _time))
+            {
+                await _contexts.PrepareUntilAsync(next, deadline.Token, cancellationToken).ConfigureAwait(false);
+            }
+
             Volatile.Write(ref _current, next);
             Volatile.Write(ref _lastError, null);
-            Log.CertificateRotated(_contexts.Logger, _description, next.DisplayName, OcspStaplingContexts.Describe(next), previous.DisplayName);
+            Log.CertificateRotated(_logger, _description, next.DisplayName, next.DescribeStaple(), previous.DisplayName);
 
             // Only now: connections that already chose the old context finish with it, new ones get the new one.
             _contexts.Remove(previous.Certificate);
@@ -122,7 +137,7 @@ public sealed class OcspCertificateFileSource : IDisposable
             catch (Exception ex)
 #pragma warning restore CA1031
             {
-                Log.SubscriberError(_contexts.Logger, nameof(OcspCertificateRotatedEventArgs), ex);
+                Log.SubscriberError(_logger, nameof(OcspCertificateRotatedEventArgs), ex);
             }
 
             return true;
@@ -172,7 +187,7 @@ public sealed class OcspCertificateFileSource : IDisposable
             return;
         }
 
-        TimeSpan delay = _contexts.Options.CertificateReloadDelay;
+        TimeSpan delay = _options.CertificateReloadDelay;
         if (delay <= TimeSpan.Zero)
         {
             ReloadInBackground();
@@ -197,7 +212,7 @@ public sealed class OcspCertificateFileSource : IDisposable
         // Once per distinct reason: a pair half-written stays wrong until the next change, and the poll must not repeat it.
         if (Interlocked.Exchange(ref _lastError, message) != message)
         {
-            Log.CertificateReloadFailed(_contexts.Logger, _description, current.DisplayName, message);
+            Log.CertificateReloadFailed(_logger, _description, current.DisplayName, message);
         }
     }
 }

@@ -1,13 +1,17 @@
 namespace Ocsp.Stapling;
 
 /// <summary>A watched certificate was replaced: <see cref="Current"/> is served now, <see cref="Previous"/> no longer.</summary>
-/// <param name="previous">The certificate served until now (unregistered).</param>
-/// <param name="current">The certificate served from now on.</param>
-public sealed class OcspCertificateRotatedEventArgs(OcspStapledCertificate previous, OcspStapledCertificate current) : EventArgs
+public sealed class OcspCertificateRotatedEventArgs : EventArgs
 {
+    internal OcspCertificateRotatedEventArgs(OcspStapledCertificate previous, OcspStapledCertificate current)
+    {
+        Previous = previous;
+        Current = current;
+    }
+
     /// <summary>Gets the certificate served until now; it is no longer registered.</summary>
-    public OcspStapledCertificate Previous { get; } = previous;
+    public OcspStapledCertificate Previous { get; }
 
     /// <summary>Gets the certificate served from now on.</summary>
-    public OcspStapledCertificate Current { get; } = current;
+    public OcspStapledCertificate Current { get; }
 }

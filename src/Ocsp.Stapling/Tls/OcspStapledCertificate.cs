@@ -20,7 +20,7 @@ public sealed class OcspStapledCertificate
         Certificate = certificate;
         Issuer = issuer;
         Context = context;
-        DisplayName = certificate.GetDisplayName();
+        DisplayName = CertificateNames.DisplayName(certificate);
         IsMustStaple = certificate.IsMustStaple();
         _notStaplingReason = notStaplingReason;
     }
@@ -52,6 +52,12 @@ public sealed class OcspStapledCertificate
     internal string DisplayName { get; }
 
     internal bool Removed { get; set; }
+
+    /// <summary>The staple state, as the logs say it.</summary>
+    internal string DescribeStaple() =>
+        CurrentStaple is not { } staple
+            ? IsMustStaple ? "no staple yet (MUST-STAPLE certificate)" : IsStapling ? "no staple yet; the first one is being fetched" : "not stapled: " + NotStaplingReason
+            : $"{staple.Status}, nextUpdate {staple.NextUpdate:u}";
 
     /// <summary>Takes over the context's OCSP fields with what the provider serves now; must run before the context's first handshake.</summary>
     /// <exception cref="MissingFieldException">The runtime's fields are not what the probe saw.</exception>

@@ -6,7 +6,7 @@ namespace Ocsp.Stapling.Internal;
 /// <summary>
 /// Writes the private OCSP fields of <see cref="SslStreamCertificateContext"/> (Linux/FreeBSD OpenSSL implementation):
 /// the runtime has no public API to supply a staple, but on each server handshake it staples <c>_ocspResponse</c>
-/// while <c>_ocspExpiration</c> has not passed. Only call after <see cref="OcspStaplingSupport.IsSupported"/>:
+/// while <c>_ocspExpiration</c> has not passed. Only call where <see cref="StaplingSupport.UnsupportedReason"/> is null:
 /// <see cref="UnsafeAccessorAttribute"/> throws <see cref="MissingFieldException"/> when a field is gone or retyped.
 /// </summary>
 internal static class SslContextFields

@@ -1,3 +1,4 @@
+using Ocsp.Stapling.Internal;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -34,7 +35,7 @@ public sealed class OcspStaplingHealthCheckTests(KestrelFixture fixture) : IClas
         fixture.Responder.Fault = ResponderFault.Http500;
 
         time.SetUtcNow(staple.NextUpdate - TimeSpan.FromHours(12));
-        await server.WaitUntilAsync(() => server.Registry.GetStates()[0].LastFailureReason is not null, "a failed refresh");
+        await server.WaitUntilAsync(() => server.Registry.GetStates()[0].LastFailure is not null, "a failed refresh");
         HealthReportEntry entry = await CheckAsync(server);
 
         Assert.Equal(HealthStatus.Degraded, entry.Status);
@@ -50,12 +51,12 @@ public sealed class OcspStaplingHealthCheckTests(KestrelFixture fixture) : IClas
         fixture.Responder.Fault = ResponderFault.Garbage;
         X509Certificate2 leaf = fixture.NewLeaf("health-must", mustStaple: true);
         await using StaplingServer server = await StartAsync(time, leaf, waitForStaple: false);
-        await server.WaitUntilAsync(() => server.Registry.GetStates()[0].LastFailureReason is not null, "the failed first fetch");
+        await server.WaitUntilAsync(() => server.Registry.GetStates()[0].LastFailure is not null, "the failed first fetch");
 
         HealthReportEntry entry = await CheckAsync(server);
 
         Assert.Equal(HealthStatus.Unhealthy, entry.Status);
-        Assert.StartsWith("MUST-STAPLE certificate without a valid staple; last failure MalformedResponse", (string)entry.Data[Name(leaf)], StringComparison.Ordinal);
+        Assert.StartsWith("MUST-STAPLE certificate without a valid staple; last failure InvalidResponse/MalformedResponse", (string)entry.Data[Name(leaf)], StringComparison.Ordinal);
     }
 
     [Fact]
@@ -106,7 +107,7 @@ public sealed class OcspStaplingHealthCheckTests(KestrelFixture fixture) : IClas
         Assert.Contains("TLS stapling is off: forced off by the test", result.Description, StringComparison.Ordinal);
     }
 
-    private static string Name(X509Certificate2 certificate) => certificate.GetDisplayName();
+    private static string Name(X509Certificate2 certificate) => CertificateNames.DisplayName(certificate);
 
     private async Task<StaplingServer> StartAsync(FakeTimeProvider time, X509Certificate2 leaf, bool waitForStaple = true)
     {

@@ -40,7 +40,7 @@ public sealed class KestrelColdStartTests(KestrelFixture fixture) : IClassFixtur
         TimeSpan bound = TimeSpan.FromSeconds(5);
 
         Task<StaplingServer> starting = StaplingServer.StartAsync(
-            time, fixture.NewCacheDirectory(), l => l.UseHttpsWithOcspStapling(leaf, fixture.Chain), o => o.StartupFetchTimeout = bound);
+            time, fixture.NewCacheDirectory(), l => l.UseHttpsWithOcspStapling(leaf, fixture.Chain), o => o.Tls.StartupFetchTimeout = bound);
         await fixture.Responder.WhenRequestCountAsync(1).WaitAsync(TimeSpan.FromSeconds(30));
         await time.WhenTimerDueAtAsync(time.GetUtcNow() + bound).WaitAsync(TimeSpan.FromSeconds(30));
         Assert.False(starting.IsCompleted);

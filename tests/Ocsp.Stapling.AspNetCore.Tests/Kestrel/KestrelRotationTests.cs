@@ -17,7 +17,7 @@ public sealed class KestrelRotationTests(KestrelFixture fixture) : IClassFixture
         X509Certificate2 renewed = fixture.NewLeaf("rotate-new");
         var files = new ServerCertificateFiles(Path.Combine(fixture.Directory, Guid.NewGuid().ToString("N"))).WritePem(old, fixture.Pki.Intermediate);
         await using StaplingServer server = await StaplingServer.StartAsync(
-            time, fixture.NewCacheDirectory(), l => l.UseHttpsWithOcspStaplingFromPem(files.FullChain, files.Key), o => o.CertificateReloadDelay = TimeSpan.Zero);
+            time, fixture.NewCacheDirectory(), l => l.UseHttpsWithOcspStaplingFromPem(files.FullChain, files.Key), o => o.Tls.CertificateReloadDelay = TimeSpan.Zero);
         await AssertServesAsync(server, old);
 
         // What certbot does: the new files land one after the other; the watcher sees them without being told.
@@ -40,7 +40,7 @@ public sealed class KestrelRotationTests(KestrelFixture fixture) : IClassFixture
         X509Certificate2 renewed = fixture.NewLeaf("rotate-pfx-new");
         var files = new ServerCertificateFiles(Path.Combine(fixture.Directory, Guid.NewGuid().ToString("N"))).WritePfx(old, fixture.Pki.Intermediate);
         await using StaplingServer server = await StaplingServer.StartAsync(
-            time, fixture.NewCacheDirectory(), l => l.UseHttpsWithOcspStapling(files.Pfx, ServerCertificateFiles.PfxPassword), o => o.CertificateReloadDelay = TimeSpan.Zero);
+            time, fixture.NewCacheDirectory(), l => l.UseHttpsWithOcspStapling(files.Pfx, ServerCertificateFiles.PfxPassword), o => o.Tls.CertificateReloadDelay = TimeSpan.Zero);
         await AssertServesAsync(server, old);
 
         files.WritePfx(renewed, fixture.Pki.Intermediate);
@@ -58,7 +58,7 @@ public sealed class KestrelRotationTests(KestrelFixture fixture) : IClassFixture
         X509Certificate2 renewed = fixture.NewLeaf("mismatch-new");
         var files = new ServerCertificateFiles(Path.Combine(fixture.Directory, Guid.NewGuid().ToString("N"))).WritePem(old, fixture.Pki.Intermediate);
         await using StaplingServer server = await StaplingServer.StartAsync(
-            time, fixture.NewCacheDirectory(), l => l.UseHttpsWithOcspStaplingFromPem(files.FullChain, files.Key), o => o.CertificateReloadDelay = TimeSpan.Zero);
+            time, fixture.NewCacheDirectory(), l => l.UseHttpsWithOcspStaplingFromPem(files.FullChain, files.Key), o => o.Tls.CertificateReloadDelay = TimeSpan.Zero);
         OcspCertificateFileSource source = Assert.Single(SourcesOf(server));
 
         // The certificate lands, its key not yet: the pair does not match.
@@ -84,7 +84,7 @@ public sealed class KestrelRotationTests(KestrelFixture fixture) : IClassFixture
         X509Certificate2 old = fixture.NewLeaf("garbled-old");
         var files = new ServerCertificateFiles(Path.Combine(fixture.Directory, Guid.NewGuid().ToString("N"))).WritePem(old, fixture.Pki.Intermediate);
         await using StaplingServer server = await StaplingServer.StartAsync(
-            time, fixture.NewCacheDirectory(), l => l.UseHttpsWithOcspStaplingFromPem(files.FullChain, files.Key), o => o.CertificateReloadDelay = TimeSpan.Zero);
+            time, fixture.NewCacheDirectory(), l => l.UseHttpsWithOcspStaplingFromPem(files.FullChain, files.Key), o => o.Tls.CertificateReloadDelay = TimeSpan.Zero);
         OcspCertificateFileSource source = Assert.Single(SourcesOf(server));
 
         File.WriteAllText(files.FullChain, "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n");

@@ -1,5 +1,6 @@
 using System.Security.Cryptography.X509Certificates;
 using Ocsp.Stapling.AspNetCore.Internal;
+using Ocsp.Stapling.Testing;
 
 namespace Ocsp.Stapling.AspNetCore.Tests.Proxy;
 
@@ -8,7 +9,7 @@ public sealed class OcspProxyIndexTests(KestrelFixture fixture) : IClassFixture<
     private static readonly Uri Other = new("http://ocsp.other.test:8080/path");
 
     private OcspCertificateState State(X509Certificate2 certificate, params Uri[] responders) =>
-        new(certificate, OcspCertificateId.Create(certificate, fixture.Pki.Intermediate), fixture.Pki.Intermediate, null, null, null, null, null, 0, responders);
+        TestStates.Of(certificate, OcspCertificateId.Create(certificate, fixture.Pki.Intermediate), fixture.Pki.Intermediate, responders);
 
     [Theory]
     [InlineData(OcspHashAlgorithm.Sha1)]

@@ -31,7 +31,7 @@ internal sealed class ProxyServer : IAsyncDisposable
 
     public IOcspResponseProvider Provider => _app.Services.GetRequiredService<IOcspResponseProvider>();
 
-    public IOcspCertificateRegistry Registry => _app.Services.GetRequiredService<IOcspCertificateRegistry>();
+    public OcspCertificateRegistry Registry => _app.Services.GetRequiredService<OcspCertificateRegistry>();
 
     public static async Task<ProxyServer> StartAsync(
         FakeTimeProvider time, string cacheDirectory, X509Certificate2 issuer, IEnumerable<X509Certificate2> certificates,
@@ -45,8 +45,8 @@ internal sealed class ProxyServer : IAsyncDisposable
         IOcspStaplingBuilder stapling = builder.Services
             .AddOcspStapling(o =>
             {
-                o.Jitter = 0;
-                o.Fetch.MaxRetryAttempts = 0;
+                o.Refresh.Jitter = 0;
+                o.Fetch.Retry.MaxAttempts = 0;
             })
             .UseFileSystemCache(cacheDirectory);
         foreach (X509Certificate2 certificate in certificates)

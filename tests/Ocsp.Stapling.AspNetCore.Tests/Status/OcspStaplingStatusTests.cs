@@ -1,3 +1,4 @@
+using Ocsp.Stapling.Internal;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography.X509Certificates;
@@ -85,7 +86,7 @@ public sealed partial class OcspStaplingStatusTests(KestrelFixture fixture) : IC
             Assert.Equal((long)(_time.GetUtcNow() - good.Staple.ThisUpdate).TotalSeconds, staple.GetProperty("ageSeconds").GetInt64());
             Assert.Equal((long)(good.Staple.NextUpdate - _time.GetUtcNow()).TotalSeconds, staple.GetProperty("remainingSeconds").GetInt64());
             Assert.True(staple.GetProperty("validNow").GetBoolean());
-            Assert.Equal("responder", staple.GetProperty("source").GetString());
+            Assert.Equal("Responder", staple.GetProperty("source").GetString());
             Assert.Equal(good.NextRefresh, stapled.GetProperty("refresh").GetProperty("next").GetDateTimeOffset());
             Assert.Equal(0, stapled.GetProperty("refresh").GetProperty("consecutiveFailures").GetInt32());
             Assert.Equal(JsonValueKind.Null, stapled.GetProperty("refresh").GetProperty("lastFailure").ValueKind);
@@ -100,8 +101,8 @@ public sealed partial class OcspStaplingStatusTests(KestrelFixture fixture) : IC
             Assert.Equal(failing.ConsecutiveFailures, unhealthy.GetProperty("refresh").GetProperty("consecutiveFailures").GetInt32());
             JsonElement lastFailure = unhealthy.GetProperty("refresh").GetProperty("lastFailure");
             Assert.Equal("ConnectionFailed", lastFailure.GetProperty("reason").GetString());
-            Assert.Equal(failing.LastFailureMessage, lastFailure.GetProperty("message").GetString());
-            Assert.Equal(failing.LastFailureAt, lastFailure.GetProperty("at").GetDateTimeOffset());
+            Assert.Equal(failing.LastFailure!.Message, lastFailure.GetProperty("message").GetString());
+            Assert.Equal(failing.LastFailure!.At, lastFailure.GetProperty("at").GetDateTimeOffset());
 
             Assert.Equal("Degraded", Find(root, certificates.Down).GetProperty("health").GetString());
             JsonElement none = Find(root, certificates.NoResponder);
@@ -113,7 +114,7 @@ public sealed partial class OcspStaplingStatusTests(KestrelFixture fixture) : IC
         await using StaplingServer restarted = await StartAsync(certificates, cache);
         using HttpResponseMessage again = await GetAsync(restarted, "/ocsp-status?format=json", "text/html");
         using JsonDocument second = JsonDocument.Parse(await again.Content.ReadAsStringAsync());
-        Assert.Equal("sharedStore", Find(second.RootElement, certificates.Good).GetProperty("staple").GetProperty("source").GetString());
+        Assert.Equal("SharedStore", Find(second.RootElement, certificates.Good).GetProperty("staple").GetProperty("source").GetString());
     }
 
     [Fact]
@@ -129,10 +130,10 @@ public sealed partial class OcspStaplingStatusTests(KestrelFixture fixture) : IC
         Assert.Contains("default-src 'none'", string.Join(' ', response.Headers.GetValues("Content-Security-Policy")), StringComparison.Ordinal);
         Dictionary<string, string> rows = Rows().Matches(html).ToDictionary(m => WebUtility.HtmlDecode(m.Groups["name"].Value), m => m.Groups["health"].Value);
         Assert.Equal(4, rows.Count);
-        Assert.Equal("Healthy", rows[certificates.Good.GetDisplayName()]);
-        Assert.Equal("Unhealthy", rows[certificates.MustStapleDown.GetDisplayName()]);
-        Assert.Equal("Degraded", rows[certificates.Down.GetDisplayName()]);
-        Assert.Equal("Healthy", rows[certificates.NoResponder.GetDisplayName()]);
+        Assert.Equal("Healthy", rows[CertificateNames.DisplayName(certificates.Good)]);
+        Assert.Equal("Unhealthy", rows[CertificateNames.DisplayName(certificates.MustStapleDown)]);
+        Assert.Equal("Degraded", rows[CertificateNames.DisplayName(certificates.Down)]);
+        Assert.Equal("Healthy", rows[CertificateNames.DisplayName(certificates.NoResponder)]);
         Assert.Contains("class=\"bar\"", html, StringComparison.Ordinal);
         Assert.Contains("class=\"refresh\"", html, StringComparison.Ordinal);
         Assert.DoesNotMatch("(src|href)=", html); // nothing loaded from anywhere
@@ -155,7 +156,7 @@ public sealed partial class OcspStaplingStatusTests(KestrelFixture fixture) : IC
         MatchCollection rows = Rows().Matches(dom.StandardOutput);
         Assert.Equal(4, rows.Count);
         Assert.Equal(
-            new[] { certificates.Good, certificates.MustStapleDown, certificates.Down, certificates.NoResponder }.Select(c => c.GetDisplayName()).Order(StringComparer.Ordinal),
+            new[] { certificates.Good, certificates.MustStapleDown, certificates.Down, certificates.NoResponder }.Select(c => CertificateNames.DisplayName(c)).Order(StringComparer.Ordinal),
             rows.Select(r => WebUtility.HtmlDecode(r.Groups["name"].Value)).Order(StringComparer.Ordinal));
         Assert.Contains("id=\"overall\">Unhealthy<", dom.StandardOutput, StringComparison.Ordinal);
 
@@ -173,8 +174,9 @@ public sealed partial class OcspStaplingStatusTests(KestrelFixture fixture) : IC
         Uri responder = fixture.Responder.Url;
         OcspCertificateState[] states =
         [
-            .. Enumerable.Range(0, 590).Select(_ => new OcspCertificateState(null, id, fixture.Pki.Intermediate, null, null, null, null, null, 0, [])),
-            .. Enumerable.Range(0, 10).Select(_ => new OcspCertificateState(null, id, fixture.Pki.Intermediate, null, null, "Timeout", "slow", _time.GetUtcNow(), 1, [responder])),
+            .. Enumerable.Range(0, 590).Select(_ => TestStates.Of(null, id, fixture.Pki.Intermediate, [])),
+            .. Enumerable.Range(0, 10).Select(_ => TestStates.Of(
+                null, id, fixture.Pki.Intermediate, [responder], new OcspFailure(OcspFailureReason.Timeout, "slow", OcspValidationFailure.None, _time.GetUtcNow(), responder), 1)),
         ];
 
         var report = Internal.OcspStaplingStatusReport.Create(states, contexts: null, _time, TimeSpan.FromDays(1), Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Unhealthy);
@@ -218,7 +220,7 @@ public sealed partial class OcspStaplingStatusTests(KestrelFixture fixture) : IC
     }
 
     private static JsonElement Find(JsonElement root, X509Certificate2 certificate) =>
-        root.GetProperty("certificates").EnumerateArray().Single(e => e.GetProperty("name").GetString() == certificate.GetDisplayName());
+        root.GetProperty("certificates").EnumerateArray().Single(e => e.GetProperty("name").GetString() == CertificateNames.DisplayName(certificate));
 
     private static string ArtifactsDirectory()
     {

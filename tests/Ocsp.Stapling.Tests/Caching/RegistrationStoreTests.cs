@@ -9,11 +9,11 @@ public sealed class RegistrationStoreTests(PkiFixture fixture) : IClassFixture<P
     private readonly FakeTimeProvider _time = new();
     private readonly TestPki _pki = fixture.Pki;
 
-    private RegistrationStore Store(bool stapleRevoked = false) => new(_time, new OcspStaplingOptions { StapleRevoked = stapleRevoked });
+    private RegistrationStore Store(bool stapleRevoked = false) => new(_time, stapleRevoked);
 
     private Registration Add(RegistrationStore store, X509Certificate2? certificate = null)
     {
-        var registration = new Registration(certificate ?? _pki.Leaf, _pki.Intermediate, [_pki.OcspUrl], responderDisabled: false);
+        var registration = Registration.Create(certificate ?? _pki.Leaf, _pki.Intermediate, new OcspFetchOptions());
         Assert.True(store.TryAdd(registration));
         return registration;
     }
@@ -44,7 +44,7 @@ public sealed class RegistrationStoreTests(PkiFixture fixture) : IClassFixture<P
         using RegistrationStore sut = Store();
         Registration first = Add(sut);
 
-        Assert.False(sut.TryAdd(new Registration(_pki.Leaf, _pki.Intermediate, [], responderDisabled: false)));
+        Assert.False(sut.TryAdd(Registration.Create(_pki.Leaf, _pki.Intermediate, new OcspFetchOptions())));
         Assert.Same(first, sut.Find(_pki.Leaf));
         Assert.Equal(1, sut.Count);
     }
@@ -57,13 +57,13 @@ public sealed class RegistrationStoreTests(PkiFixture fixture) : IClassFixture<P
         OcspStaple older = Staple(TimeSpan.FromHours(2), TimeSpan.FromDays(4));
         OcspStaple newer = Staple(TimeSpan.FromHours(1), TimeSpan.FromDays(4));
 
-        Assert.True(sut.Adopt(registration, newer));
-        Assert.False(sut.Adopt(registration, older));
-        Assert.False(sut.Adopt(registration, newer));
-        Assert.False(sut.Adopt(registration, Staple(TimeSpan.FromDays(5), TimeSpan.FromDays(4))));
+        Assert.True(sut.Adopt(registration, newer, OcspStapleSource.Responder));
+        Assert.False(sut.Adopt(registration, older, OcspStapleSource.Responder));
+        Assert.False(sut.Adopt(registration, newer, OcspStapleSource.Responder));
+        Assert.False(sut.Adopt(registration, Staple(TimeSpan.FromDays(5), TimeSpan.FromDays(4)), OcspStapleSource.Responder));
 
-        Assert.Same(newer, registration.Staple);
-        Assert.Same(newer, registration.Servable);
+        Assert.Same(newer, registration.State.Staple);
+        Assert.Same(newer, registration.State.Servable);
     }
 
     [Fact]
@@ -75,12 +75,12 @@ public sealed class RegistrationStoreTests(PkiFixture fixture) : IClassFixture<P
         Registration inStrict = Add(strict);
         Registration inLenient = Add(lenient);
 
-        Assert.True(strict.Adopt(inStrict, revoked));
-        Assert.True(lenient.Adopt(inLenient, revoked));
+        Assert.True(strict.Adopt(inStrict, revoked, OcspStapleSource.Responder));
+        Assert.True(lenient.Adopt(inLenient, revoked, OcspStapleSource.Responder));
 
-        Assert.Same(revoked, inStrict.Staple);
-        Assert.Null(inStrict.Servable);
-        Assert.Same(revoked, inLenient.Servable);
+        Assert.Same(revoked, inStrict.State.Staple);
+        Assert.Null(inStrict.State.Servable);
+        Assert.Same(revoked, inLenient.State.Servable);
     }
 
     [Fact]
@@ -91,16 +91,16 @@ public sealed class RegistrationStoreTests(PkiFixture fixture) : IClassFixture<P
         OcspStaple staple = Staple(TimeSpan.Zero, TimeSpan.FromDays(4));
         var expired = new List<OcspStaple>();
         sut.Expired += (r, s) => expired.Add(s);
-        sut.Adopt(registration, staple);
+        sut.Adopt(registration, staple, OcspStapleSource.Responder);
 
         _time.Advance(TimeSpan.FromDays(4) - TimeSpan.FromSeconds(1));
-        Assert.Same(staple, registration.Servable);
+        Assert.Same(staple, registration.State.Servable);
         _time.Advance(TimeSpan.FromSeconds(1));
         _time.Advance(TimeSpan.FromDays(1));
 
-        Assert.Null(registration.Servable);
+        Assert.Null(registration.State.Servable);
         Assert.Equal([staple], expired);
-        Assert.Same(staple, registration.Staple);
+        Assert.Same(staple, registration.State.Staple);
     }
 
     [Fact]
@@ -109,7 +109,7 @@ public sealed class RegistrationStoreTests(PkiFixture fixture) : IClassFixture<P
         using RegistrationStore sut = Store();
         Registration registration = Add(sut);
         OcspStaple staple = Staple(TimeSpan.Zero, TimeSpan.FromDays(4));
-        sut.Adopt(registration, staple);
+        sut.Adopt(registration, staple, OcspStapleSource.Responder);
         int timers = _time.ActiveTimerCount;
 
         Assert.Same(registration, sut.Remove(_pki.Leaf, out OcspStaple? served));
@@ -117,41 +117,56 @@ public sealed class RegistrationStoreTests(PkiFixture fixture) : IClassFixture<P
         Assert.Same(staple, served);
         Assert.Null(sut.Find(_pki.Leaf));
         Assert.Equal(timers - 1, _time.ActiveTimerCount);
-        Assert.True(sut.Adopt(registration, Staple(TimeSpan.FromMinutes(-1), TimeSpan.FromDays(5))));
-        Assert.Null(registration.Servable);
+        Assert.True(sut.Adopt(registration, Staple(TimeSpan.FromMinutes(-1), TimeSpan.FromDays(5)), OcspStapleSource.Responder));
+        Assert.Null(registration.State.Servable);
         Assert.Null(sut.Remove(_pki.Leaf, out _));
     }
 
     [Fact]
-    public void RecordFailure_CountsConsecutively_RecordSuccessClears()
+    public void RecordFailure_CountsConsecutively_WithItsRetryTimeInTheSameWrite_RecordSuccessClears()
     {
         using RegistrationStore sut = Store();
         Registration registration = Add(sut);
+        DateTimeOffset now = _time.GetUtcNow();
+        OcspFailure Failure(OcspFailureReason reason) => new(reason, reason.ToString(), OcspValidationFailure.None, now, null);
+        DateTimeOffset RetryAt(int failures) => now.AddMinutes(failures);
 
-        Assert.Equal(1, sut.RecordFailure(registration, "Timeout", "slow", OcspValidationFailure.None));
-        Assert.Equal(2, sut.RecordFailure(registration, "HttpStatus", "500", OcspValidationFailure.None));
-        Assert.Equal(2, sut.RecordFailure(registration, "NoResponder", "none", OcspValidationFailure.None, countsAsFailure: false));
-        Assert.Equal("NoResponder", registration.LastFailureReason);
+        RegistrationState first = RegistrationStore.RecordFailure(registration, Failure(OcspFailureReason.Timeout), RetryAt);
+        RegistrationState second = RegistrationStore.RecordFailure(registration, Failure(OcspFailureReason.HttpStatus), RetryAt);
+        RegistrationState uncounted = RegistrationStore.RecordFailure(registration, Failure(OcspFailureReason.NoResponder), RetryAt, countsAsFailure: false);
 
-        sut.RecordSuccess(registration, responderIndex: 1);
+        Assert.Equal((1, now.AddMinutes(1), OcspFailureReason.Timeout), (first.ConsecutiveFailures, first.NextRefresh, first.LastFailure!.Reason));
+        Assert.Equal((2, now.AddMinutes(2), OcspFailureReason.HttpStatus), (second.ConsecutiveFailures, second.NextRefresh, second.LastFailure!.Reason));
+        Assert.Equal((2, OcspFailureReason.NoResponder), (uncounted.ConsecutiveFailures, uncounted.LastFailure!.Reason));
+        Assert.Same(uncounted, registration.State);
+        Assert.True(registration.State.InBackoff(now));
 
-        Assert.Equal(0, registration.ConsecutiveFailures);
-        Assert.Null(registration.LastFailureReason);
-        Assert.Equal(1, registration.PreferredResponder);
+        RegistrationState succeeded = RegistrationStore.RecordSuccess(registration, now.AddDays(2), responderIndex: 1);
+
+        Assert.Equal((0, (OcspFailure?)null, 1, now.AddDays(2)), (succeeded.ConsecutiveFailures, succeeded.LastFailure, succeeded.PreferredResponder, succeeded.NextRefresh));
+        Assert.False(registration.State.InBackoff(now));
     }
 
     [Fact]
-    public void Clear_ForgetsTheStaple_AndReturnsIt()
+    public void Write_EachChangeIsOneNewSnapshotWithTheNextVersion_NoChangeWritesNothing()
     {
         using RegistrationStore sut = Store();
         Registration registration = Add(sut);
-        OcspStaple staple = Staple(TimeSpan.Zero, TimeSpan.FromDays(4));
-        sut.Adopt(registration, staple);
+        RegistrationState before = registration.State;
+        var written = new List<RegistrationState>();
+        registration.Observer = (_, state) => written.Add(state);
 
-        Assert.Same(staple, sut.Clear(registration));
+        Assert.Null(registration.Write(0, static (_, _) => null));
+        RegistrationState? pruned = registration.Write(_time.GetUtcNow(), static (state, now) => state with { LastPruneAt = now });
+        sut.Adopt(registration, Staple(TimeSpan.Zero, TimeSpan.FromDays(4)), OcspStapleSource.SharedStore);
 
-        Assert.Null(registration.Staple);
-        Assert.Null(registration.Servable);
-        Assert.Null(sut.Clear(registration));
+        Assert.Same(RegistrationState.Initial, before);
+        Assert.Equal(2, written.Count);
+        Assert.Same(pruned, written[0]);
+        Assert.Same(registration.State, written[1]);
+        Assert.Equal([before.Version + 1, before.Version + 2], written.Select(s => s.Version));
+        Assert.Equal(_time.GetUtcNow(), registration.State.LastPruneAt); // the adoption kept what the prune wrote
+        Assert.Equal(OcspStapleSource.SharedStore, registration.State.Source);
+        Assert.Equal(0, RegistrationState.Initial.Version);
     }
 }

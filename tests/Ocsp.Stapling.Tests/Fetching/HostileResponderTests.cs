@@ -28,8 +28,8 @@ public sealed class HostileResponderTests(ResponderFixture fixture) : IClassFixt
 
         (OcspRefreshResult result, OcspStaple held, _) = await RefreshWithFaultAsync(ResponderFault.Redirect);
 
-        Assert.Equal("Redirect", result.FailureReason);
-        Assert.Contains($"127.0.0.1:{listener.Port}", result.FailureMessage, StringComparison.Ordinal);
+        Assert.Equal(OcspFailureReason.Redirect, result.Failure?.Reason);
+        Assert.Contains($"127.0.0.1:{listener.Port}", result.Failure?.Message, StringComparison.Ordinal);
         Assert.Same(held, result.Response);
         Assert.Equal(0, listener.Connections);
     }
@@ -45,8 +45,8 @@ public sealed class HostileResponderTests(ResponderFixture fixture) : IClassFixt
 
         (OcspRefreshResult result, OcspStaple held, _) = await RefreshWithFaultAsync(ResponderFault.Redirect);
 
-        Assert.Equal("Redirect", result.FailureReason);
-        Assert.Contains($"a {scheme} URL", result.FailureMessage, StringComparison.Ordinal);
+        Assert.Equal(OcspFailureReason.Redirect, result.Failure?.Reason);
+        Assert.Contains($"a {scheme} URL", result.Failure?.Message, StringComparison.Ordinal);
         Assert.Same(held, result.Response);
         Assert.Equal(0, listener.Connections);
     }
@@ -64,7 +64,7 @@ public sealed class HostileResponderTests(ResponderFixture fixture) : IClassFixt
 
         OcspRefreshResult result = await host.Provider.RefreshAsync(leaf);
 
-        Assert.True(result.Succeeded, result.FailureMessage);
+        Assert.True(result.Succeeded, result.Failure?.Message);
         Assert.Equal(2, _responder.RequestCount);
         Assert.Single(_responder.Methods.Distinct());
     }
@@ -80,8 +80,8 @@ public sealed class HostileResponderTests(ResponderFixture fixture) : IClassFixt
 
         OcspRefreshResult result = await host.Provider.RefreshAsync(leaf);
 
-        Assert.Equal("Redirect", result.FailureReason);
-        Assert.Contains("OcspFetchOptions.Redirects = None", result.FailureMessage, StringComparison.Ordinal);
+        Assert.Equal(OcspFailureReason.Redirect, result.Failure?.Reason);
+        Assert.Contains("OcspFetchOptions.Redirects = None", result.Failure?.Message, StringComparison.Ordinal);
         Assert.Equal(1, _responder.RequestCount);
     }
 
@@ -96,8 +96,8 @@ public sealed class HostileResponderTests(ResponderFixture fixture) : IClassFixt
 
         OcspRefreshResult result = await host.Provider.RefreshAsync(leaf);
 
-        Assert.Equal("Redirect", result.FailureReason);
-        Assert.Contains("more than 3 times", result.FailureMessage, StringComparison.Ordinal);
+        Assert.Equal(OcspFailureReason.Redirect, result.Failure?.Reason);
+        Assert.Contains("more than 3 times", result.Failure?.Message, StringComparison.Ordinal);
         Assert.Equal(4, _responder.RequestCount);
     }
 
@@ -112,7 +112,7 @@ public sealed class HostileResponderTests(ResponderFixture fixture) : IClassFixt
                 _time.Advance(TimeSpan.FromSeconds(11)); // past OcspFetchOptions.AttemptTimeout (10 s)
             });
 
-        Assert.Equal("Timeout", result.FailureReason);
+        Assert.Equal(OcspFailureReason.Timeout, result.Failure?.Reason);
         Assert.Same(held, result.Response);
         Assert.True(storeUnchanged);
         Assert.True(_read.BytesRead < 1024, $"{_read.BytesRead} bytes read");
@@ -125,7 +125,7 @@ public sealed class HostileResponderTests(ResponderFixture fixture) : IClassFixt
     {
         (OcspRefreshResult result, OcspStaple held, bool storeUnchanged) = await RefreshWithFaultAsync(fault);
 
-        Assert.Equal(nameof(OcspValidationFailure.ResponseTooLarge), result.FailureReason);
+        Assert.Equal((OcspFailureReason.InvalidResponse, OcspValidationFailure.ResponseTooLarge), (result.Failure?.Reason, result.Failure?.ValidationFailure));
         Assert.Same(held, result.Response);
         Assert.True(storeUnchanged);
         // Announced: refused before reading. Chunked: read up to one byte over the cap, plus what one read returned.
@@ -141,7 +141,7 @@ public sealed class HostileResponderTests(ResponderFixture fixture) : IClassFixt
     {
         (OcspRefreshResult result, OcspStaple held, bool storeUnchanged) = await RefreshWithFaultAsync(ResponderFault.GzipBomb);
 
-        Assert.Equal(nameof(OcspValidationFailure.MalformedResponse), result.FailureReason);
+        Assert.Equal((OcspFailureReason.InvalidResponse, OcspValidationFailure.MalformedResponse), (result.Failure?.Reason, result.Failure?.ValidationFailure));
         Assert.Same(held, result.Response);
         Assert.True(storeUnchanged);
         Assert.True(_read.BytesRead <= Cap, $"{_read.BytesRead} bytes read: the 32 MiB of zeros were inflated");
@@ -152,7 +152,7 @@ public sealed class HostileResponderTests(ResponderFixture fixture) : IClassFixt
     {
         (OcspRefreshResult result, OcspStaple held, bool storeUnchanged) = await RefreshWithFaultAsync(ResponderFault.HtmlBody);
 
-        Assert.Equal(nameof(OcspValidationFailure.MalformedResponse), result.FailureReason);
+        Assert.Equal((OcspFailureReason.InvalidResponse, OcspValidationFailure.MalformedResponse), (result.Failure?.Reason, result.Failure?.ValidationFailure));
         Assert.Same(held, result.Response);
         Assert.True(storeUnchanged);
     }

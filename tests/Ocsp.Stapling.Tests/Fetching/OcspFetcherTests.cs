@@ -15,7 +15,7 @@ public sealed class OcspFetcherTests(ResponderFixture fixture) : IClassFixture<R
 
     private ProviderHost Host(Action<OcspStaplingOptions>? configure = null) => new(_time, b => b.UseMemoryOnly(), configure);
 
-    private Registration Target(params Uri[] responders) => new(_pki.Leaf, _pki.Intermediate, responders, responderDisabled: false);
+    private FetchTarget Target(params Uri[] responders) => new(OcspSubject.Of(_pki.Leaf, _pki.Intermediate), responders, ResponderDisabled: false);
 
     private FetchOutcome Accept(byte[] body, OcspRequest request, Uri responder)
     {
@@ -58,8 +58,7 @@ public sealed class OcspFetcherTests(ResponderFixture fixture) : IClassFixture<R
     {
         using ProviderHost host = Host();
         var sut = host.Services.GetRequiredService<OcspFetcher>();
-        Registration target = Target(Dead, _responder.Url);
-        target.PreferredResponder = 1;
+        FetchTarget target = Target(Dead, _responder.Url) with { PreferredResponder = 1 };
         var order = new List<Uri>();
 
         FetchOutcome outcome = await sut.FetchAsync(target, (body, request, responder) => { order.Add(responder); return Accept(body, request, responder); }, CancellationToken.None);
@@ -92,7 +91,7 @@ public sealed class OcspFetcherTests(ResponderFixture fixture) : IClassFixture<R
 
         FetchOutcome outcome = await sut.FetchAsync(Target(_responder.Url), (b, r, u) => { checks++; return Accept(b, r, u); }, CancellationToken.None);
 
-        Assert.Equal("HttpStatus", outcome.Reason);
+        Assert.Equal(OcspFailureReason.HttpStatus, outcome.Reason);
         Assert.Contains("500", outcome.Message, StringComparison.Ordinal);
         Assert.Equal(0, checks);
     }
@@ -118,19 +117,19 @@ public sealed class OcspFetcherTests(ResponderFixture fixture) : IClassFixture<R
         var sut = host.Services.GetRequiredService<OcspFetcher>();
 
         FetchOutcome none = await sut.FetchAsync(Target(), Accept, CancellationToken.None);
-        FetchOutcome disabled = await sut.FetchAsync(new Registration(_pki.Leaf, _pki.Intermediate, [], responderDisabled: true), Accept, CancellationToken.None);
+        FetchOutcome disabled = await sut.FetchAsync(Target() with { ResponderDisabled = true }, Accept, CancellationToken.None);
 
         Assert.True(none.NothingToAsk);
-        Assert.Equal("NoResponder", none.Reason);
+        Assert.Equal(OcspFailureReason.NoResponder, none.Reason);
         Assert.True(disabled.NothingToAsk);
-        Assert.Equal("Disabled", disabled.Reason);
+        Assert.Equal(OcspFailureReason.Disabled, disabled.Reason);
         Assert.Equal(0, _responder.RequestCount);
     }
 
     [Fact]
     public async Task FetchAsync_RetryAfterWithinTheLimit_WaitsThatLongOnTheClock_ThenRetries()
     {
-        using ProviderHost host = Host(o => (o.Fetch.MaxRetryAttempts, o.Fetch.RetryDelay) = (2, TimeSpan.FromSeconds(1)));
+        using ProviderHost host = Host(o => (o.Fetch.Retry.MaxAttempts, o.Fetch.Retry.Delay) = (2, TimeSpan.FromSeconds(1)));
         var sut = host.Services.GetRequiredService<OcspFetcher>();
         _responder.Fault = ResponderFault.Http500;
         _responder.RetryAfter = TimeSpan.FromSeconds(5);
@@ -152,14 +151,14 @@ public sealed class OcspFetcherTests(ResponderFixture fixture) : IClassFixture<R
     [Fact]
     public async Task FetchAsync_RetryAfterOverTheLimit_IsNotWaitedFor_TheFetchFailsAtOnce()
     {
-        using ProviderHost host = Host(o => (o.Fetch.MaxRetryAttempts, o.Fetch.MaxRetryAfter) = (2, TimeSpan.FromSeconds(10)));
+        using ProviderHost host = Host(o => (o.Fetch.Retry.MaxAttempts, o.Fetch.Retry.MaxRetryAfter) = (2, TimeSpan.FromSeconds(10)));
         var sut = host.Services.GetRequiredService<OcspFetcher>();
         _responder.Fault = ResponderFault.Http500;
         _responder.RetryAfter = TimeSpan.FromMinutes(5);
 
         FetchOutcome outcome = await sut.FetchAsync(Target(_responder.Url), Accept, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
 
-        Assert.Equal("HttpStatus", outcome.Reason);
+        Assert.Equal(OcspFailureReason.HttpStatus, outcome.Reason);
         Assert.Contains("503", outcome.Message, StringComparison.Ordinal);
         Assert.Equal(1, _responder.RequestCount);
     }
@@ -169,21 +168,21 @@ public sealed class OcspFetcherTests(ResponderFixture fixture) : IClassFixture<R
     {
         using ProviderHost host = Host(o =>
         {
-            o.Fetch.CircuitBreakerMinimumThroughput = 4;
-            o.Fetch.CircuitBreakerFailureRatio = 0.5;
-            o.Fetch.CircuitBreakerSamplingDuration = TimeSpan.FromMinutes(1);
-            o.Fetch.CircuitBreakerBreakDuration = TimeSpan.FromMinutes(2);
+            o.Fetch.CircuitBreaker.MinimumThroughput = 4;
+            o.Fetch.CircuitBreaker.FailureRatio = 0.5;
+            o.Fetch.CircuitBreaker.SamplingDuration = TimeSpan.FromMinutes(1);
+            o.Fetch.CircuitBreaker.BreakDuration = TimeSpan.FromMinutes(2);
         });
         var sut = host.Services.GetRequiredService<OcspFetcher>();
         _responder.Fault = ResponderFault.Http500;
 
         for (int i = 0; i < 4; i++)
         {
-            Assert.Equal("HttpStatus", (await sut.FetchAsync(Target(_responder.Url), Accept, CancellationToken.None)).Reason);
+            Assert.Equal(OcspFailureReason.HttpStatus, (await sut.FetchAsync(Target(_responder.Url), Accept, CancellationToken.None)).Reason);
         }
 
         FetchOutcome open = await sut.FetchAsync(Target(_responder.Url), Accept, CancellationToken.None);
-        Assert.Equal("CircuitOpen", open.Reason);
+        Assert.Equal(OcspFailureReason.CircuitOpen, open.Reason);
         Assert.Contains(_responder.Url.Authority, open.Message, StringComparison.Ordinal);
         Assert.Equal(4, _responder.RequestCount);
 
@@ -217,4 +216,8 @@ public sealed class OcspFetcherTests(ResponderFixture fixture) : IClassFixture<R
             return base.SendAsync(request, cancellationToken);
         }
     }
+
+    /// <summary>What the fetcher asks about, without a registration.</summary>
+    private sealed record FetchTarget(OcspSubject Subject, IReadOnlyList<Uri> ResponderUris, bool ResponderDisabled, int PreferredResponder = 0, OcspHashAlgorithm? RequestHashAlgorithm = null)
+        : IFetchTarget;
 }

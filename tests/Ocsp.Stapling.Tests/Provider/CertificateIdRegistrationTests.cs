@@ -26,9 +26,9 @@ public sealed class CertificateIdRegistrationTests(ResponderFixture fixture) : I
             Assert.False(proxy.Provider.Register(id, _pki.Intermediate, _responder.Url));
             OcspRefreshResult fetched = await proxy.Provider.RefreshAsync(id);
 
-            Assert.True(fetched.Succeeded, fetched.FailureMessage);
+            Assert.True(fetched.Succeeded, fetched.Failure?.Message);
             Assert.Equal(OcspCertificateStatus.Good, fetched.Response!.Status);
-            Assert.Equal("responder", fetched.Source);
+            Assert.Equal(OcspStapleSource.Responder, fetched.Source);
             OcspCertificateState state = proxy.Provider.GetState(id)!;
             Assert.Null(state.Certificate);
             Assert.Equal(id, state.CertificateId);
@@ -57,7 +57,7 @@ public sealed class CertificateIdRegistrationTests(ResponderFixture fixture) : I
         OcspCertificateId otherId = OcspCertificateId.Create(_pki.Intermediate, other.SerialNumberBytes.Span);
         restarted.Provider.Register(otherId, _pki.Intermediate, _responder.Url);
         OcspRefreshResult fromStore = await restarted.Provider.RefreshAsync(otherId);
-        Assert.Equal("cache", fromStore.Source);
+        Assert.Equal(OcspStapleSource.SharedStore, fromStore.Source);
         Assert.Equal(OcspCertificateStatus.Good, fromStore.Response!.Status);
         Assert.Equal(2, _responder.RequestCount);
     }
@@ -80,7 +80,7 @@ public sealed class CertificateIdRegistrationTests(ResponderFixture fixture) : I
             OcspRefreshResult sut = await proxy.Provider.RefreshAsync(id);
 
             Assert.Null(sut.Response);
-            Assert.Equal(failure, sut.ValidationFailure);
+            Assert.Equal(failure, sut.Failure?.ValidationFailure);
             Assert.Null(proxy.Provider.GetState(id)!.Staple);
             Assert.Equal(1, proxy.Provider.GetState(id)!.ConsecutiveFailures);
         }
@@ -102,7 +102,7 @@ public sealed class CertificateIdRegistrationTests(ResponderFixture fixture) : I
 
         OcspRefreshResult sut = await proxy.Provider.RefreshAsync(sha256);
 
-        Assert.True(sut.Succeeded, sut.FailureMessage);
+        Assert.True(sut.Succeeded, sut.Failure?.Message);
         Assert.Equal(sha256, sut.Response!.CertificateId);
         Assert.Equal(OcspHashAlgorithm.Sha256, Assert.Single(_responder.ReceivedCertificateIds).HashAlgorithm);
         Assert.Equal(sha256, proxy.Provider.GetState(sha256)!.CertificateId);
@@ -119,14 +119,14 @@ public sealed class CertificateIdRegistrationTests(ResponderFixture fixture) : I
         proxy.Provider.CertificateUnregistered += (_, _) => events++;
         OcspCertificateId id = OcspCertificateId.Create(_pki.Intermediate, fixture.NewLeaf("certid-forget").SerialNumberBytes.Span);
         proxy.Provider.Register(id, _pki.Intermediate, _responder.Url);
-        await proxy.Provider.RunDueAsync(CancellationToken.None);
+        await proxy.RunDueAsync(CancellationToken.None);
         Assert.Equal(1, _responder.RequestCount);
         DateTimeOffset next = proxy.Provider.GetState(id)!.NextRefresh!.Value;
 
         Assert.True(proxy.Provider.Unregister(id));
         Assert.False(proxy.Provider.Unregister(id));
         _time.SetUtcNow(next + TimeSpan.FromDays(1));
-        await proxy.Provider.RunDueAsync(CancellationToken.None);
+        await proxy.RunDueAsync(CancellationToken.None);
 
         Assert.Null(proxy.Provider.GetState(id));
         Assert.Empty(proxy.Provider.GetStates());

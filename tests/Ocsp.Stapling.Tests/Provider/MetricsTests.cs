@@ -14,9 +14,9 @@ public sealed class MetricsTests(ResponderFixture fixture) : IClassFixture<Respo
     [InlineData(true)]
     public async Task Gauges_AggregateByDefault_PerCertificateOnlyWhenAskedFor(bool perCertificate)
     {
-        using var host = new ProviderHost(_time, b => b.UseMemoryOnly(), o => o.PerCertificateMetrics = perCertificate);
+        using var host = new ProviderHost(_time, b => b.UseMemoryOnly(), o => o.Metrics.PerCertificate = perCertificate);
         host.Provider.RegisterAll([(fixture.Pki.Leaf, fixture.Pki.Intermediate), (fixture.Pki.LeafWithoutAia, fixture.Pki.Intermediate), (fixture.NewLeaf("metrics"), fixture.Pki.Intermediate)]);
-        await host.Provider.RunDueAsync(CancellationToken.None);
+        await host.RunDueAsync(CancellationToken.None);
         _time.Advance(TimeSpan.FromDays(3.5)); // the 4-day staples are now within a day of their nextUpdate
 
         Dictionary<string, List<(double Value, KeyValuePair<string, object?>[] Tags)>> observed = Observe(host);
@@ -48,7 +48,7 @@ public sealed class MetricsTests(ResponderFixture fixture) : IClassFixture<Respo
 
     private static Dictionary<string, List<(double Value, KeyValuePair<string, object?>[] Tags)>> Observe(ProviderHost host)
     {
-        Meter meter = host.Provider.Metrics.Fetches.Meter;
+        Meter meter = host.Metrics.Fetches.Meter;
         var observed = new Dictionary<string, List<(double, KeyValuePair<string, object?>[])>>();
         using var listener = new MeterListener();
         listener.InstrumentPublished = (i, l) =>

@@ -62,10 +62,10 @@ public sealed class OcspResponseProviderTests(ResponderFixture fixture, ITestOut
             await host.Provider.RefreshAsync(_pki.Leaf);
 
             string responder = _pki.Leaf.GetOcspResponderUris()[0].AbsoluteUri;
-            string name = _pki.Leaf.GetDisplayName();
+            string name = CertificateNames.DisplayName(_pki.Leaf);
             LogEntry updated = Assert.Single(host.Logs.Entries, e => e.EventId == Log.StapleUpdatedId);
             Assert.Equal(LogLevel.Information, updated.Level);
-            Assert.Matches($"^OCSP update for {Regex.Escape(name)}: Good from responder {Regex.Escape(responder)} in \\d+ ms, thisUpdate ", updated.Message);
+            Assert.Matches($"^OCSP update for {Regex.Escape(name)}: Good from Responder {Regex.Escape(responder)} in \\d+ ms, thisUpdate ", updated.Message);
             LogEntry failed = Assert.Single(host.Logs.Entries, e => e.EventId == Log.FetchFailedId);
             Assert.Equal(LogLevel.Warning, failed.Level);
             Assert.Matches($"^OCSP update for {Regex.Escape(name)}: failed \\(ConnectionFailed, attempt 1\\) from {Regex.Escape(responder)} in \\d+ ms: ", failed.Message);
@@ -75,7 +75,7 @@ public sealed class OcspResponseProviderTests(ResponderFixture fixture, ITestOut
         restarted.Provider.Register(_pki.Leaf, _pki.Intermediate);
         await restarted.Provider.GetStapleAsync(_pki.Leaf, _pki.Intermediate);
         LogEntry fromStore = Assert.Single(restarted.Logs.Entries, e => e.EventId == Log.StapleUpdatedId);
-        Assert.Contains(": Good from cache (the shared store) in ", fromStore.Message, StringComparison.Ordinal);
+        Assert.Contains(": Good from SharedStore (written by this or another node) in ", fromStore.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -142,7 +142,7 @@ public sealed class OcspResponseProviderTests(ResponderFixture fixture, ITestOut
         while (previous < original.NextUpdate)
         {
             _time.SetUtcNow(previous);
-            await host.Provider.RunDueAsync(CancellationToken.None);
+            await host.RunDueAsync(CancellationToken.None);
             Assert.True(host.Provider.TryGetCachedStaple(_pki.Leaf, out OcspStaple? held));
             Assert.Same(original, held);
             DateTimeOffset next = host.State.NextRefresh!.Value;
@@ -156,29 +156,29 @@ public sealed class OcspResponseProviderTests(ResponderFixture fixture, ITestOut
         Assert.All(intervals.Skip(6), interval => Assert.Equal(TimeSpan.FromHours(1), interval));
 
         _time.SetUtcNow(original.NextUpdate);
-        await host.Provider.RunDueAsync(CancellationToken.None);
+        await host.RunDueAsync(CancellationToken.None);
         Assert.False(host.Provider.TryGetCachedStaple(_pki.Leaf, out _));
         Assert.Contains(host.Logs.Entries, e => e.EventId == Log.StapleExpiredId && e.Level == LogLevel.Error);
 
         _responder.Fault = ResponderFault.None;
         _time.SetUtcNow(host.State.NextRefresh!.Value);
-        await host.Provider.RunDueAsync(CancellationToken.None);
+        await host.RunDueAsync(CancellationToken.None);
         Assert.True(host.Provider.TryGetCachedStaple(_pki.Leaf, out OcspStaple? renewed));
         Assert.True(renewed.ThisUpdate > original.ThisUpdate);
         Assert.Equal(0, host.State.ConsecutiveFailures);
     }
 
     [Theory]
-    [InlineData(ResponderFault.Down, "ConnectionFailed")]
-    [InlineData(ResponderFault.Http500, "HttpStatus")]
-    [InlineData(ResponderFault.HtmlBody, "MalformedResponse")]
-    [InlineData(ResponderFault.Garbage, "MalformedResponse")]
-    [InlineData(ResponderFault.TryLater, "UnsuccessfulStatus")]
-    [InlineData(ResponderFault.Unauthorized, "UnsuccessfulStatus")]
-    [InlineData(ResponderFault.WrongSerial, "CertificateIdMismatch")]
-    [InlineData(ResponderFault.WrongSigner, "UnauthorizedSigner")]
-    [InlineData(ResponderFault.Expired, "Expired")]
-    public async Task Refresh_ResponderFault_KeepsValidStapleAndReportsReason(ResponderFault fault, string reason)
+    [InlineData(ResponderFault.Down, OcspFailureReason.ConnectionFailed, OcspValidationFailure.None)]
+    [InlineData(ResponderFault.Http500, OcspFailureReason.HttpStatus, OcspValidationFailure.None)]
+    [InlineData(ResponderFault.HtmlBody, OcspFailureReason.InvalidResponse, OcspValidationFailure.MalformedResponse)]
+    [InlineData(ResponderFault.Garbage, OcspFailureReason.InvalidResponse, OcspValidationFailure.MalformedResponse)]
+    [InlineData(ResponderFault.TryLater, OcspFailureReason.InvalidResponse, OcspValidationFailure.UnsuccessfulStatus)]
+    [InlineData(ResponderFault.Unauthorized, OcspFailureReason.InvalidResponse, OcspValidationFailure.UnsuccessfulStatus)]
+    [InlineData(ResponderFault.WrongSerial, OcspFailureReason.InvalidResponse, OcspValidationFailure.CertificateIdMismatch)]
+    [InlineData(ResponderFault.WrongSigner, OcspFailureReason.InvalidResponse, OcspValidationFailure.UnauthorizedSigner)]
+    [InlineData(ResponderFault.Expired, OcspFailureReason.InvalidResponse, OcspValidationFailure.Expired)]
+    public async Task Refresh_ResponderFault_KeepsValidStapleAndReportsReason(ResponderFault fault, OcspFailureReason reason, OcspValidationFailure validationFailure)
     {
         using var host = FileHost();
         var failures = new List<OcspStapleFailedEventArgs>();
@@ -190,16 +190,19 @@ public sealed class OcspResponseProviderTests(ResponderFixture fixture, ITestOut
         _responder.Fault = fault;
 
         _time.SetUtcNow(host.State.NextRefresh!.Value);
-        await host.Provider.RunDueAsync(CancellationToken.None);
+        await host.RunDueAsync(CancellationToken.None);
 
+        // The same names everywhere: the event, the state, the log line and the metric's tag.
         Assert.True(host.Provider.TryGetCachedStaple(_pki.Leaf, out OcspStaple? held));
         Assert.Same(original, held);
         OcspStapleFailedEventArgs failure = Assert.Single(failures);
-        Assert.Equal(reason, failure.Reason);
+        Assert.Equal((reason, validationFailure), (failure.Failure.Reason, failure.Failure.ValidationFailure));
         Assert.Same(original, failure.CurrentStaple);
-        Assert.Contains(host.Logs.Entries, e => e.EventId == Log.FetchFailedId && e.Message.Contains(reason, StringComparison.Ordinal));
-        Assert.Contains(reason, tags);
-        Assert.Equal(reason, host.State.LastFailureReason);
+        string code = validationFailure == OcspValidationFailure.None ? reason.ToString() : $"{reason}/{validationFailure}";
+        Assert.Equal(code, failure.Failure.Code);
+        Assert.Contains(host.Logs.Entries, e => e.EventId == Log.FetchFailedId && e.Message.Contains($"failed ({code},", StringComparison.Ordinal));
+        Assert.Contains(reason.ToString(), tags);
+        Assert.Equal((reason, validationFailure), (host.State.LastFailure?.Reason, host.State.LastFailure?.ValidationFailure));
     }
 
     [Fact]
@@ -267,7 +270,7 @@ public sealed class OcspResponseProviderTests(ResponderFixture fixture, ITestOut
 
         Assert.True(sut.Succeeded);
         Assert.True(sut.IsServed);
-        Assert.Equal("responder", sut.Source);
+        Assert.Equal(OcspStapleSource.Responder, sut.Source);
         Assert.Equal(OcspCertificateStatus.Good, sut.Response!.Status);
         Assert.True(host.Provider.TryGetCachedStaple(_pki.Leaf, out OcspStaple? held));
         Assert.Same(held, sut.Response);
@@ -285,11 +288,10 @@ public sealed class OcspResponseProviderTests(ResponderFixture fixture, ITestOut
 
         Assert.False(failed.Succeeded);
         Assert.Null(failed.Response);
-        Assert.Equal("UnauthorizedSigner", failed.FailureReason);
-        Assert.Equal(OcspValidationFailure.UnauthorizedSigner, failed.ValidationFailure);
+        Assert.Equal((OcspFailureReason.InvalidResponse, OcspValidationFailure.UnauthorizedSigner), (failed.Failure?.Reason, failed.Failure?.ValidationFailure));
         Assert.Equal(1, _responder.RequestCount);
-        Assert.Equal("memory", again.Source);
-        Assert.Equal("UnauthorizedSigner", again.FailureReason);
+        Assert.Equal(OcspStapleSource.Memory, again.Source);
+        Assert.Equal((OcspFailureReason.InvalidResponse, OcspValidationFailure.UnauthorizedSigner), (again.Failure?.Reason, again.Failure?.ValidationFailure));
 
         // Past the back-off it asks again, and the recovered responder's answer comes back.
         _responder.Fault = ResponderFault.None;
@@ -307,7 +309,7 @@ public sealed class OcspResponseProviderTests(ResponderFixture fixture, ITestOut
 
         OcspRefreshResult sut = await host.Provider.RefreshAsync(_pki.LeafWithoutAia);
 
-        Assert.Equal("NoResponder", sut.FailureReason);
+        Assert.Equal(OcspFailureReason.NoResponder, sut.Failure?.Reason);
         Assert.Null(sut.Response);
         Assert.Equal(0, _responder.RequestCount);
     }
@@ -366,7 +368,7 @@ public sealed class OcspResponseProviderTests(ResponderFixture fixture, ITestOut
     public async Task Fleet_FiveProvidersSharingACache_FetchAboutOncePerRefreshPeriod()
     {
         var shared = new FaultyDistributedCache(_time);
-        var hosts = Enumerable.Range(0, 5).Select(_ => new ProviderHost(_time, b => b.UseDistributedCache(_ => shared), o => o.Jitter = 0.1)).ToArray();
+        var hosts = Enumerable.Range(0, 5).Select(_ => new ProviderHost(_time, b => b.UseDistributedCache(_ => shared), o => o.Refresh.Jitter = 0.1)).ToArray();
         try
         {
             foreach (ProviderHost host in hosts)
@@ -386,7 +388,7 @@ public sealed class OcspResponseProviderTests(ResponderFixture fixture, ITestOut
                 _time.SetUtcNow(next);
                 foreach (ProviderHost host in hosts)
                 {
-                    await host.Provider.RunDueAsync(CancellationToken.None);
+                    await host.RunDueAsync(CancellationToken.None);
                     Assert.True(host.Provider.TryGetCachedStaple(_pki.Leaf, out _));
                 }
             }
@@ -425,7 +427,7 @@ public sealed class OcspResponseProviderTests(ResponderFixture fixture, ITestOut
         // Recovered: the next refresh writes again.
         cache.Fault = CacheFault.None;
         _time.SetUtcNow(host.State.NextRefresh!.Value);
-        await host.Provider.RunDueAsync(CancellationToken.None);
+        await host.RunDueAsync(CancellationToken.None);
         Assert.Equal(1, cache.Count);
     }
 
@@ -441,7 +443,7 @@ public sealed class OcspResponseProviderTests(ResponderFixture fixture, ITestOut
         _time.SetUtcNow(host.State.NextRefresh!.Value);
 
         Task started = cache.NextCallStarted;
-        Task refresh = host.Provider.RunDueAsync(CancellationToken.None);
+        Task refresh = host.RunDueAsync(CancellationToken.None);
         await started.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.False(refresh.IsCompleted);
         Assert.True(host.Provider.TryGetCachedStaple(_pki.Leaf, out OcspStaple? during));
@@ -546,7 +548,7 @@ public sealed class OcspResponseProviderTests(ResponderFixture fixture, ITestOut
 
         host.Provider.Register(_pki.LeafWithoutAia, _pki.Intermediate);
         Assert.Null(await host.Provider.GetStapleAsync(_pki.LeafWithoutAia, _pki.Intermediate));
-        Assert.Equal("NoResponder", Assert.Single(failures).Reason);
+        Assert.Equal(OcspFailureReason.NoResponder, Assert.Single(failures).Failure.Reason);
         Assert.Equal(0, _responder.RequestCount);
         Assert.Contains(host.Logs.Entries, e => e.EventId == Log.NoResponderId);
     }
@@ -557,9 +559,9 @@ public sealed class OcspResponseProviderTests(ResponderFixture fixture, ITestOut
         using var host = new ProviderHost(_time, b => b.UseMemoryOnly());
         host.Provider.Register(_pki.LeafWithoutAia, _pki.Intermediate);
 
-        await host.Provider.RunDueAsync(CancellationToken.None);
+        await host.RunDueAsync(CancellationToken.None);
         _time.Advance(TimeSpan.FromDays(3));
-        await host.Provider.RunDueAsync(CancellationToken.None);
+        await host.RunDueAsync(CancellationToken.None);
 
         Assert.Equal(DateTimeOffset.MaxValue, host.State.NextRefresh);
         Assert.False(host.State.HasResponder);
@@ -590,7 +592,7 @@ public sealed class OcspResponseProviderTests(ResponderFixture fixture, ITestOut
         using var host = new ProviderHost(_time, b => b.UseMemoryOnly(), o =>
         {
             o.Fetch.ResponderOverrides[_pki.LeafWithoutAia.Thumbprint] = _responder.Url.AbsoluteUri;
-            o.Fetch.ResponderOverrides[_pki.Leaf.Thumbprint] = OcspStaplingOptions.DisabledResponder;
+            o.Fetch.ResponderOverrides[_pki.Leaf.Thumbprint] = OcspFetchOptions.DisabledResponder;
         });
 
         host.Provider.Register(_pki.LeafWithoutAia, _pki.Intermediate);
@@ -613,9 +615,9 @@ public sealed class OcspResponseProviderTests(ResponderFixture fixture, ITestOut
         Assert.Equal(1, registration.PreferredResponder);
 
         _time.SetUtcNow(host.State.NextRefresh!.Value);
-        await host.Provider.RunDueAsync(CancellationToken.None);
+        await host.RunDueAsync(CancellationToken.None);
         Assert.Equal(2, _responder.RequestCount);
-        Assert.Null(host.State.LastFailureReason);
+        Assert.Null(host.State.LastFailure);
     }
 
     private X509Certificate2 IssueWithTwoUrls()
@@ -674,7 +676,7 @@ public sealed class OcspResponseProviderTests(ResponderFixture fixture, ITestOut
         return listener;
     }
 
-    private static Meter GetMeter(ProviderHost host) => host.Provider.Metrics.Fetches.Meter;
+    private static Meter GetMeter(ProviderHost host) => host.Metrics.Fetches.Meter;
 
     private static MeterListener ListenForFetchReasons(ProviderHost host, List<string?> reasons) =>
         Listen(host, "ocsp.stapling.fetch.count", (tags, _) =>

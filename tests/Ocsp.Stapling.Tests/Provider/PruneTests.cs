@@ -5,7 +5,7 @@ using Ocsp.Stapling.Testing;
 namespace Ocsp.Stapling.Tests.Provider;
 
 /// <summary>
-/// A prune (<see cref="IOcspCertificateRegistry.PruneAsync"/>, a proxy's <c>X-Prune-From-Cache</c>) never makes things
+/// A prune (<see cref="OcspCertificateRegistry.PruneAsync"/>, a proxy's <c>X-Prune-From-Cache</c>) never makes things
 /// worse (issue 19, item 2): it asks for a refetch, the held response is served until a newer one arrives, it respects
 /// the failure back-off, and it is rate-limited per certificate.
 /// </summary>
@@ -39,7 +39,7 @@ public sealed class PruneTests(ResponderFixture fixture) : IClassFixture<Respond
             // The responder recovers: the scheduler's retry after the back-off (1 minute) brings a newer staple.
             _responder.Fault = ResponderFault.None;
             _time.Advance(TimeSpan.FromMinutes(1));
-            await host.Provider.RunDueAsync(CancellationToken.None);
+            await host.RunDueAsync(CancellationToken.None);
 
             Assert.True(host.Provider.TryGetCachedStaple(leaf, out OcspStaple? fresh));
             Assert.True(fresh!.ThisUpdate > held.ThisUpdate);

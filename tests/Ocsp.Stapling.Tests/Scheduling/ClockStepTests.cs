@@ -22,7 +22,7 @@ public sealed class ClockStepTests(ResponderFixture fixture) : IClassFixture<Res
         var clock = new SteppedClock(_time);
         _responder.Time = clock; // the responder keeps true time; ours was behind and is corrected
         _responder.Validity = TimeSpan.FromHours(12);
-        using var host = new ProviderHost(clock, b => b.UseMemoryOnly(), o => o.Fetch.CircuitBreakerMinimumThroughput = 1000); // the scheduler alone
+        using var host = new ProviderHost(clock, b => b.UseMemoryOnly(), o => o.Fetch.CircuitBreaker.MinimumThroughput = 1000); // the scheduler alone
 
         X509Certificate2[] leaves = await StapledAsync(host);
         host.Services.GetRequiredService<ClockStepWatch>().Start();
@@ -37,13 +37,13 @@ public sealed class ClockStepTests(ResponderFixture fixture) : IClassFixture<Res
         Assert.Contains(host.Logs.Entries, e => e.EventId == Log.ClockSteppedId && e.Message.Contains($"{Certificates} staple(s)", StringComparison.Ordinal));
 
         // Every refresh is due once however far the clock jumped: one request per certificate, then the back-off.
-        await host.Provider.RunDueAsync(CancellationToken.None);
-        await host.Provider.RunDueAsync(CancellationToken.None);
+        await host.RunDueAsync(CancellationToken.None);
+        await host.RunDueAsync(CancellationToken.None);
         Assert.Equal(Certificates, _responder.RequestCount);
 
         _responder.Fault = ResponderFault.None;
         _time.Advance(TimeSpan.FromMinutes(1)); // the first back-off
-        await host.Provider.RunDueAsync(CancellationToken.None);
+        await host.RunDueAsync(CancellationToken.None);
         Assert.All(leaves, leaf => Assert.True(host.Provider.TryGetCachedStaple(leaf, out OcspStaple? staple) && staple.IsValidAt(clock.GetUtcNow())));
         Assert.Equal(2 * Certificates, _responder.RequestCount);
     }
@@ -61,7 +61,7 @@ public sealed class ClockStepTests(ResponderFixture fixture) : IClassFixture<Res
 
         clock.Step(TimeSpan.FromHours(-1));
         _time.Advance(ClockStepWatch.Interval);
-        await host.Provider.RunDueAsync(CancellationToken.None);
+        await host.RunDueAsync(CancellationToken.None);
 
         Assert.Contains(host.Logs.Entries, e => e.EventId == Log.ClockSteppedId && e.Message.Contains("-01:00:00", StringComparison.Ordinal));
         Assert.All(leaves, leaf => Assert.True(host.Provider.TryGetCachedStaple(leaf, out _)));
@@ -69,7 +69,7 @@ public sealed class ClockStepTests(ResponderFixture fixture) : IClassFixture<Res
 
         // The schedule is in wall-clock time: due when the (stepped) clock reaches it, each once.
         _time.Advance(nextRefresh.Max() - clock.GetUtcNow());
-        await host.Provider.RunDueAsync(CancellationToken.None);
+        await host.RunDueAsync(CancellationToken.None);
         Assert.Equal(Certificates, _responder.RequestCount);
         Assert.All(leaves, leaf => Assert.True(host.Provider.GetState(leaf)!.Staple!.ThisUpdate > nextRefresh.Min() - TimeSpan.FromDays(4)));
     }

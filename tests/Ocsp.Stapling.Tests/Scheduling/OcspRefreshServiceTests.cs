@@ -21,7 +21,7 @@ public sealed class OcspRefreshServiceTests(ResponderFixture fixture) : IClassFi
         using (var filler = new ProviderHost(_time, b => b.UseFileSystemCache(store), o => o.Fetch.MaxRequestsPerSecondPerHost = 100_000))
         {
             filler.Provider.RegisterAll([.. leaves.Select(l => (l, _pki.Intermediate))]);
-            await filler.Provider.RunDueAsync(CancellationToken.None); // one fleet node fetched them all, together
+            await filler.RunDueAsync(CancellationToken.None); // one fleet node fetched them all, together
         }
 
         Assert.Equal(Count, fixture.Responder.RequestCount);
@@ -34,9 +34,7 @@ public sealed class OcspRefreshServiceTests(ResponderFixture fixture) : IClassFi
                 b.AddCertificate(leaf, _pki.Intermediate);
             }
         });
-        OcspRefreshService service = Assert.Single(host.Services.GetServices<IHostedService>().OfType<OcspRefreshService>());
-
-        await service.StartAsync(CancellationToken.None);
+        OcspRefreshService service = await StartAsync(host);
         try
         {
             Assert.All(leaves, leaf => Assert.True(host.Provider.TryGetCachedStaple(leaf, out _)));
@@ -62,13 +60,11 @@ public sealed class OcspRefreshServiceTests(ResponderFixture fixture) : IClassFi
         using var host = new ProviderHost(_time, b => b.UseMemoryOnly().AddCertificate(_pki.Leaf, _pki.Intermediate));
         var updates = new System.Collections.Concurrent.BlockingCollection<OcspStapleUpdatedEventArgs>();
         host.Provider.StapleUpdated += (_, e) => updates.Add(e);
-        OcspRefreshService scheduler = Assert.Single(host.Services.GetServices<IHostedService>().OfType<OcspRefreshService>());
-
-        await scheduler.StartAsync(CancellationToken.None);
+        OcspRefreshService scheduler = await StartAsync(host);
         try
         {
             OcspStapleUpdatedEventArgs first = await TakeAsync(updates);
-            Assert.Equal("responder", first.Source);
+            Assert.Equal(OcspStapleSource.Responder, first.Source);
             Assert.True(host.Provider.TryGetCachedStaple(_pki.Leaf, out _));
 
             // Half-life of a 4-day response: the loop wakes on its fake-clock timer and refreshes.
@@ -86,6 +82,16 @@ public sealed class OcspRefreshServiceTests(ResponderFixture fixture) : IClassFi
         {
             await scheduler.StopAsync(CancellationToken.None);
         }
+    }
+
+    /// <summary>Starts the provider's hosted services as the host does, in order: the configured certificates, then the refresh loop.</summary>
+    private static async Task<OcspRefreshService> StartAsync(ProviderHost host)
+    {
+        IHostedService[] services = [.. host.Services.GetServices<IHostedService>()];
+        await Assert.Single(services.OfType<OcspStartupCertificates>()).StartAsync(CancellationToken.None);
+        OcspRefreshService scheduler = Assert.Single(services.OfType<OcspRefreshService>());
+        await scheduler.StartAsync(CancellationToken.None);
+        return scheduler;
     }
 
     private static async Task<T> TakeAsync<T>(System.Collections.Concurrent.BlockingCollection<T> queue) =>

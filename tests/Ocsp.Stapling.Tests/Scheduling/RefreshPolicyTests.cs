@@ -10,7 +10,7 @@ public sealed class RefreshPolicyTests(PkiFixture fixture) : IClassFixture<PkiFi
     private OcspStaple Staple(DateTimeOffset thisUpdate, DateTimeOffset nextUpdate) =>
         new([0x30, 0x00], OcspCertificateId.Create(fixture.Pki.Leaf, fixture.Pki.Intermediate), OcspCertificateStatus.Good, thisUpdate, nextUpdate, thisUpdate, thisUpdate);
 
-    private static OcspStaplingOptions Options(double jitter = 0) => new() { Jitter = jitter };
+    private static OcspRefreshOptions Options(double jitter = 0) => new() { Jitter = jitter };
 
     [Fact]
     public void NextRefresh_FourDayWindow_AtHalfLife()

@@ -7,7 +7,7 @@ public sealed class RefreshSchedulerTests(PkiFixture fixture) : IClassFixture<Pk
 {
     private readonly FakeTimeProvider _time = new();
 
-    private Registration NewRegistration() => new(fixture.Pki.Leaf, fixture.Pki.Intermediate, [fixture.Pki.OcspUrl], responderDisabled: false);
+    private Registration NewRegistration() => Registration.Create(fixture.Pki.Leaf, fixture.Pki.Intermediate, new OcspFetchOptions());
 
     [Fact]
     public void TryTakeDue_TakesInDueOrder_OnlyWhatIsDue()
@@ -41,7 +41,7 @@ public sealed class RefreshSchedulerTests(PkiFixture fixture) : IClassFixture<Pk
         sut.Schedule(registration, now.AddHours(1));
 
         Assert.False(sut.TryTakeDue(now, out _));
-        Assert.Equal(now.AddHours(1), registration.NextRefresh);
+        Assert.Equal(now.AddHours(1), registration.State.NextRefresh);
         Assert.True(sut.TryTakeDue(now.AddHours(1), out _));
         Assert.False(sut.TryTakeDue(now.AddDays(1), out _));
     }
@@ -55,10 +55,10 @@ public sealed class RefreshSchedulerTests(PkiFixture fixture) : IClassFixture<Pk
         Registration removed = NewRegistration();
         sut.Schedule(never, DateTimeOffset.MaxValue);
         sut.Schedule(removed, now);
-        removed.Removed = true;
+        removed.Write(0, static (state, _) => state with { Removed = true });
 
         Assert.False(sut.TryTakeDue(DateTimeOffset.MaxValue.AddDays(-1), out _));
-        Assert.Equal(DateTimeOffset.MaxValue, never.NextRefresh);
+        Assert.Equal(DateTimeOffset.MaxValue, never.State.NextRefresh);
     }
 
     [Fact]

@@ -240,7 +240,7 @@ public sealed class OcspStaplingContextsTests(RealTimeFixture fixture) : IClassF
 
         public IOcspResponseProvider Provider => _host.Services.GetRequiredService<IOcspResponseProvider>();
 
-        public IOcspCertificateRegistry Registry => _host.Services.GetRequiredService<IOcspCertificateRegistry>();
+        public OcspCertificateRegistry Registry => _host.Services.GetRequiredService<OcspCertificateRegistry>();
 
         public static async Task<Stapling> StartAsync(FakeTimeProvider time, string cacheDirectory)
         {
@@ -250,9 +250,9 @@ public sealed class OcspStaplingContextsTests(RealTimeFixture fixture) : IClassF
             builder.Services.AddSingleton<TimeProvider>(time);
             builder.Services.AddOcspStapling(o =>
             {
-                o.Jitter = 0;
-                o.Fetch.MaxRetryAttempts = 0;
-                o.CacheDirectory = cacheDirectory;
+                o.Refresh.Jitter = 0;
+                o.Fetch.Retry.MaxAttempts = 0;
+                o.SharedStore.Directory = cacheDirectory;
             });
             IHost host = builder.Build();
             await host.StartAsync();

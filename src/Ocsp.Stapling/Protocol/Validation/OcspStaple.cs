@@ -8,7 +8,10 @@ public sealed class OcspStaple
 {
     private readonly byte[] _encoded;
 
-    /// <summary>Initializes a new instance. The bytes are copied.</summary>
+    /// <summary>
+    /// Initializes a new instance. The bytes are copied. Internal: a staple is only ever made by the validator, so that
+    /// whatever holds one holds a response that was accepted for its certificate.
+    /// </summary>
     /// <param name="encoded">The DER-encoded OCSP response.</param>
     /// <param name="certificateId">The CertID it answers for.</param>
     /// <param name="status">The certificate status it asserts.</param>
@@ -18,7 +21,7 @@ public sealed class OcspStaple
     /// <param name="fetchedAt">When it was obtained from the responder.</param>
     /// <param name="revocationTime">The revocation time for a revoked certificate.</param>
     /// <param name="revocationReason">The revocation reason, when given.</param>
-    public OcspStaple(
+    internal OcspStaple(
         ReadOnlySpan<byte> encoded,
         OcspCertificateId certificateId,
         OcspCertificateStatus status,
@@ -67,10 +70,10 @@ public sealed class OcspStaple
     public DateTimeOffset NextUpdate { get; }
 
     /// <summary>Gets the <c>nextUpdate</c> written in the response, when it has one (<see cref="NextUpdate"/> may end earlier).</summary>
-    public DateTimeOffset? ResponseNextUpdate { get; init; }
+    public DateTimeOffset? ResponseNextUpdate { get; internal init; }
 
     /// <summary>Gets the <c>notAfter</c> of the delegated responder certificate that signed the response, or <see langword="null"/> when the issuer signed it.</summary>
-    public DateTimeOffset? ResponderCertificateNotAfter { get; init; }
+    public DateTimeOffset? ResponderCertificateNotAfter { get; internal init; }
 
     /// <summary>Gets the response's <c>producedAt</c>.</summary>
     public DateTimeOffset ProducedAt { get; }

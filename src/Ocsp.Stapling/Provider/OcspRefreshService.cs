@@ -1,53 +1,44 @@
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Options;
 
 namespace Ocsp.Stapling.Internal;
 
 /// <summary>
-/// The refresh loop: at start, registers the configured certificates and serves what the shared cache holds; then takes
+/// The refresh loop: at start, serves what the shared cache holds for every registered certificate; then takes
 /// each registration from the <see cref="RefreshScheduler"/> as it falls due and refreshes it, at most
-/// <see cref="OcspStaplingOptions.MaxParallelFetches"/> at once, with no batch barrier. All time through <see cref="TimeProvider"/>.
+/// <see cref="OcspRefreshOptions.MaxParallelFetches"/> at once, with no batch barrier. All time through <see cref="TimeProvider"/>.
 /// </summary>
 internal sealed class OcspRefreshService : BackgroundService
 {
-    private readonly OcspResponseProvider _provider;
     private readonly RegistrationStore _store;
     private readonly RefreshScheduler _scheduler;
     private readonly StapleRefresher _refresher;
-    private readonly OcspStartupCertificates _startup;
     private readonly TimeProvider _time;
     private readonly int _parallelism;
     private readonly ClockStepWatch _clockWatch;
 
     public OcspRefreshService(
-        OcspResponseProvider provider,
         RegistrationStore store,
         RefreshScheduler scheduler,
         StapleRefresher refresher,
-        OcspStartupCertificates startup,
-        IOptions<OcspStaplingOptions> options,
+        OcspRefreshOptions options,
         TimeProvider time,
         ClockStepWatch clockWatch)
     {
         _clockWatch = clockWatch;
-        _provider = provider;
         _store = store;
         _scheduler = scheduler;
         _refresher = refresher;
-        _startup = startup;
         _time = time;
-        _parallelism = Math.Max(1, options.Value.MaxParallelFetches);
+        _parallelism = Math.Max(1, options.MaxParallelFetches);
     }
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        _startup.RegisterAll(_provider);
-
         // Before the server takes connections: whatever the shared cache holds is stapled from the first handshake.
         // Bounded: a start-up list of many certificates must not open as many connections to the store at once. Their
         // refreshes are spread over their windows, so that responses fetched together are not all refreshed together.
         await Parallel.ForEachAsync(
-            _store.All.Where(r => r.Staple is null),
+            _store.All.Where(r => r.State.Staple is null),
             new ParallelOptions { MaxDegreeOfParallelism = _parallelism * 4, CancellationToken = cancellationToken },
             async (registration, token) => await _refresher.LoadFromCacheAsync(registration, token, spread: true).ConfigureAwait(false)).ConfigureAwait(false);
         _clockWatch.Start();

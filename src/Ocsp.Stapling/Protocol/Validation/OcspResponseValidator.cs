@@ -10,7 +10,7 @@ namespace Ocsp.Stapling;
 public static class OcspResponseValidator
 {
     /// <summary>The OID of <c>id-kp-OCSPSigning</c> (RFC 6960 §4.2.2.2).</summary>
-    public const string OcspSigningOid = "1.3.6.1.5.5.7.3.9";
+    internal const string OcspSigningOid = "1.3.6.1.5.5.7.3.9";
 
     /// <summary>Validates <paramref name="response"/> as the status of <paramref name="certificate"/>.</summary>
     /// <param name="response">The DER bytes as received from the responder.</param>
@@ -208,7 +208,7 @@ public static class OcspResponseValidator
         {
             return OcspValidationResult.Reject(
                 OcspValidationFailure.UnauthorizedSigner,
-                $"The responder certificate {delegated.GetDisplayName()} was not issued by '{issuer.Subject}'.",
+                $"The responder certificate {CertificateNames.DisplayName(delegated)} was not issued by '{issuer.Subject}'.",
                 parsed);
         }
 
@@ -216,7 +216,7 @@ public static class OcspResponseValidator
         {
             return OcspValidationResult.Reject(
                 OcspValidationFailure.UnauthorizedSigner,
-                $"The responder certificate {delegated.GetDisplayName()} lacks the id-kp-OCSPSigning extended key usage.",
+                $"The responder certificate {CertificateNames.DisplayName(delegated)} lacks the id-kp-OCSPSigning extended key usage.",
                 parsed);
         }
 

@@ -59,6 +59,9 @@ public sealed class OcspCertificateId : IEquatable<OcspCertificateId>
     /// <summary>Gets the serial number as upper-case hexadecimal, as certificate tools print it.</summary>
     public string SerialNumberHex => Convert.ToHexString(_serialNumber);
 
+    /// <summary>How logs and pages name a certificate known only by this CertID and its <paramref name="issuer"/>.</summary>
+    internal string DisplayName(X509Certificate2 issuer) => $"serial {SerialNumberHex} of '{issuer.Subject}'";
+
     /// <summary>
     /// Gets a key that identifies this certificate across processes and machines:
     /// hash algorithm, issuer key hash and serial number (the issuer name hash adds nothing the key hash does not fix).

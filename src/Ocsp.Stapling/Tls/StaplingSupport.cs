@@ -1,20 +1,17 @@
 using System.Net.Security;
 using System.Reflection;
-using Ocsp.Stapling.Internal;
 
-namespace Ocsp.Stapling;
+namespace Ocsp.Stapling.Internal;
 
 /// <summary>
-/// Whether <see cref="OcspStaplingContexts"/> (and so Kestrel) can staple on this runtime and platform. The hook works where .NET terminates TLS with OpenSSL
-/// (Linux, FreeBSD) and <see cref="SslStreamCertificateContext"/> has the private OCSP fields it writes, with the
-/// types it expects. Elsewhere TLS is served as usual, without a staple, and this says why.
+/// Whether the TLS component can staple on this runtime and platform (<see cref="OcspStaplingContexts.IsSupported"/>).
+/// The hook works where .NET terminates TLS with OpenSSL (Linux, FreeBSD) and <see cref="SslStreamCertificateContext"/>
+/// has the private OCSP fields it writes, with the types it expects. Elsewhere TLS is served as usual, without a staple,
+/// and the reason says why.
 /// </summary>
-public static class OcspStaplingSupport
+internal static class StaplingSupport
 {
     private static readonly Lazy<string?> Probe = new(ProbeRuntime);
-
-    /// <summary>Gets a value indicating whether stapled contexts staple on this runtime.</summary>
-    public static bool IsSupported => Probe.Value is null;
 
     /// <summary>Gets why stapling is off on this runtime, or <see langword="null"/> when it is supported.</summary>
     public static string? UnsupportedReason => Probe.Value;

@@ -1,4 +1,3 @@
-using System.Diagnostics.CodeAnalysis;
 using System.Net.Http.Headers;
 using System.Text;
 
@@ -19,28 +18,6 @@ public static class OcspHttpEncoding
     /// <summary>The media type of an OCSP response body.</summary>
     public const string ResponseMediaType = "application/ocsp-response";
 
-    /// <summary>Returns whether <paramref name="uri"/> can name an OCSP responder: an absolute <c>http</c> or <c>https</c> URL (RFC 6960 Appendix A.1).</summary>
-    /// <param name="uri">The URL; may be <see langword="null"/>.</param>
-    /// <returns><see langword="true"/> for an absolute http(s) URL.</returns>
-    public static bool IsResponderUri([NotNullWhen(true)] Uri? uri) =>
-        uri is { IsAbsoluteUri: true } && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps);
-
-    /// <summary>Parses <paramref name="value"/> as a responder URL (see <see cref="IsResponderUri"/>).</summary>
-    /// <param name="value">The text.</param>
-    /// <param name="uri">The URL, when valid.</param>
-    /// <returns><see langword="true"/> for an absolute http(s) URL.</returns>
-    public static bool TryParseResponderUri([NotNullWhen(true)] string? value, [NotNullWhen(true)] out Uri? uri)
-    {
-        if (Uri.TryCreate(value, UriKind.Absolute, out Uri? parsed) && IsResponderUri(parsed))
-        {
-            uri = parsed;
-            return true;
-        }
-
-        uri = null;
-        return false;
-    }
-
     /// <summary>
     /// Reads a whole OCSP body (a request a server receives, or a response a client receives) without buffering more than
     /// <paramref name="maxLength"/> + 1 bytes of a hostile or runaway peer.
@@ -49,7 +26,7 @@ public static class OcspHttpEncoding
     /// <param name="maxLength">The largest body accepted, in bytes.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>The body, or <see langword="null"/> when it is longer than <paramref name="maxLength"/>.</returns>
-    public static async Task<byte[]?> ReadBodyAsync(Stream stream, int maxLength, CancellationToken cancellationToken = default)
+    internal static async Task<byte[]?> ReadBodyAsync(Stream stream, int maxLength, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentOutOfRangeException.ThrowIfNegative(maxLength);

@@ -1,0 +1,28 @@
+using System.ComponentModel.DataAnnotations;
+using Ocsp.Stapling.Internal;
+
+namespace Ocsp.Stapling;
+
+/// <summary>The Polly.Core circuit breaker of each responder host (<see cref="OcspFetchOptions.CircuitBreaker"/>, section <c>Fetch:CircuitBreaker</c>).</summary>
+public sealed class OcspCircuitBreakerOptions
+{
+    /// <summary>Gets or sets the failure ratio over <see cref="SamplingDuration"/> that opens a responder host's circuit. Key: <c>Fetch:CircuitBreaker:FailureRatio</c>.</summary>
+    /// <value>The default value is 0.5.</value>
+    [Range(0d, 1d, MinimumIsExclusive = true)]
+    public double FailureRatio { get; set; } = 0.5;
+
+    /// <summary>Gets or sets the number of attempts in the sampling window before the circuit may open. Key: <c>Fetch:CircuitBreaker:MinimumThroughput</c>.</summary>
+    /// <value>The default value is 6.</value>
+    [Range(2, int.MaxValue)]
+    public int MinimumThroughput { get; set; } = 6;
+
+    /// <summary>Gets or sets the sampling window. Key: <c>Fetch:CircuitBreaker:SamplingDuration</c>.</summary>
+    /// <value>The default value is 1 minute.</value>
+    [Range(typeof(TimeSpan), OptionRanges.HalfSecond, OptionRanges.MaxTimeSpan)]
+    public TimeSpan SamplingDuration { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Gets or sets how long an open circuit refuses attempts to a responder host. Key: <c>Fetch:CircuitBreaker:BreakDuration</c>.</summary>
+    /// <value>The default value is 1 minute.</value>
+    [Range(typeof(TimeSpan), OptionRanges.HalfSecond, OptionRanges.MaxTimeSpan)]
+    public TimeSpan BreakDuration { get; set; } = TimeSpan.FromMinutes(1);
+}

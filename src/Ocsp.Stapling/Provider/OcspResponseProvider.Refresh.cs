@@ -1,0 +1,89 @@
+using System.Security.Cryptography.X509Certificates;
+
+namespace Ocsp.Stapling.Internal;
+
+/// <summary>Refreshes on request, prunes, and the start-up warm-up from the shared store.</summary>
+internal sealed partial class OcspResponseProvider
+{
+    public override Task<OcspRefreshResult> RefreshAsync(X509Certificate2 certificate, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(certificate);
+        return RefreshAsync(Find(certificate), servePersisted: false, cancellationToken);
+    }
+
+    public override Task<OcspRefreshResult> RefreshAsync(OcspCertificateId certificateId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(certificateId);
+        Registration registration = _store.Find(certificateId)
+            ?? throw new InvalidOperationException($"{certificateId} is not registered for OCSP stapling.");
+        return RefreshAsync(registration, servePersisted: true, cancellationToken);
+    }
+
+    public override async Task<OcspStaple?> WarmUpAsync(X509Certificate2 certificate, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(certificate);
+        Registration registration = Find(certificate);
+        if (registration.State.Staple is null)
+        {
+            await _refresher.LoadFromCacheAsync(registration, cancellationToken).ConfigureAwait(false);
+        }
+
+        return TryGetCachedStaple(certificate, out OcspStaple? staple) ? staple : null;
+    }
+
+    public override async Task<bool> PruneAsync(X509Certificate2 certificate, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(certificate);
+        if (_store.Find(certificate) is not { } registration)
+        {
+            return false;
+        }
+
+        // A prune asks for a refetch and nothing more: the held response is served until a valid newer one replaces it,
+        // at most one prune per certificate per MinimumPruneInterval, and never inside the failure back-off. Decided and
+        // recorded in one state change, so that two prunes at once cannot both pass.
+        DateTimeOffset now = _time.GetUtcNow();
+        bool inFlight = registration.InFlight is not null;
+        string? refusal = null;
+        registration.Write(
+            (Now: now, InFlight: inFlight, Interval: _minimumPruneInterval),
+            (state, c) =>
+            {
+                if (!c.InFlight && state.InBackoff(c.Now))
+                {
+                    refusal = $"the responder failed {state.ConsecutiveFailures} time(s); the next attempt is at {state.NextRefresh:u} (failure back-off)";
+                    return null;
+                }
+
+                if (state.LastPruneAt is { } last && c.Now - last < c.Interval && c.Now >= last)
+                {
+                    refusal = $"the last prune was at {last:u}; at most one per {c.Interval} (MinimumPruneInterval)";
+                    return null;
+                }
+
+                return state with { LastPruneAt = c.Now };
+            });
+        if (refusal is not null)
+        {
+            Log.PruneIgnored(_logger, registration.DisplayName, refusal);
+            return false;
+        }
+
+        Log.StaplePruned(_logger, registration.DisplayName);
+        await _refresher.RefreshAsync(registration).WaitAsync(cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    private Task<OcspRefreshResult> RefreshAsync(Registration registration, bool servePersisted, CancellationToken cancellationToken)
+    {
+        // Inside the failure back-off nobody is asked: callers must not turn a responder outage into a request storm.
+        // The decision reads one snapshot (failures and due time written together), and joins a refresh under way.
+        RegistrationState state = registration.State;
+        if (registration.InFlight is null && state.InBackoff(_time.GetUtcNow()))
+        {
+            return Task.FromResult(_refresher.Current(state));
+        }
+
+        return _refresher.RefreshAsync(registration, servePersisted).WaitAsync(cancellationToken);
+    }
+}
