@@ -117,8 +117,9 @@ internal sealed class Registration : IFetchTarget
 
             System.Diagnostics.Debug.Assert(!ReferenceEquals(next, RegistrationState.Initial), "A change makes a new snapshot (current with { … }).");
 
-            Volatile.Write(ref _state, next.Stamp(current.Version + 1));
-            Observer?.Invoke(this, next);
+            next.Stamp(current.Version + 1);
+            Observer?.Invoke(this, next); // before it is published: whatever a reader sees was observed first
+            Volatile.Write(ref _state, next);
             then?.Invoke(this, next, arg);
             return next;
         }

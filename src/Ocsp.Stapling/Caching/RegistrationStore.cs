@@ -28,6 +28,9 @@ internal sealed class RegistrationStore : IDisposable
 
     public int Count => _byRawData.Count + _byCertificateId.Count;
 
+    /// <summary>Gets or sets a test's observer of every snapshot written, given to each registration before it is added.</summary>
+    internal Action<Registration, RegistrationState>? Observer { get; set; }
+
     /// <summary>Every registration; a lock-free, moment-in-time enumeration.</summary>
     public IEnumerable<Registration> All
     {
@@ -57,6 +60,7 @@ internal sealed class RegistrationStore : IDisposable
     /// <summary>Adds <paramref name="registration"/>; <see langword="false"/> when its certificate (or CertID) is already registered.</summary>
     public bool TryAdd(Registration registration)
     {
+        registration.Observer ??= Observer;
         if (registration.IsCertificateId)
         {
             return _byCertificateId.TryAdd(registration.CacheId, registration);

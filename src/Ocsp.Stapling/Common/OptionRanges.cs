@@ -12,5 +12,8 @@ internal static class OptionRanges
 
     public const string OneMinute = "00:01:00";
 
+    /// <summary>The longest timeout Polly.Core's timeout strategy accepts.</summary>
+    public const string OneDay = "1.00:00:00";
+
     public const string MaxTimeSpan = "10675199.02:48:05.4775807";
 }

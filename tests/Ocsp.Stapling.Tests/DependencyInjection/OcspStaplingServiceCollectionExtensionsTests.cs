@@ -28,6 +28,7 @@ public sealed class OcspStaplingServiceCollectionExtensionsTests
         { "Validation.MissingNextUpdateLifetime", o => o.Validation.MissingNextUpdateLifetime = TimeSpan.FromSeconds(-1) },
         { "Fetch.TotalTimeout", o => o.Fetch.TotalTimeout = TimeSpan.Zero },
         { "Fetch.AttemptTimeout", o => o.Fetch.AttemptTimeout = TimeSpan.FromMinutes(5) },
+        { "Fetch.AttemptTimeout", o => (o.Fetch.TotalTimeout, o.Fetch.AttemptTimeout) = (TimeSpan.FromDays(3), TimeSpan.FromDays(2)) },
         { "Fetch.HashAlgorithm", o => o.Fetch.HashAlgorithm = (OcspHashAlgorithm)42 },
         { "Fetch.MaxConcurrentRequestsPerHost", o => o.Fetch.MaxConcurrentRequestsPerHost = 0 },
         { "Fetch.MaxRequestsPerSecondPerHost", o => o.Fetch.MaxRequestsPerSecondPerHost = 0 },
