@@ -2,7 +2,6 @@
 // Serves HTTPS on 127.0.0.1:<port> with the certificate stapled, and prints the openssl command once a staple is in.
 using System.Net;
 using Ocsp.Stapling;
-using Ocsp.Stapling.AspNetCore;
 
 if (args.Length != 5)
 {

@@ -2,6 +2,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -91,6 +92,7 @@ Console.WriteLine();
 Console.WriteLine(Describe(state));
 Console.WriteLine($"HTTPS with OCSP stapling on https://{host}:{port}/ (health: https://{host}:{port}/health)");
 Console.WriteLine($"Status page: https://{host}:{port}/ocsp-status   Prometheus metrics: https://{host}:{port}/metrics   (loopback callers only)");
+Console.WriteLine($"Running on {RuntimeInformation.FrameworkDescription} ({RuntimeInformation.OSDescription})");
 Console.WriteLine("See the staple with:");
 Console.WriteLine($"  openssl s_client -connect {host}:{port} -servername {serverName} -status{caFile} </dev/null");
 Console.WriteLine("Press Ctrl+C to stop.");

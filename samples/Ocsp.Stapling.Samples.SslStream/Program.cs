@@ -85,6 +85,7 @@ Console.WriteLine(staple is null
     ? $"No OCSP staple yet for '{certificate.Subject}' (serial {certificate.SerialNumber}): see the log for why; handshakes are served without one until it comes"
     : $"OCSP staple for '{certificate.Subject}' (serial {certificate.SerialNumber}): {staple.Status}, thisUpdate {staple.ThisUpdate:u}, nextUpdate {staple.NextUpdate:u}");
 Console.WriteLine($"TLS with OCSP stapling on {address}:{port} (SslStream, one line per connection)");
+Console.WriteLine($"Running on {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription} ({System.Runtime.InteropServices.RuntimeInformation.OSDescription})");
 Console.WriteLine("See the staple with:");
 string caFile = demo is null ? string.Empty : $" -CAfile {demo.RootFile}";
 Console.WriteLine($"  openssl s_client -connect {address}:{port} -servername {certificate.GetNameInfo(X509NameType.DnsName, forIssuer: false)} -status{caFile} </dev/null");

@@ -53,4 +53,7 @@ public enum ResponderFault
 
     /// <summary>HTTP 200, <c>Content-Encoding: gzip</c>: 32 MiB of zeros compressed to about 32 KiB (under the 64 KiB cap).</summary>
     GzipBomb,
+
+    /// <summary>A valid, signed response saying the certificate's status is <c>unknown</c> (what a CA's responder says of a serial it never issued).</summary>
+    Unknown,
 }

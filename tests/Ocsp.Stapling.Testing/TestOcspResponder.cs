@@ -293,6 +293,9 @@ public sealed class TestOcspResponder : IAsyncDisposable
                 builder.Signer = ForeignSigner ??= CreateForeignSigner(now);
                 builder.IncludeSignerCertificate = true;
                 break;
+            case ResponderFault.Unknown:
+                builder.Status = OcspCertificateStatus.Unknown;
+                break;
             case ResponderFault.Expired:
                 builder.ThisUpdate = builder.ThisUpdate - (2 * Validity);
                 builder.NextUpdate = builder.ThisUpdate + Validity;

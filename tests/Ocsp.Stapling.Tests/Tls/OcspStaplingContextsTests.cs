@@ -63,6 +63,37 @@ public sealed class OcspStaplingContextsTests(RealTimeFixture fixture) : IClassF
         Assert.Null((await TlsClients.OpenSslStatusAsync(server.Port, ServerName(leaf), fixture.RootFile, "-tls1_2")).Ocsp);
     }
 
+    /// <summary>
+    /// The runtime decides whether to install its OCSP callback when it first builds a context's native TLS context
+    /// (and caches it): a context that served handshakes before any staple existed must still staple once one arrives.
+    /// </summary>
+    [SkippableTheory]
+    [InlineData("-tls1_2")]
+    [InlineData("-tls1_3")]
+    public async Task ContextHandshakenBeforeItsFirstStaple_StaplesOnceOneArrives(string tlsVersion)
+    {
+        Skip.IfNot(TlsClients.HasOpenSsl, "openssl is not installed");
+        FakeTimeProvider time = fixture.Reset();
+        fixture.Responder.Fault = ResponderFault.Down;
+        X509Certificate2 leaf = fixture.NewLeaf("before-first-staple");
+        await using Stapling stapling = await Stapling.StartAsync(time, fixture.NewCacheDirectory());
+        OcspStapledCertificate sut = stapling.Contexts.GetOrCreate(leaf, fixture.Chain);
+        await stapling.Registry.RefreshAsync(leaf); // the responder is down: no staple
+        Assert.Null(sut.CurrentStaple);
+        await using TlsServer server = TlsServer.Start(sut.Context);
+
+        (string? before, _) = await TlsClients.OpenSslStatusAsync(server.Port, ServerName(leaf), fixture.RootFile, tlsVersion);
+        fixture.Responder.Fault = ResponderFault.None;
+        time.Advance(TimeSpan.FromMinutes(2)); // past the failure back-off: the scheduler asks again
+        OcspStaple staple = await stapling.WaitForStapleAsync(sut, s => s is not null);
+        (string? after, _) = await TlsClients.OpenSslStatusAsync(server.Port, ServerName(leaf), fixture.RootFile, tlsVersion);
+
+        Assert.Null(before);
+        Assert.NotNull(after);
+        Assert.Contains("Cert Status: good", after, StringComparison.Ordinal);
+        Assert.Equal(await TlsClients.OpenSslResponseTextAsync(staple.Encoded.ToArray(), fixture.Directory), after);
+    }
+
     [Fact]
     public async Task GetOrCreate_SameCertificate_OneContextForEveryInstance()
     {
