@@ -1,10 +1,10 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography.X509Certificates;
-using BenchmarkDotNet.Attributes;
 using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using BenchmarkDotNet.Attributes;
 using Ocsp.Stapling.AspNetCore.Internal;
 using Ocsp.Stapling.Internal;
 using Ocsp.Stapling.Testing;

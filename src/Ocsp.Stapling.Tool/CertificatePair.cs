@@ -1,6 +1,6 @@
-using Ocsp.Stapling.Internal;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Ocsp.Stapling.Internal;
 
 namespace Ocsp.Stapling.Tool;
 

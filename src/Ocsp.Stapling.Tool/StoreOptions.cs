@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Microsoft.Extensions.Caching.StackExchangeRedis;
-using Npgsql;
 using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 using StackExchange.Redis;
 
 namespace Ocsp.Stapling.Tool;

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using Ocsp.Stapling.Testing;
 
@@ -131,9 +132,22 @@ public sealed class PostgreSqlDistributedCacheTests(PostgreSqlFixture database) 
         var none = Assert.Throws<ArgumentException>(() => new PostgreSqlDistributedCache(new PostgreSqlCacheOptions()));
         Assert.Contains("ConnectionString or a DataSource", none.Message, StringComparison.Ordinal);
 
-        Assert.Throws<ArgumentException>(() => new PostgreSqlDistributedCache(new PostgreSqlCacheOptions { ConnectionString = "Host=x", TableName = "" }));
         Assert.Throws<ArgumentException>(() => new PostgreSqlDistributedCache(new PostgreSqlCacheOptions { ConnectionString = "Host=x", SchemaName = new string('s', 64) }));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new PostgreSqlDistributedCache(new PostgreSqlCacheOptions { ConnectionString = "Host=x", CommandTimeout = TimeSpan.Zero }));
+
+        // Out-of-range options are found by the same generated validator as at start-up, and named.
+        Assert.Contains(
+            "PostgreSqlCacheOptions.TableName",
+            Assert.Throws<OptionsValidationException>(() => new PostgreSqlDistributedCache(new PostgreSqlCacheOptions { ConnectionString = "Host=x", TableName = "" })).Message,
+            StringComparison.Ordinal);
+        Assert.Contains(
+            "PostgreSqlCacheOptions.CommandTimeout",
+            Assert.Throws<OptionsValidationException>(() => new PostgreSqlDistributedCache(new PostgreSqlCacheOptions { ConnectionString = "Host=x", CommandTimeout = TimeSpan.Zero })).Message,
+            StringComparison.Ordinal);
+        Assert.Contains(
+            "PostgreSqlCacheOptions.ExpiredItemsDeletionInterval",
+            Assert.Throws<OptionsValidationException>(() => new PostgreSqlDistributedCache(
+                new PostgreSqlCacheOptions { ConnectionString = "Host=x", ExpiredItemsDeletionInterval = TimeSpan.FromSeconds(-5) })).Message,
+            StringComparison.Ordinal);
     }
 
     [SkippableFact]

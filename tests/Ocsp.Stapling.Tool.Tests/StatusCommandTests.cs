@@ -1,6 +1,6 @@
-using Ocsp.Stapling.Internal;
 using System.Text.Json;
 using Npgsql;
+using Ocsp.Stapling.Internal;
 using Ocsp.Stapling.Testing;
 using StackExchange.Redis;
 

@@ -1,6 +1,6 @@
-using Ocsp.Stapling.Internal;
 using System.ComponentModel.DataAnnotations;
 using Ocsp.Stapling.AspNetCore.Internal;
+using Ocsp.Stapling.Internal;
 namespace Ocsp.Stapling.AspNetCore;
 
 /// <summary>Thresholds of the OCSP stapling health check.</summary>

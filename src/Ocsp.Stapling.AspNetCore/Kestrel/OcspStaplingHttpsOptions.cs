@@ -1,10 +1,10 @@
-using Ocsp.Stapling.Internal;
 using System.ComponentModel.DataAnnotations;
-using Ocsp.Stapling.AspNetCore.Internal;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Ocsp.Stapling.AspNetCore.Internal;
+using Ocsp.Stapling.Internal;
 
 namespace Ocsp.Stapling.AspNetCore;
 

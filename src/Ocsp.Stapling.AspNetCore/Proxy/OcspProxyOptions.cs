@@ -1,9 +1,9 @@
-using Ocsp.Stapling.Internal;
 using System.ComponentModel.DataAnnotations;
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
-using Ocsp.Stapling.AspNetCore.Internal;
 using Microsoft.AspNetCore.Http;
+using Ocsp.Stapling.AspNetCore.Internal;
+using Ocsp.Stapling.Internal;
 
 namespace Ocsp.Stapling.AspNetCore;
 

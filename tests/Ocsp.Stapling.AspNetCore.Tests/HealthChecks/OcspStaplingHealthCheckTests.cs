@@ -1,9 +1,9 @@
-using Ocsp.Stapling.Internal;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Ocsp.Stapling.AspNetCore.Internal;
 using Microsoft.Extensions.Logging.Abstractions;
+using Ocsp.Stapling.AspNetCore.Internal;
+using Ocsp.Stapling.Internal;
 using Ocsp.Stapling.Testing;
 
 namespace Ocsp.Stapling.AspNetCore.Tests.HealthChecks;

@@ -1,4 +1,3 @@
-using Ocsp.Stapling.Internal;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography.X509Certificates;
@@ -7,6 +6,7 @@ using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection;
+using Ocsp.Stapling.Internal;
 using Ocsp.Stapling.Testing;
 
 namespace Ocsp.Stapling.AspNetCore.Tests.Status;

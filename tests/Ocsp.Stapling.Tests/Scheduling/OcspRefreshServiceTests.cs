@@ -1,7 +1,7 @@
 using System.Security.Cryptography.X509Certificates;
-using Ocsp.Stapling.Internal;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Ocsp.Stapling.Internal;
 using Ocsp.Stapling.Testing;
 
 namespace Ocsp.Stapling.Tests.Scheduling;
