@@ -27,8 +27,8 @@ public sealed class OcspFailure
     /// <summary>Gets the responder URL that was asked last, or <see langword="null"/> when none was.</summary>
     public Uri? Responder { get; }
 
-    /// <summary>Gets the reason as logs and the status page write it: <c>Timeout</c>, or <c>InvalidResponse/BadSignature</c> for a rejected response.</summary>
-    public string Code => Describe(Reason, ValidationFailure);
+    /// <summary>The reason as logs and the status page write it: <c>Timeout</c>, or <c>InvalidResponse/BadSignature</c> for a rejected response.</summary>
+    internal string Code => Describe(Reason, ValidationFailure);
 
     /// <inheritdoc />
     public override string ToString() => $"{Code}: {Message}";
