@@ -1,4 +1,5 @@
 using Npgsql;
+using Ocsp.Stapling.Testing;
 
 namespace Ocsp.Stapling.PostgreSql.Tests;
 
@@ -22,7 +23,7 @@ public sealed class PostgreSqlFixture : IAsyncLifetime
         string? configured = Environment.GetEnvironmentVariable(Variable);
         if (string.IsNullOrWhiteSpace(configured))
         {
-            UnavailableReason = $"No PostgreSQL server: set {Variable} to a connection string (eval \"$(eng/postgres.sh start /tmp/ocsp-pg)\" starts a throwaway one).";
+            UnavailableReason = Requires.NoPostgres;
             return;
         }
 

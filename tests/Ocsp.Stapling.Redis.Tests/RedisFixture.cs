@@ -1,4 +1,5 @@
 using StackExchange.Redis;
+using Ocsp.Stapling.Testing;
 
 namespace Ocsp.Stapling.Redis.Tests;
 
@@ -24,7 +25,7 @@ public sealed class RedisFixture : IAsyncLifetime
         string? configured = Environment.GetEnvironmentVariable(Variable);
         if (string.IsNullOrWhiteSpace(configured))
         {
-            UnavailableReason = $"No Redis server: set {Variable} to its address (eval \"$(eng/redis.sh start /tmp/ocsp-redis)\" starts a throwaway one).";
+            UnavailableReason = Requires.NoRedis;
             return;
         }
 

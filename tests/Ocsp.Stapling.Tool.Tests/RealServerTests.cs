@@ -13,8 +13,7 @@ public sealed class RealServerTests(ToolFixture fixture) : IClassFixture<ToolFix
     [SkippableFact]
     public async Task Nginx_SslStaplingFile_And_HaProxy_OcspFile_FromRenew_StapleIt()
     {
-        Skip.If(ExternalProgram.Find("nginx") is null || ExternalProgram.Find("haproxy") is null || ExternalProgram.Find("openssl") is null,
-            "nginx, haproxy or openssl is not installed (.ci/run installs them)");
+        Requires.Programs("nginx", "haproxy", "openssl");
         LeafFiles site = await RenewedLeafAsync("files");
         fixture.Responder.Fault = ResponderFault.Down; // whatever is stapled now came from the file
 
@@ -52,8 +51,7 @@ public sealed class RealServerTests(ToolFixture fixture) : IClassFixture<ToolFix
     [SkippableFact]
     public async Task Exim_TlsOcspFile_FromRenew_StaplesIt_OnStartTls()
     {
-        Skip.If(ExternalProgram.Find("exim4") is null || ExternalProgram.Find("openssl") is null,
-            "exim4 or openssl is not installed (.ci/run installs them)");
+        Requires.Programs("exim4", "openssl");
         LeafFiles site = await RenewedLeafAsync("exim");
 
         int port = ToolFixture.FreePort();
@@ -71,8 +69,7 @@ public sealed class RealServerTests(ToolFixture fixture) : IClassFixture<ToolFix
     [SkippableFact]
     public async Task Nginx_SslStaplingResponder_ThroughServe_StaplesWhatTheProxyFetched_ByGet_AndAfterARestartWithTheResponderDown()
     {
-        Skip.If(ExternalProgram.Find("nginx") is null || ExternalProgram.Find("openssl") is null,
-            "nginx or openssl is not installed (.ci/run installs them)");
+        Requires.Programs("nginx", "openssl");
         LeafFiles site = fixture.NewLeaf("proxied");
         string cache = Path.Combine(site.Directory, "cache");
         int before = fixture.Responder.RequestCount;
@@ -111,8 +108,7 @@ public sealed class RealServerTests(ToolFixture fixture) : IClassFixture<ToolFix
     [InlineData("SSLOCSPProxyURL")] // Apache asks the certificate's responder through the proxy ("POST http://responder/ocsp"), the seed's setup
     public async Task Apache_ThroughServe_StaplesWhatTheProxyFetched_ByPost(string directive)
     {
-        Skip.If(ExternalProgram.Find("apache2") is null || ExternalProgram.Find("openssl") is null,
-            "apache2 or openssl is not installed (.ci/run installs them)");
+        Requires.Programs("apache2", "openssl");
         LeafFiles site = fixture.NewLeaf("apache");
         int before = fixture.Responder.RequestCount;
         await using ServeProcess proxy = await ServeProcess.StartAsync("--cache", Path.Combine(site.Directory, "cache"), "--cert", site.Chain);
@@ -140,8 +136,7 @@ public sealed class RealServerTests(ToolFixture fixture) : IClassFixture<ToolFix
     [SkippableFact]
     public async Task Apache_SslOcspProxyUrl_TwoVirtualHosts_ServeWithCaOnly_BothStapled_OneUpstreamRequestEach()
     {
-        Skip.If(ExternalProgram.Find("apache2") is null || ExternalProgram.Find("openssl") is null,
-            "apache2 or openssl is not installed (.ci/run installs them)");
+        Requires.Programs("apache2", "openssl");
         LeafFiles one = fixture.NewLeaf("vhost-one");
         LeafFiles two = fixture.NewLeaf("vhost-two");
         int before = fixture.Responder.RequestCount;

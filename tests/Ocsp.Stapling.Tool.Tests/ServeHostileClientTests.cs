@@ -19,7 +19,7 @@ public sealed class ServeHostileClientTests(ToolFixture fixture) : IClassFixture
     [SkippableFact]
     public async Task Serve_1000MutatedRequests_FromOpenSsl_NoServerError_NothingOutsideTheAllowList()
     {
-        Skip.If(ExternalProgram.Find("openssl") is null, "openssl is not installed (.ci/run installs it)");
+        Requires.Programs("openssl");
         LeafFiles site = fixture.NewLeaf("mutated");
         LeafFiles other = fixture.NewLeaf("mutated-other");
         await using var listener = new CountingListener();

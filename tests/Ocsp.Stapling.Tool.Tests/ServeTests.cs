@@ -37,7 +37,7 @@ public sealed class ServeTests(ToolFixture fixture) : IClassFixture<ToolFixture>
     [SkippableFact]
     public async Task Serve_Ca_NothingListed_OpenSsl_ThreeCallsOneUpstream_SecondServeNone_RestartWithTheResponderDownStillGood()
     {
-        Skip.If(ExternalProgram.Find("openssl") is null, "openssl is not installed (.ci/run installs it)");
+        Requires.Programs("openssl");
         LeafFiles site = fixture.NewLeaf("ca-serve");
         string cache = Path.Combine(site.Directory, "cache");
         string[] arguments = ["--cache", cache, "--ca", fixture.IssuerFile, "--allow-responder", fixture.Responder.Url.AbsoluteUri];

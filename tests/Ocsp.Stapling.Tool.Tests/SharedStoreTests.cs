@@ -32,7 +32,7 @@ public sealed class SharedStoreTests(ToolFixture fixture) : IClassFixture<ToolFi
     [SkippableFact]
     public async Task TwoServeProcessesOnOneRedis_TheSecondAnswersFromTheStoreWithNoUpstreamRequest()
     {
-        Skip.If(Redis is null, "No Redis: set OCSP_STAPLING_REDIS (eval \"$(eng/redis.sh start /tmp/ocsp-redis)\").");
+        Skip.If(Redis is null, Requires.NoRedis);
         LeafFiles leaf = fixture.NewLeaf("redis-fleet");
         int before = fixture.Responder.RequestCount;
 
@@ -63,7 +63,7 @@ public sealed class SharedStoreTests(ToolFixture fixture) : IClassFixture<ToolFi
     public async Task FleetOfServeWithCa_OnOneStore_TheSecondAnswersWithNoUpstreamRequest_AndAfterARestartWithTheResponderDown(string store)
     {
         string? connection = store == "--redis" ? Redis : Postgres;
-        Skip.If(connection is null, $"No server for {store}: set OCSP_STAPLING_REDIS / OCSP_STAPLING_POSTGRES (eng/redis.sh, eng/postgres.sh; .ci/run starts both).");
+        Skip.If(connection is null, store == "--redis" ? Requires.NoRedis : Requires.NoPostgres);
         LeafFiles leaf = fixture.NewLeaf("ca-fleet" + store);
         string[] arguments = [store, connection!, "--ca", fixture.IssuerFile, "--allow-responder", fixture.Responder.Url.AbsoluteUri];
         int before = fixture.Responder.RequestCount;

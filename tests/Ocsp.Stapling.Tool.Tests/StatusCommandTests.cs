@@ -125,7 +125,7 @@ public sealed class StatusCommandTests(ToolFixture fixture) : IClassFixture<Tool
             case "--cache":
                 return Path.Combine(fixture.Directory, "status-" + Guid.NewGuid().ToString("N"));
             case "--redis":
-                Skip.If(Redis is null, "No Redis: set OCSP_STAPLING_REDIS (eval \"$(eng/redis.sh start /tmp/ocsp-redis)\"; .ci/run starts one).");
+                Skip.If(Redis is null, Requires.NoRedis);
                 int index = Random.Shared.Next(1, 16);
                 await using (ConnectionMultiplexer redis = await ConnectionMultiplexer.ConnectAsync(Redis + ",allowAdmin=true"))
                 {
@@ -134,7 +134,7 @@ public sealed class StatusCommandTests(ToolFixture fixture) : IClassFixture<Tool
 
                 return $"{Redis},defaultDatabase={index}";
             default:
-                Skip.If(Postgres is null, "No PostgreSQL: set OCSP_STAPLING_POSTGRES (eng/postgres.sh; .ci/run starts one).");
+                Skip.If(Postgres is null, Requires.NoPostgres);
                 string database = "status_" + Guid.NewGuid().ToString("N");
                 await using (var connection = new NpgsqlConnection(Postgres))
                 {

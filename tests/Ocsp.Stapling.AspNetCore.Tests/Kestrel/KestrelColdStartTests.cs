@@ -13,7 +13,7 @@ public sealed class KestrelColdStartTests(KestrelFixture fixture) : IClassFixtur
     [InlineData("-tls1_3")]
     public async Task ColdStart_ResponderUp_HandshakeOneIsStapled(string tlsVersion)
     {
-        Skip.IfNot(TlsClients.HasOpenSsl, "openssl is not installed");
+        Requires.Programs("openssl");
         FakeTimeProvider time = fixture.Reset();
         X509Certificate2 leaf = fixture.NewLeaf("cold");
 
@@ -33,7 +33,7 @@ public sealed class KestrelColdStartTests(KestrelFixture fixture) : IClassFixtur
     [SkippableFact]
     public async Task ColdStart_ResponderHangs_StartCompletesAtTheBound_UnstapledAndLogged_ThenStapledWhenItAnswers()
     {
-        Skip.IfNot(TlsClients.HasOpenSsl, "openssl is not installed");
+        Requires.Programs("openssl");
         FakeTimeProvider time = fixture.Reset();
         fixture.Responder.Fault = ResponderFault.Slow;
         X509Certificate2 leaf = fixture.NewLeaf("cold-hang");
@@ -63,7 +63,7 @@ public sealed class KestrelColdStartTests(KestrelFixture fixture) : IClassFixtur
     [SkippableFact]
     public async Task ColdStart_ResponderFailing_StartsAtTheFirstAnswer_WithoutWaitingForTheBound()
     {
-        Skip.IfNot(TlsClients.HasOpenSsl, "openssl is not installed");
+        Requires.Programs("openssl");
         FakeTimeProvider time = fixture.Reset();
         fixture.Responder.Fault = ResponderFault.Http500;
         X509Certificate2 leaf = fixture.NewLeaf("cold-fail");

@@ -13,7 +13,7 @@ public sealed class KestrelConfigurationTests(KestrelFixture fixture) : IClassFi
     [InlineData("pfx")]
     public async Task ConfiguredEndpoint_ColdStart_HandshakeOneIsStapled(string format)
     {
-        Skip.IfNot(TlsClients.HasOpenSsl, "openssl is not installed");
+        Requires.Programs("openssl");
         FakeTimeProvider time = fixture.Reset();
         X509Certificate2 leaf = fixture.NewLeaf("configured-" + format);
         var files = new ServerCertificateFiles(Path.Combine(fixture.Directory, Guid.NewGuid().ToString("N")));
@@ -41,7 +41,7 @@ public sealed class KestrelConfigurationTests(KestrelFixture fixture) : IClassFi
     [SkippableFact]
     public async Task DefaultCertificate_FromConfiguration_IsStapled()
     {
-        Skip.IfNot(TlsClients.HasOpenSsl, "openssl is not installed");
+        Requires.Programs("openssl");
         FakeTimeProvider time = fixture.Reset();
         X509Certificate2 leaf = fixture.NewLeaf("configured-default");
         var files = new ServerCertificateFiles(Path.Combine(fixture.Directory, Guid.NewGuid().ToString("N"))).WritePem(leaf, fixture.Pki.Intermediate);
@@ -59,7 +59,7 @@ public sealed class KestrelConfigurationTests(KestrelFixture fixture) : IClassFi
     [SkippableFact]
     public async Task ConfigurationReload_EndpointGetsAnotherCertificate_NewOneStapled_OldOneUnregistered()
     {
-        Skip.IfNot(TlsClients.HasOpenSsl, "openssl is not installed");
+        Requires.Programs("openssl");
         FakeTimeProvider time = fixture.Reset();
         X509Certificate2 first = fixture.NewLeaf("reload-first");
         X509Certificate2 second = fixture.NewLeaf("reload-second");
@@ -87,7 +87,7 @@ public sealed class KestrelConfigurationTests(KestrelFixture fixture) : IClassFi
     [SkippableFact]
     public async Task SniSection_IsLeftToKestrel_WithAWarning()
     {
-        Skip.IfNot(TlsClients.HasOpenSsl, "openssl is not installed");
+        Requires.Programs("openssl");
         FakeTimeProvider time = fixture.Reset();
         X509Certificate2 leaf = fixture.NewLeaf("configured-sni");
         var files = new ServerCertificateFiles(Path.Combine(fixture.Directory, Guid.NewGuid().ToString("N"))).WritePem(leaf, fixture.Pki.Intermediate);

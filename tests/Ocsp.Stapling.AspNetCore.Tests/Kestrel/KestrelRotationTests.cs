@@ -11,7 +11,7 @@ public sealed class KestrelRotationTests(KestrelFixture fixture) : IClassFixture
     [SkippableFact]
     public async Task PemFilesReplaced_NewSerialServed_ItsFirstHandshakeStapled_OldUnregistered()
     {
-        Skip.IfNot(TlsClients.HasOpenSsl, "openssl is not installed");
+        Requires.Programs("openssl");
         FakeTimeProvider time = fixture.Reset();
         X509Certificate2 old = fixture.NewLeaf("rotate-old");
         X509Certificate2 renewed = fixture.NewLeaf("rotate-new");
@@ -34,7 +34,7 @@ public sealed class KestrelRotationTests(KestrelFixture fixture) : IClassFixture
     [SkippableFact]
     public async Task PfxReplaced_NewSerialServedStapled()
     {
-        Skip.IfNot(TlsClients.HasOpenSsl, "openssl is not installed");
+        Requires.Programs("openssl");
         FakeTimeProvider time = fixture.Reset();
         X509Certificate2 old = fixture.NewLeaf("rotate-pfx-old");
         X509Certificate2 renewed = fixture.NewLeaf("rotate-pfx-new");
@@ -52,7 +52,7 @@ public sealed class KestrelRotationTests(KestrelFixture fixture) : IClassFixture
     [SkippableFact]
     public async Task KeyNotMatchingTheCertificate_KeepsTheOldServing_AndLogsWhy_UntilTheKeyLands()
     {
-        Skip.IfNot(TlsClients.HasOpenSsl, "openssl is not installed");
+        Requires.Programs("openssl");
         FakeTimeProvider time = fixture.Reset();
         X509Certificate2 old = fixture.NewLeaf("mismatch-old");
         X509Certificate2 renewed = fixture.NewLeaf("mismatch-new");
@@ -79,7 +79,7 @@ public sealed class KestrelRotationTests(KestrelFixture fixture) : IClassFixture
     [SkippableFact]
     public async Task UnreadableFiles_KeepTheOldServing()
     {
-        Skip.IfNot(TlsClients.HasOpenSsl, "openssl is not installed");
+        Requires.Programs("openssl");
         FakeTimeProvider time = fixture.Reset();
         X509Certificate2 old = fixture.NewLeaf("garbled-old");
         var files = new ServerCertificateFiles(Path.Combine(fixture.Directory, Guid.NewGuid().ToString("N"))).WritePem(old, fixture.Pki.Intermediate);

@@ -10,7 +10,7 @@ public sealed class KestrelStaplingTests(KestrelFixture fixture) : IClassFixture
     [InlineData("-tls1_3")]
     public async Task FirstHandshake_OpenSsl_StaplesExactlyTheProvidersStaple(string tlsVersion)
     {
-        Skip.IfNot(TlsClients.HasOpenSsl, "openssl is not installed");
+        Requires.Programs("openssl");
         FakeTimeProvider time = fixture.Reset();
         X509Certificate2 leaf = fixture.NewLeaf("first");
         string cache = fixture.NewCacheDirectory();
@@ -36,7 +36,7 @@ public sealed class KestrelStaplingTests(KestrelFixture fixture) : IClassFixture
     [SkippableFact]
     public async Task ProviderUpdate_AppearsInNextHandshakes_WithoutRestart_AndRuntimeNeverFetches()
     {
-        Skip.IfNot(TlsClients.HasOpenSsl, "openssl is not installed");
+        Requires.Programs("openssl");
         FakeTimeProvider time = fixture.Reset();
         X509Certificate2 leaf = fixture.NewLeaf("update");
         await using StaplingServer server = await StaplingServer.StartStapledAsync(time, fixture.NewCacheDirectory(), leaf, fixture.Chain);
@@ -64,7 +64,7 @@ public sealed class KestrelStaplingTests(KestrelFixture fixture) : IClassFixture
     [SkippableFact]
     public async Task Restart_WithResponderDown_FirstHandshakeStaplesThePersistedResponse()
     {
-        Skip.IfNot(TlsClients.HasOpenSsl, "openssl is not installed");
+        Requires.Programs("openssl");
         FakeTimeProvider time = fixture.Reset();
         X509Certificate2 leaf = fixture.NewLeaf("restart");
         string cache = fixture.NewCacheDirectory();
@@ -92,7 +92,7 @@ public sealed class KestrelStaplingTests(KestrelFixture fixture) : IClassFixture
     {
         // Guards the "one context per certificate" design: a second server for a certificate that has handshaken before
         // in this process must staple what its own provider holds, not what the first context held.
-        Skip.IfNot(TlsClients.HasOpenSsl, "openssl is not installed");
+        Requires.Programs("openssl");
         FakeTimeProvider time = fixture.Reset();
         X509Certificate2 leaf = fixture.NewLeaf("second-server");
         byte[] first;
@@ -114,7 +114,7 @@ public sealed class KestrelStaplingTests(KestrelFixture fixture) : IClassFixture
     [SkippableFact]
     public async Task Sni_EachCertificateGetsItsOwnStaple_AndOneWithoutOcspUrlIsServedWithoutStapleOrError()
     {
-        Skip.IfNot(TlsClients.HasOpenSsl, "openssl is not installed");
+        Requires.Programs("openssl");
         FakeTimeProvider time = fixture.Reset();
         X509Certificate2 a = fixture.NewLeaf("sni-a");
         X509Certificate2 b = fixture.NewLeaf("sni-b");
@@ -157,7 +157,7 @@ public sealed class KestrelStaplingTests(KestrelFixture fixture) : IClassFixture
     [SkippableFact]
     public async Task StaplePastNextUpdate_IsNoLongerSent()
     {
-        Skip.IfNot(TlsClients.HasOpenSsl, "openssl is not installed");
+        Requires.Programs("openssl");
         FakeTimeProvider time = fixture.Reset();
         X509Certificate2 leaf = fixture.NewLeaf("expiry");
         await using StaplingServer server = await StaplingServer.StartStapledAsync(time, fixture.NewCacheDirectory(), leaf, fixture.Chain);
@@ -175,7 +175,7 @@ public sealed class KestrelStaplingTests(KestrelFixture fixture) : IClassFixture
     [SkippableFact]
     public async Task GnuTlsClient_VerifiesAndSavesTheStaple()
     {
-        Skip.IfNot(TlsClients.HasGnuTls, "gnutls-cli is not installed (apt gnutls-bin)");
+        Requires.Programs("gnutls-cli");
         FakeTimeProvider time = fixture.Reset();
         X509Certificate2 leaf = fixture.NewLeaf("gnutls");
         await using StaplingServer server = await StaplingServer.StartStapledAsync(time, fixture.NewCacheDirectory(), leaf, fixture.Chain);

@@ -22,7 +22,7 @@ public sealed class OcspProxyCertificateAuthorityTests(KestrelFixture fixture) :
     [InlineData("-sha256")]
     public async Task OpenSslOcsp_KnownCa_NothingListed_ThreeCalls_OneUpstreamRequest_ThenServedWithTheResponderDown(string digest)
     {
-        Skip.IfNot(TlsClients.HasOpenSsl, "openssl is not on PATH");
+        Requires.Programs("openssl");
         X509Certificate2 leaf = fixture.NewLeaf("ca-openssl");
         await using ProxyServer proxy = await StartAsync();
         string leafFile = Path.Combine(fixture.Directory, $"{Guid.NewGuid():N}.pem");

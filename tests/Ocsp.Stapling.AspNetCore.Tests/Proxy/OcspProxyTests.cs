@@ -17,7 +17,7 @@ public sealed class OcspProxyTests(KestrelFixture fixture) : IClassFixture<Kestr
     [SkippableFact]
     public async Task OpenSslOcsp_ThroughTheProxy_UpstreamOnce_ThenCached_ServedWithResponderDown_PruneKeepsServing()
     {
-        Skip.IfNot(TlsClients.HasOpenSsl, "openssl is not on PATH");
+        Requires.Programs("openssl");
         X509Certificate2 leaf = fixture.NewLeaf("proxy");
         await using ProxyServer proxy = await StartAsync(leaf);
         string leafFile = await WritePemAsync(leaf);
@@ -113,7 +113,7 @@ public sealed class OcspProxyTests(KestrelFixture fixture) : IClassFixture<Kestr
     [SkippableFact]
     public async Task NonceAndMultiCertificateRequests_AreForwardedEveryTime_Uncached()
     {
-        Skip.IfNot(TlsClients.HasOpenSsl, "openssl is not on PATH");
+        Requires.Programs("openssl");
         X509Certificate2 leaf = fixture.NewLeaf("nonce");
         X509Certificate2 other = fixture.NewLeaf("second");
         await using ProxyServer proxy = await StartAsync(leaf, other);

@@ -19,7 +19,7 @@ public sealed class SampleTests(KestrelFixture fixture) : IClassFixture<KestrelF
     [InlineData("SslStream")]
     public async Task NoArguments_DemoPkiAndLocalResponder_ServesAStapledHandshake(string sample)
     {
-        Skip.IfNot(TlsClients.HasOpenSsl, "openssl is not installed");
+        Requires.Programs("openssl");
         string directory = Path.Combine(fixture.Directory, "demo-" + Guid.NewGuid().ToString("N"));
 
         (string command, string output) = await RunSampleUntilCommandAsync(sample, ["--port", "0", "--dir", directory]);
@@ -67,7 +67,7 @@ public sealed class SampleTests(KestrelFixture fixture) : IClassFixture<KestrelF
     [SkippableFact]
     public async Task Yarp_TwoHostNames_EachHandshakeStapledGoodForItsOwnCertificate()
     {
-        Skip.IfNot(TlsClients.HasOpenSsl, "openssl is not installed");
+        Requires.Programs("openssl");
         string directory = Path.Combine(fixture.Directory, "yarp-" + Guid.NewGuid().ToString("N"));
 
         (IReadOnlyList<string> commands, string output) = await RunSampleUntilCommandsAsync("Yarp", ["--port", "0", "--dir", directory], count: 2);
@@ -90,7 +90,7 @@ public sealed class SampleTests(KestrelFixture fixture) : IClassFixture<KestrelF
     [InlineData("SslStream", "pfx")]
     public async Task RealCertificateArguments_StapleFromTheAiaResponder(string sample, string format)
     {
-        Skip.IfNot(TlsClients.HasOpenSsl, "openssl is not installed");
+        Requires.Programs("openssl");
         fixture.Reset();
         X509Certificate2 leaf = fixture.NewLeaf($"sample-{sample}-{format}".ToLowerInvariant());
         string directory = Path.Combine(fixture.Directory, "real-" + Guid.NewGuid().ToString("N"));

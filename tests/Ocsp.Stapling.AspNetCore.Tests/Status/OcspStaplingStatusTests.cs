@@ -144,7 +144,7 @@ public sealed partial class OcspStaplingStatusTests(KestrelFixture fixture) : IC
     public async Task Html_RenderedInHeadlessChromium_TheRowsAreInTheDom_ScreenshotKept()
     {
         string? chromium = ExternalProgram.Find("chromium") ?? ExternalProgram.Find("chromium-browser");
-        Skip.If(chromium is null, "chromium is not installed (.ci/run installs it)");
+        Requires.Programs("chromium");
         Certificates certificates = NewCertificates();
         await using StaplingServer server = await StartAsync(certificates, fixture.NewCacheDirectory());
         string url = $"https://127.0.0.1:{server.Port}/ocsp-status?format=html";

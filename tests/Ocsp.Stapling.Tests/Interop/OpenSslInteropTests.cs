@@ -141,7 +141,7 @@ public sealed class OpenSslInteropTests(OpenSslPkiFixture fixture) : IClassFixtu
     [InlineData(false, OcspHashAlgorithm.Sha256)]
     public async Task OpenSslRequest_DecodesToOurCertId(bool withNonce, OcspHashAlgorithm algorithm)
     {
-        Skip.IfNot(Available, "openssl is not installed");
+        Requires.Programs("openssl");
         string output = fixture.PathOf($"openssl-req-{withNonce}-{algorithm}.der");
         string[] digest = algorithm == OcspHashAlgorithm.Sha256 ? ["-sha256"] : [];
         ProgramResult run = await ExternalProgram.RunAsync(
@@ -157,7 +157,7 @@ public sealed class OpenSslInteropTests(OpenSslPkiFixture fixture) : IClassFixtu
     [SkippableFact]
     public async Task OurGetEncoding_OfOpenSslRequest_RoundTrips()
     {
-        Skip.IfNot(Available, "openssl is not installed");
+        Requires.Programs("openssl");
         string output = fixture.PathOf("openssl-req-get.der");
         ProgramResult run = await ExternalProgram.RunAsync("openssl", ["ocsp", "-issuer", "ca.pem", "-cert", "leaf.pem", "-reqout", output], fixture.Directory);
         Assert.True(run.ExitCode == 0, run.ToString());
@@ -173,7 +173,7 @@ public sealed class OpenSslInteropTests(OpenSslPkiFixture fixture) : IClassFixtu
     [InlineData(true)]
     public async Task TestResponseBuilderOutput_VerifiedByOpenSsl(bool delegated)
     {
-        Skip.IfNot(Available, "openssl is not installed");
+        Requires.Programs("openssl");
         OcspResponseBuilder builder = OcspResponseBuilder.For(_pki.Leaf, _pki.Intermediate, TimeProvider.System.GetUtcNow());
         if (delegated)
         {
@@ -203,7 +203,7 @@ public sealed class OpenSslInteropTests(OpenSslPkiFixture fixture) : IClassFixtu
 
     private async Task<byte[]> RespondRawAsync(OcspRequest request, string[] responderArguments)
     {
-        Skip.IfNot(Available, "openssl is not installed");
+        Requires.Programs("openssl");
         string name = Guid.NewGuid().ToString("N");
         string requestPath = fixture.PathOf(name + ".req");
         string responsePath = fixture.PathOf(name + ".resp");

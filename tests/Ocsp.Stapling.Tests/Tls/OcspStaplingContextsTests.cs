@@ -18,7 +18,7 @@ public sealed class OcspStaplingContextsTests(RealTimeFixture fixture) : IClassF
     [InlineData("-tls1_3")]
     public async Task CreateContextAsync_OpenSsl_StaplesExactlyTheProvidersStaple(string tlsVersion)
     {
-        Skip.IfNot(TlsClients.HasOpenSsl, "openssl is not installed");
+        Requires.Programs("openssl");
         FakeTimeProvider time = fixture.Reset();
         X509Certificate2 leaf = fixture.NewLeaf("sslstream");
         await using Stapling stapling = await Stapling.StartAsync(time, fixture.NewCacheDirectory());
@@ -39,7 +39,7 @@ public sealed class OcspStaplingContextsTests(RealTimeFixture fixture) : IClassF
     [SkippableFact]
     public async Task Refresh_IsWrittenIntoTheSameLiveContext_AndRemovedAtNextUpdate()
     {
-        Skip.IfNot(TlsClients.HasOpenSsl, "openssl is not installed");
+        Requires.Programs("openssl");
         FakeTimeProvider time = fixture.Reset();
         X509Certificate2 leaf = fixture.NewLeaf("sslstream-live");
         await using Stapling stapling = await Stapling.StartAsync(time, fixture.NewCacheDirectory());
@@ -72,7 +72,7 @@ public sealed class OcspStaplingContextsTests(RealTimeFixture fixture) : IClassF
     [InlineData("-tls1_3")]
     public async Task ContextHandshakenBeforeItsFirstStaple_StaplesOnceOneArrives(string tlsVersion)
     {
-        Skip.IfNot(TlsClients.HasOpenSsl, "openssl is not installed");
+        Requires.Programs("openssl");
         FakeTimeProvider time = fixture.Reset();
         fixture.Responder.Fault = ResponderFault.Down;
         X509Certificate2 leaf = fixture.NewLeaf("before-first-staple");
@@ -201,7 +201,7 @@ public sealed class OcspStaplingContextsTests(RealTimeFixture fixture) : IClassF
     [SkippableFact]
     public async Task WatchPemFiles_FilesRenewed_NewCertificatePreparedThenServed_OldUnregistered()
     {
-        Skip.IfNot(TlsClients.HasOpenSsl, "openssl is not installed");
+        Requires.Programs("openssl");
         FakeTimeProvider time = fixture.Reset();
         X509Certificate2 old = fixture.NewLeaf("sslstream-rotate-old");
         X509Certificate2 renewed = fixture.NewLeaf("sslstream-rotate-new");
