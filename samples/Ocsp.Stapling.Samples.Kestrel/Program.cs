@@ -64,7 +64,7 @@ app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = OcspSta
 
 // Admin endpoints: the status page (HTML for a browser, JSON otherwise) and the metrics. A real deployment puts them
 // behind authentication (.RequireAuthorization(...)); the sample answers loopback callers only.
-app.MapOcspStaplingStatus("/ocsp-status").AddEndpointFilter(LoopbackOnly);
+app.MapOcspStaplingStatus("/ocsp-status"); // loopback callers only, unless authorization or an access policy says otherwise
 app.MapPrometheusScrapingEndpoint("/metrics").AddEndpointFilter(LoopbackOnly);
 try
 {

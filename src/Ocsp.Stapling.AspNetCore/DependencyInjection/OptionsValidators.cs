@@ -10,6 +10,10 @@ internal sealed partial class OcspProxyOptionsValidator : IValidateOptions<OcspP
 [OptionsValidator]
 internal sealed partial class OcspStaplingHttpsOptionsValidator : IValidateOptions<OcspStaplingHttpsOptions>;
 
+/// <summary>Checks <see cref="OcspStaplingStatusOptions"/>.</summary>
+[OptionsValidator]
+internal sealed partial class OcspStaplingStatusOptionsValidator : IValidateOptions<OcspStaplingStatusOptions>;
+
 /// <summary>Checks <see cref="OcspStaplingHealthCheckOptions"/>.</summary>
 [OptionsValidator]
 internal sealed partial class OcspStaplingHealthCheckOptionsValidator : IValidateOptions<OcspStaplingHealthCheckOptions>;

@@ -16,8 +16,9 @@ public static class OcspStaplingHealthResponseWriter
     /// <summary>
     /// Writes <c>{ "status", "totalDurationMs", "checks": [ { "name", "status", "description", "durationMs", "data" } ],
     /// "ocspStapling": { … } }</c>, where <c>ocspStapling</c> is the status page's document (every certificate's identity,
-    /// staple, refresh and health) when <c>AddOcspStapling()</c> is registered. The status code is the health check
-    /// middleware's (200, or 503 when unhealthy).
+    /// staple, refresh and health) when <c>AddOcspStapling()</c> is registered, written for loopback callers and for an
+    /// endpoint with <c>RequireAuthorization(…)</c> only: a load balancer's probe from elsewhere gets the status and the
+    /// checks, not what the server holds. The status code is the health check middleware's (200, or 503 when unhealthy).
     /// </summary>
     /// <param name="context">The request.</param>
     /// <param name="report">The health report.</param>
@@ -60,7 +61,7 @@ public static class OcspStaplingHealthResponseWriter
         }
 
         writer.WriteEndArray();
-        if (context.RequestServices.GetService<OcspCertificateRegistry>() is not null)
+        if (context.RequestServices.GetService<OcspCertificateRegistry>() is not null && AdminAccess.IsAllowed(context, AdminAccess.IsLoopback))
         {
             writer.WriteStartObject("ocspStapling");
             await OcspStaplingStatusEndpoint.Report(context.RequestServices).WriteJsonPropertiesAsync(writer, context.RequestAborted).ConfigureAwait(false);

@@ -21,23 +21,39 @@ public static class OcspStaplingStatusEndpointRouteBuilderExtensions
     /// (status, thisUpdate, nextUpdate, producedAt, age, where it came from), its refresh (next, consecutive failures, the
     /// last failure) and whether TLS staples it. JSON by default (<c>application/json</c>), an HTML page when the client
     /// prefers <c>text/html</c> (a browser); <c>?format=json</c> or <c>?format=html</c> choose explicitly. It shows what
-    /// the server holds, so treat it as an admin endpoint: chain <c>RequireAuthorization(…)</c>, or bind it where only
-    /// operators reach it.
+    /// the server holds, so it answers loopback callers only unless you say otherwise: chain <c>RequireAuthorization(…)</c>
+    /// (whoever passes the policy may read it) or set <see cref="OcspStaplingStatusOptions.AccessPolicy"/>. Others get 403.
     /// </summary>
     /// <param name="endpoints">The route builder.</param>
     /// <param name="pattern">The path, e.g. <c>/ocsp-status</c>.</param>
+    /// <param name="configure">Sets who may read the page.</param>
     /// <returns>A builder for the endpoint (add authorization, host filters, rate limiting).</returns>
-    public static IEndpointConventionBuilder MapOcspStaplingStatus(this IEndpointRouteBuilder endpoints, [StringSyntax("Route")] string pattern = "/ocsp-status")
+    public static IEndpointConventionBuilder MapOcspStaplingStatus(
+        this IEndpointRouteBuilder endpoints, [StringSyntax("Route")] string pattern = "/ocsp-status", Action<OcspStaplingStatusOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         ArgumentException.ThrowIfNullOrWhiteSpace(pattern);
         _ = endpoints.ServiceProvider.GetService<OcspCertificateRegistry>()
             ?? throw new InvalidOperationException("MapOcspStaplingStatus needs services.AddOcspStapling().");
-        return endpoints.MapGet(pattern, WriteAsync).WithDisplayName("OCSP stapling status");
+        var options = new OcspStaplingStatusOptions();
+        configure?.Invoke(options);
+        OptionsCheck.Validated(new OcspStaplingStatusOptionsValidator(), options);
+        Func<HttpContext, bool> policy = options.AccessPolicy;
+        return endpoints.MapGet(pattern, context => WriteAsync(context, policy)).WithDisplayName("OCSP stapling status");
     }
 
-    private static async Task WriteAsync(HttpContext context)
+    private static async Task WriteAsync(HttpContext context, Func<HttpContext, bool> policy)
     {
+        if (!AdminAccess.IsAllowed(context, policy))
+        {
+            context.Response.StatusCode = StatusCodes.Status403Forbidden;
+            context.Response.Headers.CacheControl = "no-store";
+            await context.Response.WriteAsync(
+                "The OCSP stapling status page answers loopback callers only: chain RequireAuthorization(...) to MapOcspStaplingStatus, or set OcspStaplingStatusOptions.AccessPolicy.\n",
+                context.RequestAborted).ConfigureAwait(false);
+            return;
+        }
+
         OcspStaplingStatusReport report = OcspStaplingStatusEndpoint.Report(context.RequestServices);
         HttpResponse response = context.Response;
         response.Headers.CacheControl = "no-store";

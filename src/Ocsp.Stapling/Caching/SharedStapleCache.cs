@@ -35,6 +35,14 @@ internal sealed class SharedStapleCache
 
     public bool IsEnabled => _cache is not null;
 
+    /// <summary>Gets what the store is, for the start-up log: the file store's directory, or the backend's type.</summary>
+    public string Description => _cache switch
+    {
+        null => "none",
+        FileSystemDistributedCache files => $"files in {files.Directory}",
+        { } other => other.GetType().Name,
+    };
+
     /// <summary>Reads the entry and validates it for <paramref name="registration"/> at <paramref name="now"/>; <see langword="null"/> when absent, unusable or unreachable.</summary>
     public async Task<OcspStaple?> ReadAsync(Registration registration, DateTimeOffset now, CancellationToken cancellationToken)
     {

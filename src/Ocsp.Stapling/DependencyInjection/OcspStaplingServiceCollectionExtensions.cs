@@ -65,7 +65,10 @@ public static class OcspStaplingServiceCollectionExtensions
                 // Redirects are followed by the fetcher and the proxy, within their allowed set (OcspFetchOptions.Redirects).
                 AllowAutoRedirect = false,
                 PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-            });
+            })
+            // Every fetch already logs one line (event 1 or 2, with the responder and the duration); the client's own
+            // four lines per request are off. An application turns them back on with ConfigureHttpClient(c => c.AddDefaultLogger()).
+            .RemoveAllLoggers();
 
         // The shared store (L2): one keyed service, whatever the backend (see OcspStaplingServiceKeys.SharedCache).
         services.TryAddKeyedSingleton<IDistributedCache>(OcspStaplingServiceKeys.SharedCache, static (sp, _) => FileSystemCache(sp, directory: null));
@@ -134,7 +137,9 @@ public static class OcspStaplingServiceCollectionExtensions
             sp.GetRequiredService<StapleRefresher>(),
             Options(sp).Refresh,
             Time(sp),
-            sp.GetRequiredService<ClockStepWatch>())));
+            sp.GetRequiredService<ClockStepWatch>(),
+            sp.GetRequiredService<SharedStapleCache>(),
+            ProviderLogger(sp))));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, OcspStaplingStartupService>());
     }
 

@@ -60,7 +60,10 @@ internal sealed class OcspStartupCertificates : IHostedService
             throw new InvalidOperationException("Cannot load the certificates to keep stapled: " + string.Join("; ", errors));
         }
 
-        _registry.RegisterAll(loaded);
+        if (loaded.Count > 0)
+        {
+            _registry.RegisterAll(loaded);
+        }
     }
 }
 

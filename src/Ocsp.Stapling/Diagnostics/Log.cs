@@ -24,6 +24,7 @@ internal static partial class Log
     public const int ClockSteppedId = 17;
     public const int CacheFailedAgainId = 18;
     public const int CacheRecoveredId = 19;
+    public const int SharedStoreInUseId = 20;
 
     // The TLS component (OcspStaplingContexts), category Ocsp.Stapling.Tls: 101+ as when it lived in the Kestrel package.
     public const int StaplingUnsupportedId = 101;
@@ -35,6 +36,7 @@ internal static partial class Log
     public const int StapleRequiredAfterStartId = 107;
     public const int StartupPreparedId = 108;
     public const int FirstAnswerTimedOutId = 109;
+    public const int StapleAtStartupId = 123;
 
     // Certificate files that rotate (OcspCertificateFileSource), category Ocsp.Stapling.Tls: 120+ (110-119 are the proxy's).
     public const int CertificateRotatedId = 120;
@@ -121,10 +123,10 @@ internal static partial class Log
     [LoggerMessage(MustStapleWithoutStapleId, LogLevel.Error, "Must-staple certificate {Certificate} has no valid OCSP staple: clients that enforce must-staple reject its handshakes until one is fetched")]
     public static partial void MustStapleWithoutStaple(ILogger logger, string certificate);
 
-    [LoggerMessage(CertificateHookedId, LogLevel.Information, "TLS staples OCSP for {Certificate}: {StapleState}")]
+    [LoggerMessage(CertificateHookedId, LogLevel.Debug, "TLS context hooked for {Certificate}: {StapleState}")]
     public static partial void CertificateHooked(ILogger logger, string certificate, string stapleState);
 
-    [LoggerMessage(IssuerNotFoundId, LogLevel.Error, "Cannot staple OCSP for {Certificate}: {Message}. It is served without a staple.")]
+    [LoggerMessage(IssuerNotFoundId, LogLevel.Error, "Cannot staple OCSP for {Certificate}: {Message}")]
     public static partial void IssuerNotFound(ILogger logger, string certificate, string message);
 
     [LoggerMessage(StapleAppliedId, LogLevel.Debug, "TLS staple for {Certificate} replaced: {Status}, thisUpdate {ThisUpdate:u}, nextUpdate {NextUpdate:u}")]
@@ -138,6 +140,15 @@ internal static partial class Log
 
     [LoggerMessage(StartupPreparedId, LogLevel.Information, "OCSP stapling ready before the first handshake: {Stapled} of {Count} certificate(s) stapled ({Waited} waited for a first answer, bound {Timeout})")]
     public static partial void StartupPrepared(ILogger logger, int stapled, int count, int waited, TimeSpan timeout);
+
+    [LoggerMessage(StapleAtStartupId, LogLevel.Information, "OCSP staple for {Certificate} at start-up: {Outcome}")]
+    public static partial void StapleAtStartup(ILogger logger, string certificate, string outcome);
+
+    [LoggerMessage(SharedStoreInUseId, LogLevel.Information, "OCSP staples are kept in memory and in the shared store: {Store}")]
+    public static partial void SharedStoreInUse(ILogger logger, string store);
+
+    [LoggerMessage(SharedStoreInUseId, LogLevel.Information, "OCSP staples are kept in memory only (UseMemoryOnly): after a restart, certificates are stapled once their responder answers")]
+    public static partial void MemoryOnly(ILogger logger);
 
     [LoggerMessage(FirstAnswerTimedOutId, LogLevel.Warning, "No OCSP answer for {Certificate} within {Timeout}: serving it without a staple until one is fetched (handshakes never wait for the responder)")]
     public static partial void FirstAnswerTimedOut(ILogger logger, string certificate, TimeSpan timeout);

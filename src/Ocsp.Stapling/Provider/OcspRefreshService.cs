@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace Ocsp.Stapling.Internal;
 
@@ -15,6 +16,8 @@ internal sealed class OcspRefreshService : BackgroundService
     private readonly TimeProvider _time;
     private readonly int _parallelism;
     private readonly ClockStepWatch _clockWatch;
+    private readonly SharedStapleCache _shared;
+    private readonly ILogger _logger;
 
     public OcspRefreshService(
         RegistrationStore store,
@@ -22,8 +25,12 @@ internal sealed class OcspRefreshService : BackgroundService
         StapleRefresher refresher,
         OcspRefreshOptions options,
         TimeProvider time,
-        ClockStepWatch clockWatch)
+        ClockStepWatch clockWatch,
+        SharedStapleCache shared,
+        ILogger logger)
     {
+        _shared = shared;
+        _logger = logger;
         _clockWatch = clockWatch;
         _store = store;
         _scheduler = scheduler;
@@ -34,6 +41,16 @@ internal sealed class OcspRefreshService : BackgroundService
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
+        // Said once: where a restart finds its staples.
+        if (_shared.IsEnabled)
+        {
+            Log.SharedStoreInUse(_logger, _shared.Description);
+        }
+        else
+        {
+            Log.MemoryOnly(_logger);
+        }
+
         // Before the server takes connections: whatever the shared cache holds is stapled from the first handshake.
         // Bounded: a start-up list of many certificates must not open as many connections to the store at once. Their
         // refreshes are spread over their windows, so that responses fetched together are not all refreshed together.

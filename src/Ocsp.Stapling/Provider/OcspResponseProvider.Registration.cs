@@ -44,7 +44,11 @@ internal sealed partial class OcspResponseProvider
             }
         }
 
-        Log.CertificatesRegistered(_logger, added, pairs.Length - added, mustStaple, withoutResponder);
+        if (pairs.Length > 0)
+        {
+            Log.CertificatesRegistered(_logger, added, pairs.Length - added, mustStaple, withoutResponder);
+        }
+
         return added;
     }
 

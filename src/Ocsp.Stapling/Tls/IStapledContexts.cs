@@ -21,6 +21,9 @@ internal interface IStapledContexts
     /// <returns><see langword="true"/> when it waited for the responder.</returns>
     Task<bool> PrepareUntilAsync(OcspStapledCertificate certificate, CancellationToken deadline, CancellationToken cancellationToken);
 
+    /// <summary>What the provider knows about <paramref name="certificate"/> (where its staple came from, its last failure).</summary>
+    OcspCertificateState? GetState(OcspStapledCertificate certificate);
+
     /// <summary>Stops stapling <paramref name="certificate"/> (unregisters it, clears its context).</summary>
     bool Remove(X509Certificate2 certificate);
 }

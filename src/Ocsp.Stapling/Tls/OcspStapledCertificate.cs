@@ -56,7 +56,7 @@ public sealed class OcspStapledCertificate
     /// <summary>The staple state, as the logs say it.</summary>
     internal string DescribeStaple() =>
         CurrentStaple is not { } staple
-            ? IsMustStaple ? "no staple yet (MUST-STAPLE certificate)" : IsStapling ? "no staple yet; the first one is being fetched" : "not stapled: " + NotStaplingReason
+            ? IsMustStaple ? "no staple yet (MUST-STAPLE certificate)" : IsStapling ? "no staple yet" : "not stapled: " + NotStaplingReason
             : $"{staple.Status}, nextUpdate {staple.NextUpdate:u}";
 
     /// <summary>Takes over the context's OCSP fields with what the provider serves now; must run before the context's first handshake.</summary>

@@ -253,6 +253,9 @@ public sealed class OcspStaplingContexts : IStapledContexts, IDisposable
         GetOrCreateEntry(certificate, chain, servedAtOnce);
 
     /// <inheritdoc />
+    OcspCertificateState? IStapledContexts.GetState(OcspStapledCertificate certificate) => _registry.GetState(certificate.Certificate);
+
+    /// <inheritdoc />
     async Task<bool> IStapledContexts.PrepareUntilAsync(OcspStapledCertificate certificate, CancellationToken deadline, CancellationToken cancellationToken) =>
         await PrepareUntilAsync(certificate, deadline, cancellationToken).ConfigureAwait(false);
 

@@ -48,6 +48,14 @@ internal sealed class StartupGate(IStapledContexts contexts, OcspTlsOptions opti
         Log.StapleRequiredAfterStart(logger, certificate.DisplayName);
     }
 
+    /// <summary>A certificate's staple after start-up, as the log says it: its status and source, or why there is none.</summary>
+    internal static string Describe(OcspStapledCertificate entry, OcspCertificateState? state) =>
+        entry.CurrentStaple is { } staple
+            ? $"{staple.Status} from {state?.StapleSource?.ToString() ?? "memory"}, nextUpdate {staple.NextUpdate:u}"
+            : state is { HasResponder: false } ? "none: the certificate has no OCSP responder (served without a staple)"
+            : state?.LastFailure is { } failure ? $"none yet: {failure}; retrying at {state.NextRefresh:u}"
+            : "none yet: no answer within the start-up bound; the fetch goes on in the background";
+
     /// <exception cref="InvalidOperationException">A required certificate has no staple within its timeout.</exception>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -88,6 +96,12 @@ internal sealed class StartupGate(IStapledContexts contexts, OcspTlsOptions opti
                         Interlocked.Increment(ref waited);
                     }
                 }).ConfigureAwait(false);
+        }
+
+        // Once per certificate, what start-up achieved: where its staple came from, or why it has none yet.
+        foreach (OcspStapledCertificate entry in entries)
+        {
+            Log.StapleAtStartup(logger, entry.DisplayName, Describe(entry, contexts.GetState(entry)));
         }
 
         if (entries.Length > 0)

@@ -77,4 +77,36 @@ public sealed class KestrelColdStartTests(KestrelFixture fixture) : IClassFixtur
         Assert.DoesNotContain(server.Logs.Entries, e => e.EventId == Log.FirstAnswerTimedOutId);
         Assert.Contains(server.Logs.Entries, e => e.EventId == Log.FetchFailedId);
     }
+
+    /// <summary>
+    /// The start-up log says what happens and nothing else: where staples are kept, each certificate's staple and where
+    /// it came from (the responder on a cold start, the shared store after a restart), and no empty summaries.
+    /// </summary>
+    [Fact]
+    public async Task StartUpLog_SaysWhereStaplesAreKept_AndForEachCertificateWhereItsStapleCameFrom()
+    {
+        FakeTimeProvider time = fixture.Reset();
+        X509Certificate2 leaf = fixture.NewLeaf("startup-log");
+        string store = fixture.NewCacheDirectory();
+        string name = CertificateNames.DisplayName(leaf);
+
+        string[] cold;
+        await using (StaplingServer server = await StaplingServer.StartAsync(time, store, l => l.UseHttpsWithOcspStapling(leaf, fixture.Chain)))
+        {
+            cold = [.. server.Logs.Entries.Select(e => e.Message)];
+        }
+
+        fixture.Responder.Fault = ResponderFault.Down;
+        string[] warm;
+        await using (StaplingServer server = await StaplingServer.StartAsync(time, store, l => l.UseHttpsWithOcspStapling(leaf, fixture.Chain)))
+        {
+            warm = [.. server.Logs.Entries.Select(e => e.Message)];
+        }
+
+        Assert.Contains(cold, m => m == "OCSP staples are kept in memory and in the shared store: files in " + Path.GetFullPath(store));
+        Assert.Contains(cold, m => m.StartsWith($"OCSP staple for {name} at start-up: Good from Responder, nextUpdate ", StringComparison.Ordinal));
+        Assert.Contains(warm, m => m.StartsWith($"OCSP staple for {name} at start-up: Good from SharedStore, nextUpdate ", StringComparison.Ordinal));
+        Assert.DoesNotContain(cold.Concat(warm), m => m.Contains("0 more certificate", StringComparison.Ordinal) || m.Contains("being fetched", StringComparison.Ordinal));
+        Assert.DoesNotContain(cold, m => m.StartsWith("Start processing HTTP request", StringComparison.Ordinal) || m.StartsWith("Sending HTTP request", StringComparison.Ordinal));
+    }
 }

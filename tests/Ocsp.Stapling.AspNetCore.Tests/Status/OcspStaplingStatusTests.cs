@@ -5,6 +5,8 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Ocsp.Stapling.Internal;
 using Ocsp.Stapling.Testing;
@@ -239,6 +241,61 @@ public sealed partial class OcspStaplingStatusTests(KestrelFixture fixture) : IC
             fixture.Pki.IssueLeaf($"status-must-staple-{Guid.NewGuid():N}.test", down, mustStaple: true),
             fixture.Pki.IssueLeaf($"status-down-{Guid.NewGuid():N}.test", down),
             fixture.NewLeaf("status-none", withOcspUrl: false));
+    }
+
+    /// <summary>
+    /// Safe by default: the page and the health writer's per-certificate document show what the server holds, so a caller
+    /// from elsewhere gets 403 (the page) or the bare health report (the writer), unless the application says otherwise:
+    /// an authorization policy on the endpoint, or an access policy of its own.
+    /// </summary>
+    [Fact]
+    public async Task RemoteCallers_RefusedUnlessTheAppAllows_LoopbackAndAuthorizedEndpointsServed()
+    {
+        X509Certificate2 leaf = fixture.NewLeaf("status-access");
+        await using StaplingServer server = await StaplingServer.StartAsync(
+            _time,
+            fixture.NewCacheDirectory(),
+            l => l.UseHttpsWithOcspStapling(leaf, fixture.Chain),
+            services: s => s.AddAuthorization().AddHealthChecks().AddOcspStapling(),
+            map: app =>
+            {
+                app.MapOcspStaplingStatus("/status-default");
+                app.MapOcspStaplingStatus("/status-open", o => o.AccessPolicy = _ => true);
+                app.MapOcspStaplingStatus("/status-authorized").RequireAuthorization();
+                app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = OcspStaplingHealthResponseWriter.WriteAsync });
+            });
+        IPAddress remote = IPAddress.Parse("203.0.113.7");
+
+        (int status, string body) = await InvokeAsync(server, "/status-default", remote);
+        Assert.Equal(403, status);
+        Assert.Contains("loopback callers only", body, StringComparison.Ordinal);
+        Assert.Equal(200, (await InvokeAsync(server, "/status-default", IPAddress.Loopback)).Status);
+        Assert.Equal(200, (await InvokeAsync(server, "/status-default", IPAddress.IPv6Loopback)).Status);
+        Assert.Equal(200, (await InvokeAsync(server, "/status-open", remote)).Status);
+        Assert.Equal(200, (await InvokeAsync(server, "/status-authorized", remote)).Status); // the authorization middleware admitted it
+
+        using JsonDocument fromElsewhere = JsonDocument.Parse((await InvokeAsync(server, "/health", remote)).Body);
+        using JsonDocument fromHere = JsonDocument.Parse((await InvokeAsync(server, "/health", IPAddress.Loopback)).Body);
+        Assert.Equal("Healthy", fromElsewhere.RootElement.GetProperty("status").GetString());
+        Assert.False(fromElsewhere.RootElement.TryGetProperty("ocspStapling", out _));
+        Assert.True(fromHere.RootElement.TryGetProperty("ocspStapling", out _));
+    }
+
+    /// <summary>Runs the endpoint mapped at <paramref name="path"/> in-process, as a request from <paramref name="from"/> that passed the middleware.</summary>
+    private static async Task<(int Status, string Body)> InvokeAsync(StaplingServer server, string path, IPAddress from)
+    {
+        Endpoint endpoint = server.Services.GetRequiredService<EndpointDataSource>().Endpoints
+            .Single(e => e is RouteEndpoint route && route.RoutePattern.RawText == path);
+        var context = new DefaultHttpContext { RequestServices = server.Services };
+        context.Connection.RemoteIpAddress = from;
+        context.Request.Method = "GET";
+        context.Request.Path = path;
+        context.Request.Headers.Accept = "application/json";
+        using var body = new MemoryStream();
+        context.Response.Body = body;
+        context.SetEndpoint(endpoint);
+        await endpoint.RequestDelegate!(context);
+        return (context.Response.StatusCode, System.Text.Encoding.UTF8.GetString(body.ToArray()));
     }
 
     private async Task<StaplingServer> StartAsync(Certificates certificates, string cache)
