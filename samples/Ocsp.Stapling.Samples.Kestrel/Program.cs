@@ -23,7 +23,6 @@ await using DemoPki? demo = arguments.IsDemo ? await DemoPki.CreateAsync(argumen
 string? cacheDirectory = arguments.CacheDirectory ?? (demo is null ? null : Path.Combine(demo.Directory, "cache"));
 
 WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
-builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
 builder.Services.AddOcspStapling(options =>
 {
     if (cacheDirectory is not null)

@@ -21,7 +21,6 @@ await using DemoPki? demo = arguments.IsDemo ? await DemoPki.CreateAsync(argumen
 
 // The provider (fetching, validation, shared cache, refresh scheduler) runs in a generic host.
 HostApplicationBuilder builder = Host.CreateApplicationBuilder();
-builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
 string? cacheDirectory = arguments.CacheDirectory ?? (demo is null ? null : Path.Combine(demo.Directory, "cache"));
 builder.Services.AddOcspStapling(options =>
 {

@@ -50,7 +50,6 @@ string rootFile = Path.Combine(directory, "root.pem");
 await File.WriteAllTextAsync(rootFile, TestPki.ToPem(pki.Root));
 
 WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
-builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
 builder.Services.AddOcspStapling(options => options.SharedStore.Directory = Path.Combine(directory, "cache"));
 builder.Services.AddReverseProxy().LoadFromMemory(
     [new RouteConfig { RouteId = "all", ClusterId = "backend", Match = new RouteMatch { Path = "{**catch-all}" } }],
