@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -22,24 +23,29 @@ internal static class ServeCommand
         var path = new Option<string>("--path") { Description = "The proxy's path.", DefaultValueFactory = _ => "/" };
         var cas = new Option<string[]>("--ca")
         {
-            Description = "A CA certificate file (PEM or DER; a bundle gives several) whose certificates are cached on their first request, with nothing listed "
-                + "(ocsp_proxy's behaviour), validated against it (repeatable). Their responder is the allowed responder the request's Host names, "
-                + "or the first --allow-responder for requests addressed to the proxy itself.",
+            Description = "A CA certificate file (PEM or DER; a bundle gives several) whose certificates are cached from their first request, with nothing listed "
+                + "(ocsp_proxy's behaviour), validated against it, once their responder answers good or revoked (an unknown answer is relayed, not cached as a certificate) "
+                + "(repeatable). Their responder is the allowed responder the request's Host names, or the first --allow-responder for requests addressed to the proxy itself.",
         };
         var forgetAfter = new Option<string>("--forget-after")
         {
-            Description = "Forget a --ca certificate nobody asked for in this long: it is no longer refreshed, and its stored response expires at its nextUpdate (e.g. 7d, 12h, 30m).",
+            Description = "Forget a --ca certificate nobody asked for in this long: it is no longer refreshed, and its stored response is deleted (e.g. 7d, 12h, 30m).",
             DefaultValueFactory = _ => "7d",
         };
         var maxPerCa = new Option<int>("--max-cached-per-ca")
         {
-            Description = "Cache at most this many certificates of each --ca; requests for further ones are forwarded uncached (and logged).",
+            Description = "Cache at most this many certificates of each --ca; each further one evicts the one asked for least recently.",
             DefaultValueFactory = _ => 10_000,
+        };
+        var unknownFor = new Option<string>("--unknown-cache-time")
+        {
+            Description = "Keep a responder's signed 'unknown' answer for a --ca serial (one it never issued) this long, never refreshed: asking again costs no upstream request (e.g. 10m, 0s to keep none).",
+            DefaultValueFactory = _ => "10m",
         };
         ServeLimits limits = ServeLimits.Create();
         var command = new Command("serve", "Run a caching OCSP proxy: POST and GET, answered from validated, persisted responses; upstream only to allowed responders (403 otherwise).")
         {
-            urls, allow, certs, issuers, cas, forgetAfter, maxPerCa, path,
+            urls, allow, certs, issuers, cas, forgetAfter, maxPerCa, unknownFor, path,
         };
         limits.AddTo(command);
         store.AddTo(command);
@@ -65,6 +71,12 @@ internal static class ServeCommand
                 throw new ToolException(ExitCodes.Usage, $"--forget-after '{forget}' is not a duration of a minute or more (e.g. 7d, 12h, 30m).");
             }
 
+            string unknownText = result.GetValue(unknownFor)!;
+            if (!Durations.TryParse(unknownText, out TimeSpan unknownSpan) || unknownSpan > TimeSpan.FromDays(1))
+            {
+                throw new ToolException(ExitCodes.Usage, $"--unknown-cache-time '{unknownText}' is not a duration of a day or less (e.g. 10m, 30s, 0s).");
+            }
+
             int cap = result.GetValue(maxPerCa);
             if (cap < 1)
             {
@@ -87,6 +99,14 @@ internal static class ServeCommand
             builder.WebHost.UseUrls(result.GetValue(urls)!);
             builder.WebHost.ConfigureKestrel(limitValues.Apply);
             builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+
+            // A proxy's log is about certificates and floods, not requests: ASP.NET Core's two Information lines per
+            // request ("Request starting", "Request finished") would be most of it. A default, under what the environment
+            // sets (Logging__LogLevel__Microsoft.AspNetCore=Information brings them back).
+            builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
+            {
+                InitialData = [new("Logging:LogLevel:Default", "Information"), new("Logging:LogLevel:Microsoft.AspNetCore", "Warning")],
+            });
             IOcspStaplingBuilder stapling = builder.Services.AddOcspStapling(options =>
             {
                 foreach (CertificatePair pair in withoutResponder)
@@ -117,6 +137,9 @@ internal static class ServeCommand
                 o.MaxCachedCertificatesPerAuthority = cap;
                 o.MaxConcurrentForwardsPerResponder = limitValues.ConcurrentForwards;
                 o.MaxForwardsPerSecondPerResponder = limitValues.ForwardsPerSecond;
+                o.MaxConcurrentForwardsPerClient = limitValues.ConcurrentForwardsPerClient;
+                o.MaxForwardsPerSecondPerClient = limitValues.ForwardsPerSecondPerClient;
+                o.UnknownAnswerCacheTime = unknownSpan;
             });
             try
             {
@@ -129,7 +152,8 @@ internal static class ServeCommand
 
             string caching = authorities.Length == 0
                 ? $"{pairs.Length} certificate(s)"
-                : $"{pairs.Length} certificate(s) and every certificate of {authorities.Length} CA(s) on first request (forgotten after {forgetSpan} unasked, at most {cap} per CA)";
+                : $"{pairs.Length} certificate(s) and every certificate of {authorities.Length} CA(s) its responder vouches for, from its first request "
+                    + $"(forgotten after {forgetSpan} unasked, at most {cap} per CA; unknown answers kept {unknownSpan})";
             Console.WriteLine($"OCSP proxy listening on {string.Join(", ", app.Urls)} for {caching}, responses shared through {shared.Describe()}; {limitValues.Describe()}; allowed responders: "
                 + string.Join(", ", allowed.Concat(pairs.SelectMany(p => p.Certificate.GetOcspResponderUris())).Distinct()));
             await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);

@@ -1,4 +1,6 @@
 using System.Diagnostics.Metrics;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Ocsp.Stapling.Internal;
 using Ocsp.Stapling.Testing;
 using Xunit.Abstractions;
@@ -164,6 +166,33 @@ public abstract class SharedStoreFleetTests : IAsyncLifetime
         Assert.Equal(requests, _responder.RequestCount);
     }
 
+    [SkippableFact]
+    public async Task CertificateIds_OnlyRealOnesAreStored_AndAForgottenOneLeavesNoEntry()
+    {
+        SkipIfUnavailable();
+        ProviderHost node = StartNode();
+        using X509Certificate2 other = _pki.IssueLeaf("forgotten.test", _responder.Url, mustStaple: false);
+        OcspCertificateId real = OcspCertificateId.Create(other, _pki.Intermediate, OcspHashAlgorithm.Sha1);
+        _responder.IssuedSerials = new HashSet<string>([real.SerialNumberHex, OcspCertificateId.Create(_pki.Leaf, _pki.Intermediate).SerialNumberHex], StringComparer.Ordinal);
+        byte[] serial = RandomNumberGenerator.GetBytes(16);
+        serial[0] = 0x11;
+        var junk = new OcspCertificateId(OcspHashAlgorithm.Sha1, real.IssuerNameHash.Span, real.IssuerKeyHash.Span, serial);
+
+        // A serial the CA never issued: its signed unknown answer comes back, and nothing is stored.
+        OcspRefreshResult unknown = (await node.Provider.AskOnceAsync(junk, _pki.Intermediate, _responder.Url, () => true))!;
+        Assert.Equal((OcspCertificateStatus.Unknown, OcspFailureReason.CertificateUnknown), (unknown.Response?.Status, unknown.Failure?.Reason));
+        Assert.Null(await ReadRawAsync(Key(junk)));
+
+        // A real one: stored once registered with its answer, gone from the store once forgotten.
+        OcspRefreshResult good = (await node.Provider.AskOnceAsync(real, _pki.Intermediate, _responder.Url, () => true))!;
+        Assert.True(await node.Provider.RegisterAnsweredAsync(real, _pki.Intermediate, _responder.Url, good));
+        Assert.NotNull(await ReadRawAsync(Key(real)));
+        Assert.True(await node.Provider.ForgetAsync(real));
+        Assert.Null(await ReadRawAsync(Key(real)));
+        Assert.Null(node.Provider.GetState(real));
+        Assert.Equal(2, _responder.ReceivedCertificateIds.Count(id => !id.Equals(OcspCertificateId.Create(_pki.Leaf, _pki.Intermediate))));
+    }
+
     /// <summary>Skips the test (<c>Skip.If</c>) when the backend is not available, with how to make it so.</summary>
     protected abstract void SkipIfUnavailable();
 
@@ -183,6 +212,8 @@ public abstract class SharedStoreFleetTests : IAsyncLifetime
         _nodes.Add(node);
         return node;
     }
+
+    private static string Key(OcspCertificateId id) => "ocsp-stapling:" + id.CacheKey;
 
     /// <summary>The staple bytes stored for the leaf, read straight from the store.</summary>
     private async Task<byte[]?> StoredStapleAsync()

@@ -52,6 +52,13 @@ public sealed class TestOcspResponder : IAsyncDisposable
 
     public ResponderFault Fault { get; set; }
 
+    /// <summary>
+    /// Gets or sets the serials (hex, as <see cref="OcspCertificateId.SerialNumberHex"/>) this responder knows, as a real
+    /// CA's does: a CertID of a known issuer with another serial is answered <c>unknown</c>, signed. <see langword="null"/>
+    /// (the default): every serial is known.
+    /// </summary>
+    public ISet<string>? IssuedSerials { get; set; }
+
     /// <summary>Gets or sets a <c>Retry-After</c> (seconds) that turns <see cref="ResponderFault.Http500"/> into <c>503 Service Unavailable</c> with that header.</summary>
     public TimeSpan? RetryAfter { get; set; }
 
@@ -127,6 +134,7 @@ public sealed class TestOcspResponder : IAsyncDisposable
         RetryAfter = null;
         RedirectLocation = null;
         Fault = ResponderFault.None;
+        IssuedSerials = null;
         Time = time;
         Validity = TimeSpan.FromDays(4);
         _revoked.Clear();
@@ -275,7 +283,11 @@ public sealed class TestOcspResponder : IAsyncDisposable
             Nonce = request.HasNonce ? request.Nonce.ToArray() : null,
         };
         builder.NextUpdate = builder.ThisUpdate + Validity;
-        if (_revoked.TryGetValue(id.SerialNumberHex, out var revocation))
+        if (IssuedSerials is { } issued && !issued.Contains(id.SerialNumberHex))
+        {
+            builder.Status = OcspCertificateStatus.Unknown;
+        }
+        else if (_revoked.TryGetValue(id.SerialNumberHex, out var revocation))
         {
             builder.Status = OcspCertificateStatus.Revoked;
             builder.RevocationTime = revocation.Time;

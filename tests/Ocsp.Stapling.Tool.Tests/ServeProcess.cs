@@ -32,7 +32,11 @@ internal sealed partial class ServeProcess : IAsyncDisposable
         }
     }
 
-    public static async Task<ServeProcess> StartAsync(params string[] arguments)
+    /// <summary>Starts serve with ASP.NET Core's per-request lines on (the tests read which method a server used), as the environment turns them on.</summary>
+    public static Task<ServeProcess> StartAsync(params string[] arguments) => StartAsync(requestLines: true, arguments);
+
+    /// <summary>Starts serve; with <paramref name="requestLines"/> false, its log is exactly what it writes by default.</summary>
+    public static async Task<ServeProcess> StartAsync(bool requestLines, params string[] arguments)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -41,6 +45,11 @@ internal sealed partial class ServeProcess : IAsyncDisposable
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
+        if (requestLines)
+        {
+            start.Environment["Logging__LogLevel__Microsoft.AspNetCore.Hosting.Diagnostics"] = "Information";
+        }
+
         foreach (string argument in (string[])[ToolFixture.ToolDllPath, "serve", "--urls", "http://127.0.0.1:0", .. arguments])
         {
             start.ArgumentList.Add(argument);

@@ -51,7 +51,7 @@ public sealed class ServeTests(ToolFixture fixture) : IClassFixture<ToolFixture>
             }
 
             Assert.True(fixture.Responder.RequestCount == before + 1, $"3 calls, {fixture.Responder.RequestCount - before} upstream requests:\n{first.Output}");
-            Assert.Contains("every certificate of 1 CA(s) on first request", first.Output, StringComparison.Ordinal);
+            Assert.Contains("every certificate of 1 CA(s) its responder vouches for, from its first request", first.Output, StringComparison.Ordinal);
 
             await using ServeProcess second = await ServeProcess.StartAsync(arguments);
             await AssertGoodThroughAsync(second, site);

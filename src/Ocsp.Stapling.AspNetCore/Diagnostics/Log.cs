@@ -17,8 +17,11 @@ internal static partial class Log
     public const int ProxyCertificateIdsForgottenId = 119;
 
     // The proxy, continued.
-    public const int ProxyForwardsRefusedId = 140;
+    public const int ProxySummaryId = 140;
     public const int ProxyClientFaultId = 141;
+    public const int ProxyUnknownId = 142;
+    public const int ProxyLimitedId = 143;
+    public const int ProxyCertificateIdEvictedId = 144;
 
     // Kestrel's configuration endpoints (UseOcspStapling), category Ocsp.Stapling.AspNetCore.Kestrel.
     public const int ConfiguredEndpointStapledId = 130;
@@ -27,41 +30,50 @@ internal static partial class Log
     [LoggerMessage(ProxyServedId, LogLevel.Debug, "OCSP proxy answered for {Certificate} from the store: {Status}")]
     public static partial void ProxyServed(ILogger logger, string certificate, OcspCertificateStatus status);
 
-    [LoggerMessage(ProxyForwardedId, LogLevel.Debug, "OCSP proxy forwarded an uncacheable request (nonce or several certificates) to {Upstream}: {Length} bytes back")]
+    [LoggerMessage(ProxyForwardedId, LogLevel.Debug, "OCSP proxy forwarded an uncacheable request (nonce, several certificates, an unknown CA) to {Upstream}: {Length} bytes back")]
     public static partial void ProxyForwarded(ILogger logger, string upstream, int length);
 
-    [LoggerMessage(ProxyRefusedId, LogLevel.Warning, "OCSP proxy refused a request (Host {Host}): {Reason}")]
-    public static partial void ProxyRefused(ILogger logger, string host, string reason);
+    [LoggerMessage(ProxyRefusedId, LogLevel.Debug, "OCSP proxy refused a request (Host {Host}) from {Client} with 403: {Reason}")]
+    public static partial void ProxyRefused(ILogger logger, string host, string client, string reason);
 
-    [LoggerMessage(ProxyMalformedRequestId, LogLevel.Information, "OCSP proxy answered malformedRequest: {Reason}")]
+    [LoggerMessage(ProxyMalformedRequestId, LogLevel.Debug, "OCSP proxy answered malformedRequest: {Reason}")]
     public static partial void ProxyMalformedRequest(ILogger logger, string reason);
 
-    [LoggerMessage(ProxyNoResponseId, LogLevel.Warning, "OCSP proxy has no valid response for {Certificate} and the responder gave none: answered tryLater")]
+    [LoggerMessage(ProxyNoResponseId, LogLevel.Debug, "OCSP proxy has no valid response for {Certificate} and the responder gave none: answered tryLater")]
     public static partial void ProxyNoResponse(ILogger logger, string certificate);
 
-    [LoggerMessage(ProxyUpstreamFailedId, LogLevel.Warning, "OCSP proxy could not forward to {Upstream} ({Reason}): answered tryLater")]
+    [LoggerMessage(ProxyUpstreamFailedId, LogLevel.Debug, "OCSP proxy got no usable answer from {Upstream} ({Reason}): answered tryLater")]
     public static partial void ProxyUpstreamFailed(ILogger logger, string upstream, string reason);
 
     [LoggerMessage(ProxyPrunedId, LogLevel.Information, "OCSP proxy: X-Prune-From-Cache for {CertificateId}: {Outcome}")]
     public static partial void ProxyPruned(ILogger logger, string certificateId, string outcome);
 
-    [LoggerMessage(ProxyCertificateIdCachedId, LogLevel.Information, "OCSP proxy caches {CertificateId} of CA '{Authority}' from its first request; responder {Responder}")]
-    public static partial void ProxyCertificateIdCached(ILogger logger, string certificateId, string authority, string responder);
+    [LoggerMessage(ProxyCertificateIdCachedId, LogLevel.Information, "OCSP proxy caches {CertificateId} of CA '{Authority}': a valid answer from {Source} (responder {Responder})")]
+    public static partial void ProxyCertificateIdCached(ILogger logger, string certificateId, string authority, string responder, OcspStapleSource source);
 
     [LoggerMessage(
         ProxyCertificateIdCapReachedId,
-        LogLevel.Warning,
-        "OCSP proxy caches {Cap} certificates of CA '{Authority}', its cap (MaxCachedCertificatesPerAuthority): requests for further ones are forwarded uncached until some are forgotten")]
+        LogLevel.Information,
+        "OCSP proxy caches {Cap} certificates of CA '{Authority}', its cap (MaxCachedCertificatesPerAuthority): each further one evicts the one asked for least recently")]
     public static partial void ProxyCertificateIdCapReached(ILogger logger, string authority, int cap);
 
-    [LoggerMessage(ProxyCertificateIdsForgottenId, LogLevel.Information, "OCSP proxy forgot {Count} cached certificate(s) nobody asked for in {ForgetAfter}")]
+    [LoggerMessage(ProxyCertificateIdEvictedId, LogLevel.Debug, "OCSP proxy evicted {CertificateId} of CA '{Authority}' at its cap: forgotten, its shared-store entry deleted")]
+    public static partial void ProxyCertificateIdEvicted(ILogger logger, string certificateId, string authority);
+
+    [LoggerMessage(ProxyCertificateIdsForgottenId, LogLevel.Information, "OCSP proxy forgot {Count} cached certificate(s) nobody asked for in {ForgetAfter}, and deleted their shared-store entries")]
     public static partial void ProxyCertificateIdsForgotten(ILogger logger, int count, TimeSpan forgetAfter);
 
-    [LoggerMessage(
-        ProxyForwardsRefusedId,
-        LogLevel.Warning,
-        "OCSP proxy refused {Count} forwarded request(s) to {Upstream} with tryLater: its {Limit} limit is reached (MaxConcurrentForwardsPerResponder {Concurrency}, MaxForwardsPerSecondPerResponder {Rate})")]
-    public static partial void ProxyForwardsRefused(ILogger logger, string upstream, long count, string limit, int concurrency, double rate);
+    [LoggerMessage(ProxySummaryId, LogLevel.Information, "OCSP proxy, last {Interval}: {Summary}")]
+    public static partial void ProxySummary(ILogger logger, TimeSpan interval, ProxyActivity.Summary summary);
+
+    [LoggerMessage(ProxySummaryId, LogLevel.Warning, "OCSP proxy, last {Interval}: {Summary}")]
+    public static partial void ProxySummaryWarning(ILogger logger, TimeSpan interval, ProxyActivity.Summary summary);
+
+    [LoggerMessage(ProxyUnknownId, LogLevel.Debug, "OCSP proxy answered unknown for {CertificateId} (from {Source}): a serial its responder does not know, not cached as a certificate")]
+    public static partial void ProxyUnknown(ILogger logger, string certificateId, string source);
+
+    [LoggerMessage(ProxyLimitedId, LogLevel.Debug, "OCSP proxy answered tryLater to {Client} at once: the {Limit} limit towards {Upstream} is reached")]
+    public static partial void ProxyLimited(ILogger logger, string client, string upstream, string limit);
 
     [LoggerMessage(ProxyClientFaultId, LogLevel.Debug, "OCSP proxy: the client's request broke off ({Fault}); answered {Status}")]
     public static partial void ProxyClientFault(ILogger logger, string fault, int status);

@@ -101,12 +101,17 @@ internal sealed partial class OcspProxy
     /// </summary>
     private async Task ForwardAsync(HttpContext context, Uri upstream, byte[] der)
     {
-        using IDisposable? lease = forwardLimits.TryAcquire(upstream, out _);
+        // The client's limits first (a flooding client cannot use up the responder's), then the responder's; no queue.
+        using ClientLimits.Lease? client = clientLimits.TryEnter(context.Connection.RemoteIpAddress, out string? limit);
+        if (client is not null && !client.TryTakeToken())
+        {
+            limit = "client_rate";
+        }
+
+        using IDisposable? lease = limit is null ? forwardLimits.TryAcquire(upstream, out limit) : null;
         if (lease is null)
         {
-            // Logged (at most once per interval) and counted by the limits.
-            context.Response.Headers.RetryAfter = "1";
-            await WriteUncachedAsync(context, TryLater).ConfigureAwait(false);
+            await LimitedAsync(context, upstream, limit!).ConfigureAwait(false);
             return;
         }
 
@@ -116,9 +121,9 @@ internal sealed partial class OcspProxy
         string failure;
         try
         {
-            using HttpClient client = httpClients.CreateClient(OcspFetchOptions.HttpClientName);
+            using HttpClient http = httpClients.CreateClient(OcspFetchOptions.HttpClientName);
             (HttpResponseMessage? sent, string? refusal) = await OcspRedirects.SendAsync(
-                client,
+                http,
                 HttpMethod.Post,
                 upstream,
                 der,
@@ -153,11 +158,13 @@ internal sealed partial class OcspProxy
         if (body is null || failure.Length > 0)
         {
             Log.ProxyUpstreamFailed(logger, Authority(upstream), failure);
+            activity.Failed(failure);
             await WriteUncachedAsync(context, TryLater).ConfigureAwait(false);
             return;
         }
 
         Log.ProxyForwarded(logger, Authority(upstream), body.Length);
+        activity.Count(ProxyOutcome.Forwarded);
         await WriteRelayedAsync(context, body).ConfigureAwait(false);
     }
 

@@ -7,15 +7,16 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Microsoft.Net.Http.Headers;
+using Ocsp.Stapling.Internal;
 
 namespace Ocsp.Stapling.AspNetCore.Internal;
 
 /// <summary>
 /// The caching OCSP proxy (the seed <c>ocsp_proxy</c>, done safely). Single-certificate requests without a nonce for a
-/// registered certificate, or for any certificate of a known CA (<see cref="OcspProxyOptions.CertificateAuthorities"/>,
-/// registered by CertID on its first request), are answered from the provider's validated store (fetched through it,
-/// single flight, when missing); nonce and multi-certificate requests, and CertIDs of other issuers, are forwarded to
-/// the one allowed upstream and answered uncached.
+/// registered certificate, or for a certificate of a known CA (<see cref="OcspProxyOptions.CertificateAuthorities"/>,
+/// cached once its responder vouched for it), are answered from the provider's validated store; nonce and
+/// multi-certificate requests, and CertIDs of other issuers, are forwarded to the one allowed upstream and answered
+/// uncached. Whatever may reach upstream for a client is limited per client and per responder, without a queue.
 /// </summary>
 internal sealed partial class OcspProxy : IDisposable
 {
@@ -33,17 +34,23 @@ internal sealed partial class OcspProxy : IDisposable
     private readonly OcspProxyCertificateIds certificateIds;
     private readonly OcspProxyIndex index;
     private readonly ForwardLimits forwardLimits;
+    private readonly ClientLimits clientLimits;
+    private readonly UnknownAnswers unknownAnswers;
+    private readonly ProxyActivity activity;
 
     public OcspProxy(
-        OcspCertificateRegistry registry, IHttpClientFactory httpClients, OcspProxyOptions options, TimeProvider time, ILogger logger, IMeterFactory? meterFactory = null)
+        OcspResponseProvider provider, IHttpClientFactory httpClients, OcspProxyOptions options, TimeProvider time, ILogger logger, IMeterFactory? meterFactory = null)
     {
-        this.registry = registry;
+        registry = provider;
         this.httpClients = httpClients;
         this.options = options;
         this.time = time;
         this.logger = logger;
-        certificateIds = new OcspProxyCertificateIds(registry, options, time, logger);
-        forwardLimits = new ForwardLimits(options, time, logger, meterFactory);
+        forwardLimits = new ForwardLimits(options, time);
+        clientLimits = new ClientLimits(options, time);
+        unknownAnswers = new UnknownAnswers(options, time);
+        activity = new ProxyActivity(clientLimits, time, logger, meterFactory);
+        certificateIds = new OcspProxyCertificateIds(provider, forwardLimits, unknownAnswers, activity, options, time, logger);
 
         // The index follows the registry one certificate at a time: subscribed first, then filled, so none is missed.
         index = new OcspProxyIndex(options.AllowedResponders, options.CertificateAuthorities);
@@ -58,6 +65,12 @@ internal sealed partial class OcspProxy : IDisposable
         }
     }
 
+    /// <summary>Gets the CertIDs of known CAs the proxy caches (tests).</summary>
+    internal OcspProxyCertificateIds CertificateIds => certificateIds;
+
+    /// <summary>Gets the counts and the summary line (tests).</summary>
+    internal ProxyActivity Activity => activity;
+
     public async Task HandleAsync(HttpContext context)
     {
         HttpRequest request = context.Request;
@@ -66,7 +79,8 @@ internal sealed partial class OcspProxy : IDisposable
             : ReadGetTarget(context);
         if (der is null)
         {
-            return; // the status (413, 414, 415) is set
+            activity.Count(ProxyOutcome.Rejected);
+            return; // the status (400, 413, 414, 415) is set
         }
 
         OcspRequest ocspRequest;
@@ -77,48 +91,44 @@ internal sealed partial class OcspProxy : IDisposable
         catch (OcspFormatException ex)
         {
             Log.ProxyMalformedRequest(logger, ex.Message);
+            activity.Count(ProxyOutcome.Rejected);
             await WriteUncachedAsync(context, MalformedRequest).ConfigureAwait(false);
             return;
         }
 
         if (ResolveUpstream(context, ocspRequest, out string? refusal) is not { } upstream)
         {
-            Log.ProxyRefused(logger, request.Host.Value ?? "", refusal!);
-            context.Response.StatusCode = StatusCodes.Status403Forbidden;
-            await context.Response.WriteAsync(refusal!, context.RequestAborted).ConfigureAwait(false);
+            await RefuseAsync(context, refusal!).ConfigureAwait(false);
             return;
         }
 
         OcspCertificateId first = ocspRequest.CertificateIds[0];
         bool cacheable = ocspRequest.CertificateIds.Count == 1 && !ocspRequest.HasNonce;
-        OcspProxyEntry? state = cacheable ? index.Find(first) : null;
-        if (state is not null && request.Headers.ContainsKey(PruneHeader))
+        bool prune = cacheable && request.Headers.ContainsKey(PruneHeader);
+        if (prune && !options.PrunePolicy(context))
         {
-            if (!options.PrunePolicy(context))
-            {
-                Log.ProxyRefused(logger, request.Host.Value ?? "", $"{PruneHeader} not allowed for {context.Connection.RemoteIpAddress}");
-                context.Response.StatusCode = StatusCodes.Status403Forbidden;
-                await context.Response.WriteAsync($"{PruneHeader} is not allowed for this client.", context.RequestAborted).ConfigureAwait(false);
-                return;
-            }
-
-            // A refetch, not a deletion: the held response is served until a valid newer one arrives (rate-limited, back-off respected).
-            bool refetched = await registry.PruneAsync(state.Certificate, context.RequestAborted).ConfigureAwait(false);
-            Log.ProxyPruned(logger, first.ToString(), refetched ? "refetched" : "ignored (rate limit or failure back-off)");
-        }
-
-        if (state is not null && first.HashAlgorithm == OcspHashAlgorithm.Sha1)
-        {
-            X509Certificate2 certificate = state.Certificate;
-            await ServeFromStoreAsync(
-                context, state.DisplayName, () => registry.GetState(certificate), token => registry.RefreshAsync(certificate, token)).ConfigureAwait(false);
+            await RefuseAsync(context, $"{PruneHeader} is not allowed for this client.").ConfigureAwait(false);
             return;
         }
 
-        // A certificate of a known CA, cached on its first request; anything else (or past the CA's cap) is forwarded uncached.
-        if (cacheable && certificateIds.Track(first, upstream) is { } id)
+        // A listed certificate (SHA-1 CertID, as its registration asks).
+        if (cacheable && index.Find(first) is { } listed && first.HashAlgorithm == OcspHashAlgorithm.Sha1)
         {
-            await ServeFromStoreAsync(context, id.ToString(), () => registry.GetState(id), token => registry.RefreshAsync(id, token)).ConfigureAwait(false);
+            X509Certificate2 certificate = listed.Certificate;
+            if (prune)
+            {
+                // A refetch, not a deletion: the held response is served until a valid newer one arrives (rate-limited, back-off respected).
+                Pruned(first, await registry.PruneAsync(certificate, context.RequestAborted).ConfigureAwait(false));
+            }
+
+            await ServeFromStoreAsync(context, listed.DisplayName, () => registry.GetState(certificate), token => registry.RefreshAsync(certificate, token)).ConfigureAwait(false);
+            return;
+        }
+
+        // A certificate of a known CA: cached once its responder vouched for it; a junk serial is answered as its responder signed it.
+        if (cacheable && certificateIds.AuthorityOf(first) is not null)
+        {
+            await HandleKnownCaAsync(context, first, upstream, prune).ConfigureAwait(false);
             return;
         }
 
@@ -176,6 +186,96 @@ internal sealed partial class OcspProxy : IDisposable
             && (address.Equals(context.Connection.LocalIpAddress) || IPAddress.IsLoopback(address) && context.Connection.LocalIpAddress is { } local && IPAddress.IsLoopback(local));
     }
 
+    /// <summary>
+    /// A CertID of a known CA: from the store when cached; from the unknown cache when its responder said unknown lately;
+    /// otherwise a first request, within the client's and the responder's limits.
+    /// </summary>
+    private async Task HandleKnownCaAsync(HttpContext context, OcspCertificateId id, Uri upstream, bool prune)
+    {
+        if (registry.GetState(id) is not null)
+        {
+            certificateIds.Touch(id);
+            if (prune)
+            {
+                Pruned(id, await registry.PruneAsync(id, context.RequestAborted).ConfigureAwait(false));
+            }
+
+            await ServeFromStoreAsync(context, id.ToString(), () => registry.GetState(id), token => registry.RefreshAsync(id, token)).ConfigureAwait(false);
+            return;
+        }
+
+        if (prune)
+        {
+            // Nothing cached to refetch; an unknown answer held is dropped, so this request asks the responder again.
+            Pruned(id, unknownAnswers.Remove(id));
+        }
+        else if (unknownAnswers.TryGet(id, out OcspStaple? unknown, out DateTimeOffset until))
+        {
+            Log.ProxyUnknown(logger, id.ToString(), "the unknown cache");
+            activity.Count(ProxyOutcome.UnknownCached);
+            await WriteCachedAsync(context, unknown!, until).ConfigureAwait(false);
+            return;
+        }
+
+        // Joining a first request under way costs nobody anything: no limit applies. Starting one takes one of the
+        // client's slots (its token only if the responder must be asked).
+        OcspProxyCertificateIds.FirstAnswer answer;
+        if (certificateIds.FlightOf(id) is { } underWay)
+        {
+            answer = await underWay.ConfigureAwait(false);
+        }
+        else
+        {
+            using ClientLimits.Lease? client = clientLimits.TryEnter(context.Connection.RemoteIpAddress, out string? limit);
+            answer = client is null
+                ? OcspProxyCertificateIds.FirstAnswer.Limited(limit!)
+                : await certificateIds.AskAsync(id, upstream, client).ConfigureAwait(false);
+        }
+
+        switch (answer.Kind)
+        {
+            case OcspProxyCertificateIds.FirstAnswerKind.Cached:
+                Log.ProxyServed(logger, id.ToString(), answer.Response!.Status);
+                activity.Count(ProxyOutcome.Cached);
+                await WriteCachedAsync(context, answer.Response).ConfigureAwait(false);
+                break;
+            case OcspProxyCertificateIds.FirstAnswerKind.Unknown:
+                Log.ProxyUnknown(logger, id.ToString(), "its responder");
+                activity.Count(ProxyOutcome.Unknown);
+                await WriteCachedAsync(context, answer.Response!, answer.CacheUntil).ConfigureAwait(false);
+                break;
+            case OcspProxyCertificateIds.FirstAnswerKind.Limited:
+                await LimitedAsync(context, upstream, answer.Reason).ConfigureAwait(false);
+                break;
+            default:
+                Log.ProxyUpstreamFailed(logger, Authority(upstream), answer.Reason);
+                activity.Failed(answer.Reason);
+                await WriteUncachedAsync(context, TryLater).ConfigureAwait(false);
+                break;
+        }
+    }
+
+    /// <summary>Refused by a per-client or per-responder limit: tryLater at once, with <c>Retry-After: 1</c>; counted, summarised, one Debug line.</summary>
+    private Task LimitedAsync(HttpContext context, Uri upstream, string limit)
+    {
+        Log.ProxyLimited(logger, context.Connection.RemoteIpAddress?.ToString() ?? "(no address)", Authority(upstream), limit);
+        activity.Limited(limit, upstream);
+        context.Response.Headers.RetryAfter = "1";
+        return WriteUncachedAsync(context, TryLater);
+    }
+
+    /// <summary>A 403 with its reason: one Debug line, counted in the summary (a flood of them is one line a minute).</summary>
+    private async Task RefuseAsync(HttpContext context, string reason)
+    {
+        Log.ProxyRefused(logger, context.Request.Host.Value ?? "", context.Connection.RemoteIpAddress?.ToString() ?? "(no address)", reason);
+        activity.Count(ProxyOutcome.Rejected);
+        context.Response.StatusCode = StatusCodes.Status403Forbidden;
+        await context.Response.WriteAsync(reason, context.RequestAborted).ConfigureAwait(false);
+    }
+
+    private void Pruned(OcspCertificateId id, bool refetched) =>
+        Log.ProxyPruned(logger, id.ToString(), refetched ? "refetched" : "ignored (rate limit or failure back-off, or nothing held)");
+
     private async Task ServeFromStoreAsync(
         HttpContext context, string name, Func<OcspCertificateState?> current, Func<CancellationToken, Task<OcspRefreshResult>> refresh)
     {
@@ -197,18 +297,20 @@ internal sealed partial class OcspProxy : IDisposable
         if (staple is null)
         {
             Log.ProxyNoResponse(logger, name);
+            activity.Failed($"no valid response held for {name} and its refresh gave none");
             await WriteUncachedAsync(context, TryLater).ConfigureAwait(false);
             return;
         }
 
         Log.ProxyServed(logger, name, staple.Status);
+        activity.Count(ProxyOutcome.Served);
         await WriteCachedAsync(context, staple).ConfigureAwait(false);
     }
 
     public void Dispose()
     {
         certificateIds.Dispose();
-        forwardLimits.Dispose();
+        activity.Dispose();
     }
 
     /// <summary>Adds a registered certificate to the index with the responders the provider asks (overrides included); gone again if unregistered meanwhile.</summary>
@@ -227,19 +329,20 @@ internal sealed partial class OcspProxy : IDisposable
     /// <summary>
     /// An authoritative answer from the store, with RFC 9919 §6.2 (formerly RFC 5019) cache headers: <c>max-age</c> never
     /// reaching past nextUpdate, <c>ETag</c> the SHA-256 of the response in hex, <c>Last-Modified</c> thisUpdate,
-    /// <c>Expires</c> nextUpdate; never <c>no-cache</c> or <c>no-store</c>.
+    /// <c>Expires</c> nextUpdate; never <c>no-cache</c> or <c>no-store</c>. An unknown answer is cached downstream no
+    /// longer than the proxy keeps it (<paramref name="until"/>).
     /// </summary>
-    private async Task WriteCachedAsync(HttpContext context, OcspStaple staple)
+    private async Task WriteCachedAsync(HttpContext context, OcspStaple staple, DateTimeOffset? until = null)
     {
         DateTimeOffset now = time.GetUtcNow();
-        TimeSpan maxAge = staple.NextUpdate - now;
+        TimeSpan maxAge = (until ?? staple.NextUpdate) - now;
         maxAge = maxAge > options.MaxCacheAge ? options.MaxCacheAge : maxAge < TimeSpan.Zero ? TimeSpan.Zero : maxAge;
         string etag = "\"" + Convert.ToHexStringLower(SHA256.HashData(staple.Encoded.Span)) + "\"";
 
         // A client's "no-cache" is deliberately not honoured (it would let anyone drive upstream load).
         HttpResponse response = context.Response;
         response.Headers.CacheControl = $"max-age={(long)Math.Floor(maxAge.TotalSeconds)}, public, no-transform, must-revalidate";
-        response.Headers.Expires = staple.NextUpdate.ToString("R", CultureInfo.InvariantCulture);
+        response.Headers.Expires = (until ?? staple.NextUpdate).ToString("R", CultureInfo.InvariantCulture);
         response.Headers.LastModified = staple.ThisUpdate.ToString("R", CultureInfo.InvariantCulture);
         response.Headers.ETag = etag;
         if (context.Request.GetTypedHeaders().IfNoneMatch is { Count: > 0 } conditions

@@ -1,30 +1,41 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using Ocsp.Stapling.Internal;
 
 namespace Ocsp.Stapling.AspNetCore.Internal;
 
 /// <summary>
-/// The certificates of the proxy's known CAs that it caches because someone asked (registered with the provider by
-/// CertID), with when each was last asked for. A CertID is registered on its first request while its CA is under the
-/// cap; a sweep on the <see cref="TimeProvider"/> unregisters those nobody asked for within
-/// <see cref="OcspProxyOptions.ForgetAfter"/>. A request for a CertID already cached costs one dictionary lookup.
+/// The certificates of the proxy's known CAs that it caches because someone asked, with when each was last asked for.
+/// Only real certificates are kept: a CertID becomes a registration (cached, refreshed, counted against its CA's cap)
+/// once its responder, or the shared store, gave a valid good or revoked answer. An unknown answer is relayed and kept
+/// briefly in <see cref="UnknownAnswers"/>, never refreshed; a failure keeps nothing. Concurrent first requests for one
+/// CertID share one upstream request. At the cap the least recently asked certificate is evicted; a sweep on the
+/// <see cref="TimeProvider"/> forgets those nobody asked for within <see cref="OcspProxyOptions.ForgetAfter"/>; both
+/// delete the shared-store entry, so what the proxy stores is bounded by what it holds.
 /// </summary>
 internal sealed class OcspProxyCertificateIds : IDisposable
 {
-    private static readonly TimeSpan SwitchInterval = TimeSpan.FromMinutes(1);
-
-    private readonly OcspCertificateRegistry _registry;
+    private readonly OcspResponseProvider _provider;
+    private readonly ForwardLimits _forwardLimits;
+    private readonly UnknownAnswers _unknown;
+    private readonly ProxyActivity _activity;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly TimeSpan _forgetAfter;
     private readonly int _cap;
     private readonly Authority[] _authorities;
     private readonly ConcurrentDictionary<OcspCertificateId, Entry> _entries = new();
+    private readonly ConcurrentDictionary<OcspCertificateId, Task<FirstAnswer>> _flights = new();
     private readonly ITimer? _sweep;
+    private Task _lastSweep = Task.CompletedTask;
 
-    public OcspProxyCertificateIds(OcspCertificateRegistry registry, OcspProxyOptions options, TimeProvider time, ILogger logger)
+    public OcspProxyCertificateIds(
+        OcspResponseProvider provider, ForwardLimits forwardLimits, UnknownAnswers unknown, ProxyActivity activity, OcspProxyOptions options, TimeProvider time, ILogger logger)
     {
-        _registry = registry;
+        _provider = provider;
+        _forwardLimits = forwardLimits;
+        _unknown = unknown;
+        _activity = activity;
         _time = time;
         _logger = logger;
         _forgetAfter = options.ForgetAfter;
@@ -34,75 +45,58 @@ internal sealed class OcspProxyCertificateIds : IDisposable
         {
             // Forgotten at most an eighth of ForgetAfter late (at most an hour, checked at least every minute).
             TimeSpan period = TimeSpan.FromTicks(Math.Clamp(_forgetAfter.Ticks / 8, TimeSpan.TicksPerMinute, TimeSpan.TicksPerHour));
-            _sweep = time.CreateTimer(static state => ((OcspProxyCertificateIds)state!).Sweep(), this, period, period);
+            _sweep = time.CreateTimer(static state => ((OcspProxyCertificateIds)state!).StartSweep(), this, period, period);
         }
     }
 
     /// <summary>Gets the number of CertIDs cached now.</summary>
     public int Count => _entries.Count;
 
+    /// <summary>Gets the last sweep started by the timer (tests wait for it).</summary>
+    internal Task LastSweep => Volatile.Read(ref _lastSweep);
+
     /// <summary>The known CA that <paramref name="id"/> names (issuer name and key hash), or <see langword="null"/>.</summary>
     public OcspProxyCertificateAuthority? AuthorityOf(OcspCertificateId id) => Find(id)?.Options;
 
-    /// <summary>
-    /// The CertID to answer from the store for <paramref name="id"/>: registered now when new (asked of
-    /// <paramref name="responder"/>), its last request recorded. <see langword="null"/> when its issuer is not a known CA,
-    /// or its CA is at the cap (then logged): the request is forwarded uncached.
-    /// </summary>
-    public OcspCertificateId? Track(OcspCertificateId id, Uri responder)
+    /// <summary>Records a request for a cached CertID (it counts as asked: not forgotten, evicted last).</summary>
+    public void Touch(OcspCertificateId id)
     {
-        DateTimeOffset at = _time.GetUtcNow();
-        long now = at.UtcTicks;
         if (_entries.TryGetValue(id, out Entry? entry))
         {
-            Volatile.Write(ref entry.LastAsked, now);
-            if (entry.Responder != responder)
-            {
-                Redirect(id, entry, responder, at);
-            }
-
-            return id;
+            Volatile.Write(ref entry.LastAsked, _time.GetUtcNow().UtcTicks);
         }
-
-        if (Find(id) is not { } authority)
-        {
-            return null;
-        }
-
-        lock (authority)
-        {
-            if (_entries.TryGetValue(id, out entry))
-            {
-                Volatile.Write(ref entry.LastAsked, now);
-                return id;
-            }
-
-            if (authority.Count >= _cap)
-            {
-                if (!authority.CapLogged)
-                {
-                    authority.CapLogged = true;
-                    Log.ProxyCertificateIdCapReached(_logger, authority.Options.Certificate.Subject, _cap);
-                }
-
-                return null;
-            }
-
-            _registry.Register(id, authority.Options.Certificate, responder);
-            _entries[id] = new Entry(authority, now, responder) { SwitchableAfter = (at + SwitchInterval).UtcTicks };
-            authority.Count++;
-            authority.CapLogged = false;
-        }
-
-        Log.ProxyCertificateIdCached(_logger, id.ToString(), authority.Options.Certificate.Subject, responder.ToString());
-        return id;
     }
 
-    /// <summary>Unregisters every CertID not asked for within <see cref="OcspProxyOptions.ForgetAfter"/>.</summary>
-    public int Sweep()
+    /// <summary>The first request for <paramref name="id"/> under way, to join; <see langword="null"/> when there is none.</summary>
+    public Task<FirstAnswer>? FlightOf(OcspCertificateId id) => _flights.GetValueOrDefault(id);
+
+    /// <summary>
+    /// The first request for <paramref name="id"/>, a CertID of a known CA not cached yet: the shared store's answer, else
+    /// the responder's (asked of <paramref name="responder"/> only when <paramref name="client"/> has a token left and the
+    /// responder's limits allow it), registered when good or revoked. Concurrent calls for one CertID share one run.
+    /// </summary>
+    public Task<FirstAnswer> AskAsync(OcspCertificateId id, Uri responder, ClientLimits.Lease client)
+    {
+        if (Find(id) is not { } authority)
+        {
+            throw new ArgumentException($"{id} names none of the proxy's CAs.", nameof(id));
+        }
+
+        var owner = new TaskCompletionSource<FirstAnswer>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task<FirstAnswer> flight = _flights.GetOrAdd(id, owner.Task);
+        if (flight == owner.Task)
+        {
+            _ = RunAsync(id, authority, responder, client, owner);
+        }
+
+        return flight;
+    }
+
+    /// <summary>Forgets (unregisters, and deletes from the shared store) every CertID not asked for within <see cref="OcspProxyOptions.ForgetAfter"/>.</summary>
+    public async Task<int> SweepAsync()
     {
         long cutoff = (_time.GetUtcNow() - _forgetAfter).UtcTicks;
-        int forgotten = 0;
+        var forgotten = new List<OcspCertificateId>();
         foreach (KeyValuePair<OcspCertificateId, Entry> pair in _entries)
         {
             Entry entry = pair.Value;
@@ -120,51 +114,147 @@ internal sealed class OcspProxyCertificateIds : IDisposable
                 }
 
                 entry.Authority.Count--;
+                entry.Authority.CapLogged &= entry.Authority.Count >= _cap; // below the cap again: the next time it is reached is news
             }
 
-            _registry.Unregister(pair.Key);
-            forgotten++;
+            forgotten.Add(pair.Key);
         }
 
-        if (forgotten > 0)
+        foreach (OcspCertificateId id in forgotten)
         {
-            Log.ProxyCertificateIdsForgotten(_logger, forgotten, _forgetAfter);
+            await _provider.ForgetAsync(id).ConfigureAwait(false);
         }
 
-        return forgotten;
+        if (forgotten.Count > 0)
+        {
+            Log.ProxyCertificateIdsForgotten(_logger, forgotten.Count, _forgetAfter);
+        }
+
+        return forgotten.Count;
     }
 
     public void Dispose() => _sweep?.Dispose();
 
-    /// <summary>
-    /// A request naming another allowed responder than the one the CertID was registered with: the first request may
-    /// have named one that cannot answer for this CA, so switch to it, but only when the registration holds nothing valid
-    /// and has failed, and at most once a minute (a client can neither take a working entry away nor, by alternating
-    /// responders, cause more than one extra upstream request a minute).
-    /// </summary>
-    private void Redirect(OcspCertificateId id, Entry entry, Uri responder, DateTimeOffset now)
+    private void StartSweep()
     {
-        if (now.UtcTicks < Volatile.Read(ref entry.SwitchableAfter)
-            || _registry.GetState(id) is not { ConsecutiveFailures: > 0 } state
-            || (state.Staple is { } held && held.IsValidAt(now)))
+        if (LastSweep.IsCompleted)
         {
-            return;
+            Volatile.Write(ref _lastSweep, SweepAsync());
+        }
+    }
+
+    private async Task RunAsync(OcspCertificateId id, Authority authority, Uri responder, ClientLimits.Lease client, TaskCompletionSource<FirstAnswer> completion)
+    {
+        FirstAnswer answer;
+        try
+        {
+            answer = await FirstAnswerAsync(id, authority, responder, client).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // Whatever went wrong, the clients waiting get tryLater and the log says why.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            answer = FirstAnswer.Failed($"{ex.GetType().Name}: {ex.Message}");
         }
 
-        lock (entry.Authority)
+        _flights.TryRemove(new KeyValuePair<OcspCertificateId, Task<FirstAnswer>>(id, completion.Task));
+        completion.TrySetResult(answer);
+    }
+
+    private async Task<FirstAnswer> FirstAnswerAsync(OcspCertificateId id, Authority authority, Uri responder, ClientLimits.Lease client)
+    {
+        string? limit = null;
+        IDisposable? upstream = null;
+        OcspRefreshResult? result;
+        try
         {
-            if (entry.Responder == responder || !_entries.TryGetValue(id, out Entry? current) || !ReferenceEquals(current, entry))
+            result = await _provider.AskOnceAsync(id, authority.Options.Certificate, responder, () =>
             {
+                limit = client.TryTakeToken() ? null : "client_rate";
+                upstream = limit is null ? _forwardLimits.TryAcquire(responder, out limit) : null;
+                return upstream is not null;
+            }).ConfigureAwait(false);
+        }
+        finally
+        {
+            upstream?.Dispose();
+        }
+
+        if (result is null)
+        {
+            return FirstAnswer.Limited(limit!);
+        }
+
+        if (result is { Succeeded: true, Response: { Status: OcspCertificateStatus.Good or OcspCertificateStatus.Revoked } staple })
+        {
+            await _provider.RegisterAnsweredAsync(id, authority.Options.Certificate, responder, result).ConfigureAwait(false);
+            await TrackAsync(id, authority, responder, result.Source).ConfigureAwait(false);
+            return FirstAnswer.Cached(staple);
+        }
+
+        if (result.Response is { Status: OcspCertificateStatus.Unknown } unknown)
+        {
+            return FirstAnswer.Unknown(unknown, _unknown.Add(id, unknown));
+        }
+
+        return FirstAnswer.Failed(result.Failure?.ToString() ?? "no answer");
+    }
+
+    /// <summary>Counts a newly registered CertID against its CA's cap, evicting (forgetting) the least recently asked one there when the CA is at its cap.</summary>
+    private async Task TrackAsync(OcspCertificateId id, Authority authority, Uri responder, OcspStapleSource source)
+    {
+        long now = _time.GetUtcNow().UtcTicks;
+        OcspCertificateId? evicted = null;
+        bool capReached = false;
+        lock (authority)
+        {
+            if (_entries.TryGetValue(id, out Entry? known))
+            {
+                Volatile.Write(ref known.LastAsked, now);
                 return;
             }
 
-            _registry.Unregister(id);
-            _registry.Register(id, entry.Authority.Options.Certificate, responder);
-            entry.Responder = responder;
-            Volatile.Write(ref entry.SwitchableAfter, (now + SwitchInterval).UtcTicks);
+            if (authority.Count >= _cap && LeastRecentlyAsked(authority) is { } victim && _entries.TryRemove(victim))
+            {
+                evicted = victim.Key;
+                authority.Count--;
+                capReached = !authority.CapLogged;
+                authority.CapLogged = true;
+            }
+
+            _entries[id] = new Entry(authority, now);
+            authority.Count++;
         }
 
-        Log.ProxyCertificateIdCached(_logger, id.ToString(), entry.Authority.Options.Certificate.Subject, responder.ToString());
+        Log.ProxyCertificateIdCached(_logger, id.ToString(), authority.Options.Certificate.Subject, responder.ToString(), source);
+        if (capReached)
+        {
+            Log.ProxyCertificateIdCapReached(_logger, authority.Options.Certificate.Subject, _cap);
+        }
+
+        if (evicted is { } gone)
+        {
+            await _provider.ForgetAsync(gone).ConfigureAwait(false);
+            Log.ProxyCertificateIdEvicted(_logger, gone.ToString(), authority.Options.Certificate.Subject);
+            _activity.Evicted(1);
+        }
+    }
+
+    /// <summary>The entry of <paramref name="authority"/> asked for least recently: O(entries), run only at the cap, at most at the forward rate.</summary>
+    private KeyValuePair<OcspCertificateId, Entry>? LeastRecentlyAsked(Authority authority)
+    {
+        KeyValuePair<OcspCertificateId, Entry>? oldest = null;
+        long oldestTicks = long.MaxValue;
+        foreach (KeyValuePair<OcspCertificateId, Entry> pair in _entries)
+        {
+            long asked = Volatile.Read(ref pair.Value.LastAsked);
+            if (ReferenceEquals(pair.Value.Authority, authority) && asked < oldestTicks)
+            {
+                (oldest, oldestTicks) = (pair, asked);
+            }
+        }
+
+        return oldest;
     }
 
     private Authority? Find(OcspCertificateId id)
@@ -180,6 +270,26 @@ internal sealed class OcspProxyCertificateIds : IDisposable
         return null;
     }
 
+    /// <summary>What became of a first request: <see cref="Kind"/> and what to answer.</summary>
+    internal sealed record FirstAnswer(FirstAnswerKind Kind, OcspStaple? Response, DateTimeOffset CacheUntil, string Reason)
+    {
+        public static FirstAnswer Cached(OcspStaple response) => new(FirstAnswerKind.Cached, response, response.NextUpdate, "");
+
+        public static FirstAnswer Unknown(OcspStaple response, DateTimeOffset until) => new(FirstAnswerKind.Unknown, response, until, "");
+
+        public static FirstAnswer Limited(string limit) => new(FirstAnswerKind.Limited, null, default, limit);
+
+        public static FirstAnswer Failed(string reason) => new(FirstAnswerKind.Failed, null, default, reason);
+    }
+
+    internal enum FirstAnswerKind
+    {
+        Cached,
+        Unknown,
+        Limited,
+        Failed,
+    }
+
     private sealed class Authority(OcspProxyCertificateAuthority options)
     {
         // The CA's CertID hashes in the two algorithms clients use, computed once: an unknown issuer costs two comparisons per CA.
@@ -188,8 +298,10 @@ internal sealed class OcspProxyCertificateIds : IDisposable
 
         public OcspProxyCertificateAuthority Options { get; } = options;
 
+        /// <summary>Gets or sets how many of its CertIDs are cached (under its lock).</summary>
         public int Count { get; set; }
 
+        /// <summary>Gets or sets a value indicating whether reaching the cap was logged (once per CA).</summary>
         public bool CapLogged { get; set; }
 
         public bool Names(OcspCertificateId id) => id.HashAlgorithm switch
@@ -203,18 +315,12 @@ internal sealed class OcspProxyCertificateIds : IDisposable
             id.IssuerKeyHash.Span.SequenceEqual(ours.IssuerKeyHash.Span) && id.IssuerNameHash.Span.SequenceEqual(ours.IssuerNameHash.Span);
     }
 
-    private sealed class Entry(Authority authority, long lastAsked, Uri responder)
+    private sealed class Entry(Authority authority, long lastAsked)
     {
 #pragma warning disable SA1401 // A field, for Volatile reads and writes without a lock.
         public long LastAsked = lastAsked;
-
-        /// <summary>UTC ticks before which a request naming another responder does not switch to it.</summary>
-        public long SwitchableAfter;
 #pragma warning restore SA1401
 
         public Authority Authority { get; } = authority;
-
-        /// <summary>The responder it is registered with; changed under the authority's lock.</summary>
-        public Uri Responder { get; set; } = responder;
     }
 }

@@ -8,6 +8,7 @@ using Microsoft.Extensions.Logging;
 using Ocsp.Stapling;
 using Ocsp.Stapling.AspNetCore;
 using Ocsp.Stapling.AspNetCore.Internal;
+using Ocsp.Stapling.Internal;
 
 namespace Microsoft.AspNetCore.Builder;
 
@@ -38,7 +39,7 @@ public static class OcspProxyEndpointRouteBuilderExtensions
         }
 
         IServiceProvider services = endpoints.ServiceProvider;
-        OcspCertificateRegistry registry = services.GetService<OcspCertificateRegistry>()
+        OcspResponseProvider registry = services.GetService<OcspResponseProvider>()
             ?? throw new InvalidOperationException("MapOcspProxy needs the OCSP provider: call builder.Services.AddOcspStapling() first.");
         var options = new OcspProxyOptions();
         configure?.Invoke(options);
@@ -51,7 +52,7 @@ public static class OcspProxyEndpointRouteBuilderExtensions
             services.GetService<TimeProvider>() ?? TimeProvider.System,
             services.GetRequiredService<ILoggerFactory>().CreateLogger("Ocsp.Stapling.AspNetCore.OcspProxy"),
             services.GetService<IMeterFactory>());
-        services.GetService<IHostApplicationLifetime>()?.ApplicationStopped.Register(proxy.Dispose); // its forget sweep
+        services.GetService<IHostApplicationLifetime>()?.ApplicationStopped.Register(proxy.Dispose); // its forget sweep and summary timers
 
         // One endpoint for both methods, below the pattern: GET carries the request in the path, and a POST may name a
         // responder's path (ocsp_proxy clients, or an HTTP-proxy-form request such as Apache's SSLOCSPProxyURL sends).

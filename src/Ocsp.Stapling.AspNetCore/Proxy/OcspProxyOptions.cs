@@ -19,27 +19,44 @@ public sealed class OcspProxyOptions : IValidatableObject
 
     /// <summary>
     /// Gets the CAs whose certificates are cached on their first request: a single-certificate request without a nonce
-    /// whose CertID (SHA-1 or SHA-256) names one of them is fetched once through the provider (single flight,
-    /// validated against that CA), kept in the shared store, answered from it and refreshed in the background, until
-    /// nobody has asked for it for <see cref="ForgetAfter"/>. CertIDs of other issuers are never cached: they cannot be validated.
+    /// whose CertID (SHA-1 or SHA-256) names one of them is answered from the shared store when it holds a valid answer,
+    /// else asked of the responder once (concurrent requests share it), validated against that CA. A good or revoked
+    /// answer is cached, kept in the shared store and refreshed in the background until nobody has asked for it for
+    /// <see cref="ForgetAfter"/>; an unknown answer (a serial the CA never issued) is relayed as signed and kept
+    /// <see cref="UnknownAnswerCacheTime"/>, never refreshed; a failure is answered tryLater and keeps nothing. CertIDs of
+    /// other issuers are never cached: they cannot be validated.
     /// </summary>
     public IList<OcspProxyCertificateAuthority> CertificateAuthorities { get; } = [];
 
     /// <summary>
     /// Gets or sets how long a certificate of <see cref="CertificateAuthorities"/> stays cached and refreshed after its last
-    /// request. Its shared-store entry is not deleted then: it expires at its nextUpdate.
+    /// request. Then it is forgotten: unregistered, and its shared-store entry (file, Redis key, database row) deleted.
     /// </summary>
     /// <value>The default value is 7 days.</value>
     [Range(typeof(TimeSpan), OptionRanges.OneMinute, OptionRanges.MaxTimeSpan)]
     public TimeSpan ForgetAfter { get; set; } = TimeSpan.FromDays(7);
 
     /// <summary>
-    /// Gets or sets how many certificates of one of <see cref="CertificateAuthorities"/> are cached at most. Past the cap,
-    /// requests for further certificates of that CA are forwarded uncached (and logged) until some are forgotten.
+    /// Gets or sets how many certificates of one of <see cref="CertificateAuthorities"/> are cached at most. At the cap, a
+    /// further one evicts the one asked for least recently (forgotten as after <see cref="ForgetAfter"/>): a client
+    /// cannot lock the cache, and what is asked for often stays.
     /// </summary>
     /// <value>The default value is 10,000.</value>
     [Range(1, int.MaxValue)]
     public int MaxCachedCertificatesPerAuthority { get; set; } = 10_000;
+
+    /// <summary>
+    /// Gets or sets how long a responder's signed <c>unknown</c> answer for a CertID of a known CA is kept and given again
+    /// (never past its nextUpdate, and never refreshed): the same junk serial asked again costs nobody a request.
+    /// </summary>
+    /// <value>The default value is 10 minutes.</value>
+    [Range(typeof(TimeSpan), OptionRanges.Zero, OptionRanges.OneDay)]
+    public TimeSpan UnknownAnswerCacheTime { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Gets or sets how many unknown answers are kept at most (when full, the expired ones go, then all of them).</summary>
+    /// <value>The default value is 10,000.</value>
+    [Range(1, 10_000_000)]
+    public int MaxCachedUnknownAnswers { get; set; } = 10_000;
 
     /// <summary>Gets further host names that mean "the proxy itself" in a <c>Host</c> header (besides its local address and <c>localhost</c>).</summary>
     public IList<string> ProxyHostNames { get; } = [];
@@ -70,9 +87,11 @@ public sealed class OcspProxyOptions : IValidatableObject
     public TimeSpan UpstreamTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// Gets or sets how many forwarded (uncached: nonce, several certificates, CertIDs of unknown CAs) requests may be
-    /// under way at once to one upstream responder. Past it, requests are answered <c>tryLater</c> at once, counted
-    /// (<c>ocsp.stapling.proxy.forwards_refused</c>) and logged: the proxy cannot be used to flood a CA's responder.
+    /// Gets or sets how many requests the proxy sends for its clients (forwards of nonce, multi-certificate and unknown-CA
+    /// requests, and first requests for certificates of <see cref="CertificateAuthorities"/>) may be under way at once to
+    /// one upstream responder. Past it, requests are answered <c>tryLater</c> at once, counted
+    /// (<c>ocsp.stapling.proxy.forwards_refused</c>) and summarised in the log once a minute: the proxy cannot be used to
+    /// flood a CA's responder. The background refreshes of what it caches are limited by <c>OcspFetchOptions</c> instead.
     /// </summary>
     /// <value>The default value is 8.</value>
     [Range(1, 100_000)]
@@ -82,6 +101,25 @@ public sealed class OcspProxyOptions : IValidatableObject
     /// <value>The default value is 10.</value>
     [Range(0.01, 100_000d)]
     public double MaxForwardsPerSecondPerResponder { get; set; } = 10;
+
+    /// <summary>
+    /// Gets or sets how many requests of one client (an IPv4 address, or an IPv6 /64) that may reach upstream — forwards,
+    /// and first requests for certificates of <see cref="CertificateAuthorities"/> — may be under way at once. Past it, its
+    /// further ones are answered <c>tryLater</c> at once; what the proxy holds is answered whatever the limits. Keep it
+    /// below <see cref="MaxConcurrentForwardsPerResponder"/>, so that one client cannot take every slot of a responder.
+    /// </summary>
+    /// <value>The default value is 4, half of <see cref="MaxConcurrentForwardsPerResponder"/>'s default.</value>
+    [Range(1, 100_000)]
+    public int MaxConcurrentForwardsPerClient { get; set; } = 4;
+
+    /// <summary>
+    /// Gets or sets how many requests of one client may ask a responder per second (a token bucket of one second's worth);
+    /// past it, <c>tryLater</c> at once. Keep it below <see cref="MaxForwardsPerSecondPerResponder"/>, so that a client
+    /// flooding with junk serials leaves the responder's allowance to the others.
+    /// </summary>
+    /// <value>The default value is 5, half of <see cref="MaxForwardsPerSecondPerResponder"/>'s default.</value>
+    [Range(0.01, 100_000d)]
+    public double MaxForwardsPerSecondPerClient { get; set; } = 5;
 
     /// <summary>Gets or sets who may prune a cached response with the <c>X-Prune-From-Cache</c> header; others get 403.</summary>
     /// <value>The default value allows loopback callers only.</value>

@@ -10,7 +10,8 @@ namespace Ocsp.Stapling;
 /// An <see cref="IDistributedCache"/> over a directory: the default shared store of Ocsp.Stapling, which survives restarts
 /// and can be shared by processes on one machine (or a network file system). Each entry is one file written to a temporary
 /// name and renamed into place, so readers never see a partial entry. Corrupt, foreign or expired entries read as absent
-/// and are deleted.
+/// and are deleted; every <see cref="CompactionInterval"/> a write also deletes, in the background, every expired entry
+/// nobody reads any more, so that the directory holds what is valid and little more.
 /// </summary>
 public sealed class FileSystemDistributedCache : IDistributedCache
 {
@@ -19,6 +20,9 @@ public sealed class FileSystemDistributedCache : IDistributedCache
     private const int HeaderSize = 4 + 1 + 8 + 8 + 8 + 4;
     private const string Extension = ".entry";
     private readonly TimeProvider _time;
+    private long _nextCompactionTicks;
+    private int _compacting;
+    private volatile Task _lastCompaction = Task.CompletedTask;
 
     /// <summary>Initializes a new instance over <paramref name="directory"/>, creating it when missing.</summary>
     /// <param name="directory">The directory holding the entries.</param>
@@ -29,10 +33,17 @@ public sealed class FileSystemDistributedCache : IDistributedCache
         Directory = Path.GetFullPath(directory);
         System.IO.Directory.CreateDirectory(Directory);
         _time = timeProvider ?? TimeProvider.System;
+        _nextCompactionTicks = (_time.GetUtcNow() + CompactionInterval).UtcTicks;
     }
 
     /// <summary>Gets the directory holding the entries.</summary>
     public string Directory { get; }
+
+    /// <summary>Gets how often writes start a background deletion of the expired entries (as <c>ExpiredItemsDeletionInterval</c> of the SQL caches): 30 minutes.</summary>
+    public static TimeSpan CompactionInterval { get; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>Gets the last background compaction (tests wait for it).</summary>
+    internal Task LastCompaction => _lastCompaction;
 
     /// <inheritdoc />
     public byte[]? Get(string key) => Read(key, touch: true);
@@ -60,6 +71,7 @@ public sealed class FileSystemDistributedCache : IDistributedCache
         }
 
         Write(key, value, absolute, options.SlidingExpiration, now);
+        ScheduleCompaction(now);
     }
 
     /// <inheritdoc />
@@ -127,6 +139,32 @@ public sealed class FileSystemDistributedCache : IDistributedCache
         }
 
         return deleted;
+    }
+
+    /// <summary>At most one compaction at a time, at most one per <see cref="CompactionInterval"/>, off the writer's thread.</summary>
+    private void ScheduleCompaction(DateTimeOffset now)
+    {
+        if (now.UtcTicks < Interlocked.Read(ref _nextCompactionTicks) || Interlocked.CompareExchange(ref _compacting, 1, 0) != 0)
+        {
+            return;
+        }
+
+        Interlocked.Exchange(ref _nextCompactionTicks, (now + CompactionInterval).UtcTicks);
+        _lastCompaction = Task.Run(() =>
+        {
+            try
+            {
+                Compact();
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // The directory went away or became unreadable: writes report that themselves; try again next interval.
+            }
+            finally
+            {
+                Volatile.Write(ref _compacting, 0);
+            }
+        });
     }
 
     /// <summary>

@@ -113,12 +113,13 @@ internal sealed class SharedStapleCache
         }
     }
 
-    /// <summary>Removes the entry. A copy left behind by a failure is re-validated on read and replaced by the next refresh.</summary>
-    public async Task RemoveAsync(Registration registration, CancellationToken cancellationToken)
+    /// <summary>Removes the entry. A copy left behind by a failure is re-validated on read and expires at its nextUpdate.</summary>
+    /// <returns><see langword="true"/> when the store was asked and did it; <see langword="false"/> without a store, or when it failed (logged).</returns>
+    public async Task<bool> RemoveAsync(Registration registration, CancellationToken cancellationToken)
     {
         if (_cache is null)
         {
-            return;
+            return false;
         }
 
         try
@@ -131,12 +132,15 @@ internal sealed class SharedStapleCache
                 },
                 registration,
                 cancellationToken).ConfigureAwait(false);
+            Succeeded("remove");
+            return true;
         }
 #pragma warning disable CA1031 // See the summary.
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
 #pragma warning restore CA1031
         {
             Failed("remove", registration, ex);
+            return false;
         }
     }
 

@@ -1,22 +1,30 @@
 namespace Ocsp.Stapling.Internal;
 
 /// <summary>
-/// A token bucket of one second's worth (at least one token), refilled on a <see cref="TimeProvider"/> (shared source:
-/// the fetcher's per-host limits wait on it, the proxy's per-responder forward limits refuse on it). Not thread-safe:
-/// callers hold their own lock.
+/// A token bucket refilled at <c>perSecond</c> on a <see cref="TimeProvider"/>, holding at most <c>capacity</c> tokens
+/// (default: one second's worth, at least one). Shared source: the fetcher's per-host limits wait on it, the proxy's
+/// per-responder and per-client limits refuse on it. Not thread-safe: callers hold their own lock.
 /// </summary>
-internal sealed class TokenBucket(TimeProvider time, double perSecond)
+internal sealed class TokenBucket(TimeProvider time, double perSecond, double capacity = 0)
 {
-    private readonly double _capacity = Math.Max(1, perSecond);
-    private double _tokens = Math.Max(1, perSecond);
+    private readonly double _capacity = Math.Max(1, capacity > 0 ? capacity : perSecond);
+    private double _tokens = Math.Max(1, capacity > 0 ? capacity : perSecond);
     private long _refilledAt = time.GetTimestamp();
+
+    /// <summary>Gets a value indicating whether the bucket is full now: it has not been drawn on lately, and forgetting it loses nothing.</summary>
+    public bool IsFull
+    {
+        get
+        {
+            Refill();
+            return _tokens >= _capacity;
+        }
+    }
 
     /// <summary>Takes a token when one is there; otherwise says how long until one is.</summary>
     public bool TryTake(out TimeSpan wait)
     {
-        long now = time.GetTimestamp();
-        _tokens = Math.Min(_capacity, _tokens + (time.GetElapsedTime(_refilledAt, now).TotalSeconds * perSecond));
-        _refilledAt = now;
+        Refill();
         if (_tokens >= 1)
         {
             _tokens -= 1;
@@ -26,5 +34,12 @@ internal sealed class TokenBucket(TimeProvider time, double perSecond)
 
         wait = TimeSpan.FromSeconds((1 - _tokens) / perSecond);
         return false;
+    }
+
+    private void Refill()
+    {
+        long now = time.GetTimestamp();
+        _tokens = Math.Min(_capacity, _tokens + (time.GetElapsedTime(_refilledAt, now).TotalSeconds * perSecond));
+        _refilledAt = now;
     }
 }

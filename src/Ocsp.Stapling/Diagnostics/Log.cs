@@ -57,6 +57,20 @@ internal static partial class Log
     public static partial void FetchFailed(
         ILogger logger, string certificate, string reason, int failures, string responder, long durationMs, string message, DateTimeOffset retryAt, string stapleValidUntil);
 
+    [LoggerMessage(
+        StapleUpdatedId,
+        LogLevel.Debug,
+        "OCSP update for {Certificate}: {Status} from {Source} {Responder} in {DurationMs} ms, thisUpdate {ThisUpdate:u}, nextUpdate {NextUpdate:u}; next refresh {NextRefresh:u}")]
+    public static partial void CertificateIdUpdated(
+        ILogger logger, string certificate, OcspCertificateStatus status, OcspStapleSource source, string responder, long durationMs, DateTimeOffset thisUpdate, DateTimeOffset nextUpdate, DateTimeOffset nextRefresh);
+
+    [LoggerMessage(
+        FetchFailedId,
+        LogLevel.Debug,
+        "OCSP update for {Certificate}: failed again ({Reason}, attempt {Failures}) from {Responder} in {DurationMs} ms: {Message}; retrying at {RetryAt:u}; current staple valid until {StapleValidUntil}")]
+    public static partial void FetchFailedAgain(
+        ILogger logger, string certificate, string reason, int failures, string responder, long durationMs, string message, DateTimeOffset retryAt, string stapleValidUntil);
+
     [LoggerMessage(CertificateRevokedId, LogLevel.Critical, "Certificate {Certificate} is REVOKED according to its OCSP responder (revoked {RevocationTime:u}, reason {Reason}). Replace it.")]
     public static partial void CertificateRevoked(ILogger logger, string certificate, DateTimeOffset? revocationTime, string reason);
 
@@ -98,6 +112,12 @@ internal static partial class Log
 
     [LoggerMessage(CertificateUnregisteredId, LogLevel.Information, "No longer stapling {Certificate}")]
     public static partial void CertificateUnregistered(ILogger logger, string certificate);
+
+    [LoggerMessage(CertificateUnregisteredId, LogLevel.Debug, "No longer keeping an OCSP response for {Certificate}{Deleted}")]
+    public static partial void CertificateIdUnregistered(ILogger logger, string certificate, string deleted);
+
+    [LoggerMessage(CertificateRegisteredId, LogLevel.Debug, "Keeping an OCSP response for {Certificate} (responder {Responder}){Answer}")]
+    public static partial void CertificateIdRegistered(ILogger logger, string certificate, string responder, string answer);
 
     [LoggerMessage(CertificateFileErrorId, LogLevel.Error, "Cannot load certificate file {Path}: {Message}")]
     public static partial void CertificateFileError(ILogger logger, string path, string message);

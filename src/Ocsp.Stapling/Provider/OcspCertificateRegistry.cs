@@ -122,6 +122,16 @@ public abstract class OcspCertificateRegistry
     /// <exception cref="InvalidOperationException"><paramref name="certificateId"/> is not registered.</exception>
     public abstract Task<OcspRefreshResult> RefreshAsync(OcspCertificateId certificateId, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Asks for a refetch of the response of a certificate registered by CertID now, as
+    /// <see cref="PruneAsync(X509Certificate2, CancellationToken)"/> does for a leaf (the <c>X-Prune-From-Cache</c> of a
+    /// caching proxy for a certificate of a known CA): same rate limit, same failure back-off, the held response served until a valid newer one replaces it.
+    /// </summary>
+    /// <param name="certificateId">The CertID it was registered with.</param>
+    /// <param name="cancellationToken">Cancels the wait (not the refetch).</param>
+    /// <returns><see langword="true"/> when a refetch ran; <see langword="false"/> when it is not registered or the prune was ignored (rate limit, back-off; logged).</returns>
+    public abstract Task<bool> PruneAsync(OcspCertificateId certificateId, CancellationToken cancellationToken = default);
+
     /// <summary>Returns what the provider knows about a certificate registered by CertID.</summary>
     /// <param name="certificateId">The CertID it was registered with.</param>
     /// <returns>Its state, or <see langword="null"/> when it is not registered.</returns>

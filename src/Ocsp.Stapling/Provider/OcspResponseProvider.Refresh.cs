@@ -11,14 +11,6 @@ internal sealed partial class OcspResponseProvider
         return RefreshAsync(Find(certificate), servePersisted: false, cancellationToken);
     }
 
-    public override Task<OcspRefreshResult> RefreshAsync(OcspCertificateId certificateId, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(certificateId);
-        Registration registration = _store.Find(certificateId)
-            ?? throw new InvalidOperationException($"{certificateId} is not registered for OCSP stapling.");
-        return RefreshAsync(registration, servePersisted: true, cancellationToken);
-    }
-
     public override async Task<OcspStaple?> WarmUpAsync(X509Certificate2 certificate, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(certificate);
@@ -34,11 +26,11 @@ internal sealed partial class OcspResponseProvider
     public override async Task<bool> PruneAsync(X509Certificate2 certificate, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(certificate);
-        if (_store.Find(certificate) is not { } registration)
-        {
-            return false;
-        }
+        return _store.Find(certificate) is { } registration && await PruneAsync(registration, cancellationToken).ConfigureAwait(false);
+    }
 
+    private async Task<bool> PruneAsync(Registration registration, CancellationToken cancellationToken)
+    {
         // A prune asks for a refetch and nothing more: the held response is served until a valid newer one replaces it,
         // at most one prune per certificate per MinimumPruneInterval, and never inside the failure back-off. Decided and
         // recorded in one state change, so that two prunes at once cannot both pass.

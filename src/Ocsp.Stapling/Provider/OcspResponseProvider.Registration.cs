@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Ocsp.Stapling.Internal;
 
-/// <summary>Registering and unregistering certificates: by certificate and issuer, in bulk, and by CertID (a caching proxy's).</summary>
+/// <summary>Registering and unregistering certificates: by certificate and issuer, and in bulk. By CertID: <c>OcspResponseProvider.CertificateIds.cs</c>.</summary>
 internal sealed partial class OcspResponseProvider
 {
     public override bool Register(X509Certificate2 certificate, X509Certificate2 issuer)
@@ -68,44 +68,6 @@ internal sealed partial class OcspResponseProvider
             _events.Removed(new OcspStapleRemovedEventArgs(leaf, served, OcspStapleRemovalReason.Unregistered));
         }
 
-        return true;
-    }
-
-    public override bool Register(OcspCertificateId certificateId, X509Certificate2 issuer, Uri responder)
-    {
-        ArgumentNullException.ThrowIfNull(certificateId);
-        ArgumentNullException.ThrowIfNull(issuer);
-        ArgumentNullException.ThrowIfNull(responder);
-        if (!Responders.IsValid(responder))
-        {
-            throw new ArgumentException($"The responder '{responder}' is not an absolute http(s) URL.", nameof(responder));
-        }
-
-        if (_store.Find(certificateId) is not null)
-        {
-            return false;
-        }
-
-        var registration = Registration.Create(certificateId, issuer, responder);
-        if (!_store.TryAdd(registration))
-        {
-            return false;
-        }
-
-        Log.CertificateRegistered(_logger, registration.DisplayName, false, responder.ToString());
-        _scheduler.Schedule(registration, _time.GetUtcNow());
-        return true;
-    }
-
-    public override bool Unregister(OcspCertificateId certificateId)
-    {
-        ArgumentNullException.ThrowIfNull(certificateId);
-        if (_store.Remove(certificateId, out _) is not { } registration)
-        {
-            return false;
-        }
-
-        Log.CertificateUnregistered(_logger, registration.DisplayName);
         return true;
     }
 

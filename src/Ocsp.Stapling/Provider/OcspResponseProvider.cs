@@ -22,6 +22,7 @@ internal sealed partial class OcspResponseProvider : OcspCertificateRegistry, IO
     private readonly OcspNotifications _events;
     private readonly OcspFetchOptions _fetch;
     private readonly TimeSpan _minimumPruneInterval;
+    private readonly OcspRefreshOptions _refreshOptions;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly System.Diagnostics.Metrics.Counter<long> _lookups;
@@ -43,6 +44,7 @@ internal sealed partial class OcspResponseProvider : OcspCertificateRegistry, IO
         _events = events;
         _fetch = fetch;
         _minimumPruneInterval = refresh.MinimumPruneInterval;
+        _refreshOptions = refresh;
         _time = time;
         _logger = logger;
         _lookups = metrics.Lookups;
@@ -140,12 +142,6 @@ internal sealed partial class OcspResponseProvider : OcspCertificateRegistry, IO
     {
         ArgumentNullException.ThrowIfNull(certificate);
         return _store.Find(certificate) is { } registration ? OcspCertificateState.Of(registration) : null;
-    }
-
-    public override OcspCertificateState? GetState(OcspCertificateId certificateId)
-    {
-        ArgumentNullException.ThrowIfNull(certificateId);
-        return _store.Find(certificateId) is { } registration ? OcspCertificateState.Of(registration) : null;
     }
 
     public override IReadOnlyList<OcspCertificateState> GetStates() => [.. _store.All.Select(OcspCertificateState.Of)];

@@ -112,6 +112,58 @@ internal sealed class StapleRefresher
         return task;
     }
 
+    /// <summary>
+    /// The shared store's response for a certificate known only by its CertID (<paramref name="target"/>, not registered):
+    /// valid now and good or revoked, re-validated as every read is. Nothing is kept.
+    /// </summary>
+    public Task<OcspStaple?> ReadSharedAsync(Registration target) => _shared.ReadAsync(target, _time.GetUtcNow(), CancellationToken.None);
+
+    /// <summary>Writes <paramref name="staple"/> to the shared store for <paramref name="registration"/> (best effort, bounded).</summary>
+    public Task WriteSharedAsync(Registration registration, OcspStaple staple) => _shared.WriteAsync(registration, staple);
+
+    /// <summary>Deletes the shared-store entry of <paramref name="registration"/> (best effort, bounded); says whether it was deleted.</summary>
+    public Task<bool> RemoveSharedAsync(Registration registration) => _shared.RemoveAsync(registration, CancellationToken.None);
+
+    /// <summary>
+    /// One validated answer of the responder for a certificate known only by its CertID (<paramref name="target"/>, not
+    /// registered), whatever its status: an <c>unknown</c> answer is valid, and a proxy relays it (its
+    /// <see cref="OcspRefreshResult.Failure"/> says <see cref="OcspFailureReason.CertificateUnknown"/>). Nothing is kept,
+    /// written or scheduled: the caller registers what it keeps. Never throws.
+    /// </summary>
+    public async Task<OcspRefreshResult> AskOnceAsync(Registration target)
+    {
+        long started = _time.GetTimestamp();
+        FetchOutcome outcome;
+        try
+        {
+            outcome = await _fetcher.FetchAsync(
+                target, (body, request, responder) => Check(target, body, request, responder, acceptUnknown: true), CancellationToken.None).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // See RunAsync.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.SchedulerError(_logger, ex);
+            return new OcspRefreshResult(
+                null, false, OcspStapleSource.Responder, new OcspFailure(OcspFailureReason.InternalError, ex.Message, OcspValidationFailure.None, _time.GetUtcNow(), null));
+        }
+
+        _metrics.FetchDuration.Record(_time.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("outcome", outcome.IsSuccess ? "success" : "failure"));
+        DateTimeOffset now = _time.GetUtcNow();
+        if (outcome.Staple is not { } staple)
+        {
+            CountFetch(outcome.Reason, outcome.ValidationFailure);
+            return new OcspRefreshResult(null, false, OcspStapleSource.Responder, outcome.ToFailure(now));
+        }
+
+        bool unknown = staple.Status == OcspCertificateStatus.Unknown;
+        CountFetch(unknown ? OcspFailureReason.CertificateUnknown : null, OcspValidationFailure.None);
+        OcspFailure? failure = unknown
+            ? new OcspFailure(OcspFailureReason.CertificateUnknown, $"{Name(outcome.Responder)} does not know this certificate (status unknown).", OcspValidationFailure.None, now, outcome.Responder)
+            : null;
+        return new OcspRefreshResult(staple, _store.IsServable(staple), OcspStapleSource.Responder, failure);
+    }
+
     private async Task RunAsync(Registration registration, bool servePersisted, TaskCompletionSource<OcspRefreshResult> completion)
     {
         OcspRefreshResult result;
@@ -191,7 +243,12 @@ internal sealed class StapleRefresher
         DateTimeOffset nextRefresh = RefreshPolicy.NextRefresh(staple, now, _refresh, Random.Shared);
         nextRefresh = nextRefresh > now ? nextRefresh : now + RefreshPolicy.Backoff(1, _refresh, Random.Shared);
         RegistrationState succeeded = RegistrationStore.RecordSuccess(registration, nextRefresh, outcome.ResponderIndex);
-        await _shared.WriteAsync(registration, staple).ConfigureAwait(false);
+        if (!succeeded.Removed)
+        {
+            // Not for a registration removed meanwhile: a forgotten certificate's entry must not come back.
+            await _shared.WriteAsync(registration, staple).ConfigureAwait(false);
+        }
+
         Announce(registration, staple, OcspStapleSource.Responder, Name(outcome.Responder), Milliseconds(started), nextRefresh);
         return Result(succeeded, OcspStapleSource.Responder, failure: null);
     }
@@ -238,7 +295,7 @@ internal sealed class StapleRefresher
     }
 
     /// <summary>The validation step: the responder's answer must be a valid response for this certificate, for this request, now.</summary>
-    private FetchOutcome Check(Registration registration, byte[] body, OcspRequest request, Uri responder)
+    private FetchOutcome Check(Registration registration, byte[] body, OcspRequest request, Uri responder, bool acceptUnknown = false)
     {
         OcspValidationResult result = OcspResponseValidator.Validate(body, registration.Subject, _time.GetUtcNow(), _validation, request.Nonce);
         if (!result.IsValid)
@@ -246,7 +303,7 @@ internal sealed class StapleRefresher
             return FetchOutcome.Rejected(result);
         }
 
-        return result.Staple.Status == OcspCertificateStatus.Unknown
+        return result.Staple.Status == OcspCertificateStatus.Unknown && !acceptUnknown
             ? FetchOutcome.Fail(OcspFailureReason.CertificateUnknown, $"{responder} does not know this certificate (status unknown).", retryable: false)
             : FetchOutcome.Success(result.Staple);
     }
@@ -257,12 +314,25 @@ internal sealed class StapleRefresher
     /// </summary>
     private OcspRefreshResult Fail(Registration registration, OcspFailure failure, OcspStapleSource source, long durationMs)
     {
+        OcspFailure? previous = registration.State.LastFailure; // runs are single flight: no other writer of failures now
         RegistrationState state = RegistrationStore.RecordFailure(
             registration, failure, failures => failure.At + RefreshPolicy.Backoff(failures, _refresh, Random.Shared));
         OcspStaple? held = state.Held(failure.At);
-        Log.FetchFailed(
-            _logger, registration.DisplayName, failure.Code, state.ConsecutiveFailures, Name(failure.Responder), durationMs, failure.Message.TrimEnd('.'), state.NextRefresh,
-            held is not null ? held.NextUpdate.ToString("u", CultureInfo.InvariantCulture) : "(none)");
+        string validUntil = held is not null ? held.NextUpdate.ToString("u", CultureInfo.InvariantCulture) : "(none)";
+
+        // A proxy's certificates (by CertID) may be thousands: a failure is a Warning once per certificate and reason,
+        // its repeats Debug. A leaf certificate's every failure is a Warning: a server has few, and each matters.
+        if (registration.IsCertificateId && previous is not null && previous.Code == failure.Code)
+        {
+            Log.FetchFailedAgain(
+                _logger, registration.DisplayName, failure.Code, state.ConsecutiveFailures, Name(failure.Responder), durationMs, failure.Message.TrimEnd('.'), state.NextRefresh, validUntil);
+        }
+        else
+        {
+            Log.FetchFailed(
+                _logger, registration.DisplayName, failure.Code, state.ConsecutiveFailures, Name(failure.Responder), durationMs, failure.Message.TrimEnd('.'), state.NextRefresh, validUntil);
+        }
+
         if (registration.Certificate is { } leaf)
         {
             _events.Failed(new OcspStapleFailedEventArgs(leaf, failure, held));
@@ -291,7 +361,16 @@ internal sealed class StapleRefresher
     /// <summary>Logs the refresh's one line (certificate, result, responder, duration), counts a revocation, raises the events.</summary>
     private void Announce(Registration registration, OcspStaple staple, OcspStapleSource source, string responder, long durationMs, DateTimeOffset nextRefresh)
     {
-        Log.StapleUpdated(_logger, registration.DisplayName, staple.Status, source, responder, durationMs, staple.ThisUpdate, staple.NextUpdate, nextRefresh);
+        // A proxy's certificates (by CertID) may be thousands, each refreshed every few days: routine updates at Debug.
+        if (registration.IsCertificateId)
+        {
+            Log.CertificateIdUpdated(_logger, registration.DisplayName, staple.Status, source, responder, durationMs, staple.ThisUpdate, staple.NextUpdate, nextRefresh);
+        }
+        else
+        {
+            Log.StapleUpdated(_logger, registration.DisplayName, staple.Status, source, responder, durationMs, staple.ThisUpdate, staple.NextUpdate, nextRefresh);
+        }
+
         if (staple.Status == OcspCertificateStatus.Revoked)
         {
             _metrics.Revocations.Add(1);

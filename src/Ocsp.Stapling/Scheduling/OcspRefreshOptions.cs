@@ -40,7 +40,7 @@ public sealed class OcspRefreshOptions : IValidatableObject
     public int MaxParallelFetches { get; set; } = 4;
 
     /// <summary>
-    /// Gets or sets the least time between two prunes of one certificate (<see cref="OcspCertificateRegistry.PruneAsync"/>,
+    /// Gets or sets the least time between two prunes of one certificate (<see cref="OcspCertificateRegistry.PruneAsync(System.Security.Cryptography.X509Certificates.X509Certificate2, CancellationToken)"/>,
     /// a proxy's <c>X-Prune-From-Cache</c>) that ask the responder: a client repeating the header cannot drive upstream
     /// load. Key: <c>Refresh:MinimumPruneInterval</c>.
     /// </summary>

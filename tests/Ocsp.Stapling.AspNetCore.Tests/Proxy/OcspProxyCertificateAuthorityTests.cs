@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography.X509Certificates;
 using Ocsp.Stapling.AspNetCore.Internal;
+using Ocsp.Stapling.Internal;
+using Log = Ocsp.Stapling.AspNetCore.Internal.Log;
 using Ocsp.Stapling.Testing;
 
 namespace Ocsp.Stapling.AspNetCore.Tests.Proxy;
@@ -72,11 +74,12 @@ public sealed class OcspProxyCertificateAuthorityTests(KestrelFixture fixture) :
     [InlineData(ResponderFault.HtmlBody)]
     [InlineData(ResponderFault.BadSignature)]
     [InlineData(ResponderFault.WrongSigner)]
-    public async Task BadUpstreamAnswer_IsNeverCachedOrRelayed_TheNextGoodOneIs(ResponderFault fault)
+    public async Task BadUpstreamAnswer_IsNeverCachedOrRelayed_NothingIsKept_TheNextGoodOneIs(ResponderFault fault)
     {
         X509Certificate2 leaf = fixture.NewLeaf("ca-bad");
         OcspCertificateId id = OcspCertificateId.Create(leaf, fixture.Pki.Intermediate);
-        await using ProxyServer proxy = await StartAsync();
+        string store = fixture.NewCacheDirectory();
+        await using ProxyServer proxy = await StartAsync(store);
         using var client = new HttpClient();
         byte[] request = OcspRequest.Create(leaf, fixture.Pki.Intermediate).Encoded.ToArray();
         fixture.Responder.Fault = fault;
@@ -87,21 +90,19 @@ public sealed class OcspProxyCertificateAuthorityTests(KestrelFixture fixture) :
             Assert.Equal("no-store", bad.Headers.CacheControl?.ToString());
         }
 
-        Assert.Null(proxy.Registry.GetState(id)!.Staple);
-
-        // Inside the failure back-off nobody is asked again; past it, the recovered responder's answer is cached.
-        using (HttpResponseMessage backoff = await PostAsync(client, proxy, request))
-        {
-            Assert.Equal(TryLater, await backoff.Content.ReadAsByteArrayAsync());
-        }
-
+        // A failure keeps nothing: no registration (nothing refreshed in the background), nothing in the store.
+        Assert.Null(proxy.Registry.GetState(id));
+        Assert.Empty(Directory.EnumerateFiles(store, "*.entry"));
+        _time.Advance(TimeSpan.FromDays(1));
         Assert.Equal(1, fixture.Responder.RequestCount);
+
+        // Asked again, the responder is asked again; once it recovers, its answer is cached.
         fixture.Responder.Fault = ResponderFault.None;
-        _time.Advance(TimeSpan.FromMinutes(2));
         byte[] good = await AnswerAsync(client, proxy, request);
         Assert.True(OcspResponseValidator.Validate(good, leaf, fixture.Pki.Intermediate, _time.GetUtcNow()).IsValid);
         Assert.Equal(good, await AnswerAsync(client, proxy, request));
         Assert.Equal(2, fixture.Responder.RequestCount);
+        Assert.NotNull(proxy.Registry.GetState(id)?.Staple);
     }
 
     [Fact]
@@ -122,27 +123,36 @@ public sealed class OcspProxyCertificateAuthorityTests(KestrelFixture fixture) :
     }
 
     [Fact]
-    public async Task PastTheCap_FurtherCertificatesAreForwardedUncached_AndItIsLoggedOnce()
+    public async Task AtTheCap_TheLeastRecentlyAskedIsEvicted_WithItsStoreEntry_AndItIsLoggedOnce()
     {
-        X509Certificate2[] leaves = [fixture.NewLeaf("cap-1"), fixture.NewLeaf("cap-2"), fixture.NewLeaf("cap-3")];
-        await using ProxyServer proxy = await StartAsync(configure: o => o.MaxCachedCertificatesPerAuthority = 2);
+        X509Certificate2[] leaves = [fixture.NewLeaf("cap-1"), fixture.NewLeaf("cap-2"), fixture.NewLeaf("cap-3"), fixture.NewLeaf("cap-4")];
+        OcspCertificateId[] ids = [.. leaves.Select(l => OcspCertificateId.Create(l, fixture.Pki.Intermediate))];
+        string store = fixture.NewCacheDirectory();
+        await using ProxyServer proxy = await StartAsync(store, o => o.MaxCachedCertificatesPerAuthority = 2);
         using var client = new HttpClient();
+        byte[] Request(int i) => OcspRequest.Create(leaves[i], fixture.Pki.Intermediate).Encoded.ToArray();
 
-        var cached = new List<bool>();
-        foreach (X509Certificate2 leaf in leaves)
-        {
-            for (int i = 0; i < 2; i++)
-            {
-                using HttpResponseMessage answer = await PostAsync(client, proxy, OcspRequest.Create(leaf, fixture.Pki.Intermediate).Encoded.ToArray());
-                Assert.Equal(OcspCertificateStatus.Good, OcspResponse.Parse(await answer.Content.ReadAsByteArrayAsync()).Responses[0].Status);
-                cached.Add(answer.Headers.CacheControl is { Public: true });
-            }
-        }
+        await AnswerAsync(client, proxy, Request(0));
+        _time.Advance(TimeSpan.FromSeconds(1));
+        await AnswerAsync(client, proxy, Request(1));
+        _time.Advance(TimeSpan.FromSeconds(1));
+        await AnswerAsync(client, proxy, Request(0)); // asked again: now cap-2 is the least recently asked
+        Assert.Equal(2, Directory.EnumerateFiles(store, "*.entry").Count());
 
-        Assert.Equal(2, proxy.Registry.GetStates().Count);
-        Assert.Equal(4, fixture.Responder.RequestCount); // 1 + 1 cached, 2 forwarded
-        Assert.Equal([true, true, true, true, false, false], cached); // past the cap: relayed ("private, max-age=0")
+        _time.Advance(TimeSpan.FromSeconds(1));
+        await AnswerAsync(client, proxy, Request(2)); // a third at the cap: cap-2 goes, not the newcomer
+        Assert.NotNull(proxy.Registry.GetState(ids[0]));
+        Assert.Null(proxy.Registry.GetState(ids[1]));
+        Assert.NotNull(proxy.Registry.GetState(ids[2]));
+        Assert.Equal(2, Directory.EnumerateFiles(store, "*.entry").Count()); // the evicted one's entry is deleted
+
+        _time.Advance(TimeSpan.FromSeconds(1));
+        await AnswerAsync(client, proxy, Request(3)); // and again: cap-1 goes now
+        Assert.Equal([ids[2], ids[3]], proxy.Registry.GetStates().Select(s => s.CertificateId).OrderBy(i => Array.IndexOf(ids, i)));
+        Assert.Equal(2, Directory.EnumerateFiles(store, "*.entry").Count());
+        Assert.Equal(4, fixture.Responder.RequestCount);
         Assert.Single(proxy.Logs.Entries, e => e.EventId == Log.ProxyCertificateIdCapReachedId);
+        Assert.Equal(2, proxy.Logs.Entries.Count(e => e.EventId == Log.ProxyCertificateIdEvictedId));
     }
 
     [Fact]
@@ -153,7 +163,8 @@ public sealed class OcspProxyCertificateAuthorityTests(KestrelFixture fixture) :
         OcspCertificateId idleId = OcspCertificateId.Create(idle, fixture.Pki.Intermediate);
         OcspCertificateId askedId = OcspCertificateId.Create(asked, fixture.Pki.Intermediate);
         DateTimeOffset start = _time.GetUtcNow();
-        await using ProxyServer proxy = await StartAsync(configure: o => o.ForgetAfter = TimeSpan.FromDays(1));
+        string store = fixture.NewCacheDirectory();
+        await using ProxyServer proxy = await StartAsync(store, o => o.ForgetAfter = TimeSpan.FromDays(1));
         using var client = new HttpClient();
         byte[] idleRequest = OcspRequest.Create(idle, fixture.Pki.Intermediate).Encoded.ToArray();
         byte[] askedRequest = OcspRequest.Create(asked, fixture.Pki.Intermediate).Encoded.ToArray();
@@ -161,15 +172,21 @@ public sealed class OcspProxyCertificateAuthorityTests(KestrelFixture fixture) :
         await AnswerAsync(client, proxy, idleRequest);
         _time.Advance(TimeSpan.FromHours(1));
         await AnswerAsync(client, proxy, askedRequest);
-        _time.SetUtcNow(start + TimeSpan.FromHours(20));
-        await AnswerAsync(client, proxy, askedRequest); // from the store: it counts as asked
+        _time.SetUtcNow(start + TimeSpan.FromHours(22));
+        await AnswerAsync(client, proxy, askedRequest); // from the store: it counts as asked (and is not idle at 44 h)
         Assert.Equal(2, fixture.Responder.RequestCount);
 
-        // The sweep runs hourly (ForgetAfter / 8, at most an hour): by ForgetAfter + 1 h the idle one is gone.
+        // The sweep runs hourly (ForgetAfter / 8, at most an hour): by ForgetAfter + 1 h the idle one is gone, its
+        // shared-store entry with it.
+        Assert.Equal(2, Directory.EnumerateFiles(store, "*.entry").Count());
         _time.SetUtcNow(start + TimeSpan.FromDays(1) + TimeSpan.FromHours(1));
+        await proxy.Logs.WhenAsync(e => e.EventId == Log.ProxyCertificateIdsForgottenId).WaitAsync(TimeSpan.FromSeconds(30)); // a guard against a hang, not a timing
         Assert.Null(proxy.Registry.GetState(idleId));
         Assert.NotNull(proxy.Registry.GetState(askedId));
-        Assert.Contains(proxy.Logs.Entries, e => e.EventId == Log.ProxyCertificateIdsForgottenId);
+        Assert.Single(Directory.EnumerateFiles(store, "*.entry"));
+        var files = new FileSystemDistributedCache(store, _time);
+        Assert.Null(await files.GetAsync(StoreKey(idleId)));
+        Assert.NotNull(await files.GetAsync(StoreKey(askedId)));
 
         // Both would fall due at about half their 4-day validity (idle first); only the asked one is refreshed.
         _time.SetUtcNow(start + TimeSpan.FromHours(44));
@@ -180,16 +197,19 @@ public sealed class OcspProxyCertificateAuthorityTests(KestrelFixture fixture) :
         Assert.Equal(askedId, Assert.Single(fixture.Responder.ReceivedCertificateIds));
         Assert.Null(proxy.Registry.GetState(idleId));
 
-        // Asked again after being forgotten: cached again (from the shared store while its response is valid).
+        // Asked again after being forgotten: a first request again, its responder asked.
+        fixture.Responder.ClearReceivedCertificateIds();
         Assert.True(OcspResponseValidator.Validate(await AnswerAsync(client, proxy, idleRequest), idle, fixture.Pki.Intermediate, _time.GetUtcNow()).IsValid);
+        Assert.Equal(idleId, Assert.Single(fixture.Responder.ReceivedCertificateIds));
         Assert.NotNull(proxy.Registry.GetState(idleId));
     }
 
     [Fact]
-    public async Task FirstRequestNamedAWrongResponder_TheRightOneTakesOver_OnlyOnceTheBackoffIsOver()
+    public async Task FirstRequestNamedAWrongResponder_NothingIsKept_TheRightOneIsAskedNext_AndKeepsIt()
     {
         await using TestOcspResponder stranger = await TestOcspResponder.StartAsync(_time); // knows no issuer: answers unauthorized
         X509Certificate2 leaf = fixture.NewLeaf("ca-wrong-responder");
+        OcspCertificateId id = OcspCertificateId.Create(leaf, fixture.Pki.Intermediate);
         await using ProxyServer proxy = await StartAsync(configure: o => o.AllowedResponders.Add(stranger.Url));
         using var client = new HttpClient();
         byte[] request = OcspRequest.Create(leaf, fixture.Pki.Intermediate).Encoded.ToArray();
@@ -199,20 +219,14 @@ public sealed class OcspProxyCertificateAuthorityTests(KestrelFixture fixture) :
             Assert.Equal(TryLater, await wrong.Content.ReadAsByteArrayAsync());
         }
 
-        using (HttpResponseMessage early = await PostAsync(client, proxy, request))
-        {
-            Assert.Equal(TryLater, await early.Content.ReadAsByteArrayAsync()); // inside the back-off: not switched, nobody asked
-        }
+        Assert.Null(proxy.Registry.GetState(id)); // nothing kept: no background retries of the wrong responder
 
-        Assert.Equal((1, 0), (stranger.RequestCount, fixture.Responder.RequestCount));
-        _time.Advance(TimeSpan.FromMinutes(2));
         byte[] good = await AnswerAsync(client, proxy, request);
         Assert.True(OcspResponseValidator.Validate(good, leaf, fixture.Pki.Intermediate, _time.GetUtcNow()).IsValid);
 
-        // Held and valid now: a client naming the other responder again cannot take it away.
+        // Held and valid now: a client naming the other responder again gets it, and nobody is asked.
         Assert.Equal(good, await AnswerAsync(client, proxy, request, host: $"127.0.0.1:{stranger.Url.Port}"));
-        Assert.Equal(1, fixture.Responder.RequestCount);
-        Assert.True(stranger.RequestCount <= 2, $"{stranger.RequestCount} requests to the wrong responder"); // its own retry after the back-off, at most
+        Assert.Equal((1, 1), (stranger.RequestCount, fixture.Responder.RequestCount));
     }
 
     [Fact]
@@ -245,6 +259,9 @@ public sealed class OcspProxyCertificateAuthorityTests(KestrelFixture fixture) :
         Assert.Contains(failures, f => f.Contains("is not an absolute http(s) URL", StringComparison.Ordinal));
         Assert.Contains(failures, f => f.Contains("ForgetAfter", StringComparison.Ordinal));
     }
+
+    /// <summary>The shared-store key of a CertID: its SHA-1 CertID, as the provider writes it.</summary>
+    private string StoreKey(OcspCertificateId id) => new OcspSharedStoreOptions().KeyPrefix + OcspSubject.Of(id, fixture.Pki.Intermediate).Id(OcspHashAlgorithm.Sha1).CacheKey;
 
     private Task<ProxyServer> StartAsync(string? store = null, Action<OcspProxyOptions>? configure = null) =>
         ProxyServer.StartAsync(_time, store ?? fixture.NewCacheDirectory(), fixture.Pki.Intermediate, [], configure: o =>

@@ -95,7 +95,12 @@ public sealed class OcspProxyHostileTests(KestrelFixture fixture) : IClassFixtur
     public async Task Forwarded_ConcurrencyLimit_TryLaterAtOnce_CountedAndLogged()
     {
         using var refused = new RefusedForwards(fixture.Responder.Url);
-        await using ProxyServer proxy = await StartAsync(o => o.MaxConcurrentForwardsPerResponder = 2);
+        await using ProxyServer proxy = await StartAsync(o =>
+        {
+            o.MaxConcurrentForwardsPerResponder = 2;
+            o.MaxConcurrentForwardsPerClient = 10; // one client here: the responder's limit is the one tested
+            o.MaxForwardsPerSecondPerClient = 100;
+        });
         fixture.Responder.Fault = ResponderFault.Slow;
         Task<HttpResponseMessage>[] held = [ForwardAsync(proxy), ForwardAsync(proxy)];
         await fixture.Responder.WhenRequestCountAsync(2);
@@ -108,7 +113,7 @@ public sealed class OcspProxyHostileTests(KestrelFixture fixture) : IClassFixtur
 
         Assert.Equal(2, fixture.Responder.RequestCount);
         Assert.Equal(1, refused.Count("concurrency"));
-        Assert.Contains(proxy.Logs.Entries, e => e.EventId == Log.ProxyForwardsRefusedId && e.Level == LogLevel.Warning);
+        Assert.DoesNotContain(proxy.Logs.Entries, e => e.EventId == Log.ProxySummaryId); // summarised once a minute, not per refusal
 
         fixture.Responder.ReleaseSlowRequests();
         foreach (HttpResponseMessage done in await Task.WhenAll(held))
@@ -121,13 +126,24 @@ public sealed class OcspProxyHostileTests(KestrelFixture fixture) : IClassFixtur
         _time.Advance(TimeSpan.FromSeconds(1));
         using HttpResponseMessage after = await ForwardAsync(proxy); // the slots came back
         Assert.Equal(OcspResponseStatus.Successful, OcspResponse.Parse(await after.Content.ReadAsByteArrayAsync()).Status);
+
+        _time.Advance(ProxyActivity.SummaryInterval);
+        LogEntry summary = Assert.Single(proxy.Logs.Entries, e => e.EventId == Log.ProxySummaryId);
+        Assert.Equal(LogLevel.Warning, summary.Level);
+        Assert.Contains("4 request(s)", summary.Message, StringComparison.Ordinal);
+        Assert.Contains("1 refused with tryLater by a limit (0 per client", summary.Message, StringComparison.Ordinal);
+        Assert.Contains("; 1 per responder)", summary.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task Forwarded_RateLimit_PerSecond_OnTheClock_OneLogLinePerInterval()
     {
         using var refused = new RefusedForwards(fixture.Responder.Url);
-        await using ProxyServer proxy = await StartAsync(o => o.MaxForwardsPerSecondPerResponder = 2);
+        await using ProxyServer proxy = await StartAsync(o =>
+        {
+            o.MaxForwardsPerSecondPerResponder = 2;
+            o.MaxForwardsPerSecondPerClient = 100; // one client here: the responder's limit is the one tested
+        });
 
         var answers = new List<OcspResponseStatus>();
         for (int i = 0; i < 6; i++)
@@ -140,11 +156,13 @@ public sealed class OcspProxyHostileTests(KestrelFixture fixture) : IClassFixtur
         Assert.Equal(4, answers.Count(a => a == OcspResponseStatus.TryLater));
         Assert.Equal(2, fixture.Responder.RequestCount);
         Assert.Equal(4, refused.Count("rate"));
-        Assert.Single(proxy.Logs.Entries, e => e.EventId == Log.ProxyForwardsRefusedId); // 4 refusals, one line
 
         _time.Advance(TimeSpan.FromSeconds(1));
         using HttpResponseMessage refilled = await ForwardAsync(proxy);
         Assert.Equal(OcspResponseStatus.Successful, OcspResponse.Parse(await refilled.Content.ReadAsByteArrayAsync()).Status);
+
+        _time.Advance(ProxyActivity.SummaryInterval); // 4 refusals, one line
+        Assert.Contains("4 refused with tryLater by a limit", Assert.Single(proxy.Logs.Entries, e => e.EventId == Log.ProxySummaryId).Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -230,53 +248,5 @@ public sealed class OcspProxyHostileTests(KestrelFixture fixture) : IClassFixtur
         message.Headers.Host = fixture.Responder.Url.Authority;
         using var client = new HttpClient();
         return await client.SendAsync(message);
-    }
-
-    /// <summary>Listens to <c>ocsp.stapling.proxy.forwards_refused</c> for one responder (the meter is process-wide), by its <c>limit</c> tag.</summary>
-    private sealed class RefusedForwards : IDisposable
-    {
-        private readonly MeterListener _listener = new();
-        private readonly List<string> _limits = [];
-
-        public RefusedForwards(Uri responder)
-        {
-            string authority = responder.GetLeftPart(UriPartial.Authority);
-            _listener.InstrumentPublished = (instrument, listener) =>
-            {
-                if (instrument.Name == "ocsp.stapling.proxy.forwards_refused")
-                {
-                    listener.EnableMeasurementEvents(instrument);
-                }
-            };
-            _listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
-            {
-                string? limit = null;
-                bool ours = false;
-                foreach (KeyValuePair<string, object?> tag in tags)
-                {
-                    limit = tag.Key == "limit" ? (string?)tag.Value : limit;
-                    ours |= tag.Key == "responder" && Equals(tag.Value, authority);
-                }
-
-                if (ours && limit is not null)
-                {
-                    lock (_limits)
-                    {
-                        _limits.Add(limit);
-                    }
-                }
-            });
-            _listener.Start();
-        }
-
-        public int Count(string limit)
-        {
-            lock (_limits)
-            {
-                return _limits.Count(l => l == limit);
-            }
-        }
-
-        public void Dispose() => _listener.Dispose();
     }
 }

@@ -97,6 +97,29 @@ public sealed class FileSystemDistributedCacheTests : IDisposable
     }
 
     [Fact]
+    public async Task Writes_CompactInTheBackground_OncePerInterval_ExpiredEntriesNobodyReadsAreDeleted()
+    {
+        FileSystemDistributedCache sut = Create();
+        for (int i = 0; i < 50; i++)
+        {
+            sut.Set($"forgotten-{i}", [1], new DistributedCacheEntryOptions { AbsoluteExpiration = _time.GetUtcNow().AddMinutes(10) });
+        }
+
+        sut.Set("live", [1], new DistributedCacheEntryOptions { AbsoluteExpiration = _time.GetUtcNow().AddDays(1) });
+        _time.Advance(TimeSpan.FromMinutes(20));
+        sut.Set("early", [1], new DistributedCacheEntryOptions { AbsoluteExpiration = _time.GetUtcNow().AddDays(1) });
+        await sut.LastCompaction;
+        Assert.Equal(52, Directory.GetFiles(_directory, "*.entry").Length); // expired, but less than an interval since the store was opened: not yet
+
+        _time.Advance(FileSystemDistributedCache.CompactionInterval);
+        sut.Set("late", [1], new DistributedCacheEntryOptions { AbsoluteExpiration = _time.GetUtcNow().AddDays(1) });
+        await sut.LastCompaction;
+
+        Assert.Equal(3, Directory.GetFiles(_directory, "*.entry").Length); // live, early, late
+        Assert.NotNull(sut.Get("live"));
+    }
+
+    [Fact]
     public void UseFileSystemCache_OnOpening_DeletesTemporaryFilesOfDeadWriters_OlderThan10Minutes_Only()
     {
         string abandoned = Path.Combine(_directory, ".abc.entry.0123.tmp");

@@ -1,4 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
+using Ocsp.Stapling.Internal;
 using Ocsp.Stapling.Testing;
 
 namespace Ocsp.Stapling.Tests.Provider;
@@ -164,6 +165,76 @@ public sealed class CertificateIdRegistrationTests(ResponderFixture fixture) : I
         Assert.Throws<ArgumentException>(() => OcspResponseValidator.Validate(response, sha1, _pki.Root, _time.GetUtcNow()));
         Assert.True(sha1.IsIssuedBy(_pki.Intermediate));
         Assert.False(sha1.IsIssuedBy(_pki.Root));
+    }
+
+    [Fact]
+    public async Task RefreshFailures_OfACertIdRegistration_AWarningOncePerReason_RepeatsAtDebug_RoutineUpdatesAtDebug()
+    {
+        using ProviderHost proxy = FileHost();
+        OcspCertificateId id = OcspCertificateId.Create(_pki.Intermediate, fixture.NewLeaf("certid-logs").SerialNumberBytes.Span);
+        proxy.Provider.Register(id, _pki.Intermediate, _responder.Url);
+        await proxy.RunDueAsync(CancellationToken.None);
+        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Debug, Assert.Single(proxy.Logs.Entries, e => e.EventId == Log.StapleUpdatedId).Level);
+
+        // Down three times, then another reason, then down again: Warning, Debug, Debug, Warning, Warning.
+        ResponderFault[] faults = [ResponderFault.Down, ResponderFault.Down, ResponderFault.Down, ResponderFault.Http500, ResponderFault.Down];
+        foreach (ResponderFault fault in faults)
+        {
+            _responder.Fault = fault;
+            _time.SetUtcNow(proxy.Provider.GetState(id)!.NextRefresh!.Value);
+            await proxy.RunDueAsync(CancellationToken.None);
+        }
+
+        Microsoft.Extensions.Logging.LogLevel[] levels = [.. proxy.Logs.Entries.Where(e => e.EventId == Log.FetchFailedId).Select(e => e.Level)];
+        Assert.Equal(
+            [Microsoft.Extensions.Logging.LogLevel.Warning, Microsoft.Extensions.Logging.LogLevel.Debug, Microsoft.Extensions.Logging.LogLevel.Debug,
+                Microsoft.Extensions.Logging.LogLevel.Warning, Microsoft.Extensions.Logging.LogLevel.Warning],
+            levels);
+        Assert.Equal(5, proxy.Provider.GetState(id)!.ConsecutiveFailures);
+    }
+
+    [Fact]
+    public async Task RegisterAnswered_ServesTheAnswerAtOnce_WritesTheStore_AndRefreshesAtItsRefreshPoint_NotBefore()
+    {
+        using ProviderHost proxy = FileHost();
+        OcspCertificateId id = OcspCertificateId.Create(_pki.Intermediate, fixture.NewLeaf("certid-answered").SerialNumberBytes.Span);
+        OcspRefreshResult answer = (await proxy.Provider.AskOnceAsync(id, _pki.Intermediate, _responder.Url, () => true))!;
+        Assert.Null(proxy.Provider.GetState(id)); // asked, not kept
+
+        Assert.True(await proxy.Provider.RegisterAnsweredAsync(id, _pki.Intermediate, _responder.Url, answer));
+        Assert.False(await proxy.Provider.RegisterAnsweredAsync(id, _pki.Intermediate, _responder.Url, answer));
+        OcspCertificateState state = proxy.Provider.GetState(id)!;
+        Assert.Same(answer.Response, state.Staple);
+        Assert.Equal(answer.Response!.ThisUpdate + (answer.Response.Validity / 2), state.NextRefresh); // half-life, no jitter here
+        await proxy.RunDueAsync(CancellationToken.None);
+        Assert.Equal(1, _responder.RequestCount); // nothing due yet
+
+        using (ProviderHost other = FileHost())
+        {
+            Assert.Equal(OcspStapleSource.SharedStore, (await other.Provider.AskOnceAsync(id, _pki.Intermediate, _responder.Url, () => throw new InvalidOperationException("not asked")))!.Source);
+        }
+
+        _time.SetUtcNow(state.NextRefresh!.Value);
+        await proxy.RunDueAsync(CancellationToken.None);
+        Assert.Equal(2, _responder.RequestCount);
+    }
+
+    [Fact]
+    public async Task AskOnce_WhenTheCallerSaysNo_AsksNobody_AndAnUnknownAnswerIsNotAccepted()
+    {
+        using ProviderHost proxy = FileHost();
+        OcspCertificateId id = OcspCertificateId.Create(_pki.Intermediate, [0x7A, 0x11]);
+        _responder.IssuedSerials = new HashSet<string>(StringComparer.Ordinal);
+
+        Assert.Null(await proxy.Provider.AskOnceAsync(id, _pki.Intermediate, _responder.Url, () => false));
+        Assert.Equal(0, _responder.RequestCount);
+
+        OcspRefreshResult unknown = (await proxy.Provider.AskOnceAsync(id, _pki.Intermediate, _responder.Url, () => true))!;
+        Assert.Equal(OcspCertificateStatus.Unknown, unknown.Response!.Status);
+        Assert.False(unknown.IsServed);
+        await Assert.ThrowsAsync<ArgumentException>(() => proxy.Provider.RegisterAnsweredAsync(id, _pki.Intermediate, _responder.Url, unknown));
+        Assert.Empty(proxy.Provider.GetStates());
+        Assert.Empty(Directory.GetFiles(_cacheDirectory, "*.entry"));
     }
 
     private ProviderHost FileHost() => new(_time, b => b.UseFileSystemCache(_cacheDirectory));

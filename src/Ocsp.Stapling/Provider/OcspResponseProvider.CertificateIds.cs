@@ -1,0 +1,140 @@
+using System.Security.Cryptography.X509Certificates;
+
+namespace Ocsp.Stapling.Internal;
+
+/// <summary>
+/// Certificates known only by their CertID (a caching proxy's): registered, refreshed, pruned and looked up as leaf
+/// certificates are, plus what a proxy needs to keep only real certificates (<see cref="AskOnceAsync"/>,
+/// <see cref="RegisterAnsweredAsync"/>) and to leave nothing behind when it forgets one (<see cref="ForgetAsync"/>).
+/// </summary>
+internal sealed partial class OcspResponseProvider
+{
+    public override bool Register(OcspCertificateId certificateId, X509Certificate2 issuer, Uri responder)
+    {
+        Registration registration = Target(certificateId, issuer, responder);
+        if (_store.Find(certificateId) is not null || !_store.TryAdd(registration))
+        {
+            return false;
+        }
+
+        Log.CertificateIdRegistered(_logger, registration.DisplayName, responder.ToString(), "");
+        _scheduler.Schedule(registration, _time.GetUtcNow());
+        return true;
+    }
+
+    public override bool Unregister(OcspCertificateId certificateId)
+    {
+        ArgumentNullException.ThrowIfNull(certificateId);
+        if (_store.Remove(certificateId, out _) is not { } registration)
+        {
+            return false;
+        }
+
+        Log.CertificateIdUnregistered(_logger, registration.DisplayName, "");
+        return true;
+    }
+
+    public override Task<OcspRefreshResult> RefreshAsync(OcspCertificateId certificateId, CancellationToken cancellationToken = default) =>
+        RefreshAsync(FindRegistered(certificateId), servePersisted: true, cancellationToken);
+
+    public override Task<bool> PruneAsync(OcspCertificateId certificateId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(certificateId);
+        return _store.Find(certificateId) is { } registration ? PruneAsync(registration, cancellationToken) : Task.FromResult(false);
+    }
+
+    public override OcspCertificateState? GetState(OcspCertificateId certificateId)
+    {
+        ArgumentNullException.ThrowIfNull(certificateId);
+        return _store.Find(certificateId) is { } registration ? OcspCertificateState.Of(registration) : null;
+    }
+
+    /// <summary>
+    /// What the shared store holds for a CertID that is not registered (good or revoked, valid now, re-validated), else
+    /// the responder's one answer, whatever its status (<c>unknown</c> comes back as the response with a
+    /// <see cref="OcspFailureReason.CertificateUnknown"/> failure); <paramref name="mayAskResponder"/> is asked first, and
+    /// when it says no the result is <see langword="null"/> (nobody asked). Nothing is registered, written or scheduled.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="certificateId"/> does not name <paramref name="issuer"/>, or <paramref name="responder"/> is not an absolute http(s) URL.</exception>
+    internal async Task<OcspRefreshResult?> AskOnceAsync(OcspCertificateId certificateId, X509Certificate2 issuer, Uri responder, Func<bool> mayAskResponder)
+    {
+        Registration target = Target(certificateId, issuer, responder);
+        if (await _refresher.ReadSharedAsync(target).ConfigureAwait(false) is { } stored)
+        {
+            return new OcspRefreshResult(stored, _store.IsServable(stored), OcspStapleSource.SharedStore, null);
+        }
+
+        return mayAskResponder() ? await _refresher.AskOnceAsync(target).ConfigureAwait(false) : null;
+    }
+
+    /// <summary>
+    /// Registers a CertID with the valid good or revoked <paramref name="answer"/> it already has (from
+    /// <see cref="AskOnceAsync"/>): served at once, written to the shared store when it came from the responder, refreshed
+    /// from its refresh point on. <see langword="false"/> when the CertID already is registered (then nothing changes).
+    /// </summary>
+    /// <exception cref="ArgumentException">The answer is <c>unknown</c> or not valid now: only real certificates become registrations.</exception>
+    internal async Task<bool> RegisterAnsweredAsync(OcspCertificateId certificateId, X509Certificate2 issuer, Uri responder, OcspRefreshResult answer)
+    {
+        DateTimeOffset now = _time.GetUtcNow();
+        if (answer.Response is not { Status: OcspCertificateStatus.Good or OcspCertificateStatus.Revoked } staple || !staple.IsValidAt(now))
+        {
+            throw new ArgumentException("Only a valid good or revoked answer makes a registration.", nameof(answer));
+        }
+
+        Registration registration = Target(certificateId, issuer, responder);
+        if (_store.Find(certificateId) is not null || !_store.TryAdd(registration))
+        {
+            return false;
+        }
+
+        _store.Adopt(registration, staple, answer.Source);
+        DateTimeOffset next = RefreshPolicy.NextRefresh(staple, now, _refreshOptions, Random.Shared);
+        next = next > now ? next : now + RefreshPolicy.Backoff(1, _refreshOptions, Random.Shared);
+        RegistrationStore.RecordSuccess(registration, next);
+        _scheduler.Schedule(registration, next);
+        Log.CertificateIdRegistered(_logger, registration.DisplayName, responder.ToString(), $": {staple.Status} from {answer.Source}, next refresh {next:u}");
+        if (answer.Source == OcspStapleSource.Responder)
+        {
+            await _refresher.WriteSharedAsync(registration, staple).ConfigureAwait(false);
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Unregisters a CertID and deletes its shared-store entry (file, Redis key, database row): a forgotten certificate
+    /// leaves nothing behind. The delete is best effort (a store failure is logged); what a failed delete leaves expires
+    /// at its nextUpdate and is purged with the store's other expired entries.
+    /// </summary>
+    /// <returns><see langword="true"/> when it was registered.</returns>
+    internal async Task<bool> ForgetAsync(OcspCertificateId certificateId)
+    {
+        if (_store.Remove(certificateId, out _) is not { } registration)
+        {
+            return false;
+        }
+
+        bool deleted = await _refresher.RemoveSharedAsync(registration).ConfigureAwait(false);
+        Log.CertificateIdUnregistered(_logger, registration.DisplayName, deleted ? "; its shared-store entry is deleted" : "");
+        return true;
+    }
+
+    private Registration FindRegistered(OcspCertificateId certificateId)
+    {
+        ArgumentNullException.ThrowIfNull(certificateId);
+        return _store.Find(certificateId) ?? throw new InvalidOperationException($"{certificateId} is not registered for OCSP stapling.");
+    }
+
+    private static Registration Target(OcspCertificateId certificateId, X509Certificate2 issuer, Uri responder)
+    {
+        ArgumentNullException.ThrowIfNull(certificateId);
+        ArgumentNullException.ThrowIfNull(issuer);
+        ArgumentNullException.ThrowIfNull(responder);
+        if (!Responders.IsValid(responder))
+        {
+            throw new ArgumentException($"The responder '{responder}' is not an absolute http(s) URL.", nameof(responder));
+        }
+
+        return Registration.Create(certificateId, issuer, responder);
+    }
+}
