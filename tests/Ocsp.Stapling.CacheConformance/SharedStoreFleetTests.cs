@@ -1,5 +1,4 @@
 using System.Diagnostics.Metrics;
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Ocsp.Stapling.Internal;
 using Ocsp.Stapling.Testing;
@@ -174,9 +173,7 @@ public abstract class SharedStoreFleetTests : IAsyncLifetime
         using X509Certificate2 other = _pki.IssueLeaf("forgotten.test", _responder.Url, mustStaple: false);
         OcspCertificateId real = OcspCertificateId.Create(other, _pki.Intermediate, OcspHashAlgorithm.Sha1);
         _responder.IssuedSerials = new HashSet<string>([real.SerialNumberHex, OcspCertificateId.Create(_pki.Leaf, _pki.Intermediate).SerialNumberHex], StringComparer.Ordinal);
-        byte[] serial = RandomNumberGenerator.GetBytes(16);
-        serial[0] = 0x11;
-        var junk = new OcspCertificateId(OcspHashAlgorithm.Sha1, real.IssuerNameHash.Span, real.IssuerKeyHash.Span, serial);
+        OcspCertificateId junk = JunkSerials.CertificateIdLike(real);
 
         // A serial the CA never issued: its signed unknown answer comes back, and nothing is stored.
         OcspRefreshResult unknown = (await node.Provider.AskOnceAsync(junk, _pki.Intermediate, _responder.Url, () => true))!;

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Security.Cryptography;
 using Ocsp.Stapling.Testing;
 using Xunit.Abstractions;
 
@@ -37,7 +36,7 @@ public sealed class ServeFloodTests(ToolFixture fixture, ITestOutputHelper outpu
             var watch = Stopwatch.StartNew();
             Task flood = Parallel.ForAsync(0, Junk, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (_, token) =>
             {
-                using HttpResponseMessage response = await PostAsync(flooder, proxy, JunkRequest(realId), token);
+                using HttpResponseMessage response = await PostAsync(flooder, proxy, JunkSerials.RequestLike(realId), token);
                 OcspResponse parsed = OcspResponse.Parse(await response.Content.ReadAsByteArrayAsync(token));
                 Assert.True(
                     parsed.Status == OcspResponseStatus.TryLater || (parsed.Status == OcspResponseStatus.Successful && parsed.Responses[0].Status == OcspCertificateStatus.Unknown),
@@ -74,13 +73,6 @@ public sealed class ServeFloodTests(ToolFixture fixture, ITestOutputHelper outpu
         {
             fixture.Responder.IssuedSerials = null;
         }
-    }
-
-    private static byte[] JunkRequest(OcspCertificateId real)
-    {
-        byte[] serial = RandomNumberGenerator.GetBytes(16);
-        serial[0] = (byte)((serial[0] & 0x7F) | 0x01);
-        return OcspRequest.Create(new OcspCertificateId(real.HashAlgorithm, real.IssuerNameHash.Span, real.IssuerKeyHash.Span, serial), []).Encoded.ToArray();
     }
 
     private async Task<HttpResponseMessage> PostAsync(HttpClient client, ServeProcess proxy, byte[] der, CancellationToken cancellationToken)

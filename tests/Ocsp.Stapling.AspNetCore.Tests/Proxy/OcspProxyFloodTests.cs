@@ -46,7 +46,7 @@ public sealed class OcspProxyFloodTests(KestrelFixture fixture, ITestOutputHelpe
             int junkBefore = JunkAsked(realId), allBefore = fixture.Responder.RequestCount;
             Task flood = Parallel.ForEachAsync(Enumerable.Range(0, PerSecond), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (_, _) =>
             {
-                using HttpResponseMessage response = await PostAsync(flooder, proxy, JunkRequest(realId));
+                using HttpResponseMessage response = await PostAsync(flooder, proxy, JunkSerials.RequestLike(realId));
                 answers.AddOrUpdate(await ClassifyAsync(response, realId), 1, static (_, n) => n + 1);
             });
             if (second == Seconds / 2)
@@ -116,7 +116,7 @@ public sealed class OcspProxyFloodTests(KestrelFixture fixture, ITestOutputHelpe
         string store = fixture.NewCacheDirectory();
         await using ProxyServer proxy = await StartAsync(store);
         using var client = new HttpClient();
-        byte[] junk = JunkRequest(realId);
+        byte[] junk = JunkSerials.RequestLike(realId);
         OcspCertificateId junkId = OcspRequest.Decode(junk).CertificateIds[0];
 
         using HttpResponseMessage first = await PostAsync(client, proxy, junk);
@@ -191,7 +191,7 @@ public sealed class OcspProxyFloodTests(KestrelFixture fixture, ITestOutputHelpe
         await using ProxyServer proxy = await StartAsync(fixture.NewCacheDirectory());
         using var client = new HttpClient();
         byte[] request = OcspRequest.Create(real, fixture.Pki.Intermediate).Encoded.ToArray();
-        byte[] junk = JunkRequest(realId);
+        byte[] junk = JunkSerials.RequestLike(realId);
 
         (await PostAsync(client, proxy, request)).Dispose();
         (await PostAsync(client, proxy, junk)).Dispose();
@@ -259,15 +259,6 @@ public sealed class OcspProxyFloodTests(KestrelFixture fixture, ITestOutputHelpe
         return parsed.Status == OcspResponseStatus.Successful && parsed.Responses[0].Status == OcspCertificateStatus.Unknown && !parsed.Responses[0].CertificateId.Equals(real)
             ? "unknown"
             : $"unexpected: {parsed.Status} {(parsed.Status == OcspResponseStatus.Successful ? parsed.Responses[0].Status : "")}";
-    }
-
-    /// <summary>A request for a random serial of the known CA (what a flooder sends).</summary>
-    private static byte[] JunkRequest(OcspCertificateId real)
-    {
-        byte[] serial = RandomNumberGenerator.GetBytes(16);
-        serial[0] &= 0x7F;
-        serial[0] |= 0x01; // positive, no leading zero byte
-        return OcspRequest.Create(new OcspCertificateId(real.HashAlgorithm, real.IssuerNameHash.Span, real.IssuerKeyHash.Span, serial), []).Encoded.ToArray();
     }
 
     /// <summary>A request the proxy must forward: a nonce.</summary>
