@@ -26,30 +26,53 @@ public sealed class KilledWriterTests(ToolFixture fixture, ITestOutputHelper out
             certificates = sites.Select(s => new { cert = s.Chain, output = s.Ocsp }),
         }).Replace("minimum_validity", "minimum-validity", StringComparison.Ordinal));
 
+        // Each run is killed once it has written a random number of its 80 files (renamed into place): on the writes
+        // themselves, whatever the machine's speed, not after a guessed time.
         var random = new Random(6);
         int killedMidRun = 0;
         int killedMidWrites = 0;
+        Directory.CreateDirectory(cache);
         for (int run = 0; run < 12; run++)
         {
             DateTime started = DateTime.UtcNow;
+            int target = random.Next(1, 40), renamed = 0; // a run writes 40 response files and up to 40 entries
+            var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            void Count(object sender, RenamedEventArgs e)
+            {
+                if ((e.Name ?? "").EndsWith(".ocsp", StringComparison.Ordinal) || (e.Name ?? "").EndsWith(".entry", StringComparison.Ordinal))
+                {
+                    if (Interlocked.Increment(ref renamed) >= target)
+                    {
+                        reached.TrySetResult();
+                    }
+                }
+            }
+
+            using var responses = new FileSystemWatcher(fixture.Directory) { IncludeSubdirectories = true, InternalBufferSize = 64 * 1024 };
+            using var entries = new FileSystemWatcher(cache) { InternalBufferSize = 64 * 1024 };
+            responses.Renamed += Count;
+            entries.Renamed += Count;
+            responses.EnableRaisingEvents = entries.EnableRaisingEvents = true;
             using Process renew = Start("renew", "--config", config, "--cache", cache);
-            bool exited = renew.WaitForExit(random.Next(150, 1500));
+            Task exit = renew.WaitForExitAsync();
+            await Task.WhenAny(reached.Task, exit).WaitAsync(TimeSpan.FromSeconds(60)); // a guard against a hang, not a timing
+            bool exited = renew.HasExited;
             if (!exited)
             {
                 renew.Kill(); // SIGKILL on Linux
                 killedMidRun++;
             }
 
-            await renew.WaitForExitAsync();
+            await exit;
             int written = sites.Count(s => File.Exists(s.Ocsp) && File.GetLastWriteTimeUtc(s.Ocsp) >= started)
-                + (Directory.Exists(cache) ? Directory.GetFiles(cache, "*.entry").Count(f => File.GetLastWriteTimeUtc(f) >= started) : 0);
+                + Directory.GetFiles(cache, "*.entry").Count(f => File.GetLastWriteTimeUtc(f) >= started);
             killedMidWrites += !exited && written is > 0 and < 80 ? 1 : 0;
             AssertWhole(sites, cache);
         }
 
         output.WriteLine($"{killedMidRun} of 12 runs killed before they finished, {killedMidWrites} of them between their first and last write");
-        Assert.True(killedMidRun >= 3, $"only {killedMidRun} of 12 runs were killed before they finished: the test did not test kills");
-        Assert.True(killedMidWrites >= 1, "no run was killed between its first and its last write");
+        Assert.True(killedMidRun >= 10, $"only {killedMidRun} of 12 runs were killed before they finished: the test did not test kills");
+        Assert.True(killedMidWrites >= 10, $"only {killedMidWrites} runs were killed between their first and their last write");
 
         ProgramResult last = await ToolFixture.RunToolAsync("renew", "--config", config, "--cache", cache);
         Assert.True(last.ExitCode == 40, last.ToString()); // 40 files changed
