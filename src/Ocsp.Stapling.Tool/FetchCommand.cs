@@ -12,12 +12,15 @@ internal static class FetchCommand
         var output = new Option<string?>("--out") { Description = "Where to write the DER response (default: <cert>.ocsp, HAProxy's name)." };
         var url = new Option<string?>("--url") { Description = "Ask this responder instead of the certificate's AIA OCSP URL." };
         var verbose = new Option<bool>("--verbose") { Description = "Log what the fetcher does." };
+        OutboundProxyArguments proxy = OutboundProxyArguments.Create();
         var command = new Command("fetch", "Fetch, validate and write the OCSP response of one certificate (plain DER, as nginx ssl_stapling_file, HAProxy .ocsp and exim tls_ocsp_file read it).")
         {
             cert, issuer, output, url, verbose,
         };
+        proxy.AddTo(command);
         command.SetAction((result, cancellationToken) => ToolRunner.RunAsync(async () =>
         {
+            Action<OcspStaplingOptions> outbound = proxy.Parse(result);
             CertificatePair pair = CertificatePair.Load(result.GetValue(cert)!, result.GetValue(issuer));
             string path = result.GetValue(output) ?? result.GetValue(cert) + ".ocsp";
             Dictionary<string, string> overrides = [];
@@ -26,7 +29,7 @@ internal static class FetchCommand
                 overrides[pair.Certificate.Thumbprint] = ResponderUrls.Parse(responder, "--url").ToString();
             }
 
-            await using var fetcher = new ResponseFetcher(overrides, result.GetValue(verbose));
+            await using var fetcher = new ResponseFetcher(overrides, result.GetValue(verbose), configure: outbound);
             (OcspStaple? staple, string? failure) = await fetcher.FetchAsync(pair, cancellationToken).ConfigureAwait(false);
             if (staple is null)
             {

@@ -13,6 +13,7 @@ internal static class RenewCommand
         var config = new Option<string>("--config") { Description = "The JSON configuration (certificates, outputs, renewal window).", Required = true };
         var verbose = new Option<bool>("--verbose") { Description = "Log what the fetcher does." };
         StoreOptions store = StoreOptions.Create("Share responses through a directory (several hosts renewing the same certificates ask the responder once); or --redis / --postgres.");
+        OutboundProxyArguments proxy = OutboundProxyArguments.Create();
         var command = new Command(
             "renew",
             "Renew the response files that are inside the renewal window; install only valid, good responses. Exit code: 0 nothing changed, "
@@ -21,15 +22,18 @@ internal static class RenewCommand
             config, verbose,
         };
         store.AddTo(command);
+        proxy.AddTo(command);
         command.SetAction((result, cancellationToken) => ToolRunner.RunAsync(() =>
         {
             StoreOptions.Choice shared = store.Parse(result);
-            return RunAsync(RenewConfiguration.Load(result.GetValue(config)!), result.GetValue(verbose), shared.IsNone ? null : shared, cancellationToken);
+            Action<OcspStaplingOptions> outbound = proxy.Parse(result);
+            return RunAsync(RenewConfiguration.Load(result.GetValue(config)!), result.GetValue(verbose), shared.IsNone ? null : shared, outbound, cancellationToken);
         }));
         return command;
     }
 
-    private static async Task<int> RunAsync(RenewConfiguration configuration, bool verbose, StoreOptions.Choice? store, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(
+        RenewConfiguration configuration, bool verbose, StoreOptions.Choice? store, Action<OcspStaplingOptions> outbound, CancellationToken cancellationToken)
     {
         int changed = 0;
         int? error = null;
@@ -71,6 +75,7 @@ internal static class RenewCommand
             {
                 options.Refresh.MinimumRemainingValidity = configuration.MinimumValidity;
                 options.Refresh.AtFraction = Math.Clamp(1 - (configuration.MinimumValidityPercentage / 100), 0.001, 0.999);
+                outbound(options);
             });
             foreach ((RenewEntry entry, CertificatePair pair) in due)
             {

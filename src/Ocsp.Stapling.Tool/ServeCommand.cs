@@ -43,16 +43,19 @@ internal static class ServeCommand
             DefaultValueFactory = _ => "10m",
         };
         ServeLimits limits = ServeLimits.Create();
+        OutboundProxyArguments proxy = OutboundProxyArguments.Create();
         var command = new Command("serve", "Run a caching OCSP proxy: POST and GET, answered from validated, persisted responses; upstream only to allowed responders (403 otherwise).")
         {
             urls, allow, certs, issuers, cas, forgetAfter, maxPerCa, unknownFor, path,
         };
         limits.AddTo(command);
         store.AddTo(command);
+        proxy.AddTo(command);
         command.SetAction((result, cancellationToken) => ToolRunner.RunAsync(async () =>
         {
             StoreOptions.Choice shared = store.Parse(result);
             ServeLimits.Values limitValues = limits.Parse(result);
+            Action<OcspStaplingOptions> outbound = proxy.Parse(result);
             CertificatePair[] pairs = CertificatePair.LoadAll(result.GetValue(certs) ?? [], result.GetValue(issuers) ?? []);
             List<Uri> allowed = [.. (result.GetValue(allow) ?? []).Select(url => ResponderUrls.Parse(url, "--allow-responder"))];
 
@@ -109,6 +112,7 @@ internal static class ServeCommand
             });
             IOcspStaplingBuilder stapling = builder.Services.AddOcspStapling(options =>
             {
+                outbound(options);
                 foreach (CertificatePair pair in withoutResponder)
                 {
                     options.Fetch.ResponderOverrides[pair.Certificate.Thumbprint] = allowed[0].AbsoluteUri;

@@ -23,7 +23,13 @@ public static class ExternalProgram
         return null;
     }
 
-    public static async Task<ProgramResult> RunAsync(string program, IEnumerable<string> arguments, string? workingDirectory = null, TimeSpan? timeout = null, byte[]? standardInput = null)
+    public static async Task<ProgramResult> RunAsync(
+        string program,
+        IEnumerable<string> arguments,
+        string? workingDirectory = null,
+        TimeSpan? timeout = null,
+        byte[]? standardInput = null,
+        IReadOnlyDictionary<string, string?>? environment = null)
     {
         var start = new ProcessStartInfo(Find(program) ?? program)
         {
@@ -36,6 +42,11 @@ public static class ExternalProgram
         foreach (string argument in arguments)
         {
             start.ArgumentList.Add(argument);
+        }
+
+        foreach ((string name, string? value) in environment ?? new Dictionary<string, string?>())
+        {
+            start.Environment[name] = value; // null removes it
         }
 
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {program}.");

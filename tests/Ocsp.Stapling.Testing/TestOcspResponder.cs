@@ -35,6 +35,7 @@ public sealed class TestOcspResponder : IAsyncDisposable
     private TaskCompletionSource _slowRelease = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<(int Count, TaskCompletionSource Waiter)> _requestWaiters = [];
     private int _requestCount;
+    private int _directRequests;
     private long _endlessBytesSent;
     private static readonly Lazy<byte[]> GzipBombBody = new(CreateGzipBomb);
 
@@ -51,6 +52,15 @@ public sealed class TestOcspResponder : IAsyncDisposable
     public TimeProvider Time { get; set; }
 
     public ResponderFault Fault { get; set; }
+
+    /// <summary>
+    /// Gets or sets a value indicating whether only requests that came through an HTTP proxy (a <c>Via</c> header) are
+    /// answered; others are dropped unanswered and uncounted (<see cref="DirectRequestCount"/>): a responder behind a firewall.
+    /// </summary>
+    public bool RequireVia { get; set; }
+
+    /// <summary>Gets the requests dropped by <see cref="RequireVia"/>.</summary>
+    public int DirectRequestCount => Volatile.Read(ref _directRequests);
 
     /// <summary>
     /// Gets or sets the serials (hex, as <see cref="OcspCertificateId.SerialNumberHex"/>) this responder knows, as a real
@@ -87,13 +97,22 @@ public sealed class TestOcspResponder : IAsyncDisposable
     public IReadOnlyCollection<OcspCertificateId> ReceivedCertificateIds => _received;
 
     /// <summary>Starts a responder with nothing configured; call <see cref="AddIssuer"/> before use.</summary>
-    public static async Task<TestOcspResponder> StartAsync(TimeProvider? time = null)
+    /// <param name="time">The clock of its responses.</param>
+    /// <param name="tlsCertificate">With a certificate (with its key, for <c>localhost</c>), it answers over HTTPS at <c>https://localhost:PORT/ocsp</c>.</param>
+    public static async Task<TestOcspResponder> StartAsync(TimeProvider? time = null, X509Certificate2? tlsCertificate = null)
     {
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+        builder.WebHost.UseKestrelHttpsConfiguration();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            kestrel.Listen(IPAddress.Loopback, 0);
+            kestrel.Listen(IPAddress.Loopback, 0, listen =>
+            {
+                if (tlsCertificate is not null)
+                {
+                    listen.UseHttps(tlsCertificate);
+                }
+            });
             kestrel.Limits.MaxRequestBodySize = MaxRequestBody;
         });
         WebApplication app = builder.Build();
@@ -101,7 +120,9 @@ public sealed class TestOcspResponder : IAsyncDisposable
         app.Run(context => responder!.HandleAsync(context));
         await app.StartAsync().ConfigureAwait(false);
         string address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
-        responder = new TestOcspResponder(app, new Uri(address.TrimEnd('/') + BasePath), time ?? TimeProvider.System);
+        var bound = new Uri(address);
+        Uri url = tlsCertificate is null ? new Uri(address.TrimEnd('/') + BasePath) : new Uri($"https://localhost:{bound.Port}{BasePath}");
+        responder = new TestOcspResponder(app, url, time ?? TimeProvider.System);
         return responder;
     }
 
@@ -135,6 +156,8 @@ public sealed class TestOcspResponder : IAsyncDisposable
         RedirectLocation = null;
         Fault = ResponderFault.None;
         IssuedSerials = null;
+        RequireVia = false;
+        Interlocked.Exchange(ref _directRequests, 0);
         Time = time;
         Validity = TimeSpan.FromDays(4);
         _revoked.Clear();
@@ -181,6 +204,13 @@ public sealed class TestOcspResponder : IAsyncDisposable
     {
         // Taken before the request is counted, so a release that follows a count observed by the test always applies.
         Task slowRelease = Volatile.Read(ref _slowRelease).Task;
+        if (RequireVia && !context.Request.Headers.ContainsKey("Via"))
+        {
+            Interlocked.Increment(ref _directRequests);
+            context.Abort();
+            return;
+        }
+
         Interlocked.Increment(ref _requestCount);
         _methods.Enqueue(context.Request.Method);
         Signal(_requestWaiters, RequestCount);

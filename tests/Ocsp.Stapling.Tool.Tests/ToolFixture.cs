@@ -12,6 +12,10 @@ public sealed class ToolFixture : PkiResponderFixture, IAsyncLifetime
     public LeafFiles NewLeaf(string name) => NewLeafFiles(name);
 
     /// <summary>Runs <c>dotnet ocsp-stapling.dll</c>.</summary>
+    /// <summary>Runs the tool with environment variables set (a null value removes one).</summary>
+    public static Task<ProgramResult> RunToolAsync(IReadOnlyDictionary<string, string?> environment, params string[] arguments) =>
+        ExternalProgram.RunAsync("dotnet", [ToolDllPath, .. arguments], timeout: TimeSpan.FromSeconds(90), environment: environment);
+
     public static Task<ProgramResult> RunToolAsync(params string[] arguments) =>
         ExternalProgram.RunAsync("dotnet", [ToolDllPath, .. arguments], timeout: TimeSpan.FromSeconds(90));
 

@@ -152,7 +152,7 @@ internal sealed partial class OcspProxy
         catch (Exception ex) when (!context.RequestAborted.IsCancellationRequested)
 #pragma warning restore CA1031
         {
-            failure = $"{ex.GetType().Name}: {ex.Message}";
+            failure = $"{ex.GetType().Name}: {OutboundProxy.Scrub(ex.Message)}";
         }
 
         if (body is null || failure.Length > 0)

@@ -60,12 +60,7 @@ public static class OcspStaplingServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OcspStaplingOptions>, OcspStaplingOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.AddHttpClient(OcspFetchOptions.HttpClientName, static client => client.Timeout = Timeout.InfiniteTimeSpan)
-            .ConfigurePrimaryHttpMessageHandler(static () => new SocketsHttpHandler
-            {
-                // Redirects are followed by the fetcher and the proxy, within their allowed set (OcspFetchOptions.Redirects).
-                AllowAutoRedirect = false,
-                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-            })
+            .ConfigurePrimaryHttpMessageHandler(static sp => OutboundProxy.CreateHandler(Options(sp).Fetch.Proxy))
             // Every fetch already logs one line (event 1 or 2, with the responder and the duration); the client's own
             // four lines per request are off. An application turns them back on with ConfigureHttpClient(c => c.AddDefaultLogger()).
             .RemoveAllLoggers();
@@ -139,6 +134,7 @@ public static class OcspStaplingServiceCollectionExtensions
             Time(sp),
             sp.GetRequiredService<ClockStepWatch>(),
             sp.GetRequiredService<SharedStapleCache>(),
+            Options(sp).Fetch.Proxy,
             ProviderLogger(sp))));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, OcspStaplingStartupService>());
     }

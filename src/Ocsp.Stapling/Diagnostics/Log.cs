@@ -25,6 +25,7 @@ internal static partial class Log
     public const int CacheFailedAgainId = 18;
     public const int CacheRecoveredId = 19;
     public const int SharedStoreInUseId = 20;
+    public const int OutboundProxyInUseId = 21;
 
     // The TLS component (OcspStaplingContexts), category Ocsp.Stapling.Tls: 101+ as when it lived in the Kestrel package.
     public const int StaplingUnsupportedId = 101;
@@ -163,6 +164,9 @@ internal static partial class Log
 
     [LoggerMessage(StapleAtStartupId, LogLevel.Information, "OCSP staple for {Certificate} at start-up: {Outcome}")]
     public static partial void StapleAtStartup(ILogger logger, string certificate, string outcome);
+
+    [LoggerMessage(OutboundProxyInUseId, LogLevel.Information, "OCSP responders are asked through the outbound proxy {Proxy}")]
+    public static partial void OutboundProxyInUse(ILogger logger, string proxy);
 
     [LoggerMessage(SharedStoreInUseId, LogLevel.Information, "OCSP staples are kept in memory and in the shared store: {Store}")]
     public static partial void SharedStoreInUse(ILogger logger, string store);

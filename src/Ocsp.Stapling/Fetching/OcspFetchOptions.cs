@@ -10,7 +10,7 @@ namespace Ocsp.Stapling;
 /// </summary>
 public sealed class OcspFetchOptions : IValidatableObject
 {
-    /// <summary>The name of the <see cref="HttpClient"/> taken from <see cref="IHttpClientFactory"/>; configure it to add a proxy or handlers.</summary>
+    /// <summary>The name of the <see cref="HttpClient"/> taken from <see cref="IHttpClientFactory"/>; configure it to add handlers (a proxy is <see cref="Proxy"/>).</summary>
     public const string HttpClientName = "Ocsp.Stapling";
 
     /// <summary>The value of a responder override (<see cref="ResponderOverrides"/>) that turns fetching off.</summary>
@@ -33,6 +33,10 @@ public sealed class OcspFetchOptions : IValidatableObject
     /// <summary>Gets the circuit breaker of each responder host (section <c>Fetch:CircuitBreaker</c>).</summary>
     [ValidateObjectMembers]
     public OcspCircuitBreakerOptions CircuitBreaker { get; } = new();
+
+    /// <summary>Gets the outbound HTTP proxy responders are asked through (section <c>Fetch:Proxy</c>); by default the environment's.</summary>
+    [ValidateObjectMembers]
+    public OcspOutboundProxyOptions Proxy { get; } = new();
 
     /// <summary>Gets or sets the CertID hash algorithm of requests. Key: <c>Fetch:HashAlgorithm</c>.</summary>
     /// <value>The default value is <see cref="OcspHashAlgorithm.Sha1"/> (RFC 5019).</value>

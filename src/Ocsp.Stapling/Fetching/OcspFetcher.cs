@@ -93,7 +93,9 @@ internal sealed class OcspFetcher
             }
             catch (Exception ex) when (ex is TimeoutRejectedException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
             {
-                last = FetchOutcome.Fail(OcspFailureReason.Timeout, $"No valid answer from {responder} within {_options.TotalTimeout} (total) / {_options.AttemptTimeout} (per attempt).").From(responder, index);
+                string through = OutboundProxy.For(responder, _options.Proxy) is { } proxy ? $" through the outbound proxy {OutboundProxy.Describe(proxy)}" : "";
+                last = FetchOutcome.Fail(
+                    OcspFailureReason.Timeout, $"No valid answer from {responder}{through} within {_options.TotalTimeout} (total) / {_options.AttemptTimeout} (per attempt).").From(responder, index);
                 if (total.IsCancellationRequested)
                 {
                     break;
@@ -138,6 +140,11 @@ internal sealed class OcspFetcher
             }
 
             using HttpResponseMessage response = sent;
+            if (OutboundProxy.For(responder, _options.Proxy) is { } proxy && ProxyRefusal(response.StatusCode, responder, proxy) is { } refused)
+            {
+                return FetchOutcome.Fail(OcspFailureReason.ProxyFailed, refused);
+            }
+
             if (response.StatusCode != HttpStatusCode.OK)
             {
                 TimeSpan? retryAfter = RetryAfter(response);
@@ -157,15 +164,40 @@ internal sealed class OcspFetcher
             // Over the cap: one byte more than allowed is enough for the validator to reject it as too large.
             return check(body ?? new byte[limit + 1], request, responder);
         }
+        catch (HttpRequestException ex) when (OutboundProxy.For(responder, _options.Proxy) is { } proxy
+            && ex.HttpRequestError is HttpRequestError.ProxyTunnelError or HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError)
+        {
+            string what = ex.HttpRequestError == HttpRequestError.ProxyTunnelError ? $"refused the CONNECT tunnel to {responder.Authority}" : "cannot be reached";
+            return FetchOutcome.Fail(OcspFailureReason.ProxyFailed, $"The outbound proxy {OutboundProxy.Describe(proxy)} {what}: {OutboundProxy.Scrub(ex.Message)}");
+        }
         catch (HttpRequestException ex)
         {
-            return FetchOutcome.Fail(OcspFailureReason.ConnectionFailed, $"{responder}: {ex.Message}");
+            return FetchOutcome.Fail(OcspFailureReason.ConnectionFailed, $"{responder}: {OutboundProxy.Scrub(ex.Message)}");
         }
         catch (IOException ex)
         {
             // The connection broke while the body was read (reset, truncated chunking).
             return FetchOutcome.Fail(OcspFailureReason.ConnectionFailed, $"{responder}: the answer broke off ({ex.Message}).");
         }
+    }
+
+    /// <summary>
+    /// What a proxy's own answer says, or <see langword="null"/> for the responder's: 407 (credentials missing or refused),
+    /// 401 when credentials were given (tinyproxy's answer to wrong ones; a responder never asks for them), 502 and 504
+    /// (the proxy got no answer from the responder).
+    /// </summary>
+    private string? ProxyRefusal(HttpStatusCode status, Uri responder, Uri proxy)
+    {
+        bool credentials = proxy.UserInfo.Length > 0 || _options.Proxy.Address?.UserInfo.Length > 0;
+        string name = OutboundProxy.Describe(proxy);
+        return status switch
+        {
+            HttpStatusCode.ProxyAuthenticationRequired =>
+                $"The outbound proxy {name} refused the request: 407 Proxy Authentication Required ({(credentials ? "the credentials given were not accepted" : "no credentials were given")}).",
+            HttpStatusCode.Unauthorized when credentials => $"The outbound proxy {name} refused the request: 401 Unauthorized (the credentials given were not accepted).",
+            HttpStatusCode.BadGateway or HttpStatusCode.GatewayTimeout => $"The outbound proxy {name} could not get an answer from {responder}: HTTP {(int)status}.",
+            _ => null,
+        };
     }
 
     private TimeSpan? RetryAfter(HttpResponseMessage response)

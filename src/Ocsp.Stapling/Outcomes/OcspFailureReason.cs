@@ -42,4 +42,11 @@ public enum OcspFailureReason
 
     /// <summary>An unexpected error in the refresh itself (for example an exception thrown by a handler the application added to the HTTP client); the message says which.</summary>
     InternalError,
+
+    /// <summary>
+    /// The outbound HTTP proxy (<see cref="OcspFetchOptions.Proxy"/>, or the environment's) failed: it could not be
+    /// reached, asked for credentials (407), refused the <c>CONNECT</c> tunnel, or said it could not reach the responder
+    /// (502, 504). Retried as any other failure; the message names the proxy, never its credentials.
+    /// </summary>
+    ProxyFailed,
 }

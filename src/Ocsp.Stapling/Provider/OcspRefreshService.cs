@@ -17,6 +17,7 @@ internal sealed class OcspRefreshService : BackgroundService
     private readonly int _parallelism;
     private readonly ClockStepWatch _clockWatch;
     private readonly SharedStapleCache _shared;
+    private readonly OcspOutboundProxyOptions _proxy;
     private readonly ILogger _logger;
 
     public OcspRefreshService(
@@ -27,9 +28,11 @@ internal sealed class OcspRefreshService : BackgroundService
         TimeProvider time,
         ClockStepWatch clockWatch,
         SharedStapleCache shared,
+        OcspOutboundProxyOptions proxy,
         ILogger logger)
     {
         _shared = shared;
+        _proxy = proxy;
         _logger = logger;
         _clockWatch = clockWatch;
         _store = store;
@@ -49,6 +52,12 @@ internal sealed class OcspRefreshService : BackgroundService
         else
         {
             Log.MemoryOnly(_logger);
+        }
+
+        // And how responders are reached, when not directly (a firewall's forward proxy).
+        if (OutboundProxy.DescribeSetting(_proxy) is { } proxy)
+        {
+            Log.OutboundProxyInUse(_logger, proxy);
         }
 
         // Before the server takes connections: whatever the shared cache holds is stapled from the first handshake.

@@ -41,6 +41,9 @@ public sealed class OcspStaplingServiceCollectionExtensionsTests
         { "Fetch.CircuitBreaker.SamplingDuration", o => o.Fetch.CircuitBreaker.SamplingDuration = TimeSpan.FromMilliseconds(10) },
         { "Fetch.CircuitBreaker.BreakDuration", o => o.Fetch.CircuitBreaker.BreakDuration = TimeSpan.FromMilliseconds(10) },
         { "Fetch.ResponderOverrides[ABC]", o => o.Fetch.ResponderOverrides["ABC"] = "ftp://example.test/" },
+        { "Fetch.Proxy.Address", o => o.Fetch.Proxy.Address = new Uri("https://proxy.example.test:3128/") },
+        { "Fetch.Proxy.Address", o => o.Fetch.Proxy.Address = new Uri("http://proxy.example.test:3128/some/path") },
+        { "Fetch.Proxy.Bypass:", o => o.Fetch.Proxy.Bypass.Add("http://not-a-host/") },
         { "Certificates[0].Path", o => o.Certificates.Add(new OcspCertificateFile { Path = "" }) },
     };
 
@@ -91,6 +94,9 @@ public sealed class OcspStaplingServiceCollectionExtensionsTests
             ["OcspStapling:Fetch:Redirects"] = "None",
             ["OcspStapling:Fetch:IncludeNonce"] = "true",
             ["OcspStapling:Fetch:ResponderOverrides:ABCDEF"] = "http://ocsp.example.test/",
+            ["OcspStapling:Fetch:Proxy:Address"] = "http://proxy.example.test:3128/",
+            ["OcspStapling:Fetch:Proxy:Bypass:0"] = ".internal",
+            ["OcspStapling:Fetch:Proxy:UseEnvironment"] = "false",
             ["OcspStapling:Fetch:Retry:MaxAttempts"] = "5",
             ["OcspStapling:Fetch:Retry:Delay"] = "00:00:02",
             ["OcspStapling:Fetch:Retry:MaxRetryAfter"] = "00:00:15",
@@ -125,6 +131,7 @@ public sealed class OcspStaplingServiceCollectionExtensionsTests
         Assert.Equal((OcspHashAlgorithm.Sha256, 2, 7.5), (sut.Fetch.HashAlgorithm, sut.Fetch.MaxConcurrentRequestsPerHost, sut.Fetch.MaxRequestsPerSecondPerHost));
         Assert.Equal((OcspRedirectPolicy.None, true), (sut.Fetch.Redirects, sut.Fetch.IncludeNonce));
         Assert.Equal("http://ocsp.example.test/", sut.Fetch.ResponderOverrides["ABCDEF"]);
+        Assert.Equal((new Uri("http://proxy.example.test:3128/"), ".internal", false), (sut.Fetch.Proxy.Address, Assert.Single(sut.Fetch.Proxy.Bypass), sut.Fetch.Proxy.UseEnvironment));
         Assert.Equal((5, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(15)), (sut.Fetch.Retry.MaxAttempts, sut.Fetch.Retry.Delay, sut.Fetch.Retry.MaxRetryAfter));
         Assert.Equal(
             (0.75, 10, TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(3)),

@@ -49,6 +49,11 @@ public sealed class OutcomeTests(ResponderFixture fixture) : IClassFixture<Respo
             {
                 o.Fetch.Redirects = OcspRedirectPolicy.None;
             }
+
+            if (reason == OcspFailureReason.ProxyFailed)
+            {
+                o.Fetch.Proxy.Address = new Uri($"http://127.0.0.1:{ClosedPort()}/"); // a firewall's proxy that is down
+            }
         });
         var events = new List<OcspStapleFailedEventArgs>();
         host.Provider.StapleFailed += (_, e) => events.Add(e);
@@ -214,6 +219,7 @@ public sealed class OutcomeTests(ResponderFixture fixture) : IClassFixture<Respo
                 case OcspFailureReason.Disabled:
                     return await host.Provider.RefreshAsync(leaf);
                 case OcspFailureReason.InternalError:
+                case OcspFailureReason.ProxyFailed:
                     return await host.Provider.RefreshAsync(leaf);
                 default:
                     throw new InvalidOperationException($"No input produces {reason}: add one.");
@@ -224,6 +230,13 @@ public sealed class OutcomeTests(ResponderFixture fixture) : IClassFixture<Respo
             _responder.Fault = ResponderFault.None;
             _responder.ReleaseSlowRequests();
         }
+    }
+
+    private static int ClosedPort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static MeterListener ListenForReasons(ProviderHost host, List<string?> reasons)
