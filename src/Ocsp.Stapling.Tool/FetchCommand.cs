@@ -13,14 +13,20 @@ internal static class FetchCommand
         var url = new Option<string?>("--url") { Description = "Ask this responder instead of the certificate's AIA OCSP URL." };
         var verbose = new Option<bool>("--verbose") { Description = "Log what the fetcher does." };
         OutboundProxyArguments proxy = OutboundProxyArguments.Create();
+        var socket = new Option<string?>("--haproxy-socket")
+        {
+            Description = "After writing, push the response to a running HAProxy through its stats socket (level admin): a unix socket path, or host:port. "
+                + "No reload needed; exit 75 when the push fails (the file is written).",
+        };
         var command = new Command("fetch", "Fetch, validate and write the OCSP response of one certificate (plain DER, as nginx ssl_stapling_file, HAProxy .ocsp and exim tls_ocsp_file read it).")
         {
-            cert, issuer, output, url, verbose,
+            cert, issuer, output, url, verbose, socket,
         };
         proxy.AddTo(command);
         command.SetAction((result, cancellationToken) => ToolRunner.RunAsync(async () =>
         {
             Action<OcspStaplingOptions> outbound = proxy.Parse(result);
+            HaProxySocket? haproxy = result.GetValue(socket) is { } address ? HaProxySocket.Parse(address, "--haproxy-socket") : null;
             CertificatePair pair = CertificatePair.Load(result.GetValue(cert)!, result.GetValue(issuer));
             string path = result.GetValue(output) ?? result.GetValue(cert) + ".ocsp";
             Dictionary<string, string> overrides = [];
@@ -45,6 +51,17 @@ internal static class FetchCommand
 
             ResponseFiles.WriteAtomically(path, staple.Encoded.Span);
             Console.WriteLine($"Wrote {staple.Encoded.Length} bytes to {path}");
+            if (haproxy is not null)
+            {
+                if (await haproxy.PushAsync(staple.Encoded, cancellationToken).ConfigureAwait(false) is { } refused)
+                {
+                    await Console.Error.WriteLineAsync($"ocsp-stapling: {path}: written, but not pushed ({refused}); reload HAProxy to load it.").ConfigureAwait(false);
+                    return ExitCodes.PushFailed;
+                }
+
+                Console.WriteLine($"Pushed to HAProxy at {haproxy.Address}: stapled from now on, no reload needed.");
+            }
+
             return ExitCodes.Ok;
         }));
         return command;

@@ -14,12 +14,18 @@ internal static class RenewCommand
         var verbose = new Option<bool>("--verbose") { Description = "Log what the fetcher does." };
         StoreOptions store = StoreOptions.Create("Share responses through a directory (several hosts renewing the same certificates ask the responder once); or --redis / --postgres.");
         OutboundProxyArguments proxy = OutboundProxyArguments.Create();
+        var socket = new Option<string?>("--haproxy-socket")
+        {
+            Description = "Push each renewed response to a running HAProxy through its stats socket (level admin; a unix socket path or host:port), "
+                + "for every certificate whose configuration entry names no \"haproxy-socket\" of its own: pushed files need no reload.",
+        };
         var command = new Command(
             "renew",
-            "Renew the response files that are inside the renewal window; install only valid, good responses. Exit code: 0 nothing changed, "
-            + "1-63 that many files changed (reload the server), 64 configuration error, 65/66 unusable or missing certificate, 69 a fetch failed and nothing changed, 73 cannot write.")
+            "Renew the response files that are inside the renewal window; install only valid, good responses. Exit code: 0 nothing to reload (nothing changed, "
+            + "or every change pushed to HAProxy), 1-63 that many changed files to reload, 64 configuration error, 65/66 unusable or missing certificate, "
+            + "69 a fetch failed and nothing needs a reload, 73 cannot write, 75 a push to HAProxy failed (its file is written: reload).")
         {
-            config, verbose,
+            config, verbose, socket,
         };
         store.AddTo(command);
         proxy.AddTo(command);
@@ -27,15 +33,21 @@ internal static class RenewCommand
         {
             StoreOptions.Choice shared = store.Parse(result);
             Action<OcspStaplingOptions> outbound = proxy.Parse(result);
-            return RunAsync(RenewConfiguration.Load(result.GetValue(config)!), result.GetValue(verbose), shared.IsNone ? null : shared, outbound, cancellationToken);
+            HaProxySocket? haproxy = result.GetValue(socket) is { } address ? HaProxySocket.Parse(address, "--haproxy-socket") : null;
+            return RunAsync(RenewConfiguration.Load(result.GetValue(config)!), result.GetValue(verbose), shared.IsNone ? null : shared, outbound, haproxy, cancellationToken);
         }));
         return command;
     }
 
     private static async Task<int> RunAsync(
-        RenewConfiguration configuration, bool verbose, StoreOptions.Choice? store, Action<OcspStaplingOptions> outbound, CancellationToken cancellationToken)
+        RenewConfiguration configuration,
+        bool verbose,
+        StoreOptions.Choice? store,
+        Action<OcspStaplingOptions> outbound,
+        HaProxySocket? haproxy,
+        CancellationToken cancellationToken)
     {
-        int changed = 0;
+        int changed = 0, toReload = 0, pushFailed = 0;
         int? error = null;
         DateTimeOffset now = TimeProvider.System.GetUtcNow();
 
@@ -90,7 +102,21 @@ internal static class RenewCommand
 
                     ResponseFiles.WriteAtomically(entry.Output, staple.Encoded.Span, configuration.Backup);
                     changed++;
-                    Console.WriteLine($"{entry.Output}: renewed ({ResponseFiles.Describe(staple)})");
+                    string renewed = $"{entry.Output}: renewed ({ResponseFiles.Describe(staple)})";
+                    if ((entry.HaProxySocket ?? haproxy) is not { } target)
+                    {
+                        toReload++;
+                        Console.WriteLine($"{renewed}; reload the server to load it");
+                    }
+                    else if (await target.PushAsync(staple.Encoded, cancellationToken).ConfigureAwait(false) is { } refused)
+                    {
+                        pushFailed++;
+                        await Console.Error.WriteLineAsync($"ocsp-stapling: {renewed}, but not pushed ({refused}); reload HAProxy to load it.").ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        Console.WriteLine($"{renewed}; pushed to HAProxy at {target.Address}, no reload needed");
+                    }
                 }
                 catch (ToolException ex)
                 {
@@ -100,11 +126,23 @@ internal static class RenewCommand
             }
         }
 
-        // Changed files win: the server must reload them now; failed ones are retried (and reported) on the next run.
+        // Files to reload win: the server must load them now; failed fetches are retried (and reported) on the next run.
+        // A failed push is its own code (a reload loads everything anyway); pushed files need nothing.
+        if (pushFailed > 0)
+        {
+            Console.WriteLine($"{changed} file(s) changed, {pushFailed} of them not pushed to HAProxy: reload it.");
+            return ExitCodes.PushFailed;
+        }
+
+        if (toReload > 0)
+        {
+            Console.WriteLine($"{changed} file(s) changed, {toReload} to reload{(toReload < changed ? $" ({changed - toReload} pushed to HAProxy)" : "")}: reload the server.");
+            return Math.Min(toReload, ExitCodes.MaxChanged);
+        }
+
         if (changed > 0)
         {
-            Console.WriteLine($"{changed} file(s) changed: reload the server.");
-            return Math.Min(changed, ExitCodes.MaxChanged);
+            Console.WriteLine($"{changed} file(s) changed, all pushed to HAProxy: no reload needed.");
         }
 
         return error ?? ExitCodes.Ok;

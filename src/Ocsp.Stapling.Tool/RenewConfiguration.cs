@@ -7,14 +7,15 @@ namespace Ocsp.Stapling.Tool;
 /// The <c>renew</c> configuration file (JSON):
 /// <code>
 /// { "minimum-validity": "3d", "minimum-validity-percentage": 42.8, "backup": false,
-///   "certificates": [ { "cert": "/etc/ssl/site.pem", "issuer": "/etc/ssl/ca.pem", "output": "/etc/ssl/site.pem.ocsp", "url": null } ] }
+///   "certificates": [ { "cert": "/etc/ssl/site.pem", "issuer": "/etc/ssl/ca.pem", "output": "/etc/ssl/site.pem.ocsp", "url": null,
+///                       "haproxy-socket": "/run/haproxy/admin.sock" } ] }
 /// </code>
 /// Relative paths are relative to the file. Unknown keys are errors (a typo must not silently disable renewal).
 /// </summary>
 internal sealed record RenewConfiguration(TimeSpan MinimumValidity, double MinimumValidityPercentage, bool Backup, IReadOnlyList<RenewEntry> Certificates)
 {
     private static readonly string[] TopKeys = ["minimum-validity", "minimum-validity-percentage", "backup", "certificates"];
-    private static readonly string[] EntryKeys = ["cert", "issuer", "output", "url"];
+    private static readonly string[] EntryKeys = ["cert", "issuer", "output", "url", "haproxy-socket"];
 
     public static RenewConfiguration Load(string path)
     {
@@ -54,7 +55,8 @@ internal sealed record RenewConfiguration(TimeSpan MinimumValidity, double Minim
                     cert,
                     Resolve(baseDirectory, Optional(item, "issuer")),
                     Resolve(baseDirectory, Optional(item, "output")) ?? cert + ".ocsp",
-                    Optional(item, "url") is { } url ? ResponderUrls.Parse(url, $"Configuration '{path}': \"url\"").ToString() : null));
+                    Optional(item, "url") is { } url ? ResponderUrls.Parse(url, $"Configuration '{path}': \"url\"").ToString() : null,
+                    Optional(item, "haproxy-socket") is { } socket ? HaProxySocket.Parse(SocketPath(baseDirectory, socket), $"Configuration '{path}': \"haproxy-socket\"") : null));
             }
 
             return new RenewConfiguration(minimum, percentage, backup, entries);
@@ -111,8 +113,12 @@ internal sealed record RenewConfiguration(TimeSpan MinimumValidity, double Minim
 
     private static string? Resolve(string baseDirectory, string? path) => path is null ? null : Path.GetFullPath(path, baseDirectory);
 
+    /// <summary>A unix socket path relative to the file, as other paths are; <c>host:port</c> as given.</summary>
+    private static string SocketPath(string baseDirectory, string socket) =>
+        socket.Contains('/', StringComparison.Ordinal) ? Path.GetFullPath(socket, baseDirectory) : socket;
+
     private static InvalidOperationException Error(string message) => new(message);
 }
 
 /// <summary>One certificate to keep a response file for.</summary>
-internal sealed record RenewEntry(string Certificate, string? Issuer, string Output, string? Url);
+internal sealed record RenewEntry(string Certificate, string? Issuer, string Output, string? Url, HaProxySocket? HaProxySocket = null);

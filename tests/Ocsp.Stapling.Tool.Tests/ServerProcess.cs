@@ -43,7 +43,8 @@ internal sealed class ServerProcess : IAsyncDisposable
         return await WaitForPidAsync(pid, error);
     }
 
-    public static async Task<ServerProcess> StartHaProxyAsync(string directory, string frontend)
+    /// <summary>HAProxy with its own configuration and pidfile; <paramref name="global"/> adds lines to its <c>global</c> section (a stats socket).</summary>
+    public static async Task<ServerProcess> StartHaProxyAsync(string directory, string frontend, string global = "")
     {
         string prefix = Path.Combine(directory, "haproxy-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(prefix);
@@ -53,6 +54,7 @@ internal sealed class ServerProcess : IAsyncDisposable
             global
                 daemon
                 pidfile {pid}
+                {global}
             defaults
                 mode http
                 timeout connect 5s
@@ -135,6 +137,9 @@ internal sealed class ServerProcess : IAsyncDisposable
         Assert.True(result.ExitCode == 0, $"exim did not start:\n{result}\n{(File.Exists(Path.Combine(prefix, "paniclog")) ? File.ReadAllText(Path.Combine(prefix, "paniclog")) : "")}");
         return await WaitForPidAsync(pid, log);
     }
+
+    /// <summary>Gets the pid the server wrote to its pidfile (0 when it wrote none).</summary>
+    public int Pid => File.Exists(_pidFile) && int.TryParse(File.ReadAllText(_pidFile).Trim(), out int pid) ? pid : 0;
 
     public async ValueTask DisposeAsync()
     {
