@@ -165,7 +165,7 @@ public sealed class StateConcurrencyTests(ResponderFixture fixture) : IClassFixt
         fixture.Responder.Fault = ResponderFault.None;
 
         Assert.True(problems.IsEmpty, string.Join('\n', problems.Distinct().Take(20)));
-        Assert.True(written.Count > 150, $"only {written.Count} snapshots written: the writers did not run");
+        Assert.True(written.Count > 50, $"only {written.Count} snapshots written: the writers did not run"); // 134 to 300+, by the machine's load
         Assert.True(reads > 1000, $"only {reads} snapshots read: the readers did not run");
         Assert.Contains(written.Keys, s => s.Staple is not null && s.Servable is null && s.ExpiryReported); // expiry ran
         Assert.Contains(written.Keys, s => s.LastPruneAt is not null);                                     // prunes ran
