@@ -176,13 +176,13 @@ public abstract class SharedStoreFleetTests : IAsyncLifetime
         OcspCertificateId junk = JunkSerials.CertificateIdLike(real);
 
         // A serial the CA never issued: its signed unknown answer comes back, and nothing is stored.
-        OcspRefreshResult unknown = (await node.Provider.AskOnceAsync(junk, _pki.Intermediate, _responder.Url, () => true))!;
+        OcspRefreshResult unknown = (await node.Provider.AskOnceAsync(junk, _pki.Intermediate, [_responder.Url], () => true))!;
         Assert.Equal((OcspCertificateStatus.Unknown, OcspFailureReason.CertificateUnknown), (unknown.Response?.Status, unknown.Failure?.Reason));
         Assert.Null(await ReadRawAsync(Key(junk)));
 
         // A real one: stored once registered with its answer, gone from the store once forgotten.
-        OcspRefreshResult good = (await node.Provider.AskOnceAsync(real, _pki.Intermediate, _responder.Url, () => true))!;
-        Assert.True(await node.Provider.RegisterAnsweredAsync(real, _pki.Intermediate, _responder.Url, good));
+        OcspRefreshResult good = (await node.Provider.AskOnceAsync(real, _pki.Intermediate, [_responder.Url], () => true))!;
+        Assert.True(await node.Provider.RegisterAnsweredAsync(real, _pki.Intermediate, [_responder.Url], good));
         Assert.NotNull(await ReadRawAsync(Key(real)));
         Assert.True(await node.Provider.ForgetAsync(real));
         Assert.Null(await ReadRawAsync(Key(real)));

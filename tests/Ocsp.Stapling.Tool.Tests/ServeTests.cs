@@ -121,6 +121,70 @@ public sealed class ServeTests(ToolFixture fixture) : IClassFixture<ToolFixture>
     }
 
     /// <summary><c>openssl ocsp</c> through the proxy, <c>Host</c> naming the responder (the seed's convention): a verified good answer.</summary>
+    [SkippableFact]
+    public async Task Serve_Backend_FrontsTheCasResponderUnderItsName_FirstBackendDown_OpenSslAndGets_OneUpstreamRequest()
+    {
+        Requires.Programs("openssl");
+        LeafFiles site = fixture.NewLeaf("front-serve");
+        int down = ToolFixture.FreePort(); // nothing listens there: the first backend is down
+        int before = fixture.Responder.RequestCount;
+        await using ServeProcess front = await ServeProcess.StartAsync(
+            "--cache", Path.Combine(site.Directory, "cache"), "--ca", fixture.IssuerFile,
+            "--backend", $"http://ocsp.ca.example/=http://127.0.0.1:{down}/ocsp",
+            "--backend", $"http://ocsp.ca.example/={fixture.Responder.Url.AbsoluteUri}");
+        Assert.Contains($"fronting http://ocsp.ca.example/ -> http://127.0.0.1:{down}/ocsp, {fixture.Responder.Url.AbsoluteUri}", front.Output, StringComparison.Ordinal);
+
+        // openssl ocsp as a client whose AIA names the public URL (the request goes to the front, Host the public name).
+        for (int i = 0; i < 3; i++)
+        {
+            ProgramResult result = await ExternalProgram.RunAsync(
+                "openssl",
+                ["ocsp", "-issuer", fixture.IssuerFile, "-cert", site.Leaf, "-url", front.Url.AbsoluteUri, "-CAfile", fixture.RootFile, "-no_nonce", "-timeout", "20",
+                    "-header", "Host=ocsp.ca.example"],
+                timeout: TimeSpan.FromSeconds(30));
+            string output = result.StandardOutput + result.StandardError;
+            Assert.True(result.ExitCode == 0 && output.Contains("Response verify OK", StringComparison.Ordinal) && output.Contains(": good", StringComparison.Ordinal),
+                $"openssl ocsp through the front:\n{result}\nserve:\n{front.Output}");
+        }
+
+        // GETs, with no-cache, and one over RFC 5019's size.
+        using var client = new HttpClient();
+        byte[] der = OcspRequest.Create(site.Certificate, fixture.Pki.Intermediate).Encoded.ToArray();
+        using var get = new HttpRequestMessage(HttpMethod.Get, new Uri(front.Url, OcspHttpEncoding.EncodeForGet(der)));
+        get.Headers.Host = "ocsp.ca.example";
+        get.Headers.CacheControl = new CacheControlHeaderValue { NoCache = true };
+        using HttpResponseMessage answer = await client.SendAsync(get);
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        Assert.True(answer.Headers.CacheControl is { Public: true, MaxAge: not null }, answer.Headers.CacheControl?.ToString());
+        Assert.True(OcspResponseValidator.Validate(await answer.Content.ReadAsByteArrayAsync(), site.Certificate, fixture.Pki.Intermediate, TimeProvider.System.GetUtcNow()).IsValid);
+
+        using var tooLong = new HttpRequestMessage(HttpMethod.Get, new Uri(front.Url, new string('A', 300)));
+        tooLong.Headers.Host = "ocsp.ca.example";
+        using HttpResponseMessage refused = await client.SendAsync(tooLong);
+        Assert.Equal(HttpStatusCode.RequestUriTooLong, refused.StatusCode);
+
+        Assert.True(fixture.Responder.RequestCount == before + 1, $"{fixture.Responder.RequestCount - before} upstream requests:\n{front.Output}");
+        Assert.Contains($"backend http://127.0.0.1:{down}/ocsp of http://ocsp.ca.example/ failed", front.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Serve_Backend_BadValues_ExitWithUsage_AndSayWhy()
+    {
+        string backend = fixture.Responder.Url.AbsoluteUri;
+        (string[] Arguments, string Message)[] cases =
+        [
+            (["--backend", "http://ocsp.ca.example/"], "is not PUBLIC_URL=BACKEND_URL"),
+            (["--backend", "ftp://ocsp.ca.example/=" + backend], "--backend's public URL 'ftp://ocsp.ca.example/' is not an absolute http(s) URL"),
+            (["--backend", "http://ocsp.ca.example/=http://ocsp.ca.example:80/x"], "has the host and port of a public URL"),
+            (["--backend", "http://ocsp.ca.example/=" + backend, "--allow-responder", "http://ocsp.ca.example/"], "do not list it with --allow-responder too"),
+        ];
+        foreach ((string[] arguments, string message) in cases)
+        {
+            ProgramResult result = await ToolFixture.RunToolAsync(["serve", "--ca", fixture.IssuerFile, .. arguments]);
+            Assert.True(result.ExitCode == 64 && result.StandardError.Contains(message, StringComparison.Ordinal), $"{string.Join(' ', arguments)}:\n{result}");
+        }
+    }
+
     private async Task AssertGoodThroughAsync(ServeProcess proxy, LeafFiles site)
     {
         ProgramResult result = await ExternalProgram.RunAsync(

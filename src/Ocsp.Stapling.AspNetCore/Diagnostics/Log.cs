@@ -22,6 +22,8 @@ internal static partial class Log
     public const int ProxyUnknownId = 142;
     public const int ProxyLimitedId = 143;
     public const int ProxyCertificateIdEvictedId = 144;
+    public const int ProxyBackendFailedId = 145;
+    public const int ProxyBackendRecoveredId = 146;
 
     // Kestrel's configuration endpoints (UseOcspStapling), category Ocsp.Stapling.AspNetCore.Kestrel.
     public const int ConfiguredEndpointStapledId = 130;
@@ -59,6 +61,12 @@ internal static partial class Log
 
     [LoggerMessage(ProxyCertificateIdEvictedId, LogLevel.Debug, "OCSP proxy evicted {CertificateId} of CA '{Authority}' at its cap: forgotten, its shared-store entry deleted")]
     public static partial void ProxyCertificateIdEvicted(ILogger logger, string certificateId, string authority);
+
+    [LoggerMessage(ProxyBackendFailedId, LogLevel.Warning, "OCSP proxy: backend {Backend} of {PublicUrl} failed ({Reason}); it is tried after the others for {SkipTime}")]
+    public static partial void ProxyBackendFailed(ILogger logger, string backend, string publicUrl, string reason, TimeSpan skipTime);
+
+    [LoggerMessage(ProxyBackendRecoveredId, LogLevel.Information, "OCSP proxy: backend {Backend} of {PublicUrl} answers again")]
+    public static partial void ProxyBackendRecovered(ILogger logger, string backend, string publicUrl);
 
     [LoggerMessage(ProxyCertificateIdsForgottenId, LogLevel.Information, "OCSP proxy forgot {Count} cached certificate(s) nobody asked for in {ForgetAfter}, and deleted their shared-store entries")]
     public static partial void ProxyCertificateIdsForgotten(ILogger logger, int count, TimeSpan forgetAfter);

@@ -50,12 +50,24 @@ internal sealed partial class OcspProxy
         return body;
     }
 
+    /// <summary>The raw request path (before any query), as the client sent it: Kestrel decodes <c>%2F</c> in <c>Path</c>, and base64 has '/'.</summary>
+    private static string RawPath(HttpContext context)
+    {
+        string raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? "";
+        int query = raw.IndexOf('?', StringComparison.Ordinal);
+        string path = query >= 0 ? raw[..query] : raw;
+        return Uri.TryCreate(path, UriKind.Absolute, out Uri? absolute) && absolute.Scheme is "http" or "https"
+            ? absolute.GetComponents(UriComponents.Path | UriComponents.KeepDelimiter, UriFormat.UriEscaped)
+            : path;
+    }
+
     /// <summary>
-    /// The request of a GET, taken from the raw request target: Kestrel decodes <c>%2F</c> in <c>Path</c>, and base64 has '/'.
-    /// In HTTP-proxy form (<c>GET http://responder/path/MFEw…</c>) the allowed responder's path is stripped; otherwise the
-    /// endpoint's prefix. Undecodable text yields an empty request, answered as malformed.
+    /// The request of a GET, taken from the raw request target. In HTTP-proxy form (<c>GET http://responder/path/MFEw…</c>)
+    /// the allowed responder's path is stripped; for a fronted responder its public path, and an encoded request longer
+    /// than RFC 5019's 255 bytes gets 414 (such a request goes by POST); otherwise the endpoint's prefix. Undecodable text
+    /// yields an empty request, answered as malformed.
     /// </summary>
-    private byte[]? ReadGetTarget(HttpContext context)
+    private byte[]? ReadGetTarget(HttpContext context, BackendFront? front)
     {
         string raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? "";
         if (raw.Length > options.MaxRequestTargetLength)
@@ -64,13 +76,23 @@ internal sealed partial class OcspProxy
             return null;
         }
 
-        int query = raw.IndexOf('?', StringComparison.Ordinal);
-        string path = query >= 0 ? raw[..query] : raw;
-        string prefix = (context.Request.PathBase + EndpointPrefix(context)).Value ?? "";
-        if (Uri.TryCreate(path, UriKind.Absolute, out Uri? absolute) && absolute.Scheme is "http" or "https")
+        string path = RawPath(context);
+        string prefix;
+        if (front is not null)
         {
-            path = absolute.GetComponents(UriComponents.Path | UriComponents.KeepDelimiter, UriFormat.UriEscaped);
-            if (index.AllowedResponder(absolute.Host, absolute.Port) is { } responder)
+            prefix = path[..front.PathLength];
+            if (path.Length - prefix.Length - 1 > OcspHttpEncoding.MaxGetRequestLength)
+            {
+                Log.ProxyClientFault(logger, $"a GET request of {path.Length - prefix.Length - 1} encoded bytes, over RFC 5019's {OcspHttpEncoding.MaxGetRequestLength} (larger requests go by POST)", StatusCodes.Status414UriTooLong);
+                context.Response.StatusCode = StatusCodes.Status414UriTooLong;
+                return null;
+            }
+        }
+        else
+        {
+            prefix = (context.Request.PathBase + EndpointPrefix(context)).Value ?? "";
+            if (Uri.TryCreate(raw.Split('?', 2)[0], UriKind.Absolute, out Uri? absolute) && absolute.Scheme is "http" or "https"
+                && index.AllowedResponder(absolute.Host, absolute.Port) is { } responder)
             {
                 prefix = responder.AbsolutePath.TrimEnd('/');
             }
@@ -96,10 +118,13 @@ internal sealed partial class OcspProxy
         context.GetEndpoint()?.Metadata.GetMetadata<OcspProxyPrefix>() is { } prefix ? prefix.Value : PathString.Empty;
 
     /// <summary>
-    /// Forwards the request as is (nonce kept) to <paramref name="upstream"/> and relays a well-formed OCSP answer,
-    /// uncached. A redirect is followed only to an allowed responder; every failure is answered <c>tryLater</c> with its reason logged.
+    /// Forwards the request as is (nonce kept) to <paramref name="upstream"/>, or to the backends of
+    /// <paramref name="front"/> in their order (a failing one marked and the next tried, all within
+    /// <see cref="OcspProxyOptions.UpstreamTimeout"/>), and relays a well-formed OCSP answer, uncached. A redirect is
+    /// followed only to an allowed responder (a backend of the front); every failure is answered <c>tryLater</c> with its
+    /// reason logged.
     /// </summary>
-    private async Task ForwardAsync(HttpContext context, Uri upstream, byte[] der)
+    private async Task ForwardAsync(HttpContext context, Uri upstream, BackendFront? front, byte[] der)
     {
         // The client's limits first (a flooding client cannot use up the responder's), then the responder's; no queue.
         using ClientLimits.Lease? client = clientLimits.TryEnter(context.Connection.RemoteIpAddress, out string? limit);
@@ -117,45 +142,31 @@ internal sealed partial class OcspProxy
 
         using var bound = new CancellationTokenSource(options.UpstreamTimeout, time);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, bound.Token);
+        IReadOnlyList<Uri> responders = front?.Ordered() ?? [upstream];
+        Func<Uri, bool> mayFollow = front is null
+            ? target => index.AllowedResponder(target.Host, target.Port) is not null
+            : target => responders.Any(b => BackendFronts.SameAuthority(b, target));
         byte[]? body = null;
-        string failure;
-        try
+        string failure = "";
+        Uri answeredBy = upstream;
+        foreach (Uri responder in responders)
         {
-            using HttpClient http = httpClients.CreateClient(OcspFetchOptions.HttpClientName);
-            (HttpResponseMessage? sent, string? refusal) = await OcspRedirects.SendAsync(
-                http,
-                HttpMethod.Post,
-                upstream,
-                der,
-                target => index.AllowedResponder(target.Host, target.Port) is not null,
-                "the allowed responders",
-                timeout.Token).ConfigureAwait(false);
-            using HttpResponseMessage? response = sent;
-            failure = refusal ?? $"HTTP {(int)response!.StatusCode}";
-            if (response is { IsSuccessStatusCode: true })
+            (body, failure) = await ForwardOnceAsync(responder, der, mayFollow, bound, timeout.Token, context.RequestAborted).ConfigureAwait(false);
+            if (body is not null)
             {
-                await using Stream stream = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
-                body = await OcspHttpEncoding.ReadBodyAsync(stream, options.MaxResponseSize, timeout.Token).ConfigureAwait(false);
-                failure = body is null ? $"response over the {options.MaxResponseSize}-byte limit" : "not an OCSP response";
-                if (body is not null)
-                {
-                    OcspResponse.Parse(body); // only a well-formed OCSP response is relayed
-                    failure = "";
-                }
+                front?.Answered(responder);
+                answeredBy = responder;
+                break;
+            }
+
+            front?.Failed(responder, failure);
+            if (timeout.IsCancellationRequested)
+            {
+                break;
             }
         }
-        catch (OperationCanceledException) when (bound.IsCancellationRequested && !context.RequestAborted.IsCancellationRequested)
-        {
-            failure = $"no answer within {options.UpstreamTimeout} (UpstreamTimeout)";
-        }
-#pragma warning disable CA1031 // Whatever the upstream does, the client gets tryLater and the log says why.
-        catch (Exception ex) when (!context.RequestAborted.IsCancellationRequested)
-#pragma warning restore CA1031
-        {
-            failure = $"{ex.GetType().Name}: {OutboundProxy.Scrub(ex.Message)}";
-        }
 
-        if (body is null || failure.Length > 0)
+        if (body is null)
         {
             Log.ProxyUpstreamFailed(logger, Authority(upstream), failure);
             activity.Failed(failure);
@@ -163,9 +174,50 @@ internal sealed partial class OcspProxy
             return;
         }
 
-        Log.ProxyForwarded(logger, Authority(upstream), body.Length);
+        Log.ProxyForwarded(logger, Authority(answeredBy), body.Length);
         activity.Count(ProxyOutcome.Forwarded);
         await WriteRelayedAsync(context, body).ConfigureAwait(false);
+    }
+
+    /// <summary>One forward to one responder: the body of a well-formed OCSP answer, or why there is none.</summary>
+    private async Task<(byte[]? Body, string Failure)> ForwardOnceAsync(
+        Uri responder, byte[] der, Func<Uri, bool> mayFollow, CancellationTokenSource bound, CancellationToken timeout, CancellationToken aborted)
+    {
+        try
+        {
+            using HttpClient http = httpClients.CreateClient(OcspFetchOptions.HttpClientName);
+            (HttpResponseMessage? sent, string? refusal) = await OcspRedirects.SendAsync(
+                http, HttpMethod.Post, responder, der, mayFollow, "the allowed responders", timeout).ConfigureAwait(false);
+            using HttpResponseMessage? response = sent;
+            if (response is not { IsSuccessStatusCode: true })
+            {
+                return (null, refusal ?? $"HTTP {(int)response!.StatusCode}");
+            }
+
+            await using Stream stream = await response.Content.ReadAsStreamAsync(timeout).ConfigureAwait(false);
+            byte[]? body = await OcspHttpEncoding.ReadBodyAsync(stream, options.MaxResponseSize, timeout).ConfigureAwait(false);
+            if (body is null)
+            {
+                return (null, $"response over the {options.MaxResponseSize}-byte limit");
+            }
+
+            OcspResponse.Parse(body); // only a well-formed OCSP response is relayed
+            return (body, "");
+        }
+        catch (OperationCanceledException) when (bound.IsCancellationRequested && !aborted.IsCancellationRequested)
+        {
+            return (null, $"no answer within {options.UpstreamTimeout} (UpstreamTimeout)");
+        }
+        catch (OcspFormatException)
+        {
+            return (null, "not an OCSP response");
+        }
+#pragma warning disable CA1031 // Whatever the upstream does, the client gets tryLater and the log says why.
+        catch (Exception ex) when (!aborted.IsCancellationRequested)
+#pragma warning restore CA1031
+        {
+            return (null, $"{ex.GetType().Name}: {OutboundProxy.Scrub(ex.Message)}");
+        }
     }
 
     private static string Authority(Uri uri) => uri.GetLeftPart(UriPartial.Path);

@@ -37,6 +37,7 @@ internal sealed partial class OcspProxy : IDisposable
     private readonly ClientLimits clientLimits;
     private readonly UnknownAnswers unknownAnswers;
     private readonly ProxyActivity activity;
+    private readonly BackendFronts fronts;
 
     public OcspProxy(
         OcspResponseProvider provider, IHttpClientFactory httpClients, OcspProxyOptions options, TimeProvider time, ILogger logger, IMeterFactory? meterFactory = null)
@@ -50,6 +51,7 @@ internal sealed partial class OcspProxy : IDisposable
         clientLimits = new ClientLimits(options, time);
         unknownAnswers = new UnknownAnswers(options, time);
         activity = new ProxyActivity(clientLimits, time, logger, meterFactory);
+        fronts = new BackendFronts(options, time, logger);
         certificateIds = new OcspProxyCertificateIds(provider, forwardLimits, unknownAnswers, activity, options, time, logger);
 
         // The index follows the registry one certificate at a time: subscribed first, then filled, so none is missed.
@@ -74,9 +76,21 @@ internal sealed partial class OcspProxy : IDisposable
     public async Task HandleAsync(HttpContext context)
     {
         HttpRequest request = context.Request;
+        BackendFront? front = null;
+        if (fronts.Any && fronts.Find(request.Host, RawPath(context), out bool covered) is { } named)
+        {
+            if (!covered)
+            {
+                await NotFoundAsync(context, $"Not an OCSP URL of this front: its responder is {named.PublicUrl}.").ConfigureAwait(false);
+                return;
+            }
+
+            front = named;
+        }
+
         byte[]? der = HttpMethods.IsPost(request.Method)
             ? await ReadBodyAsync(context).ConfigureAwait(false)
-            : ReadGetTarget(context);
+            : ReadGetTarget(context, front);
         if (der is null)
         {
             activity.Count(ProxyOutcome.Rejected);
@@ -84,6 +98,7 @@ internal sealed partial class OcspProxy : IDisposable
         }
 
         OcspRequest ocspRequest;
+        string? refusal = null;
         try
         {
             ocspRequest = OcspRequest.Decode(der);
@@ -96,7 +111,7 @@ internal sealed partial class OcspProxy : IDisposable
             return;
         }
 
-        if (ResolveUpstream(context, ocspRequest, out string? refusal) is not { } upstream)
+        if ((front?.PublicUrl ?? ResolveUpstream(context, ocspRequest, out refusal)) is not { } upstream)
         {
             await RefuseAsync(context, refusal!).ConfigureAwait(false);
             return;
@@ -128,11 +143,11 @@ internal sealed partial class OcspProxy : IDisposable
         // A certificate of a known CA: cached once its responder vouched for it; a junk serial is answered as its responder signed it.
         if (cacheable && certificateIds.AuthorityOf(first) is not null)
         {
-            await HandleKnownCaAsync(context, first, upstream, prune).ConfigureAwait(false);
+            await HandleKnownCaAsync(context, first, upstream, front, prune).ConfigureAwait(false);
             return;
         }
 
-        await ForwardAsync(context, upstream, der).ConfigureAwait(false);
+        await ForwardAsync(context, upstream, front, der).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -190,7 +205,7 @@ internal sealed partial class OcspProxy : IDisposable
     /// A CertID of a known CA: from the store when cached; from the unknown cache when its responder said unknown lately;
     /// otherwise a first request, within the client's and the responder's limits.
     /// </summary>
-    private async Task HandleKnownCaAsync(HttpContext context, OcspCertificateId id, Uri upstream, bool prune)
+    private async Task HandleKnownCaAsync(HttpContext context, OcspCertificateId id, Uri upstream, BackendFront? front, bool prune)
     {
         if (registry.GetState(id) is not null)
         {
@@ -227,9 +242,9 @@ internal sealed partial class OcspProxy : IDisposable
         else
         {
             using ClientLimits.Lease? client = clientLimits.TryEnter(context.Connection.RemoteIpAddress, out string? limit);
-            answer = client is null
-                ? OcspProxyCertificateIds.FirstAnswer.Limited(limit!)
-                : await certificateIds.AskAsync(id, upstream, client).ConfigureAwait(false);
+            answer = client is not null ? await certificateIds.AskAsync(id, upstream, front, client).ConfigureAwait(false)
+                : certificateIds.FlightOf(id) is { } startedMeanwhile ? await startedMeanwhile.ConfigureAwait(false) // a burst: its first request won the race
+                : OcspProxyCertificateIds.FirstAnswer.Limited(limit!);
         }
 
         switch (answer.Kind)
@@ -270,6 +285,15 @@ internal sealed partial class OcspProxy : IDisposable
         Log.ProxyRefused(logger, context.Request.Host.Value ?? "", context.Connection.RemoteIpAddress?.ToString() ?? "(no address)", reason);
         activity.Count(ProxyOutcome.Rejected);
         context.Response.StatusCode = StatusCodes.Status403Forbidden;
+        await context.Response.WriteAsync(reason, context.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>A 404 with its reason (a path under a fronted responder's public name that is not its OCSP URL).</summary>
+    private async Task NotFoundAsync(HttpContext context, string reason)
+    {
+        Log.ProxyRefused(logger, context.Request.Host.Value ?? "", context.Connection.RemoteIpAddress?.ToString() ?? "(no address)", reason);
+        activity.Count(ProxyOutcome.Rejected);
+        context.Response.StatusCode = StatusCodes.Status404NotFound;
         await context.Response.WriteAsync(reason, context.RequestAborted).ConfigureAwait(false);
     }
 

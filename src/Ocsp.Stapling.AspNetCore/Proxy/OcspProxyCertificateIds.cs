@@ -72,10 +72,11 @@ internal sealed class OcspProxyCertificateIds : IDisposable
 
     /// <summary>
     /// The first request for <paramref name="id"/>, a CertID of a known CA not cached yet: the shared store's answer, else
-    /// the responder's (asked of <paramref name="responder"/> only when <paramref name="client"/> has a token left and the
-    /// responder's limits allow it), registered when good or revoked. Concurrent calls for one CertID share one run.
+    /// the responder's (asked of <paramref name="responder"/>, or of the backends of <paramref name="front"/> in their order,
+    /// only when <paramref name="client"/> has a token left and the responder's limits allow it), registered when good or
+    /// revoked. Concurrent calls for one CertID share one run.
     /// </summary>
-    public Task<FirstAnswer> AskAsync(OcspCertificateId id, Uri responder, ClientLimits.Lease client)
+    public Task<FirstAnswer> AskAsync(OcspCertificateId id, Uri responder, BackendFront? front, ClientLimits.Lease client)
     {
         if (Find(id) is not { } authority)
         {
@@ -86,7 +87,7 @@ internal sealed class OcspProxyCertificateIds : IDisposable
         Task<FirstAnswer> flight = _flights.GetOrAdd(id, owner.Task);
         if (flight == owner.Task)
         {
-            _ = RunAsync(id, authority, responder, client, owner);
+            _ = RunAsync(id, authority, responder, front, client, owner);
         }
 
         return flight;
@@ -143,12 +144,13 @@ internal sealed class OcspProxyCertificateIds : IDisposable
         }
     }
 
-    private async Task RunAsync(OcspCertificateId id, Authority authority, Uri responder, ClientLimits.Lease client, TaskCompletionSource<FirstAnswer> completion)
+    private async Task RunAsync(
+        OcspCertificateId id, Authority authority, Uri responder, BackendFront? front, ClientLimits.Lease client, TaskCompletionSource<FirstAnswer> completion)
     {
         FirstAnswer answer;
         try
         {
-            answer = await FirstAnswerAsync(id, authority, responder, client).ConfigureAwait(false);
+            answer = await FirstAnswerAsync(id, authority, responder, front, client).ConfigureAwait(false);
         }
 #pragma warning disable CA1031 // Whatever went wrong, the clients waiting get tryLater and the log says why.
         catch (Exception ex)
@@ -161,14 +163,21 @@ internal sealed class OcspProxyCertificateIds : IDisposable
         completion.TrySetResult(answer);
     }
 
-    private async Task<FirstAnswer> FirstAnswerAsync(OcspCertificateId id, Authority authority, Uri responder, ClientLimits.Lease client)
+    private async Task<FirstAnswer> FirstAnswerAsync(OcspCertificateId id, Authority authority, Uri responder, BackendFront? front, ClientLimits.Lease client)
     {
+        // Registered by a first request that ended just before this one began (a burst): nothing to ask.
+        if (_provider.GetState(id)?.Staple is { } held && held.IsValidAt(_time.GetUtcNow()))
+        {
+            return FirstAnswer.Cached(held);
+        }
+
         string? limit = null;
         IDisposable? upstream = null;
         OcspRefreshResult? result;
+        IReadOnlyList<Uri> responders = front?.Ordered() ?? [responder];
         try
         {
-            result = await _provider.AskOnceAsync(id, authority.Options.Certificate, responder, () =>
+            result = await _provider.AskOnceAsync(id, authority.Options.Certificate, responders, () =>
             {
                 limit = client.TryTakeToken() ? null : "client_rate";
                 upstream = limit is null ? _forwardLimits.TryAcquire(responder, out limit) : null;
@@ -185,9 +194,16 @@ internal sealed class OcspProxyCertificateIds : IDisposable
             return FirstAnswer.Limited(limit!);
         }
 
+        if (front is not null && result.Source == OcspStapleSource.Responder)
+        {
+            // Those tried before the one that answered failed (or all of them, when none did).
+            front.Record(responders, result.AnsweredBy, result.Failure?.Message ?? "");
+            responders = front.Ordered();
+        }
+
         if (result is { Succeeded: true, Response: { Status: OcspCertificateStatus.Good or OcspCertificateStatus.Revoked } staple })
         {
-            await _provider.RegisterAnsweredAsync(id, authority.Options.Certificate, responder, result).ConfigureAwait(false);
+            await _provider.RegisterAnsweredAsync(id, authority.Options.Certificate, responders, result).ConfigureAwait(false);
             await TrackAsync(id, authority, responder, result.Source).ConfigureAwait(false);
             return FirstAnswer.Cached(staple);
         }

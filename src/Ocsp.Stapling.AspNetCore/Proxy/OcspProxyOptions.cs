@@ -58,6 +58,25 @@ public sealed class OcspProxyOptions : IValidatableObject
     [Range(1, 10_000_000)]
     public int MaxCachedUnknownAnswers { get; set; } = 10_000;
 
+    /// <summary>
+    /// Gets the responders this proxy fronts under their own public names (<c>serve --backend</c>): a request whose
+    /// <c>Host</c> and path name an <see cref="OcspProxyBackend.PublicUrl"/> is answered from the validated cache for
+    /// certificates of <see cref="CertificateAuthorities"/> (asked of the backends on a miss and at each refresh), and
+    /// forwarded uncached to the backends otherwise (nonce, several certificates, another issuer). GET requests there
+    /// follow RFC 5019: an encoded request over <see cref="OcspHttpEncoding.MaxGetRequestLength"/> bytes gets 414, one that
+    /// does not decode gets <c>malformedRequest</c>; <c>Cache-Control: no-cache</c> never bypasses the cache. Any other
+    /// path under a public name gets 404. The public names are never contacted.
+    /// </summary>
+    public IList<OcspProxyBackend> Backends { get; } = [];
+
+    /// <summary>
+    /// Gets or sets how long a backend of <see cref="Backends"/> that failed (no connection, a timeout, an HTTP error, an
+    /// answer that does not validate) is tried only after the others; once it has passed, it is tried in its turn again.
+    /// </summary>
+    /// <value>The default value is 30 seconds.</value>
+    [Range(typeof(TimeSpan), OptionRanges.Zero, OptionRanges.OneDay)]
+    public TimeSpan FailedBackendSkipTime { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Gets further host names that mean "the proxy itself" in a <c>Host</c> header (besides its local address and <c>localhost</c>).</summary>
     public IList<string> ProxyHostNames { get; } = [];
 
@@ -138,6 +157,47 @@ public sealed class OcspProxyOptions : IValidatableObject
             if (!Responders.IsValid(responder))
             {
                 yield return new ValidationResult($"OcspProxyOptions.AllowedResponders: '{responder}' is not an absolute http(s) URL.", [nameof(AllowedResponders)]);
+            }
+        }
+
+        var publicUrls = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (OcspProxyBackend front in Backends)
+        {
+            if (!Responders.IsValid(front.PublicUrl) || front.PublicUrl.Query.Length > 0)
+            {
+                yield return new ValidationResult($"OcspProxyOptions.Backends: the public URL '{front.PublicUrl}' is not an absolute http(s) URL without a query.", [nameof(Backends)]);
+                continue;
+            }
+
+            if (!publicUrls.Add(BackendFronts.Key(front.PublicUrl)))
+            {
+                yield return new ValidationResult($"OcspProxyOptions.Backends: the public URL '{front.PublicUrl}' is listed twice; list all its backends in one entry.", [nameof(Backends)]);
+            }
+
+            if (front.Backends.Count == 0)
+            {
+                yield return new ValidationResult($"OcspProxyOptions.Backends: '{front.PublicUrl}' has no backend.", [nameof(Backends)]);
+            }
+
+            foreach (Uri backend in front.Backends)
+            {
+                if (!Responders.IsValid(backend))
+                {
+                    yield return new ValidationResult($"OcspProxyOptions.Backends: the backend '{backend}' of '{front.PublicUrl}' is not an absolute http(s) URL.", [nameof(Backends)]);
+                }
+                else if (Backends.Any(f => Responders.IsValid(f.PublicUrl) && BackendFronts.SameAuthority(f.PublicUrl, backend)))
+                {
+                    yield return new ValidationResult(
+                        $"OcspProxyOptions.Backends: the backend '{backend}' of '{front.PublicUrl}' has the host and port of a public URL, which this proxy answers itself: give the responder's own address.",
+                        [nameof(Backends)]);
+                }
+            }
+
+            if (AllowedResponders.Any(r => Responders.IsValid(r) && BackendFronts.SameAuthority(r, front.PublicUrl)))
+            {
+                yield return new ValidationResult(
+                    $"OcspProxyOptions.Backends: '{front.PublicUrl}' is also an allowed responder; the proxy fronts it and never contacts it: remove it from AllowedResponders.",
+                    [nameof(Backends)]);
             }
         }
 

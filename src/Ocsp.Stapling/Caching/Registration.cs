@@ -92,10 +92,10 @@ internal sealed class Registration : IFetchTarget
         return new Registration(certificate, subject, null, Responders.Intern(certificate.GetOcspResponderUris()), responderDisabled: false);
     }
 
-    /// <summary>A registration by CertID: asked of <paramref name="responder"/> in the CertID's own hash algorithm.</summary>
+    /// <summary>A registration by CertID: asked of <paramref name="responders"/> (in order, the last that answered first) in the CertID's own hash algorithm.</summary>
     /// <exception cref="ArgumentException"><paramref name="certificateId"/> does not name <paramref name="issuer"/>.</exception>
-    public static Registration Create(OcspCertificateId certificateId, X509Certificate2 issuer, Uri responder) =>
-        new(null, OcspSubject.Of(certificateId, issuer), certificateId.HashAlgorithm, [responder], responderDisabled: false);
+    public static Registration Create(OcspCertificateId certificateId, X509Certificate2 issuer, IReadOnlyList<Uri> responders) =>
+        new(null, OcspSubject.Of(certificateId, issuer), certificateId.HashAlgorithm, Responders.Intern([.. responders]), responderDisabled: false);
 
     /// <summary>
     /// The one way the state changes: under the registration's lock, <paramref name="change"/> makes the next snapshot

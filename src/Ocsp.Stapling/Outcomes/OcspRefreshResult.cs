@@ -31,6 +31,9 @@ public sealed class OcspRefreshResult
     /// <summary>Gets why the attempt failed, or <see langword="null"/> when it succeeded.</summary>
     public OcspFailure? Failure { get; }
 
+    /// <summary>Gets the responder whose answer <see cref="Response"/> is, when one was asked this time (a caching front tracks its backends with it).</summary>
+    internal Uri? AnsweredBy { get; init; }
+
     /// <summary>Gets a value indicating whether the attempt succeeded (<see cref="Failure"/> is <see langword="null"/>).</summary>
     public bool Succeeded => Failure is null;
 }

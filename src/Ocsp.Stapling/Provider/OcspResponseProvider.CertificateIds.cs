@@ -11,7 +11,8 @@ internal sealed partial class OcspResponseProvider
 {
     public override bool Register(OcspCertificateId certificateId, X509Certificate2 issuer, Uri responder)
     {
-        Registration registration = Target(certificateId, issuer, responder);
+        ArgumentNullException.ThrowIfNull(responder);
+        Registration registration = Target(certificateId, issuer, [responder]);
         if (_store.Find(certificateId) is not null || !_store.TryAdd(registration))
         {
             return false;
@@ -54,11 +55,13 @@ internal sealed partial class OcspResponseProvider
     /// the responder's one answer, whatever its status (<c>unknown</c> comes back as the response with a
     /// <see cref="OcspFailureReason.CertificateUnknown"/> failure); <paramref name="mayAskResponder"/> is asked first, and
     /// when it says no the result is <see langword="null"/> (nobody asked). Nothing is registered, written or scheduled.
+    /// <paramref name="responders"/> are tried in order (a caching front's backends), each through its host's circuit
+    /// breaker; <see cref="OcspRefreshResult.AnsweredBy"/> names the one whose answer this is.
     /// </summary>
-    /// <exception cref="ArgumentException"><paramref name="certificateId"/> does not name <paramref name="issuer"/>, or <paramref name="responder"/> is not an absolute http(s) URL.</exception>
-    internal async Task<OcspRefreshResult?> AskOnceAsync(OcspCertificateId certificateId, X509Certificate2 issuer, Uri responder, Func<bool> mayAskResponder)
+    /// <exception cref="ArgumentException"><paramref name="certificateId"/> does not name <paramref name="issuer"/>, or a responder is not an absolute http(s) URL.</exception>
+    internal async Task<OcspRefreshResult?> AskOnceAsync(OcspCertificateId certificateId, X509Certificate2 issuer, IReadOnlyList<Uri> responders, Func<bool> mayAskResponder)
     {
-        Registration target = Target(certificateId, issuer, responder);
+        Registration target = Target(certificateId, issuer, responders);
         if (await _refresher.ReadSharedAsync(target).ConfigureAwait(false) is { } stored)
         {
             return new OcspRefreshResult(stored, _store.IsServable(stored), OcspStapleSource.SharedStore, null);
@@ -73,7 +76,7 @@ internal sealed partial class OcspResponseProvider
     /// from its refresh point on. <see langword="false"/> when the CertID already is registered (then nothing changes).
     /// </summary>
     /// <exception cref="ArgumentException">The answer is <c>unknown</c> or not valid now: only real certificates become registrations.</exception>
-    internal async Task<bool> RegisterAnsweredAsync(OcspCertificateId certificateId, X509Certificate2 issuer, Uri responder, OcspRefreshResult answer)
+    internal async Task<bool> RegisterAnsweredAsync(OcspCertificateId certificateId, X509Certificate2 issuer, IReadOnlyList<Uri> responders, OcspRefreshResult answer)
     {
         DateTimeOffset now = _time.GetUtcNow();
         if (answer.Response is not { Status: OcspCertificateStatus.Good or OcspCertificateStatus.Revoked } staple || !staple.IsValidAt(now))
@@ -81,7 +84,7 @@ internal sealed partial class OcspResponseProvider
             throw new ArgumentException("Only a valid good or revoked answer makes a registration.", nameof(answer));
         }
 
-        Registration registration = Target(certificateId, issuer, responder);
+        Registration registration = Target(certificateId, issuer, responders);
         if (_store.Find(certificateId) is not null || !_store.TryAdd(registration))
         {
             return false;
@@ -92,7 +95,7 @@ internal sealed partial class OcspResponseProvider
         next = next > now ? next : now + RefreshPolicy.Backoff(1, _refreshOptions, Random.Shared);
         RegistrationStore.RecordSuccess(registration, next);
         _scheduler.Schedule(registration, next);
-        Log.CertificateIdRegistered(_logger, registration.DisplayName, responder.ToString(), $": {staple.Status} from {answer.Source}, next refresh {next:u}");
+        Log.CertificateIdRegistered(_logger, registration.DisplayName, string.Join(", ", responders), $": {staple.Status} from {answer.Source}, next refresh {next:u}");
         if (answer.Source == OcspStapleSource.Responder)
         {
             await _refresher.WriteSharedAsync(registration, staple).ConfigureAwait(false);
@@ -125,16 +128,24 @@ internal sealed partial class OcspResponseProvider
         return _store.Find(certificateId) ?? throw new InvalidOperationException($"{certificateId} is not registered for OCSP stapling.");
     }
 
-    private static Registration Target(OcspCertificateId certificateId, X509Certificate2 issuer, Uri responder)
+    private static Registration Target(OcspCertificateId certificateId, X509Certificate2 issuer, IReadOnlyList<Uri> responders)
     {
         ArgumentNullException.ThrowIfNull(certificateId);
         ArgumentNullException.ThrowIfNull(issuer);
-        ArgumentNullException.ThrowIfNull(responder);
-        if (!Responders.IsValid(responder))
+        ArgumentNullException.ThrowIfNull(responders);
+        if (responders.Count == 0)
         {
-            throw new ArgumentException($"The responder '{responder}' is not an absolute http(s) URL.", nameof(responder));
+            throw new ArgumentException("No responder to ask.", nameof(responders));
         }
 
-        return Registration.Create(certificateId, issuer, responder);
+        foreach (Uri responder in responders)
+        {
+            if (responder is null || !Responders.IsValid(responder))
+            {
+                throw new ArgumentException($"The responder '{responder}' is not an absolute http(s) URL.", nameof(responders));
+            }
+        }
+
+        return Registration.Create(certificateId, issuer, responders);
     }
 }

@@ -161,7 +161,7 @@ internal sealed class StapleRefresher
         OcspFailure? failure = unknown
             ? new OcspFailure(OcspFailureReason.CertificateUnknown, $"{Name(outcome.Responder)} does not know this certificate (status unknown).", OcspValidationFailure.None, now, outcome.Responder)
             : null;
-        return new OcspRefreshResult(staple, _store.IsServable(staple), OcspStapleSource.Responder, failure);
+        return new OcspRefreshResult(staple, _store.IsServable(staple), OcspStapleSource.Responder, failure) { AnsweredBy = outcome.Responder };
     }
 
     private async Task RunAsync(Registration registration, bool servePersisted, TaskCompletionSource<OcspRefreshResult> completion)

@@ -198,11 +198,11 @@ public sealed class CertificateIdRegistrationTests(ResponderFixture fixture) : I
     {
         using ProviderHost proxy = FileHost();
         OcspCertificateId id = OcspCertificateId.Create(_pki.Intermediate, fixture.NewLeaf("certid-answered").SerialNumberBytes.Span);
-        OcspRefreshResult answer = (await proxy.Provider.AskOnceAsync(id, _pki.Intermediate, _responder.Url, () => true))!;
+        OcspRefreshResult answer = (await proxy.Provider.AskOnceAsync(id, _pki.Intermediate, [_responder.Url], () => true))!;
         Assert.Null(proxy.Provider.GetState(id)); // asked, not kept
 
-        Assert.True(await proxy.Provider.RegisterAnsweredAsync(id, _pki.Intermediate, _responder.Url, answer));
-        Assert.False(await proxy.Provider.RegisterAnsweredAsync(id, _pki.Intermediate, _responder.Url, answer));
+        Assert.True(await proxy.Provider.RegisterAnsweredAsync(id, _pki.Intermediate, [_responder.Url], answer));
+        Assert.False(await proxy.Provider.RegisterAnsweredAsync(id, _pki.Intermediate, [_responder.Url], answer));
         OcspCertificateState state = proxy.Provider.GetState(id)!;
         Assert.Same(answer.Response, state.Staple);
         Assert.Equal(answer.Response!.ThisUpdate + (answer.Response.Validity / 2), state.NextRefresh); // half-life, no jitter here
@@ -211,7 +211,7 @@ public sealed class CertificateIdRegistrationTests(ResponderFixture fixture) : I
 
         using (ProviderHost other = FileHost())
         {
-            Assert.Equal(OcspStapleSource.SharedStore, (await other.Provider.AskOnceAsync(id, _pki.Intermediate, _responder.Url, () => throw new InvalidOperationException("not asked")))!.Source);
+            Assert.Equal(OcspStapleSource.SharedStore, (await other.Provider.AskOnceAsync(id, _pki.Intermediate, [_responder.Url], () => throw new InvalidOperationException("not asked")))!.Source);
         }
 
         _time.SetUtcNow(state.NextRefresh!.Value);
@@ -226,13 +226,13 @@ public sealed class CertificateIdRegistrationTests(ResponderFixture fixture) : I
         OcspCertificateId id = OcspCertificateId.Create(_pki.Intermediate, [0x7A, 0x11]);
         _responder.IssuedSerials = new HashSet<string>(StringComparer.Ordinal);
 
-        Assert.Null(await proxy.Provider.AskOnceAsync(id, _pki.Intermediate, _responder.Url, () => false));
+        Assert.Null(await proxy.Provider.AskOnceAsync(id, _pki.Intermediate, [_responder.Url], () => false));
         Assert.Equal(0, _responder.RequestCount);
 
-        OcspRefreshResult unknown = (await proxy.Provider.AskOnceAsync(id, _pki.Intermediate, _responder.Url, () => true))!;
+        OcspRefreshResult unknown = (await proxy.Provider.AskOnceAsync(id, _pki.Intermediate, [_responder.Url], () => true))!;
         Assert.Equal(OcspCertificateStatus.Unknown, unknown.Response!.Status);
         Assert.False(unknown.IsServed);
-        await Assert.ThrowsAsync<ArgumentException>(() => proxy.Provider.RegisterAnsweredAsync(id, _pki.Intermediate, _responder.Url, unknown));
+        await Assert.ThrowsAsync<ArgumentException>(() => proxy.Provider.RegisterAnsweredAsync(id, _pki.Intermediate, [_responder.Url], unknown));
         Assert.Empty(proxy.Provider.GetStates());
         Assert.Empty(Directory.GetFiles(_cacheDirectory, "*.entry"));
     }
