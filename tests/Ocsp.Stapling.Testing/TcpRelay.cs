@@ -16,6 +16,7 @@ public sealed class TcpRelay : IAsyncDisposable
     private TcpListener? _listener;
     private volatile bool _hang;
     private int _accepted;
+    private TaskCompletionSource _firstAccepted = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public TcpRelay(string host, int port)
     {
@@ -27,6 +28,9 @@ public sealed class TcpRelay : IAsyncDisposable
 
     /// <summary>Gets how many client connections reached the relay.</summary>
     public int Accepted => Volatile.Read(ref _accepted);
+
+    /// <summary>Completes once a client connection has reached the relay (a test waits for it before moving its clock).</summary>
+    public Task WhenAcceptedAsync() => _firstAccepted.Task;
 
     public void Stop()
     {
@@ -81,6 +85,7 @@ public sealed class TcpRelay : IAsyncDisposable
             }
 
             Interlocked.Increment(ref _accepted);
+            _firstAccepted.TrySetResult();
             Track(client);
             if (_hang)
             {

@@ -105,6 +105,7 @@ public sealed class OutboundProxyTests(ResponderFixture fixture) : IClassFixture
 
         Task<OcspRefreshResult> refresh = host.Provider.RefreshAsync(leaf);
         await _time.WhenActiveTimersAsync(2); // the attempt's and the fetch's timeouts are running
+        await hanging.WhenAcceptedAsync().WaitAsync(TimeSpan.FromSeconds(30)); // and the connection reached the proxy (a guard, not a timing)
         _time.Advance(new OcspFetchOptions().AttemptTimeout);
         OcspRefreshResult result = await refresh.WaitAsync(TimeSpan.FromSeconds(30));
 
