@@ -15,6 +15,11 @@ public static class Program
 {
     public static int Main(string[] args)
     {
+        if (args is ["--responder", string directory])
+        {
+            return BenchmarkResponder.RunAsync(directory).GetAwaiter().GetResult();
+        }
+
         IConfig config = DefaultConfig.Instance.AddExporter(MarkdownExporter.GitHub);
         Summary[] summaries = [.. BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config)];
         int failures = 0;

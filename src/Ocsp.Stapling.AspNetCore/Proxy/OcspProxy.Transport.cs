@@ -26,9 +26,19 @@ internal sealed partial class OcspProxy
         byte[]? body;
         try
         {
-            body = await OcspHttpEncoding.ReadBodyAsync(request.Body, options.MaxRequestBodySize, context.RequestAborted).ConfigureAwait(false);
+            // With a Content-Length (Kestrel holds the client to it) the body is read into an array of its size; without,
+            // in growing chunks up to the limit.
+            if (request.ContentLength is long length and > 0)
+            {
+                body = new byte[length];
+                await request.Body.ReadExactlyAsync(body, context.RequestAborted).ConfigureAwait(false);
+            }
+            else
+            {
+                body = await OcspHttpEncoding.ReadBodyAsync(request.Body, options.MaxRequestBodySize, context.RequestAborted).ConfigureAwait(false);
+            }
         }
-        catch (Exception ex) when (ex is BadHttpRequestException or IOException or OperationCanceledException)
+        catch (Exception ex) when (ex is BadHttpRequestException or IOException or OperationCanceledException) // EndOfStreamException is an IOException
         {
             // The client's fault (too slow for the minimum data rate, bad chunking, reset, gone): one Debug line, no stack
             // trace, never "an unhandled exception".
@@ -56,7 +66,9 @@ internal sealed partial class OcspProxy
         string raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? "";
         int query = raw.IndexOf('?', StringComparison.Ordinal);
         string path = query >= 0 ? raw[..query] : raw;
-        return Uri.TryCreate(path, UriKind.Absolute, out Uri? absolute) && absolute.Scheme is "http" or "https"
+
+        // Origin form ("/…", the usual case) as is; only the HTTP-proxy form ("http://responder/…") is parsed.
+        return !path.StartsWith('/') && Uri.TryCreate(path, UriKind.Absolute, out Uri? absolute) && absolute.Scheme is "http" or "https"
             ? absolute.GetComponents(UriComponents.Path | UriComponents.KeepDelimiter, UriFormat.UriEscaped)
             : path;
     }
@@ -91,21 +103,22 @@ internal sealed partial class OcspProxy
         else
         {
             prefix = (context.Request.PathBase + EndpointPrefix(context)).Value ?? "";
-            if (Uri.TryCreate(raw.Split('?', 2)[0], UriKind.Absolute, out Uri? absolute) && absolute.Scheme is "http" or "https"
+            if (!raw.StartsWith('/') && Uri.TryCreate(raw.Split('?', 2)[0], UriKind.Absolute, out Uri? absolute) && absolute.Scheme is "http" or "https"
                 && index.AllowedResponder(absolute.Host, absolute.Port) is { } responder)
             {
                 prefix = responder.AbsolutePath.TrimEnd('/');
             }
         }
 
-        if (prefix.Length > 0 && path.StartsWith(prefix + "/", StringComparison.OrdinalIgnoreCase))
+        ReadOnlySpan<char> encoded = path;
+        if (prefix.Length > 0 && path.Length > prefix.Length && path[prefix.Length] == '/' && path.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
         {
-            path = path[prefix.Length..];
+            encoded = encoded[prefix.Length..];
         }
 
         try
         {
-            return OcspHttpEncoding.DecodeGetRequest(path);
+            return OcspHttpEncoding.DecodeGetRequest(encoded);
         }
         catch (OcspFormatException)
         {

@@ -1,7 +1,6 @@
 using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Net;
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -27,6 +26,7 @@ internal sealed partial class OcspProxy : IDisposable
     private static readonly byte[] TryLater = [0x30, 0x03, 0x0A, 0x01, 0x03];
 
     private readonly OcspCertificateRegistry registry;
+    private readonly OcspResponseProvider provider;
     private readonly IHttpClientFactory httpClients;
     private readonly OcspProxyOptions options;
     private readonly TimeProvider time;
@@ -43,6 +43,7 @@ internal sealed partial class OcspProxy : IDisposable
         OcspResponseProvider provider, IHttpClientFactory httpClients, OcspProxyOptions options, TimeProvider time, ILogger logger, IMeterFactory? meterFactory = null)
     {
         registry = provider;
+        this.provider = provider;
         this.httpClients = httpClients;
         this.options = options;
         this.time = time;
@@ -130,6 +131,15 @@ internal sealed partial class OcspProxy : IDisposable
         if (cacheable && index.Find(first) is { } listed && first.HashAlgorithm == OcspHashAlgorithm.Sha1)
         {
             X509Certificate2 certificate = listed.Certificate;
+            if (!prune && provider.HeldValid(certificate, time.GetUtcNow()) is { } held)
+            {
+                // The hit: what was validated when it was stored, with its headers made then; no state object, no log text.
+                ServedLog(listed.DisplayName, held);
+                activity.Count(ProxyOutcome.Served);
+                await WriteCachedAsync(context, held).ConfigureAwait(false);
+                return;
+            }
+
             if (prune)
             {
                 // A refetch, not a deletion: the held response is served until a valid newer one arrives (rate-limited, back-off respected).
@@ -143,6 +153,15 @@ internal sealed partial class OcspProxy : IDisposable
         // A certificate of a known CA: cached once its responder vouched for it; a junk serial is answered as its responder signed it.
         if (cacheable && certificateIds.AuthorityOf(first) is not null)
         {
+            if (!prune && provider.HeldValid(first, time.GetUtcNow()) is { } held)
+            {
+                certificateIds.Touch(first);
+                ServedLog(first, held);
+                activity.Count(ProxyOutcome.Served);
+                await WriteCachedAsync(context, held).ConfigureAwait(false);
+                return;
+            }
+
             await HandleKnownCaAsync(context, first, upstream, front, prune).ConfigureAwait(false);
             return;
         }
@@ -297,6 +316,15 @@ internal sealed partial class OcspProxy : IDisposable
         await context.Response.WriteAsync(reason, context.RequestAborted).ConfigureAwait(false);
     }
 
+    /// <summary>The Debug line of an answer from the store, its text made only when Debug is on.</summary>
+    private void ServedLog(object certificate, OcspStaple staple)
+    {
+        if (logger.IsEnabled(LogLevel.Debug))
+        {
+            Log.ProxyServed(logger, certificate.ToString()!, staple.Status);
+        }
+    }
+
     private void Pruned(OcspCertificateId id, bool refetched) =>
         Log.ProxyPruned(logger, id.ToString(), refetched ? "refetched" : "ignored (rate limit or failure back-off, or nothing held)");
 
@@ -353,32 +381,32 @@ internal sealed partial class OcspProxy : IDisposable
     /// <summary>
     /// An authoritative answer from the store, with RFC 9919 §6.2 (formerly RFC 5019) cache headers: <c>max-age</c> never
     /// reaching past nextUpdate, <c>ETag</c> the SHA-256 of the response in hex, <c>Last-Modified</c> thisUpdate,
-    /// <c>Expires</c> nextUpdate; never <c>no-cache</c> or <c>no-store</c>. An unknown answer is cached downstream no
-    /// longer than the proxy keeps it (<paramref name="until"/>).
+    /// <c>Expires</c> nextUpdate; never <c>no-cache</c> or <c>no-store</c>. The headers of a stored response are made once
+    /// (<see cref="CachedAnswer"/>). An unknown answer is cached downstream no longer than the proxy keeps it (<paramref name="until"/>).
     /// </summary>
-    private async Task WriteCachedAsync(HttpContext context, OcspStaple staple, DateTimeOffset? until = null)
+    private Task WriteCachedAsync(HttpContext context, OcspStaple staple, DateTimeOffset? until = null)
     {
         DateTimeOffset now = time.GetUtcNow();
-        TimeSpan maxAge = (until ?? staple.NextUpdate) - now;
-        maxAge = maxAge > options.MaxCacheAge ? options.MaxCacheAge : maxAge < TimeSpan.Zero ? TimeSpan.Zero : maxAge;
-        string etag = "\"" + Convert.ToHexStringLower(SHA256.HashData(staple.Encoded.Span)) + "\"";
+        CachedAnswer answer = CachedAnswer.For(staple);
 
         // A client's "no-cache" is deliberately not honoured (it would let anyone drive upstream load).
         HttpResponse response = context.Response;
-        response.Headers.CacheControl = $"max-age={(long)Math.Floor(maxAge.TotalSeconds)}, public, no-transform, must-revalidate";
-        response.Headers.Expires = (until ?? staple.NextUpdate).ToString("R", CultureInfo.InvariantCulture);
-        response.Headers.LastModified = staple.ThisUpdate.ToString("R", CultureInfo.InvariantCulture);
-        response.Headers.ETag = etag;
-        if (context.Request.GetTypedHeaders().IfNoneMatch is { Count: > 0 } conditions
-            && conditions.Any(c => c.Equals(EntityTagHeaderValue.Any) || string.Equals(c.Tag.Value, etag, StringComparison.Ordinal)))
+        IHeaderDictionary headers = response.Headers;
+        headers.CacheControl = until is { } end ? CachedAnswer.Format(end, now, options.MaxCacheAge) : answer.CacheControl(now, options.MaxCacheAge);
+        headers.Expires = until is { } expires ? expires.ToString("R", CultureInfo.InvariantCulture) : answer.Expires;
+        headers.LastModified = answer.LastModified;
+        headers.ETag = answer.ETag;
+        if (context.Request.Headers.IfNoneMatch.Count > 0
+            && context.Request.GetTypedHeaders().IfNoneMatch is { Count: > 0 } conditions
+            && conditions.Any(c => c.Equals(EntityTagHeaderValue.Any) || string.Equals(c.Tag.Value, answer.ETag, StringComparison.Ordinal)))
         {
             response.StatusCode = StatusCodes.Status304NotModified;
-            return;
+            return Task.CompletedTask;
         }
 
         response.ContentType = OcspHttpEncoding.ResponseMediaType;
         response.ContentLength = staple.Encoded.Length;
-        await response.Body.WriteAsync(staple.Encoded, context.RequestAborted).ConfigureAwait(false);
+        return response.Body.WriteAsync(staple.Encoded, context.RequestAborted).AsTask();
     }
 
     /// <summary>

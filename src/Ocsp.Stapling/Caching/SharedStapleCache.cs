@@ -21,6 +21,7 @@ internal sealed class SharedStapleCache
     private readonly ILogger _logger;
     private readonly OcspStaplingMetrics _metrics;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _failureKinds = new(StringComparer.Ordinal);
+    private int _failing; // how many kinds are in _failureKinds: read on every success without taking its locks
 
     public SharedStapleCache(
         IDistributedCache cache, OcspSharedStoreOptions options, OcspValidationOptions validation, TimeProvider time, ILogger logger, OcspStaplingMetrics metrics)
@@ -165,8 +166,11 @@ internal sealed class SharedStapleCache
         if (!_failureKinds.TryAdd(kind, 0))
         {
             Log.CacheFailedAgain(_logger, operation, registration.DisplayName, exception.Message);
+            return;
         }
-        else if (operation == "read")
+
+        Interlocked.Increment(ref _failing);
+        if (operation == "read")
         {
             Log.CacheReadFailed(_logger, registration.DisplayName, exception);
         }
@@ -179,7 +183,7 @@ internal sealed class SharedStapleCache
     /// <summary>An operation worked: after failures of it, says so once and forgets them (a new failure is logged in full again).</summary>
     private void Succeeded(string operation)
     {
-        if (_failureKinds.IsEmpty)
+        if (Volatile.Read(ref _failing) == 0)
         {
             return;
         }
@@ -189,6 +193,7 @@ internal sealed class SharedStapleCache
         {
             if (kind.StartsWith(operation + ":", StringComparison.Ordinal) && _failureKinds.TryRemove(kind, out _))
             {
+                Interlocked.Decrement(ref _failing);
                 recovered = true;
             }
         }

@@ -150,6 +150,14 @@ internal sealed partial class OcspResponseProvider : OcspCertificateRegistry, IO
 
     internal Registration? FindRegistration(X509Certificate2 certificate) => _store.Find(certificate);
 
+    /// <summary>The response held for a registered certificate, whatever its status, when it is valid at <paramref name="now"/>: a proxy's hit, with no state object made.</summary>
+    internal OcspStaple? HeldValid(X509Certificate2 certificate, DateTimeOffset now) =>
+        _store.Find(certificate)?.State.Staple is { } held && held.IsValidAt(now) ? held : null;
+
+    /// <summary>The response held for a registered CertID when it is valid at <paramref name="now"/> (see <see cref="HeldValid(X509Certificate2, DateTimeOffset)"/>).</summary>
+    internal OcspStaple? HeldValid(OcspCertificateId certificateId, DateTimeOffset now) =>
+        _store.Find(certificateId)?.State.Staple is { } held && held.IsValidAt(now) ? held : null;
+
     private Registration Find(X509Certificate2 certificate) =>
         _store.Find(certificate) ?? throw new InvalidOperationException($"Certificate {CertificateNames.DisplayName(certificate)} is not registered for OCSP stapling.");
 

@@ -89,11 +89,31 @@ public sealed class OcspHttpEncodingTests(PkiFixture fixture) : IClassFixture<Pk
         Assert.Equal(OcspRequest.Decode(der).CertificateIds[0], OcspRequest.Decode(OcspHttpEncoding.DecodeGetRequest(sut)).CertificateIds[0]);
     }
 
+    [Fact]
+    public void DecodeGetRequest_LongRequests_Base64Url_LineBreaks_AndEscapedSpaces_Decode()
+    {
+        // Over the stack buffer (512 characters): a SHA-256 CertID with a 128-byte nonce, then with 300 bytes of padding.
+        OcspCertificateId id = OcspCertificateId.Create(_pki.Leaf, _pki.Intermediate, OcspHashAlgorithm.Sha256);
+        byte[] nonce = [.. Enumerable.Range(0, 128).Select(i => (byte)(i * 7))];
+        byte[] der = OcspRequest.Create(id, nonce).Encoded.ToArray();
+        string base64 = Convert.ToBase64String(der);
+        Assert.Equal(der, OcspHttpEncoding.DecodeGetRequest(OcspHttpEncoding.EncodeForGet(der)));
+        Assert.Equal(der, OcspHttpEncoding.DecodeGetRequest(base64.Replace('+', '-').Replace('/', '_')));
+        Assert.Equal(der, OcspHttpEncoding.DecodeGetRequest(string.Join("\r\n", base64.Chunk(64).Select(c => new string(c)))));
+        Assert.Equal(der, OcspHttpEncoding.DecodeGetRequest(base64.Replace("+", "%20", StringComparison.Ordinal)));
+        byte[] large = new byte[600];
+        Assert.Equal(large, OcspHttpEncoding.DecodeGetRequest(Convert.ToBase64String(large)));
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData("/")]
     [InlineData("not*base64!")]
     [InlineData("%zz")]
+    [InlineData("%")]
+    [InlineData("AA%2")]
+    [InlineData("%C3%A9AAA")]
+    [InlineData("AA=A")]
     [InlineData("A")]
     public void DecodeGetRequest_NotBase64_ThrowsOcspFormatException(string path)
     {

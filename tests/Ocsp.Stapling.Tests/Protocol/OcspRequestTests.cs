@@ -90,4 +90,33 @@ public sealed class OcspRequestTests(PkiFixture fixture) : IClassFixture<PkiFixt
 
         Assert.Throws<OcspFormatException>(() => OcspRequest.Decode(encoded));
     }
+
+    [Theory]
+    [InlineData(OcspHashAlgorithm.Sha1, false)]
+    [InlineData(OcspHashAlgorithm.Sha256, false)]
+    [InlineData(OcspHashAlgorithm.Sha384, false)]
+    [InlineData(OcspHashAlgorithm.Sha512, false)]
+    [InlineData(OcspHashAlgorithm.Sha1, true)]
+    public void Decode_TheSingleCertificateFastPath_AgreesWithTheFullDecoder_AndLeavesEverythingElseToIt(OcspHashAlgorithm algorithm, bool highBitSerial)
+    {
+        // Serials with the high bit set carry a leading 0x00 in DER; both readers must give the same CertID.
+        OcspCertificateId id = OcspCertificateId.Create(_pki.Leaf, _pki.Intermediate, algorithm);
+        byte[] serial = highBitSerial ? [0x80, 0x01, 0x02] : id.SerialNumber.ToArray();
+        var sut = new OcspCertificateId(algorithm, id.IssuerNameHash.Span, id.IssuerKeyHash.Span, serial);
+        byte[] plain = OcspRequest.Create(sut, []).Encoded.ToArray();
+
+        OcspRequest fast = Internal.OcspRequestCodec.TryDecodeSingle(plain) ?? throw new InvalidOperationException("not taken by the fast path");
+        OcspRequest full = OcspRequest.Decode(plain);
+        Assert.Equal(Assert.Single(full.CertificateIds), Assert.Single(fast.CertificateIds));
+        Assert.Equal(sut, fast.CertificateIds[0]);
+        Assert.False(fast.HasNonce);
+
+        // With a nonce, a trailing byte, or a truncation: not the fast path's (the full decoder answers or refuses).
+        byte[] withNonce = OcspRequest.Create(sut, [1, 2, 3, 4]).Encoded.ToArray();
+        Assert.Null(Internal.OcspRequestCodec.TryDecodeSingle(withNonce));
+        Assert.True(OcspRequest.Decode(withNonce).HasNonce);
+        Assert.Null(Internal.OcspRequestCodec.TryDecodeSingle([.. plain, 0x00]));
+        Assert.Null(Internal.OcspRequestCodec.TryDecodeSingle(plain[..^1]));
+        Assert.Throws<OcspFormatException>(() => OcspRequest.Decode(plain.AsSpan(0, plain.Length - 1)));
+    }
 }

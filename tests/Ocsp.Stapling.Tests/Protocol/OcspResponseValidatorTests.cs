@@ -14,6 +14,26 @@ public sealed class OcspResponseValidatorTests(PkiFixture fixture) : IClassFixtu
         OcspResponseValidator.Validate(response, _pki.Leaf, _pki.Intermediate, Now, options, nonce);
 
     [Fact]
+    public void Validate_OneSignerOnEveryCore_EachVerdictIsItsOwn()
+    {
+        // A warm start validates thousands of one CA's responses at once: the signer's key objects are pooled, one per
+        // concurrent verification. Good and tampered responses interleaved: every verdict must match its own response.
+        byte[] good = Builder().Build();
+        byte[] tampered = [.. good];
+        tampered[^1] ^= 0x01; // the last byte of the signature
+        var verdicts = new System.Collections.Concurrent.ConcurrentBag<(bool Tampered, bool Valid)>();
+
+        Parallel.For(0, 2000, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(4, Environment.ProcessorCount * 2) }, i =>
+        {
+            bool bad = i % 3 == 0;
+            verdicts.Add((bad, Validate(bad ? tampered : good).IsValid));
+        });
+
+        Assert.Equal(2000, verdicts.Count);
+        Assert.All(verdicts, v => Assert.NotEqual(v.Tampered, v.Valid));
+    }
+
+    [Fact]
     public void Validate_GoodResponseSignedByIssuer_IsAccepted()
     {
         OcspResponseBuilder builder = Builder();

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net.Http.Headers;
 using System.Text;
 
@@ -30,7 +31,7 @@ public static class OcspHttpEncoding
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentOutOfRangeException.ThrowIfNegative(maxLength);
-        byte[] buffer = new byte[Math.Min(maxLength + 1, 16 * 1024)];
+        byte[] buffer = new byte[Math.Min(maxLength + 1, 4096)]; // an OCSP request is ~100 bytes, a response 1–3 KB; grows as needed
         int length = 0;
         while (true)
         {
@@ -138,48 +139,91 @@ public static class OcspHttpEncoding
     public static byte[] DecodeGetRequest(string encodedRequest)
     {
         ArgumentNullException.ThrowIfNull(encodedRequest);
-        string text;
+        return DecodeGetRequest(encodedRequest.AsSpan());
+    }
+
+    /// <summary>
+    /// <see cref="DecodeGetRequest(string)"/> on a span (a proxy's raw request target, no substring made): one pass that
+    /// unescapes <c>%XX</c>, maps the form-decoder and base64url characters and drops line breaks, into a stack buffer; the
+    /// DER is the only allocation.
+    /// </summary>
+    internal static byte[] DecodeGetRequest(ReadOnlySpan<char> encodedRequest)
+    {
+        encodedRequest = encodedRequest.TrimStart('/');
+        char[]? rented = null;
+        Span<char> text = encodedRequest.Length <= 512 ? stackalloc char[516] : (rented = ArrayPool<char>.Shared.Rent(encodedRequest.Length + 3)); // room for the padding
         try
         {
-            text = Uri.UnescapeDataString(encodedRequest.TrimStart('/'));
-        }
-        catch (UriFormatException ex)
-        {
-            throw new OcspFormatException("The GET request path is not valid percent-encoding.", ex);
-        }
-
-        var builder = new StringBuilder(text.Length + 3);
-        foreach (char c in text)
-        {
-            _ = c switch
+            int length = 0;
+            for (int i = 0; i < encodedRequest.Length; i++)
             {
-                ' ' => builder.Append('+'),
-                '-' => builder.Append('+'),
-                '_' => builder.Append('/'),
-                '\r' or '\n' => builder,
-                _ => builder.Append(c),
-            };
-        }
+                char c = encodedRequest[i];
+                if (c == '%' && i + 2 < encodedRequest.Length
+                    && HexValue(encodedRequest[i + 1]) is int high and >= 0 && HexValue(encodedRequest[i + 2]) is int low and >= 0)
+                {
+                    c = (char)((high << 4) | low);
+                    i += 2;
+                }
 
-        string trimmed = builder.ToString().TrimEnd('=');
-        if (trimmed.Length == 0)
-        {
-            throw new OcspFormatException("The GET request path holds no request.");
-        }
+                switch (c)
+                {
+                    case ' ' or '-':
+                        text[length++] = '+';
+                        break;
+                    case '_':
+                        text[length++] = '/';
+                        break;
+                    case '\r' or '\n':
+                        break;
+                    default:
+                        text[length++] = c;
+                        break;
+                }
+            }
 
-        if (trimmed.Length % 4 == 1)
-        {
-            throw new OcspFormatException("The GET request path is not valid base64 (bad length).");
-        }
+            ReadOnlySpan<char> trimmed = text[..length].TrimEnd('=');
+            if (trimmed.Length == 0)
+            {
+                throw new OcspFormatException("The GET request path holds no request.");
+            }
 
-        string padded = trimmed.PadRight(trimmed.Length + ((4 - (trimmed.Length % 4)) % 4), '=');
-        try
-        {
-            return Convert.FromBase64String(padded);
+            if (trimmed.Length % 4 == 1)
+            {
+                throw new OcspFormatException("The GET request path is not valid base64 (bad length).");
+            }
+
+            int padded = trimmed.Length + ((4 - (trimmed.Length % 4)) % 4);
+            text[trimmed.Length..padded].Fill('=');
+            byte[]? bytesRented = null;
+            Span<byte> der = padded <= 512 ? stackalloc byte[384] : (bytesRented = ArrayPool<byte>.Shared.Rent(padded));
+            try
+            {
+                return Convert.TryFromBase64Chars(text[..padded], der, out int written)
+                    ? der[..written].ToArray()
+                    : throw new OcspFormatException("The GET request path is not valid base64.");
+            }
+            finally
+            {
+                if (bytesRented is not null)
+                {
+                    ArrayPool<byte>.Shared.Return(bytesRented);
+                }
+            }
         }
-        catch (FormatException ex)
+        finally
         {
-            throw new OcspFormatException("The GET request path is not valid base64.", ex);
+            if (rented is not null)
+            {
+                ArrayPool<char>.Shared.Return(rented);
+            }
         }
     }
+
+    private static int HexValue(char c) => c switch
+    {
+        >= '0' and <= '9' => c - '0',
+        >= 'a' and <= 'f' => c - 'a' + 10,
+        >= 'A' and <= 'F' => c - 'A' + 10,
+        _ => -1,
+    };
 }
