@@ -17,7 +17,7 @@ internal static class Der
         CheckStructure(bytes, what);
         using var stream = new MemoryStream(bytes, writable: false);
         using var input = new Asn1InputStream(stream, bytes.Length);
-        Asn1Object? value = input.ReadObject();
+        Asn1Object? value = Decode(what, input.ReadObject); // BouncyCastle throws many types on malformed input
         if (value is null)
         {
             throw new OcspFormatException($"The {what} holds no ASN.1 object.");
