@@ -23,7 +23,10 @@ build_plain() {
 
 build() {
   build_plain
-  # A build of its own, instrumented in place: never the artifacts the tests run.
+  # A build of its own, instrumented in place: never the artifacts the tests run. Rebuilt when a source changed since.
+  if [ -f "$bin/.instrumented" ] && [ -n "$(find src fuzz/Ocsp.Stapling.Fuzz -newer "$bin/.instrumented" \( -name '*.cs' -o -name '*.csproj' \) -print -quit)" ]; then
+    rm -f "$bin/.instrumented"
+  fi
   if [ ! -f "$bin/.instrumented" ]; then
     rm -rf "$bin"
     dotnet publish fuzz/Ocsp.Stapling.Fuzz -c Release -o "$bin" -v q -nologo >/dev/null

@@ -11,6 +11,9 @@ public sealed class LogCapture : ILoggerProvider
 
     public IReadOnlyCollection<LogEntry> Entries => _entries;
 
+    /// <summary>Forgets the entries so far (a long simulation keeps only what it checks).</summary>
+    public void Clear() => _entries.Clear();
+
     /// <summary>Completes when an entry matching <paramref name="match"/> is logged (or already was): a signal, not a poll.</summary>
     public Task WhenAsync(Func<LogEntry, bool> match)
     {

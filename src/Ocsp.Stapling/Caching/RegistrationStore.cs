@@ -209,7 +209,8 @@ internal sealed class RegistrationStore : IDisposable
 
     /// <summary>
     /// After a wall-clock step: every staple now past its nextUpdate stops being served (and is reported), every other
-    /// expiry timer is re-armed for the new clock. Returns how many expired. O(n), run only when the clock stepped.
+    /// expiry timer is re-armed for the new clock, and after a step back a staple that a clock ahead had expired is
+    /// served again while it is valid. Returns how many expired. O(n), run only when the clock stepped.
     /// </summary>
     public int Resynchronize()
     {
@@ -252,18 +253,31 @@ internal sealed class RegistrationStore : IDisposable
 
     /// <summary>
     /// The expiry timer fired (or the clock stepped): stops serving the staple if its nextUpdate has passed and reports it
-    /// once; otherwise (an early timer, a clock step back) re-arms the timer for the staple held. Returns whether a
-    /// served staple stopped being served.
+    /// once; otherwise (an early timer, a clock step back) re-arms the timer for the staple held, and a staple stopped by
+    /// a clock that was ahead is served again. Returns whether a served staple stopped being served.
     /// </summary>
     private bool Expire(Registration registration)
     {
         var context = (Store: this, Now: _time.GetUtcNow());
         bool wasServed = false;
+        bool restored = false;
         RegistrationState? written = registration.Write(
             context,
             (state, c) =>
             {
-                if (state.Staple is not { } staple || state.ExpiryReported || state.Removed || staple.IsValidAt(c.Now))
+                if (state.Staple is not { } staple || state.Removed)
+                {
+                    return null;
+                }
+
+                if (staple.IsValidAt(c.Now))
+                {
+                    // A step of the clock back: a staple stopped as expired by a clock that was ahead is valid again.
+                    restored = state.ExpiryReported;
+                    return restored ? state with { Servable = c.Store.IsServable(staple) ? staple : null, ExpiryReported = false } : null;
+                }
+
+                if (state.ExpiryReported)
                 {
                     return null;
                 }
@@ -278,7 +292,11 @@ internal sealed class RegistrationStore : IDisposable
             return false;
         }
 
-        Expired?.Invoke(registration, written.Staple!);
+        if (!restored)
+        {
+            Expired?.Invoke(registration, written.Staple!);
+        }
+
         return wasServed;
     }
 

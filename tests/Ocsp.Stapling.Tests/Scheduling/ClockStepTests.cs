@@ -75,6 +75,33 @@ public sealed class ClockStepTests(ResponderFixture fixture) : IClassFixture<Res
     }
 
     [Fact]
+    public async Task StepForwardThenBack_AStapleExpiredByAClockAheadIsServedAgain_WhileItIsValid()
+    {
+        // Found by the fault simulation: a clock ahead stopped a staple as expired; once the clock was set right, the
+        // staple, valid again, stayed unserved until the next refresh.
+        var clock = new SteppedClock(_time);
+        _responder.Time = clock;
+        _responder.Validity = TimeSpan.FromHours(12);
+        using var host = new ProviderHost(clock, b => b.UseMemoryOnly(), o => o.Fetch.CircuitBreaker.MinimumThroughput = 1000);
+        X509Certificate2[] leaves = await StapledAsync(host);
+        ClockStepWatch watch = host.Services.GetRequiredService<ClockStepWatch>();
+        watch.Start();
+        _responder.Fault = ResponderFault.Down;
+
+        clock.Step(TimeSpan.FromDays(1));
+        watch.Check();
+        Assert.All(leaves, leaf => Assert.False(host.Provider.TryGetCachedStaple(leaf, out _)));
+
+        clock.Step(TimeSpan.FromDays(-1));
+        watch.Check();
+        Assert.All(leaves, leaf => Assert.True(host.Provider.TryGetCachedStaple(leaf, out OcspStaple? staple) && staple.IsValidAt(clock.GetUtcNow())));
+
+        // And its timer is armed again: it stops at its nextUpdate.
+        _time.Advance(TimeSpan.FromHours(12));
+        Assert.All(leaves, leaf => Assert.False(host.Provider.TryGetCachedStaple(leaf, out _)));
+    }
+
+    [Fact]
     public void Check_ClocksInStep_NoStep()
     {
         var clock = new SteppedClock(_time);
