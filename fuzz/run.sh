@@ -22,6 +22,10 @@ build_plain() {
 }
 
 build() {
+  # Two runs started at once would instrument the same copy twice: one builds, the other waits.
+  mkdir -p "$work"
+  exec 9>"$work/.build.lock"
+  flock 9
   build_plain
   # A build of its own, instrumented in place: never the artifacts the tests run. Rebuilt when a source changed since.
   if [ -f "$bin/.instrumented" ] && [ -n "$(find src fuzz/Ocsp.Stapling.Fuzz -newer "$bin/.instrumented" \( -name '*.cs' -o -name '*.csproj' \) -print -quit)" ]; then
@@ -42,6 +46,7 @@ build() {
     done
     touch "$bin/.instrumented"
   fi
+  flock -u 9
 }
 
 case "${1:-}" in
