@@ -99,6 +99,16 @@ internal sealed partial class ServeProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>Kills the proxy with SIGKILL (no shutdown code runs, as in a crash or an OOM kill) and waits for it to be gone.</summary>
+    public async Task KillAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(); // SIGKILL on Unix
+            await _process.WaitForExitAsync();
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await StopAsync();
