@@ -36,6 +36,10 @@ public sealed class OcspStaplingOptions
     [ValidateObjectMembers]
     public OcspTlsOptions Tls { get; } = new();
 
+    /// <summary>Gets which client certificates' answers are kept for revocation checks, and for how long (section <c>ClientCertificates</c>; <see cref="IOcspClientCertificateValidator"/>).</summary>
+    [ValidateObjectMembers]
+    public OcspClientCertificateOptions ClientCertificates { get; } = new();
+
     /// <summary>Gets what the meter reports beyond its counters and aggregate gauges (section <c>Metrics</c>).</summary>
     public OcspMetricsOptions Metrics { get; } = new();
 

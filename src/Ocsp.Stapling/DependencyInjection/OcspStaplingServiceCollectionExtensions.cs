@@ -115,6 +115,14 @@ public static class OcspStaplingServiceCollectionExtensions
         });
         services.TryAddSingleton<IOcspResponseProvider>(static sp => sp.GetRequiredService<OcspResponseProvider>());
         services.TryAddSingleton<OcspCertificateRegistry>(static sp => sp.GetRequiredService<OcspResponseProvider>());
+        services.TryAddSingleton(static sp => new ClientCertificateValidator(
+            sp.GetRequiredService<OcspResponseProvider>(),
+            Options(sp).Fetch,
+            Options(sp).ClientCertificates,
+            sp.GetRequiredService<OcspStaplingMetrics>(),
+            Time(sp),
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger("Ocsp.Stapling.ClientCertificates")));
+        services.TryAddSingleton<IOcspClientCertificateValidator>(static sp => sp.GetRequiredService<ClientCertificateValidator>());
         services.TryAddSingleton(static sp => new OcspStaplingContexts(
             sp.GetRequiredService<OcspCertificateRegistry>(),
             sp.GetRequiredService<IOcspResponseProvider>(),

@@ -44,6 +44,11 @@ internal static partial class Log
     public const int CertificateReloadFailedId = 121;
     public const int CertificateFilesWatchedId = 122;
 
+    // Client-certificate revocation checks (IOcspClientCertificateValidator), category Ocsp.Stapling.ClientCertificates: 160+.
+    public const int ClientCertificateDecidedId = 160;
+    public const int ClientCertificateEvictedId = 161;
+    public const int ClientCertificatesForgottenId = 162;
+
     [LoggerMessage(
         StapleUpdatedId,
         LogLevel.Information,
@@ -185,4 +190,14 @@ internal static partial class Log
 
     [LoggerMessage(CertificateFilesWatchedId, LogLevel.Debug, "Watching certificate files {Files} for {Certificate} (reload delay {Delay}, poll {Poll})")]
     public static partial void CertificateFilesWatched(ILogger logger, string files, string certificate, TimeSpan delay, TimeSpan poll);
+
+    /// <summary>A decision, once per certificate, reason and outcome: Information when accepted as good, else Warning.</summary>
+    [LoggerMessage(EventId = ClientCertificateDecidedId, Message = "{Decision}")]
+    public static partial void ClientCertificateDecided(ILogger logger, LogLevel level, string decision);
+
+    [LoggerMessage(ClientCertificateEvictedId, LogLevel.Information, "Client certificate {Certificate} forgotten to stay within {Max} kept (checked least recently)")]
+    public static partial void ClientCertificateEvicted(ILogger logger, string certificate, int max);
+
+    [LoggerMessage(ClientCertificatesForgottenId, LogLevel.Information, "{Count} client certificate(s) forgotten: not checked within {IdleTime}")]
+    public static partial void ClientCertificatesForgotten(ILogger logger, int count, TimeSpan idleTime);
 }

@@ -25,6 +25,10 @@ internal sealed class OcspStaplingMetrics : IDisposable
         Lookups = Meter.CreateCounter<long>("ocsp.stapling.cache.lookups", "{lookup}", "Staple lookups by cache level (l1, l2) and result (hit, miss).");
         CacheErrors = Meter.CreateCounter<long>("ocsp.stapling.cache.errors", "{error}", "Shared cache (L2) failures by operation (read, write, remove).");
         Revocations = Meter.CreateCounter<long>("ocsp.stapling.revoked", "{response}", "Validated responses saying a registered certificate is revoked.");
+        ClientCertificateChecks = Meter.CreateCounter<long>(
+            "ocsp.stapling.client_certificate.checks",
+            "{check}",
+            "Client-certificate revocation checks by decision (accepted, rejected) and reason (good, revoked, unknown, no_answer, timeout, pending, no_responder).");
     }
 
     public Meter Meter { get; }
@@ -38,6 +42,8 @@ internal sealed class OcspStaplingMetrics : IDisposable
     public Counter<long> CacheErrors { get; }
 
     public Counter<long> Revocations { get; }
+
+    public Counter<long> ClientCertificateChecks { get; }
 
     public void Dispose() => Meter.Dispose();
 }

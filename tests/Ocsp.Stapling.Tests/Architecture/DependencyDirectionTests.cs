@@ -29,6 +29,7 @@ public sealed class DependencyDirectionTests
         "Caching",
         "Scheduling",
         "Provider",
+        "Clients",
         "Tls",
         "DependencyInjection",
     ];

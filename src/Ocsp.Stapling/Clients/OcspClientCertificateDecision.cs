@@ -1,0 +1,32 @@
+namespace Ocsp.Stapling;
+
+/// <summary>The outcome of a client-certificate revocation check: accepted or not, why, and the answer it rests on.</summary>
+public sealed class OcspClientCertificateDecision
+{
+    internal OcspClientCertificateDecision(bool isAccepted, OcspClientCertificateReason reason, OcspStaple? response, string message)
+    {
+        IsAccepted = isAccepted;
+        Reason = reason;
+        Response = response;
+        Message = message;
+    }
+
+    /// <summary>Gets a value indicating whether the certificate is accepted.</summary>
+    public bool IsAccepted { get; }
+
+    /// <summary>Gets why: the validated answer's status, or why there was none.</summary>
+    public OcspClientCertificateReason Reason { get; }
+
+    /// <summary>Gets the validated response the decision rests on; <see langword="null"/> when there was none.</summary>
+    public OcspStaple? Response { get; }
+
+    /// <summary>Gets a value indicating whether the policy's failure mode decided (there was no valid answer).</summary>
+    public bool ByFailureMode => Reason is OcspClientCertificateReason.NoAnswer or OcspClientCertificateReason.Timeout
+        or OcspClientCertificateReason.Pending or OcspClientCertificateReason.NoResponder;
+
+    /// <summary>Gets the decision in words, for a log line or a rejection's reason (no secrets, no certificate contents beyond its serial).</summary>
+    public string Message { get; }
+
+    /// <inheritdoc/>
+    public override string ToString() => Message;
+}
