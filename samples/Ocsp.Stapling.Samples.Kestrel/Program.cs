@@ -4,6 +4,8 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Authentication.Certificate;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -23,27 +25,69 @@ await using DemoPki? demo = arguments.IsDemo ? await DemoPki.CreateAsync(argumen
 string? cacheDirectory = arguments.CacheDirectory ?? (demo is null ? null : Path.Combine(demo.Directory, "cache"));
 
 WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
-builder.Services.AddOcspStapling(options =>
+arguments.UseStore(builder.Services.AddOcspStapling(options =>
 {
     if (cacheDirectory is not null)
     {
         options.SharedStore.Directory = cacheDirectory; // the file-system cache (the default store): survives restarts
     }
-});
+}));
 builder.Services.AddHealthChecks().AddOcspStapling();
 
 // The library's meter ("Ocsp.Stapling") exported for Prometheus: ocsp_stapling_* series at /metrics.
 builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter("Ocsp.Stapling").AddPrometheusExporter());
+// --client-ca: mTLS. Kestrel asks for a client certificate and checks its chain against the CA file; certificate
+// authentication then checks its revocation from the OCSP cache in its asynchronous event (memory, the shared store, else
+// the responder, waited for up to 5 s), so even a client's first request is decided by a real answer: a revoked
+// certificate gets 403, and so does one without a valid answer under fail-closed.
+X509Certificate2Collection clientAuthorities = [];
+if (arguments.ClientCa is not null)
+{
+    try
+    {
+        clientAuthorities.ImportFromPemFile(arguments.ClientCa);
+    }
+    catch (Exception ex) when (ex is IOException or System.Security.Cryptography.CryptographicException or UnauthorizedAccessException)
+    {
+        Console.Error.WriteLine($"Cannot start: --client-ca {arguments.ClientCa}: {ex.Message}");
+        return 1;
+    }
+
+    builder.Services.AddAuthentication(CertificateAuthenticationDefaults.AuthenticationScheme).AddCertificate(certificates =>
+    {
+        certificates.AllowedCertificateTypes = CertificateTypes.Chained;
+        certificates.ChainTrustValidationMode = X509ChainTrustMode.CustomRootTrust;
+        foreach (X509Certificate2 authority in clientAuthorities)
+        {
+            (authority.SubjectName.RawData.AsSpan().SequenceEqual(authority.IssuerName.RawData) ? certificates.CustomTrustStore : certificates.AdditionalChainCertificates).Add(authority);
+        }
+
+        certificates.CheckOcspRevocation(new OcspClientCertificatePolicy { FailureMode = arguments.ClientRevocation });
+    });
+
+    // Every endpoint needs an authenticated client (the status page and metrics are loopback-only besides).
+    builder.Services.AddAuthorization(authorization => authorization.FallbackPolicy = new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
+}
+
+void ClientCertificates(OcspStaplingHttpsOptions https)
+{
+    if (arguments.ClientCa is not null)
+    {
+        https.ClientCertificateMode = Microsoft.AspNetCore.Server.Kestrel.Https.ClientCertificateMode.RequireCertificate;
+        https.ClientCertificateAuthorities.AddRange(clientAuthorities);
+    }
+}
+
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(arguments.Listen, arguments.Port, listen =>
 {
     if (arguments.Pfx is not null)
     {
-        listen.UseHttpsWithOcspStapling(arguments.Pfx, arguments.Password);
+        listen.UseHttpsWithOcspStapling(arguments.Pfx, arguments.Password, ClientCertificates);
     }
     else
     {
         listen.UseHttpsWithOcspStaplingFromPem(
-            demo?.CertificateFile ?? arguments.Certificate!, demo?.KeyFile ?? arguments.Key!, demo?.ChainFile ?? arguments.Chain);
+            demo?.CertificateFile ?? arguments.Certificate!, demo?.KeyFile ?? arguments.Key!, demo?.ChainFile ?? arguments.Chain, ClientCertificates);
     }
 }));
 
@@ -58,7 +102,15 @@ catch (Exception ex) when (ex is InvalidOperationException or FileNotFoundExcept
     return 1;
 }
 
-app.MapGet("/", (OcspCertificateRegistry registry) => string.Join('\n', registry.GetStates().Select(Describe)) + "\n");
+if (arguments.ClientCa is not null)
+{
+    app.UseAuthentication();
+    app.UseAuthorization();
+}
+
+app.MapGet("/", (HttpContext context, OcspCertificateRegistry registry) =>
+    (context.Connection.ClientCertificate is { } client ? $"Client certificate '{client.Subject}' accepted\n" : string.Empty)
+    + string.Join('\n', registry.GetStates().Where(s => s.Certificate is not null).Select(Describe)) + "\n");
 app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = OcspStaplingHealthResponseWriter.WriteAsync });
 
 // Admin endpoints: the status page (HTML for a browser, JSON otherwise) and the metrics. A real deployment puts them
@@ -77,7 +129,7 @@ catch (Exception ex) when (ex is InvalidOperationException or IOException or Soc
 
 OcspCertificateRegistry registry = app.Services.GetRequiredService<OcspCertificateRegistry>();
 // Start-up has waited for the first answer (a staple, or a failure to report), up to StartupFetchTimeout.
-OcspCertificateState state = registry.GetStates()[0];
+OcspCertificateState state = registry.GetStates().First(s => s.Certificate is not null);
 int port = new Uri(app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First()).Port;
 string host = arguments.Listen.Equals(IPAddress.Any) ? "127.0.0.1" : arguments.Listen.Equals(IPAddress.IPv6Any) ? "[::1]" : arguments.Listen.ToString();
 if (arguments.Listen.AddressFamily == AddressFamily.InterNetworkV6 && !host.StartsWith('['))
@@ -93,7 +145,17 @@ Console.WriteLine($"HTTPS with OCSP stapling on https://{host}:{port}/ (health: 
 Console.WriteLine($"Status page: https://{host}:{port}/ocsp-status   Prometheus metrics: https://{host}:{port}/metrics   (loopback callers only)");
 Console.WriteLine($"Running on {RuntimeInformation.FrameworkDescription} ({RuntimeInformation.OSDescription})");
 Console.WriteLine("See the staple with:");
-Console.WriteLine($"  openssl s_client -connect {host}:{port} -servername {serverName} -status{caFile} </dev/null");
+string clientFiles = demo is not null && arguments.ClientCa is not null ? $" -cert {demo.ClientCertificateFile} -key {demo.ClientKeyFile}" : string.Empty;
+Console.WriteLine($"  openssl s_client -connect {host}:{port} -servername {serverName} -status{caFile}{clientFiles} </dev/null");
+if (arguments.ClientCa is not null)
+{
+    Console.WriteLine($"Client certificates required (--client-ca {arguments.ClientCa}), revocation checked by OCSP in certificate authentication, {(arguments.ClientRevocation == OcspClientFailureMode.FailOpen ? "fail-open" : "fail-closed")}");
+    if (demo is not null)
+    {
+        Console.WriteLine($"  curl --cacert {demo.RootFile} --cert {demo.ClientCertificateFile} --key {demo.ClientKeyFile} https://localhost:{port}/   (a revoked one: {demo.RevokedClientCertificateFile}, {demo.RevokedClientKeyFile}: 403)");
+    }
+}
+
 Console.WriteLine("Press Ctrl+C to stop.");
 await app.WaitForShutdownAsync();
 await app.DisposeAsync();

@@ -22,13 +22,13 @@ await using DemoPki? demo = arguments.IsDemo ? await DemoPki.CreateAsync(argumen
 // The provider (fetching, validation, shared cache, refresh scheduler) runs in a generic host.
 HostApplicationBuilder builder = Host.CreateApplicationBuilder();
 string? cacheDirectory = arguments.CacheDirectory ?? (demo is null ? null : Path.Combine(demo.Directory, "cache"));
-builder.Services.AddOcspStapling(options =>
+arguments.UseStore(builder.Services.AddOcspStapling(options =>
 {
     if (cacheDirectory is not null)
     {
         options.SharedStore.Directory = cacheDirectory; // the file-system cache (the default store): survives restarts
     }
-});
+}));
 using IHost host = builder.Build();
 await host.StartAsync();
 
@@ -70,7 +70,32 @@ catch (SocketException ex)
 
 // The host's console lifetime turns Ctrl+C and SIGTERM into ApplicationStopping: the accept loop ends with it.
 CancellationToken stop = host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
-Task server = ServeAsync(listener, files, stop);
+
+// --client-ca: mTLS. The chain is checked against the CA file, then revocation from the OCSP cache: from memory or the
+// shared store; a client certificate never seen is decided by the failure mode while its responder is asked (TLS
+// callbacks are synchronous), so with fail-closed its next connection is decided by the answer.
+RemoteCertificateValidationCallback? clientCheck = null;
+if (arguments.ClientCa is not null)
+{
+    var authorities = new X509Certificate2Collection();
+    try
+    {
+        authorities.ImportFromPemFile(arguments.ClientCa);
+    }
+    catch (Exception ex) when (ex is IOException or System.Security.Cryptography.CryptographicException or UnauthorizedAccessException)
+    {
+        Console.Error.WriteLine($"Cannot start: --client-ca {arguments.ClientCa}: {ex.Message}");
+        return 1;
+    }
+
+    clientCheck = OcspClientCertificateValidation.CreateCallback(
+        host.Services.GetRequiredService<IOcspClientCertificateValidator>(),
+        new OcspClientCertificatePolicy { FailureMode = arguments.ClientRevocation },
+        authorities,
+        reason => Console.Error.WriteLine($"Client certificate refused: {reason}"));
+}
+
+Task server = ServeAsync(listener, files, clientCheck, stop);
 
 int port = ((IPEndPoint)listener.LocalEndpoint).Port;
 string address = arguments.Listen.Equals(IPAddress.Any) ? "127.0.0.1" : arguments.Listen.Equals(IPAddress.IPv6Any) ? "[::1]" : arguments.Listen.ToString();
@@ -87,7 +112,13 @@ Console.WriteLine($"TLS with OCSP stapling on {address}:{port} (SslStream, one l
 Console.WriteLine($"Running on {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription} ({System.Runtime.InteropServices.RuntimeInformation.OSDescription})");
 Console.WriteLine("See the staple with:");
 string caFile = demo is null ? string.Empty : $" -CAfile {demo.RootFile}";
-Console.WriteLine($"  openssl s_client -connect {address}:{port} -servername {certificate.GetNameInfo(X509NameType.DnsName, forIssuer: false)} -status{caFile} </dev/null");
+string clientFiles = demo is not null && clientCheck is not null ? $" -cert {demo.ClientCertificateFile} -key {demo.ClientKeyFile}" : string.Empty;
+Console.WriteLine($"  openssl s_client -connect {address}:{port} -servername {certificate.GetNameInfo(X509NameType.DnsName, forIssuer: false)} -status{caFile}{clientFiles} </dev/null");
+if (clientCheck is not null)
+{
+    Console.WriteLine($"Client certificates required (--client-ca {arguments.ClientCa}), revocation checked by OCSP, {(arguments.ClientRevocation == OcspClientFailureMode.FailOpen ? "fail-open" : "fail-closed")}");
+}
+
 Console.WriteLine("Press Ctrl+C to stop.");
 await server;
 listener.Stop();
@@ -95,7 +126,7 @@ await host.StopAsync();
 return 0;
 
 // Accepts connections until stopped; each gets a TLS handshake with the current certificate's stapled context and one line.
-static async Task ServeAsync(TcpListener listener, OcspCertificateFileSource files, CancellationToken stop)
+static async Task ServeAsync(TcpListener listener, OcspCertificateFileSource files, RemoteCertificateValidationCallback? clientCheck, CancellationToken stop)
 {
     while (!stop.IsCancellationRequested)
     {
@@ -118,8 +149,16 @@ static async Task ServeAsync(TcpListener listener, OcspCertificateFileSource fil
                     await using var tls = new SslStream(client.GetStream());
                     using var handshake = CancellationTokenSource.CreateLinkedTokenSource(stop);
                     handshake.CancelAfter(TimeSpan.FromSeconds(10));
-                    await tls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificateContext = files.Context }, handshake.Token);
-                    await tls.WriteAsync(Encoding.ASCII.GetBytes($"hello over {tls.SslProtocol}, OCSP stapled\n"), stop);
+                    await tls.AuthenticateAsServerAsync(
+                        new SslServerAuthenticationOptions
+                        {
+                            ServerCertificateContext = files.Context,
+                            ClientCertificateRequired = clientCheck is not null,
+                            RemoteCertificateValidationCallback = clientCheck,
+                        },
+                        handshake.Token);
+                    string who = tls.RemoteCertificate is { } remote ? $", client '{remote.Subject}'" : string.Empty;
+                    await tls.WriteAsync(Encoding.ASCII.GetBytes($"hello over {tls.SslProtocol}, OCSP stapled{who}\n"), stop);
                     await tls.ShutdownAsync();
                 }
                 catch (Exception ex) when (ex is IOException or System.Security.Authentication.AuthenticationException or OperationCanceledException)

@@ -30,6 +30,19 @@ internal sealed class DemoPki : IAsyncDisposable
 
     public string ChainFile => Path.Combine(Directory, "chain.pem");
 
+    /// <summary>The demo CA for <c>--client-ca</c>: its root and intermediate (clients may send their certificate alone).</summary>
+    public string ClientCaFile => Path.Combine(Directory, "client-ca.pem");
+
+    /// <summary>A client certificate (clientAuth) its responder says is good: client.pem and client.key.</summary>
+    public string ClientCertificateFile => Path.Combine(Directory, "client.pem");
+
+    public string ClientKeyFile => Path.Combine(Directory, "client.key");
+
+    /// <summary>A client certificate its responder says is revoked: client-revoked.pem and client-revoked.key.</summary>
+    public string RevokedClientCertificateFile => Path.Combine(Directory, "client-revoked.pem");
+
+    public string RevokedClientKeyFile => Path.Combine(Directory, "client-revoked.key");
+
     /// <summary>Starts the responder on 127.0.0.1 (a free port), issues the PKI and writes it as PEM files.</summary>
     public static async Task<DemoPki> CreateAsync(string directory)
     {
@@ -43,6 +56,14 @@ internal sealed class DemoPki : IAsyncDisposable
         await File.WriteAllTextAsync(demo.ChainFile, TestPki.ToPem(pki.Intermediate));
         await File.WriteAllTextAsync(demo.CertificateFile, TestPki.ToPem(leaf));
         await File.WriteAllTextAsync(demo.KeyFile, TestPki.PrivateKeyPem(leaf));
+        X509Certificate2 client = pki.IssueClient("demo client", responder.Url);
+        X509Certificate2 revoked = pki.IssueClient("demo client (revoked)", responder.Url);
+        responder.Revoke(revoked, DateTimeOffset.UtcNow.AddMinutes(-5));
+        await File.WriteAllTextAsync(demo.ClientCaFile, TestPki.ToPem(pki.Root) + TestPki.ToPem(pki.Intermediate));
+        await File.WriteAllTextAsync(demo.ClientCertificateFile, TestPki.ToPem(client) + TestPki.ToPem(pki.Intermediate));
+        await File.WriteAllTextAsync(demo.ClientKeyFile, TestPki.PrivateKeyPem(client));
+        await File.WriteAllTextAsync(demo.RevokedClientCertificateFile, TestPki.ToPem(revoked) + TestPki.ToPem(pki.Intermediate));
+        await File.WriteAllTextAsync(demo.RevokedClientKeyFile, TestPki.PrivateKeyPem(revoked));
         return demo;
     }
 

@@ -93,9 +93,14 @@ internal sealed class StaplingServer : IAsyncDisposable
 
     /// <summary>Serves <paramref name="leaf"/> with its chain and waits until its first staple is in the context.</summary>
     public static async Task<StaplingServer> StartStapledAsync(
-        FakeTimeProvider time, string cacheDirectory, X509Certificate2 leaf, X509Certificate2Collection chain, Action<IServiceCollection>? services = null)
+        FakeTimeProvider time,
+        string cacheDirectory,
+        X509Certificate2 leaf,
+        X509Certificate2Collection chain,
+        Action<IServiceCollection>? services = null,
+        Action<OcspStaplingHttpsOptions>? configure = null)
     {
-        StaplingServer server = await StartAsync(time, cacheDirectory, l => l.UseHttpsWithOcspStapling(leaf, chain), services: services);
+        StaplingServer server = await StartAsync(time, cacheDirectory, l => l.UseHttpsWithOcspStapling(leaf, chain, configure), services: services);
         await server.WaitUntilAsync(() => server.StapledBytes(leaf) is not null, "first staple");
         return server;
     }

@@ -12,6 +12,7 @@ public sealed class TestPki : IDisposable
 {
     public const string OcspSigningOid = "1.3.6.1.5.5.7.3.9";
     private const string ServerAuthOid = "1.3.6.1.5.5.7.3.1";
+    private const string ClientAuthOid = "1.3.6.1.5.5.7.3.2";
 
     private readonly List<X509Certificate2> _issued = [];
 
@@ -77,14 +78,22 @@ public sealed class TestPki : IDisposable
         byte[]? serialNumber = null,
         DateTimeOffset? notBefore = null,
         DateTimeOffset? notAfter = null,
-        X509Certificate2? issuer = null)
+        X509Certificate2? issuer = null) =>
+        Issue(dnsName, ocspUrl, mustStaple, serialNumber, notBefore, notAfter, issuer, ServerAuthOid);
+
+    /// <summary>Issues a TLS client certificate (clientAuth, ECDSA P-256) from <see cref="Intermediate"/>, with the private key.</summary>
+    public X509Certificate2 IssueClient(string name, Uri? ocspUrl, X509Certificate2? issuer = null) =>
+        Issue(name, ocspUrl, mustStaple: false, serialNumber: null, notBefore: null, notAfter: null, issuer, ClientAuthOid);
+
+    private X509Certificate2 Issue(
+        string dnsName, Uri? ocspUrl, bool mustStaple, byte[]? serialNumber, DateTimeOffset? notBefore, DateTimeOffset? notAfter, X509Certificate2? issuer, string purpose)
     {
         issuer ??= Intermediate;
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest($"CN={dnsName}", key, HashAlgorithmName.SHA256);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(ServerAuthOid)], false));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(purpose)], false));
         var san = new SubjectAlternativeNameBuilder();
         san.AddDnsName(dnsName);
         request.CertificateExtensions.Add(san.Build());

@@ -25,6 +25,10 @@ internal static partial class Log
     public const int ProxyBackendFailedId = 145;
     public const int ProxyBackendRecoveredId = 146;
 
+    // Client certificates at the TLS level (the validator's own events are 160-162).
+    public const int ClientCertificateRejectedId = 163;
+    public const int ClientCertificateAuthenticationFailedId = 164;
+
     // Kestrel's configuration endpoints (UseOcspStapling), category Ocsp.Stapling.AspNetCore.Kestrel.
     public const int ConfiguredEndpointStapledId = 130;
     public const int ConfiguredEndpointNotStapledId = 131;
@@ -91,4 +95,10 @@ internal static partial class Log
 
     [LoggerMessage(ConfiguredEndpointNotStapledId, LogLevel.Warning, "Kestrel endpoint '{Endpoint}' from configuration is served without OCSP stapling: {Reason}")]
     public static partial void ConfiguredEndpointNotStapled(ILogger logger, string endpoint, string reason);
+
+    [LoggerMessage(ClientCertificateRejectedId, LogLevel.Debug, "TLS handshake refused: {Reason}")]
+    public static partial void ClientCertificateRejected(ILogger logger, string reason);
+
+    [LoggerMessage(ClientCertificateAuthenticationFailedId, LogLevel.Debug, "Certificate authentication failed: {Reason}")]
+    public static partial void ClientCertificateAuthenticationFailed(ILogger logger, string reason);
 }

@@ -140,7 +140,10 @@ public static class OcspStaplingListenOptionsExtensions
             : httpsOptions.SelectableCertificates;
         OcspStapledCertificate[] entries = [.. startup.Select(c => PrepareAtStartup(contexts, c, httpsOptions))];
 
-        var connection = new ConnectionOptions(contexts, httpsOptions, httpsOptions.ServerCertificate is not null ? entries[0] : null);
+        RemoteCertificateValidationCallback? clients = httpsOptions.ClientCertificateMode == ClientCertificateMode.NoCertificate
+            ? null
+            : KestrelClientCertificates.Callback(listenOptions.ApplicationServices, httpsOptions);
+        var connection = new ConnectionOptions(contexts, httpsOptions, httpsOptions.ServerCertificate is not null ? entries[0] : null, clients);
         return listenOptions.UseHttps(new TlsHandshakeCallbackOptions
         {
             HandshakeTimeout = httpsOptions.HandshakeTimeout,
@@ -170,7 +173,8 @@ public static class OcspStaplingListenOptionsExtensions
     }
 
     /// <summary>Per-connection TLS options: the certificate's one hooked context, then the application's adjustments.</summary>
-    private sealed class ConnectionOptions(OcspStaplingContexts contexts, OcspStaplingHttpsOptions options, OcspStapledCertificate? single)
+    private sealed class ConnectionOptions(
+        OcspStaplingContexts contexts, OcspStaplingHttpsOptions options, OcspStapledCertificate? single, RemoteCertificateValidationCallback? clients)
     {
         public SslServerAuthenticationOptions Create(TlsHandshakeCallbackContext context)
         {
@@ -179,6 +183,12 @@ public static class OcspStaplingListenOptionsExtensions
 
             // A new options object per connection: Kestrel fills in ALPN on it, and OnAuthenticate may change it.
             var sslOptions = new SslServerAuthenticationOptions { ServerCertificateContext = entry.Context };
+            if (clients is not null)
+            {
+                sslOptions.ClientCertificateRequired = true;
+                sslOptions.RemoteCertificateValidationCallback = clients;
+            }
+
             options.OnAuthenticate?.Invoke(context, sslOptions);
             return sslOptions;
         }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
+using Ocsp.Stapling.Internal;
 
 namespace Ocsp.Stapling.AspNetCore.Internal;
 
@@ -16,6 +17,7 @@ internal static class OcspStaplingStatusEndpoint
             services.GetService<OcspStaplingContexts>(),
             services.GetService<TimeProvider>() ?? TimeProvider.System,
             degraded,
-            HealthStatus.Unhealthy);
+            HealthStatus.Unhealthy,
+            services.GetService<ClientCertificateValidator>());
     }
 }

@@ -64,8 +64,54 @@ internal static class OcspStaplingStatusPage
             page.Append("<tr><td colspan=\"5\">No certificate is registered.</td></tr>");
         }
 
-        page.Append("</tbody></table></body></html>");
+        page.Append("</tbody></table>");
+        AppendClientCertificates(page, html, report);
+        page.Append("</body></html>");
         return page.ToString();
+    }
+
+    /// <summary>The client certificates kept for revocation checks (mTLS): their answer and the last decision, most recently checked first.</summary>
+    private static void AppendClientCertificates(StringBuilder page, HtmlEncoder html, OcspStaplingStatusReport report)
+    {
+        if (report.ClientCertificates.Count == 0)
+        {
+            return;
+        }
+
+        page.Append(CultureInfo.InvariantCulture, $"<h2>Client certificates <span class=\"meta\">{report.ClientCertificates.Count} checked for revocation</span></h2>");
+        page.Append("<table id=\"client-certificates\"><thead><tr><th>client certificate</th><th>answer</th><th>last decision</th><th>last checked</th></tr></thead><tbody>");
+        foreach (OcspClientCertificateState client in report.ClientCertificates.Take(OcspStaplingStatusReport.MaxHtmlRows))
+        {
+            string accepted = client.LastDecision is { IsAccepted: true } ? "Healthy" : "Unhealthy";
+            page.Append(CultureInfo.InvariantCulture, $"<tr class=\"client {accepted}\" data-serial=\"{client.CertificateId.SerialNumberHex}\">");
+            page.Append("<td><strong>").Append(html.Encode(client.Certificate.Subject)).Append("</strong><br>serial <code>")
+                .Append(client.CertificateId.SerialNumberHex).Append("</code></td>");
+            page.Append("<td class=\"staple\">");
+            if (client.Response is { } response)
+            {
+                page.Append(CultureInfo.InvariantCulture, $"<strong>{response.Status}</strong><br>nextUpdate {response.NextUpdate:u}");
+            }
+            else
+            {
+                page.Append("none");
+            }
+
+            if (client.LastFailure is { } failure)
+            {
+                page.Append("<div class=\"failure\">").Append(html.Encode(failure.ToString())).Append("</div>");
+            }
+
+            page.Append("</td><td>");
+            if (client.LastDecision is { } decision)
+            {
+                page.Append(CultureInfo.InvariantCulture, $"<span class=\"badge {accepted}\">{(decision.IsAccepted ? "accepted" : "rejected")}</span> ")
+                    .Append(html.Encode(decision.Reason.ToString())).Append("<br>").Append(html.Encode(decision.Message));
+            }
+
+            page.Append(CultureInfo.InvariantCulture, $"</td><td>{client.LastChecked:u}</td></tr>");
+        }
+
+        page.Append("</tbody></table>");
     }
 
     private static void AppendRow(StringBuilder page, HtmlEncoder html, OcspStaplingStatusReport.Row row, DateTimeOffset now)

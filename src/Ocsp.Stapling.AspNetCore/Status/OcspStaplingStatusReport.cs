@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Ocsp.Stapling.Internal;
 
 namespace Ocsp.Stapling.AspNetCore.Internal;
 
@@ -12,13 +13,15 @@ namespace Ocsp.Stapling.AspNetCore.Internal;
 /// </summary>
 internal sealed class OcspStaplingStatusReport
 {
-    private OcspStaplingStatusReport(DateTimeOffset generatedAt, HealthStatus status, string? tlsUnsupported, bool tlsInUse, IReadOnlyList<Row> rows)
+    private OcspStaplingStatusReport(
+        DateTimeOffset generatedAt, HealthStatus status, string? tlsUnsupported, bool tlsInUse, IReadOnlyList<Row> rows, IReadOnlyList<OcspClientCertificateState> clients)
     {
         GeneratedAt = generatedAt;
         Status = status;
         TlsUnsupportedReason = tlsUnsupported;
         TlsInUse = tlsInUse;
         Rows = rows;
+        ClientCertificates = clients;
     }
 
     /// <summary>How many certificates are written between two flushes of the JSON.</summary>
@@ -40,13 +43,21 @@ internal sealed class OcspStaplingStatusReport
 
     public IReadOnlyList<Row> Rows { get; }
 
+    /// <summary>The client certificates kept for revocation checks (their own section: they are not stapled or judged), most recently checked first.</summary>
+    public IReadOnlyList<OcspClientCertificateState> ClientCertificates { get; }
+
     /// <summary>
     /// Judges every certificate of <paramref name="states"/> as the health check does; the report's status is the worst of
     /// the leaf certificates (CertIDs a proxy registered are listed, not judged), and TLS stapling being off where a TLS
     /// server uses it is Degraded, <paramref name="failure"/> with a must-staple certificate.
     /// </summary>
     public static OcspStaplingStatusReport Create(
-        IEnumerable<OcspCertificateState> states, OcspStaplingContexts? contexts, TimeProvider time, TimeSpan degradedRemainingValidity, HealthStatus failure)
+        IEnumerable<OcspCertificateState> states,
+        OcspStaplingContexts? contexts,
+        TimeProvider time,
+        TimeSpan degradedRemainingValidity,
+        HealthStatus failure,
+        ClientCertificateValidator? clients = null)
     {
         DateTimeOffset now = time.GetUtcNow();
         HashSet<string> served = contexts is null ? [] : [.. contexts.Certificates.Select(c => c.Certificate.Thumbprint)];
@@ -57,6 +68,11 @@ internal sealed class OcspStaplingStatusReport
         var rows = new List<Row>();
         foreach (OcspCertificateState state in states)
         {
+            if (state.Certificate is null && clients is not null && clients.IsClientCertificate(state.CertificateId))
+            {
+                continue; // listed with the client certificates
+            }
+
             (HealthStatus health, string summary) = OcspCertificateHealth.Assess(state, now, degradedRemainingValidity, failure);
             string tls = state.Certificate is { } certificate && served.Contains(certificate.Thumbprint)
                 ? unsupported is null ? "on" : "off"
@@ -74,7 +90,8 @@ internal sealed class OcspStaplingStatusReport
 
         // The worst first (HealthStatus: Unhealthy < Degraded < Healthy), then by name: what needs attention leads.
         rows.Sort(static (a, b) => a.Health != b.Health ? a.Health.CompareTo(b.Health) : StringComparer.OrdinalIgnoreCase.Compare(a.Name, b.Name));
-        return new OcspStaplingStatusReport(now, worst, unsupported, tlsInUse, rows);
+        OcspClientCertificateState[] clientStates = clients is null ? [] : [.. clients.GetStates().OrderByDescending(c => c.LastChecked)];
+        return new OcspStaplingStatusReport(now, worst, unsupported, tlsInUse, rows, clientStates);
     }
 
     /// <summary>Writes the report as the status endpoint's JSON document.</summary>
@@ -109,6 +126,70 @@ internal sealed class OcspStaplingStatusReport
         }
 
         writer.WriteEndArray();
+        writer.WriteStartArray("clientCertificates");
+        for (int i = 0; i < ClientCertificates.Count; i++)
+        {
+            WriteClientJson(writer, ClientCertificates[i], GeneratedAt);
+            if (i % FlushEvery == FlushEvery - 1)
+            {
+                await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        writer.WriteEndArray();
+    }
+
+    private static void WriteClientJson(Utf8JsonWriter writer, OcspClientCertificateState client, DateTimeOffset now)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("subject", client.Certificate.Subject);
+        writer.WriteString("issuer", client.Certificate.Issuer);
+        writer.WriteString("serialNumber", client.CertificateId.SerialNumberHex);
+        writer.WriteString("thumbprint", client.Certificate.Thumbprint);
+        writer.WriteString("notAfter", new DateTimeOffset(client.Certificate.NotAfter.ToUniversalTime()));
+        writer.WriteString("lastChecked", client.LastChecked);
+        if (client.Response is { } response)
+        {
+            writer.WriteStartObject("response");
+            writer.WriteString("status", response.Status.ToString());
+            writer.WriteString("thisUpdate", response.ThisUpdate);
+            writer.WriteString("nextUpdate", response.NextUpdate);
+            writer.WriteNumber("remainingSeconds", Math.Max(0, (long)(response.NextUpdate - now).TotalSeconds));
+            WriteTimeOrNull(writer, "revocationTime", response.RevocationTime);
+            writer.WriteEndObject();
+        }
+        else
+        {
+            writer.WriteNull("response");
+        }
+
+        if (client.LastDecision is { } decision)
+        {
+            writer.WriteStartObject("lastDecision");
+            writer.WriteBoolean("accepted", decision.IsAccepted);
+            writer.WriteString("reason", decision.Reason.ToString());
+            writer.WriteString("message", decision.Message);
+            writer.WriteEndObject();
+        }
+        else
+        {
+            writer.WriteNull("lastDecision");
+        }
+
+        if (client.LastFailure is { } failure)
+        {
+            writer.WriteStartObject("lastFailure");
+            writer.WriteString("reason", failure.Reason.ToString());
+            writer.WriteString("message", failure.Message);
+            WriteTimeOrNull(writer, "at", failure.At);
+            writer.WriteEndObject();
+        }
+        else
+        {
+            writer.WriteNull("lastFailure");
+        }
+
+        writer.WriteEndObject();
     }
 
     private static void WriteStringOrNull(Utf8JsonWriter writer, string name, string? value)

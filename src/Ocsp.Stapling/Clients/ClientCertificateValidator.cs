@@ -48,6 +48,10 @@ internal sealed class ClientCertificateValidator : IOcspClientCertificateValidat
     /// <summary>Gets the last sweep the timer started (tests wait for it).</summary>
     internal Task LastSweep => Volatile.Read(ref _lastSweep);
 
+    /// <summary>Completes when the request under way for <paramref name="certificate"/> (if any) has its answer (tests wait for the background request of a TLS-level check).</summary>
+    internal Task WhenAnsweredAsync(X509Certificate2 certificate) =>
+        _entries.TryGetValue(certificate.RawDataMemory, out Entry? entry) && entry.Flight is { } flight ? flight.Result : Task.CompletedTask;
+
     /// <summary>Whether <paramref name="certificateId"/> is a client certificate's registration (the status page lists those apart).</summary>
     public bool IsClientCertificate(OcspCertificateId certificateId) => _ids.ContainsKey(certificateId);
 
@@ -158,8 +162,12 @@ internal sealed class ClientCertificateValidator : IOcspClientCertificateValidat
         }
 
         CertificateNames.EnsureIssuedBy(certificate, issuer, nameof(issuer));
-        var target = Registration.Create(certificate, issuer, _fetch);
-        var created = new Entry(certificate, issuer, target.CacheId, target.HasResponder ? target.ResponderUris : [], now.UtcTicks);
+
+        // Copies of our own: a TLS layer disposes the certificates it passes to its callback once the handshake is over.
+        X509Certificate2 client = X509CertificateLoader.LoadCertificate(certificate.RawDataMemory.Span);
+        X509Certificate2 ca = X509CertificateLoader.LoadCertificate(issuer.RawDataMemory.Span);
+        var target = Registration.Create(client, ca, _fetch);
+        var created = new Entry(client, ca, target.CacheId, target.HasResponder ? target.ResponderUris : [], now.UtcTicks);
         KeyValuePair<ReadOnlyMemory<byte>, Entry>? evicted = null;
         lock (_capLock)
         {

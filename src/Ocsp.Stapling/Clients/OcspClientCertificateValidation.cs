@@ -28,8 +28,8 @@ public static class OcspClientCertificateValidation
     /// <param name="validator">The validator (<c>AddOcspStapling()</c> registers it).</param>
     /// <param name="policy">The endpoint's policy.</param>
     /// <param name="clientCertificateAuthorities">
-    /// The CAs client certificates must chain to (a root, or the issuing CA itself); <see langword="null"/> to require a
-    /// chain the system trusts.
+    /// The CAs client certificates must chain to: the root, with any intermediates clients may not send;
+    /// <see langword="null"/> to require a chain the system trusts.
     /// </param>
     /// <param name="rejected">Called with the reason of each rejection (logging, a connection's diagnostics); may be <see langword="null"/>.</param>
     /// <returns>The callback.</returns>
@@ -74,6 +74,19 @@ public static class OcspClientCertificateValidation
     {
         ArgumentNullException.ThrowIfNull(validator);
         ArgumentNullException.ThrowIfNull(policy);
+        return ValidateChainAndRevocation(validator, policy, clientCertificateAuthorities, certificate, chain, errors, out reason);
+    }
+
+    /// <summary><see cref="Validate"/>, or the chain check alone when <paramref name="validator"/> or <paramref name="policy"/> is <see langword="null"/>.</summary>
+    internal static bool ValidateChainAndRevocation(
+        IOcspClientCertificateValidator? validator,
+        OcspClientCertificatePolicy? policy,
+        X509Certificate2Collection? clientCertificateAuthorities,
+        X509Certificate2? certificate,
+        X509Chain? chain,
+        SslPolicyErrors errors,
+        out string? reason)
+    {
         if (certificate is null)
         {
             reason = "no client certificate";
@@ -83,6 +96,11 @@ public static class OcspClientCertificateValidation
         if (!TryFindIssuer(certificate, chain, errors, clientCertificateAuthorities, out X509Certificate2? issuer, out reason))
         {
             return false;
+        }
+
+        if (validator is null || policy is null)
+        {
+            return true;
         }
 
         if (issuer is null)
@@ -130,6 +148,7 @@ public static class OcspClientCertificateValidation
         built.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
         built.ChainPolicy.ApplicationPolicy.Add(new Oid(ClientAuthentication));
         built.ChainPolicy.CustomTrustStore.AddRange(authorities);
+        built.ChainPolicy.ExtraStore.AddRange(authorities); // intermediates of the CA file complete chains clients send without them
 
         if (chain is not null)
         {

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Diagnostics;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
@@ -119,6 +120,81 @@ public sealed class SampleTests(KestrelFixture fixture) : IClassFixture<KestrelF
         Assert.Equal(1, fixture.Responder.RequestCount);
     }
 
+    /// <summary>The README's mTLS commands: the Kestrel sample checks revocation in certificate authentication (first request decided by the answer).</summary>
+    [SkippableTheory]
+    [InlineData("fail-closed")]
+    [InlineData("fail-open")]
+    public async Task Kestrel_ClientCa_GoodClientGets200_RevokedGets403_NoCertificateIsRefused(string policy)
+    {
+        Requires.Programs("openssl");
+        string directory = Path.Combine(fixture.Directory, "mtls-" + Guid.NewGuid().ToString("N"));
+
+        (string command, string output) = await RunSampleUntilCommandAsync(
+            "Kestrel", ["--port", "0", "--dir", directory, "--client-ca", Path.Combine(directory, "client-ca.pem"), "--client-revocation", policy]);
+
+        Assert.Contains($"-cert {directory}/client.pem -key {directory}/client.key", command, StringComparison.Ordinal);
+        Assert.Contains("Cert Status: good", await RunPrintedCommandAsync(command), StringComparison.Ordinal);
+        int port = PortOf(output);
+        using X509Certificate2 good = ClientCertificate(directory, "client");
+        using X509Certificate2 revoked = ClientCertificate(directory, "client-revoked");
+        (HttpStatusCode status, string body) = await GetWithClientCertificateAsync(port, good);
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Contains("Client certificate 'CN=demo client' accepted", body, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Forbidden, (await GetWithClientCertificateAsync(port, revoked)).Status);
+        await Assert.ThrowsAsync<HttpRequestException>(() => GetWithClientCertificateAsync(port, null));
+    }
+
+    /// <summary>The SslStream sample checks at the TLS level: a certificate never seen is refused (fail-closed) while its responder is asked; the next connection is decided by the answer.</summary>
+    [SkippableFact]
+    public async Task SslStream_ClientCa_FirstConnectionRefusedWhileAsking_ThenGoodAcceptedAndRevokedRefused()
+    {
+        Requires.Programs("openssl");
+        string directory = Path.Combine(fixture.Directory, "mtls-raw-" + Guid.NewGuid().ToString("N"));
+
+        (string command, string output) = await RunSampleUntilCommandAsync("SslStream", ["--port", "0", "--dir", directory, "--client-ca", Path.Combine(directory, "client-ca.pem")]);
+
+        int port = int.Parse(Regex.Match(output, @"TLS with OCSP stapling on \S+:(\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        using X509Certificate2 good = ClientCertificate(directory, "client");
+        using X509Certificate2 revoked = ClientCertificate(directory, "client-revoked");
+        Assert.Null(await RawLineAsync(port, good)); // never seen: refused, its responder asked in the background
+        Assert.Null(await RawLineAsync(port, revoked));
+        string? accepted = await EventuallyAsync(() => RawLineAsync(port, good));
+        Assert.Contains("client 'CN=demo client'", accepted, StringComparison.Ordinal);
+        Assert.Null(await RawLineAsync(port, revoked));
+        Assert.Contains("Cert Status: good", await RunPrintedCommandAsync(command), StringComparison.Ordinal);
+    }
+
+    /// <summary>Two Kestrel servers (processes) on one Redis: a client certificate's responder is asked once between them.</summary>
+    [SkippableFact]
+    public async Task TwoKestrelProcessesOnOneRedis_AskTheClientCertificatesResponderOnceBetweenThem()
+    {
+        string redis = Environment.GetEnvironmentVariable("OCSP_STAPLING_REDIS") ?? "";
+        Skip.If(redis.Length == 0, Requires.NoRedis);
+        fixture.Reset();
+        X509Certificate2 leaf = fixture.NewLeaf("mtls-fleet");
+        X509Certificate2 client = fixture.Pki.IssueClient("fleet client", fixture.Responder.Url);
+        string directory = Path.Combine(fixture.Directory, "mtls-fleet-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(directory);
+        await File.WriteAllTextAsync(Path.Combine(directory, "cert.pem"), TestPki.ToPem(leaf));
+        await File.WriteAllTextAsync(Path.Combine(directory, "key.pem"), TestPki.PrivateKeyPem(leaf));
+        await File.WriteAllTextAsync(Path.Combine(directory, "chain.pem"), TestPki.ToPem(fixture.Pki.Intermediate));
+        await File.WriteAllTextAsync(Path.Combine(directory, "client-ca.pem"), TestPki.ToPem(fixture.Pki.Root) + TestPki.ToPem(fixture.Pki.Intermediate));
+        string[] arguments =
+        [
+            "--cert", Path.Combine(directory, "cert.pem"), "--key", Path.Combine(directory, "key.pem"), "--chain", Path.Combine(directory, "chain.pem"),
+            "--client-ca", Path.Combine(directory, "client-ca.pem"), "--redis", redis, "--port", "0",
+        ];
+        OcspCertificateId clientId = OcspCertificateId.Create(client, fixture.Pki.Intermediate);
+
+        (_, string first) = await RunSampleUntilCommandAsync("Kestrel", arguments);
+        (_, string second) = await RunSampleUntilCommandAsync("Kestrel", arguments);
+        (HttpStatusCode firstStatus, _) = await GetWithClientCertificateAsync(PortOf(first), client);
+        (HttpStatusCode secondStatus, _) = await GetWithClientCertificateAsync(PortOf(second), client);
+
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (firstStatus, secondStatus));
+        Assert.Equal(1, fixture.Responder.ReceivedCertificateIds.Count(id => id.Equals(clientId)));
+    }
+
     [Theory]
     [InlineData("Kestrel")]
     [InlineData("SslStream")]
@@ -201,6 +277,71 @@ public sealed class SampleTests(KestrelFixture fixture) : IClassFixture<KestrelF
         ProgramResult result = await ExternalProgram.RunAsync("openssl", [.. words.Skip(1), "-verify_return_error"]);
         Assert.True(result.ExitCode == 0, result.ToString());
         return result.StandardOutput;
+    }
+
+    private static int PortOf(string output) =>
+        int.Parse(Regex.Match(output, @"HTTPS with OCSP stapling on https://[^/]+:(\d+)/").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+
+    private static X509Certificate2 ClientCertificate(string directory, string name) =>
+        X509Certificate2.CreateFromPemFile(Path.Combine(directory, name + ".pem"), Path.Combine(directory, name + ".key"));
+
+    /// <summary>GET / with <paramref name="client"/> (the server's certificate is the test's or the demo's: any is taken, stapling is checked by openssl).</summary>
+    private static async Task<(HttpStatusCode Status, string Body)> GetWithClientCertificateAsync(int port, X509Certificate2? client)
+    {
+        using var handler = new SocketsHttpHandler
+        {
+            SslOptions = new System.Net.Security.SslClientAuthenticationOptions
+            {
+#pragma warning disable CA5359 // The demo's server certificate: its stapling is checked with openssl, not here.
+                RemoteCertificateValidationCallback = static (_, _, _, _) => true,
+#pragma warning restore CA5359
+                ClientCertificates = client is null ? null : [client],
+            },
+        };
+        using var http = new HttpClient(handler);
+        using HttpResponseMessage response = await http.GetAsync(new Uri($"https://127.0.0.1:{port}/"));
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>The SslStream sample's line for a connection with <paramref name="client"/>, or null when it refused the handshake.</summary>
+    private static async Task<string?> RawLineAsync(int port, X509Certificate2 client)
+    {
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(System.Net.IPAddress.Loopback, port);
+        await using var tls = new System.Net.Security.SslStream(tcp.GetStream());
+        try
+        {
+            await tls.AuthenticateAsClientAsync(new System.Net.Security.SslClientAuthenticationOptions
+            {
+                TargetHost = "localhost",
+#pragma warning disable CA5359 // As above.
+                RemoteCertificateValidationCallback = static (_, _, _, _) => true,
+#pragma warning restore CA5359
+                ClientCertificates = [client],
+            });
+            using var reader = new StreamReader(tls);
+            return await reader.ReadLineAsync();
+        }
+        catch (Exception ex) when (ex is IOException or System.Security.Authentication.AuthenticationException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Retries <paramref name="attempt"/> (a new connection each time) until it gives a line, up to 20 attempts 250 ms apart: the sample's responder answers in the background.</summary>
+    private static async Task<string> EventuallyAsync(Func<Task<string?>> attempt)
+    {
+        for (int i = 0; i < 20; i++)
+        {
+            if (await attempt() is { } line)
+            {
+                return line;
+            }
+
+            await Task.Delay(250);
+        }
+
+        throw new TimeoutException("The sample never accepted the client certificate.");
     }
 
     /// <summary>Stops the sample processes this test started, by their PIDs.</summary>

@@ -49,7 +49,8 @@ public sealed partial class OcspStaplingStatusTests(KestrelFixture fixture) : IC
             using JsonDocument document = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
             JsonElement root = document.RootElement;
 
-            Assert.Equal(["generatedAt", "status", "tlsStapling", "certificates"], root.EnumerateObject().Select(p => p.Name));
+            Assert.Equal(["generatedAt", "status", "tlsStapling", "certificates", "clientCertificates"], root.EnumerateObject().Select(p => p.Name));
+            Assert.Equal(0, root.GetProperty("clientCertificates").GetArrayLength());
             Assert.Equal(_time.GetUtcNow(), root.GetProperty("generatedAt").GetDateTimeOffset());
             Assert.Equal("Unhealthy", root.GetProperty("status").GetString()); // the must-staple certificate without a staple
             Assert.True(root.GetProperty("tlsStapling").GetProperty("inUse").GetBoolean());
