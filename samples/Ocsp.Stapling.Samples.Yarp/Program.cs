@@ -50,6 +50,7 @@ string rootFile = Path.Combine(directory, "root.pem");
 await File.WriteAllTextAsync(rootFile, TestPki.ToPem(pki.Root));
 
 WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+#region stapling
 builder.Services.AddOcspStapling(options => options.SharedStore.Directory = Path.Combine(directory, "cache"));
 builder.Services.AddReverseProxy().LoadFromMemory(
     [new RouteConfig { RouteId = "all", ClusterId = "backend", Match = new RouteMatch { Path = "{**catch-all}" } }],
@@ -62,6 +63,7 @@ builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, p
             options.ServerCertificateChain = [pki.Intermediate];
             options.SelectableCertificates.AddRange(certificates.Values.ToArray()); // stapled from their very first handshake
         })));
+#endregion
 await using WebApplication app = builder.Build();
 app.MapReverseProxy();
 await app.StartAsync();

@@ -1,4 +1,5 @@
 using Ocsp.Stapling.Fuzz;
+using Ocsp.Stapling.Testing;
 
 namespace Ocsp.Stapling.Tool.Tests;
 
@@ -22,7 +23,7 @@ public sealed class FuzzRegressionTests
     public void SeedsAndFoundInputs_AreAcceptedOrRefusedAsDocumented(string target)
     {
         FuzzPki pki = FuzzPki.Load(Path.Combine(Corpus.Value, "pki"));
-        string regressions = Path.Combine(RepositoryRoot(), "fuzz", "regressions", target);
+        string regressions = Path.Combine(RepositoryFiles.Root, "fuzz", "regressions", target);
         string[] inputs =
         [
             .. Directory.EnumerateFiles(Path.Combine(Corpus.Value, target)),
@@ -52,21 +53,9 @@ public sealed class FuzzRegressionTests
     public void TheFoundInputs_AreKept_ForTheParsersThatHadFindings()
     {
         // The der pre-scan let BouncyCastle's own exceptions escape; the PFX loader allocated 64 MB for a 120-byte file.
-        string root = Path.Combine(RepositoryRoot(), "fuzz", "regressions");
+        string root = Path.Combine(RepositoryFiles.Root, "fuzz", "regressions");
         Assert.True(Directory.EnumerateFiles(Path.Combine(root, "der")).Count() >= 10);
         Assert.True(Directory.EnumerateFiles(Path.Combine(root, "certificate-file")).Count() >= 2);
     }
 
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Ocsp.Stapling.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Ocsp.Stapling.sln not found above " + AppContext.BaseDirectory);
-    }
 }

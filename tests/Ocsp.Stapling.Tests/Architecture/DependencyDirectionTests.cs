@@ -89,7 +89,7 @@ public sealed class DependencyDirectionTests
     [Fact]
     public void NoSourceFolder_HoldsMoreThan20Files()
     {
-        string src = Path.Combine(RepositoryRoot(), "src");
+        string src = Path.Combine(RepositoryFiles.Root, "src");
         string[] crowded =
         [
             .. Directory.EnumerateDirectories(src, "*", SearchOption.AllDirectories)
@@ -108,17 +108,4 @@ public sealed class DependencyDirectionTests
     private static string Folder(string type) => Core.Value.Folders[type].Single();
 
     private static string Short(string type) => type[(type.LastIndexOf('.') + 1)..];
-
-    private static string RepositoryRoot()
-    {
-        for (DirectoryInfo? directory = new(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Ocsp.Stapling.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Ocsp.Stapling.sln not found above " + AppContext.BaseDirectory);
-    }
 }
