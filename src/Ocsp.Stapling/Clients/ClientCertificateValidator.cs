@@ -58,16 +58,9 @@ internal sealed class ClientCertificateValidator : IOcspClientCertificateValidat
     public async ValueTask<OcspClientCertificateDecision> CheckAsync(
         X509Certificate2 certificate, X509Certificate2 issuer, OcspClientCertificatePolicy policy, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(policy);
-        Entry entry = Enter(certificate, issuer, out DateTimeOffset now);
-        if (Held(entry, now) is { } decided)
+        if (Begin(certificate, issuer, policy, out Entry entry, out OcspClientCertificateDecision? decided) is not { } flight)
         {
-            return Decide(entry, policy, decided);
-        }
-
-        if (FlightOf(entry, now) is not { } flight)
-        {
-            return Decide(entry, policy, Answer.None(entry.HasResponder ? OcspClientCertificateReason.NoAnswer : OcspClientCertificateReason.NoResponder, entry.FailureText));
+            return decided!;
         }
 
         try
@@ -83,16 +76,9 @@ internal sealed class ClientCertificateValidator : IOcspClientCertificateValidat
 
     public OcspClientCertificateDecision Check(X509Certificate2 certificate, X509Certificate2 issuer, OcspClientCertificatePolicy policy)
     {
-        ArgumentNullException.ThrowIfNull(policy);
-        Entry entry = Enter(certificate, issuer, out DateTimeOffset now);
-        if (Held(entry, now) is { } decided)
+        if (Begin(certificate, issuer, policy, out Entry entry, out OcspClientCertificateDecision? decided) is not { } flight)
         {
-            return Decide(entry, policy, decided);
-        }
-
-        if (FlightOf(entry, now) is not { } flight)
-        {
-            return Decide(entry, policy, Answer.None(entry.HasResponder ? OcspClientCertificateReason.NoAnswer : OcspClientCertificateReason.NoResponder, entry.FailureText));
+            return decided!;
         }
 
         // The shared store only: wait until the flight has an answer or has gone past the store, up to StoreWaitTime.
@@ -106,6 +92,32 @@ internal sealed class ClientCertificateValidator : IOcspClientCertificateValidat
         return flight.Result.IsCompletedSuccessfully
             ? Decide(entry, policy, flight.Result.Result)
             : Decide(entry, policy, Answer.None(OcspClientCertificateReason.Pending, "none held; asking the responder in the background"));
+    }
+
+    /// <summary>
+    /// What both checks do first: the entry; its held answer decides at once, as does a certificate that names no
+    /// responder or failed within the retry time (then <see langword="null"/> is returned with the decision in
+    /// <paramref name="decided"/>); otherwise the request to wait for.
+    /// </summary>
+    private Flight? Begin(
+        X509Certificate2 certificate, X509Certificate2 issuer, OcspClientCertificatePolicy policy, out Entry entry, out OcspClientCertificateDecision? decided)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        entry = Enter(certificate, issuer, out DateTimeOffset now);
+        decided = null;
+        if (Held(entry, now) is { } held)
+        {
+            decided = Decide(entry, policy, held);
+            return null;
+        }
+
+        Flight? flight = FlightOf(entry, now);
+        if (flight is null)
+        {
+            decided = Decide(entry, policy, Answer.None(entry.HasResponder ? OcspClientCertificateReason.NoAnswer : OcspClientCertificateReason.NoResponder, entry.FailureText));
+        }
+
+        return flight;
     }
 
     public IReadOnlyList<OcspClientCertificateState> GetStates()
