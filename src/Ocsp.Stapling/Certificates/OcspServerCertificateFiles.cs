@@ -142,7 +142,9 @@ internal static class OcspServerCertificateFiles
         {
             return load();
         }
-        catch (Exception ex) when (ex is CryptographicException or ArgumentException or IOException or UnauthorizedAccessException)
+        // PlatformNotSupportedException: a key on a curve this platform's OpenSSL does not have (or a corrupted curve
+        // OID, found by fuzzing: fuzz/regressions/certificate-file) is an unusable file like any other.
+        catch (Exception ex) when (ex is CryptographicException or ArgumentException or IOException or UnauthorizedAccessException or PlatformNotSupportedException)
         {
             throw new InvalidOperationException($"Cannot load '{path}' as {expected}: {ex.Message}", ex);
         }

@@ -49,8 +49,18 @@ internal sealed class ClientCertificateValidator : IOcspClientCertificateValidat
     internal Task LastSweep => Volatile.Read(ref _lastSweep);
 
     /// <summary>Completes when the request under way for <paramref name="certificate"/> (if any) has its answer (tests wait for the background request of a TLS-level check).</summary>
-    internal Task WhenAnsweredAsync(X509Certificate2 certificate) =>
-        _entries.TryGetValue(certificate.RawDataMemory, out Entry? entry) && entry.Flight is { } flight ? flight.Result : Task.CompletedTask;
+    internal Task WhenAnsweredAsync(X509Certificate2 certificate)
+    {
+        if (!_entries.TryGetValue(certificate.RawDataMemory, out Entry? entry))
+        {
+            return Task.CompletedTask;
+        }
+
+        lock (entry)
+        {
+            return entry.Flight?.Result ?? Task.CompletedTask;
+        }
+    }
 
     /// <summary>Whether <paramref name="certificateId"/> is a client certificate's registration (the status page lists those apart).</summary>
     public bool IsClientCertificate(OcspCertificateId certificateId) => _ids.ContainsKey(certificateId);
