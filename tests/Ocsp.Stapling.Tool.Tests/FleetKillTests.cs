@@ -16,6 +16,7 @@ namespace Ocsp.Stapling.Tool.Tests;
 /// CI runs it for <see cref="DefaultSeconds"/>; <c>eng/fleet-kill.sh SECONDS [SEED]</c> runs it longer
 /// (<c>OCSP_STAPLING_FLEET_SECONDS</c>, <c>OCSP_STAPLING_FLEET_SEED</c>).
 /// </summary>
+[Collection(FleetKillCollection.Name)]
 public sealed class FleetKillTests(ToolFixture fixture, ITestOutputHelper output) : IClassFixture<ToolFixture>
 {
     private const int DefaultSeconds = 45;
@@ -535,4 +536,16 @@ public sealed class FleetKillTests(ToolFixture fixture, ITestOutputHelper output
             }
         }
     }
+}
+
+/// <summary>
+/// The killed fleet runs alone, after the other tests: four serve processes answering thousands of requests a second
+/// load Redis, PostgreSQL and both cores, and tests running beside it saw their store reads time out.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+#pragma warning disable CA1711 // xunit's word.
+public sealed class FleetKillCollection
+#pragma warning restore CA1711
+{
+    public const string Name = "Killed fleet (alone)";
 }
