@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Data;
 using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -12,8 +14,10 @@ namespace Ocsp.Stapling.PostgreSql;
 /// staples from it at once, and the CA's responder sees one request per refresh, not one per node). Sets are UPSERTs;
 /// absolute and sliding expirations are honoured on the cache's <see cref="TimeProvider"/>; expired rows are never returned
 /// and are deleted in the background. Every operation is bounded by <see cref="PostgreSqlCacheOptions.CommandTimeout"/>.
+/// Reads through <see cref="IBufferDistributedCache"/> ask the destination for the value's size before reading the value,
+/// so a destination that refuses oversized values (the provider's does) never copies one.
 /// </summary>
-public sealed partial class PostgreSqlDistributedCache : IDistributedCache, IDisposable, IAsyncDisposable
+public sealed partial class PostgreSqlDistributedCache : IDistributedCache, IBufferDistributedCache, IDisposable, IAsyncDisposable
 {
     private readonly PostgreSqlCacheOptions _options;
     private readonly NpgsqlDataSource _dataSource;
@@ -85,6 +89,25 @@ public sealed partial class PostgreSqlDistributedCache : IDistributedCache, IDis
     /// <inheritdoc />
     public async Task<byte[]?> GetAsync(string key, CancellationToken token = default) =>
         await RunAsync(Read(key, returnValue: true), static (c, t) => c.ExecuteScalarAsync(t), token).ConfigureAwait(false) as byte[];
+
+    /// <inheritdoc />
+    bool IBufferDistributedCache.TryGet(string key, IBufferWriter<byte> destination) =>
+        ((IBufferDistributedCache)this).TryGetAsync(key, destination).AsTask().GetAwaiter().GetResult();
+
+    /// <inheritdoc />
+    async ValueTask<bool> IBufferDistributedCache.TryGetAsync(string key, IBufferWriter<byte> destination, CancellationToken token)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        var statement = new Statement(_sql.GetWithLength, Read(key, returnValue: true).Parameters);
+        return (bool)(await RunAsync(statement, (command, t) => ReadIntoAsync(command, destination, t), token).ConfigureAwait(false))!;
+    }
+
+    /// <inheritdoc />
+    void IBufferDistributedCache.Set(string key, ReadOnlySequence<byte> value, DistributedCacheEntryOptions options) => Set(key, value.ToArray(), options);
+
+    /// <inheritdoc />
+    ValueTask IBufferDistributedCache.SetAsync(string key, ReadOnlySequence<byte> value, DistributedCacheEntryOptions options, CancellationToken token) =>
+        new(SetAsync(key, value.ToArray(), options, token));
 
     /// <inheritdoc />
     public void Set(string key, byte[] value, DistributedCacheEntryOptions options) =>
@@ -176,6 +199,29 @@ public sealed partial class PostgreSqlDistributedCache : IDistributedCache, IDis
     {
         ArgumentNullException.ThrowIfNull(key);
         return new Statement(returnValue ? _sql.Get : _sql.Refresh, [new NpgsqlParameter<string>("id", key), Now()]);
+    }
+
+    /// <summary>
+    /// Reads the row's size, asks <paramref name="destination"/> for that much (it may refuse, by throwing), then streams
+    /// the value into it. Sequential access: a refused value is skipped on the wire, never buffered.
+    /// </summary>
+    private static async Task<bool> ReadIntoAsync(NpgsqlCommand command, IBufferWriter<byte> destination, CancellationToken token)
+    {
+        await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess | CommandBehavior.SingleRow, token).ConfigureAwait(false);
+        if (!await reader.ReadAsync(token).ConfigureAwait(false))
+        {
+            return false;
+        }
+
+        int length = reader.GetInt32(0);
+        Memory<byte> target = destination.GetMemory(length)[..length];
+        await using (Stream value = await reader.GetStreamAsync(1, token).ConfigureAwait(false))
+        {
+            await value.ReadExactlyAsync(target, token).ConfigureAwait(false);
+        }
+
+        destination.Advance(length);
+        return true;
     }
 
     private Statement Delete(string key)

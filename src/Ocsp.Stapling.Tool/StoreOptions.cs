@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Microsoft.Extensions.Caching.StackExchangeRedis;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using StackExchange.Redis;
@@ -111,7 +110,7 @@ internal sealed class StoreOptions
                 ConfigurationOptions options = ConfigurationOptions.Parse(Redis);
                 options.AbortOnConnectFail = false;
                 // No instance name: the keys are the library's own ("ocsp-stapling:<CertID>"), as an app using UseDistributedCache() writes them.
-                return builder.UseDistributedCache(_ => new RedisCache(new RedisCacheOptions { ConfigurationOptions = options }));
+                return builder.UseDistributedCache(_ => new RedisStore(options));
             }
 
             return Postgres is not null ? builder.UsePostgreSqlCache(Postgres) : builder.UseFileSystemCache(Directory);

@@ -1,5 +1,6 @@
 using System.Text;
 using Microsoft.Extensions.Caching.Distributed;
+using Ocsp.Stapling.Internal;
 using Ocsp.Stapling.Testing;
 
 namespace Ocsp.Stapling.CacheConformance;
@@ -23,6 +24,13 @@ public abstract class DistributedCacheConformanceTests
     /// server's own clock (Redis) cannot be driven by the fake clock: it overrides the expiry cases (they are virtual) with
     /// checks of the time-to-live the server holds.</summary>
     protected virtual bool ExpiresOnTheCacheClock => true;
+
+    /// <summary>
+    /// Gets a value indicating whether a buffered read (<see cref="IBufferDistributedCache"/>) asks its destination for the
+    /// value's whole size before copying any of it, so that an oversized value is refused uncopied. The stores of this
+    /// repository do; a store that copies in segments is still stopped at the destination's limit, one segment in.
+    /// </summary>
+    protected virtual bool AnnouncesValueSize => true;
 
     /// <summary>Creates a cache over this test's store (call <c>Skip.If</c> inside when the backend is unavailable).</summary>
     protected abstract IDistributedCache CreateCache();
@@ -49,6 +57,35 @@ public abstract class DistributedCacheConformanceTests
         byte[]? empty = await sut.GetAsync("empty");
         Assert.NotNull(empty);
         Assert.Empty(empty);
+    }
+
+    [SkippableFact]
+    public async Task BufferedRead_AsksForTheWholeValueFirst_SoAnOversizedOneIsRefusedUncopied()
+    {
+        IDistributedCache cache = CreateCache();
+        Skip.IfNot(cache is IBufferDistributedCache, $"{cache.GetType().Name} has no buffered reads: the provider reads its values whole and checks their size after");
+        var sut = (IBufferDistributedCache)cache;
+        byte[] large = new byte[1 << 20];
+        System.Security.Cryptography.RandomNumberGenerator.Fill(large);
+        await cache.SetAsync("large", large, NoExpiry);
+        await cache.SetAsync("small", [1, 2, 3], NoExpiry);
+        await cache.SetAsync("empty", [], NoExpiry);
+
+        // The store asks the destination for the whole size before copying a byte: the provider's destination refuses it there.
+        StoreEntryTooLargeException refused = await Assert.ThrowsAsync<StoreEntryTooLargeException>(() => sut.TryGetAsync("large", new BoundedBufferWriter(64 * 1024)).AsTask());
+        Assert.Equal(AnnouncesValueSize ? large.Length : refused.Size, refused.Size);
+        Assert.InRange(refused.Size, 64 * 1024 + 1, large.Length);
+
+        var small = new BoundedBufferWriter(64 * 1024);
+        Assert.True(await sut.TryGetAsync("small", small));
+        Assert.Equal([1, 2, 3], small.ToArray());
+        var empty = new BoundedBufferWriter(64 * 1024);
+        Assert.True(await sut.TryGetAsync("empty", empty));
+        Assert.Empty(empty.ToArray());
+        Assert.False(await sut.TryGetAsync("missing", new BoundedBufferWriter(16)));
+        var whole = new BoundedBufferWriter(2 << 20);
+        Assert.True(sut.TryGet("large", whole));
+        Assert.Equal(large, whole.ToArray());
     }
 
     [SkippableFact]

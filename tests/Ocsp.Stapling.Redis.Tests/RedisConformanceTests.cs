@@ -7,27 +7,58 @@ namespace Ocsp.Stapling.Redis.Tests;
 
 /// <summary>
 /// The conformance suite over Redis through <c>Microsoft.Extensions.Caching.StackExchangeRedis</c>, a new key prefix per
-/// test. Redis expires keys on the server's own clock, which the suite's fake clock cannot move: the expiry cases are
-/// overridden to check the time-to-live the server holds, and time passing is played by shortening it (<c>PEXPIRE</c>).
+/// test (the layout apps using <c>UseDistributedCache(new RedisCache(…))</c> write).
 /// </summary>
-public sealed class RedisConformanceTests(RedisFixture redis) : SharedStoreConformanceTests, IClassFixture<RedisFixture>, IDisposable
+public sealed class RedisConformanceTests(RedisFixture redis) : RedisBackedConformanceTests(redis)
+{
+    // RedisCache receives the whole value from the server, then copies it in segments: refused at the limit, but only
+    // after the value crossed the network. The tool's RedisStore asks for the size first.
+    protected override bool AnnouncesValueSize => false;
+
+    protected override IDistributedCache NewCache(string configuration, string instanceName) =>
+        new RedisCache(new RedisCacheOptions { Configuration = configuration, InstanceName = instanceName });
+}
+
+/// <summary>
+/// The same suite over the tool's <c>--redis</c> store (<see cref="Tool.RedisStore"/>): the same layout, reads that ask
+/// for the value's size before fetching it.
+/// </summary>
+public sealed class RedisStoreConformanceTests(RedisFixture redis) : RedisBackedConformanceTests(redis)
+{
+    protected override IDistributedCache NewCache(string configuration, string instanceName) =>
+        new Tool.RedisStore(ConfigurationOptions.Parse(configuration), instanceName);
+}
+
+/// <summary>
+/// The conformance suite over a Redis server. Redis expires keys on the server's own clock, which the suite's fake clock
+/// cannot move: the expiry cases are overridden to check the time-to-live the server holds, and time passing is played by
+/// shortening it (<c>PEXPIRE</c>).
+/// </summary>
+public abstract class RedisBackedConformanceTests(RedisFixture redis) : SharedStoreConformanceTests, IClassFixture<RedisFixture>, IDisposable
 {
     private readonly string _instance = RedisFixture.NewInstanceName();
-    private readonly List<RedisCache> _caches = [];
+    private readonly List<IDisposable> _caches = [];
 
     protected override bool ExpiresOnTheCacheClock => false;
 
     private IDatabase Server => redis.Connection!.GetDatabase();
 
+    public void Dispose()
+    {
+        _caches.ForEach(c => c.Dispose());
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>A cache over the server of <paramref name="configuration"/>, its keys prefixed by <paramref name="instanceName"/>.</summary>
+    protected abstract IDistributedCache NewCache(string configuration, string instanceName);
+
     protected override IDistributedCache CreateCache()
     {
         redis.SkipIfUnavailable();
-        var cache = new RedisCache(new RedisCacheOptions { Configuration = redis.Configuration, InstanceName = _instance });
-        _caches.Add(cache);
+        IDistributedCache cache = NewCache(redis.Configuration, _instance);
+        _caches.Add((IDisposable)cache);
         return cache;
     }
-
-    public void Dispose() => _caches.ForEach(c => c.Dispose());
 
     [SkippableFact]
     public override async Task AbsoluteExpiration_ReadableUntilItThenAbsent()

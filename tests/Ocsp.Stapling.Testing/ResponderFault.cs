@@ -24,6 +24,12 @@ public enum ResponderFault
     /// <summary>A well-formed unauthorized response.</summary>
     Unauthorized,
 
+    /// <summary>A well-formed malformedRequest response.</summary>
+    MalformedRequest,
+
+    /// <summary>HTTP 400 Bad Request (a size-limited responder's answer to an over-long serial).</summary>
+    Http400,
+
     /// <summary>Never answers until released with <see cref="TestOcspResponder.ReleaseSlowRequests"/> or the client gives up.</summary>
     Slow,
 

@@ -242,6 +242,13 @@ public sealed class TestOcspResponder : IAsyncDisposable
             case ResponderFault.Unauthorized:
                 await WriteOcspAsync(context, OcspResponseBuilder.BuildStatus(OcspResponseStatus.Unauthorized)).ConfigureAwait(false);
                 return;
+            case ResponderFault.MalformedRequest:
+                await WriteOcspAsync(context, OcspResponseBuilder.BuildStatus(OcspResponseStatus.MalformedRequest)).ConfigureAwait(false);
+                return;
+            case ResponderFault.Http400:
+                context.Response.StatusCode = StatusCodes.Status400BadRequest;
+                await context.Response.WriteAsync("Request too large").ConfigureAwait(false);
+                return;
             case ResponderFault.Redirect when !context.Request.Path.StartsWithSegments(MovedPath):
                 context.Response.StatusCode = StatusCodes.Status302Found;
                 context.Response.Headers.Location = RedirectLocation?.Replace("{target}", context.Features.GetRequiredFeature<IHttpRequestFeature>().RawTarget, StringComparison.Ordinal);

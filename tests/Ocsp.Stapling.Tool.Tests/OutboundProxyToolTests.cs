@@ -63,7 +63,7 @@ public sealed class OutboundProxyToolTests(ToolFixture fixture) : IClassFixture<
     }
 
     [SkippableFact]
-    public async Task Fetch_ThroughAProxyAskingForCredentials_407IsReported_WithThemItWorks_NeverPrinted()
+    public async Task Fetch_ThroughAProxyAskingForCredentials_407IsReported_WithThemFromTheEnvironmentOrAFileItWorks_NeverPrinted()
     {
         await using ForwardProxy guarded = await ForwardProxy.StartAsync(fixture.Directory, "ocsp", Password);
         LeafFiles site = fixture.NewLeaf("fetch-proxy-auth");
@@ -73,9 +73,27 @@ public sealed class OutboundProxyToolTests(ToolFixture fixture) : IClassFixture<
         Assert.Contains("ProxyFailed", refused.StandardError, StringComparison.Ordinal);
         Assert.Contains("407 Proxy Authentication Required", refused.StandardError, StringComparison.Ordinal);
 
-        ProgramResult accepted = await ToolFixture.RunToolAsync(NoProxyEnvironment, "fetch", "--cert", site.Chain, "--proxy", guarded.UrlWith("ocsp", Password).ToString(), "--verbose");
-        Assert.True(accepted.ExitCode == 0, accepted.ToString());
-        Assert.DoesNotContain(Password, accepted.ToString() + refused, StringComparison.Ordinal);
+        // On the command line, where ps shows them to everyone: refused before anything is asked, without echoing them.
+        ProgramResult inTheUrl = await ToolFixture.RunToolAsync(NoProxyEnvironment, "fetch", "--cert", site.Chain, "--proxy", guarded.UrlWith("ocsp", Password).ToString());
+        Assert.True(inTheUrl.ExitCode == 64, inTheUrl.ToString());
+        Assert.Contains(OutboundProxyArguments.CredentialsVariable, inTheUrl.StandardError, StringComparison.Ordinal);
+
+        var withVariable = new Dictionary<string, string?>(NoProxyEnvironment) { [OutboundProxyArguments.CredentialsVariable] = $"ocsp:{Password}" };
+        ProgramResult fromVariable = await ToolFixture.RunToolAsync(withVariable, "fetch", "--cert", site.Chain, "--out", site.Ocsp, "--proxy", guarded.Url.ToString(), "--verbose");
+        Assert.True(fromVariable.ExitCode == 0, fromVariable.ToString());
+
+        string file = Path.Combine(site.Directory, "proxy-credentials");
+        await File.WriteAllTextAsync(file, $"ocsp:{Password}\n");
+        ProgramResult fromFile = await ToolFixture.RunToolAsync(
+            NoProxyEnvironment, "fetch", "--cert", site.Chain, "--out", site.Ocsp + ".file", "--proxy", guarded.Url.ToString(), "--proxy-credentials-file", file, "--verbose");
+        Assert.True(fromFile.ExitCode == 0, fromFile.ToString());
+
+        var wrong = new Dictionary<string, string?>(NoProxyEnvironment) { [OutboundProxyArguments.CredentialsVariable] = "ocsp:not-the-password" };
+        ProgramResult wrongOnes = await ToolFixture.RunToolAsync(wrong, "fetch", "--cert", site.Chain, "--proxy", guarded.Url.ToString());
+        Assert.True(wrongOnes.ExitCode == 69, wrongOnes.ToString());
+        Assert.Contains("ProxyFailed", wrongOnes.StandardError, StringComparison.Ordinal);
+
+        Assert.DoesNotContain(Password, string.Concat(refused, inTheUrl, fromVariable, fromFile, wrongOnes), StringComparison.Ordinal);
     }
 
     [SkippableFact]

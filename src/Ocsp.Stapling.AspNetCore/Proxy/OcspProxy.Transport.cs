@@ -43,7 +43,7 @@ internal sealed partial class OcspProxy
             // The client's fault (too slow for the minimum data rate, bad chunking, reset, gone): one Debug line, no stack
             // trace, never "an unhandled exception".
             int status = ex is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status400BadRequest;
-            Log.ProxyClientFault(logger, ex.Message, status);
+            Log.ProxyClientFault(logger, LogText.Quote(ex.Message), status);
             if (!context.Response.HasStarted)
             {
                 context.Response.StatusCode = status;

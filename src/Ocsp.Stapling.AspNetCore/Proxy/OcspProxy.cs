@@ -106,7 +106,16 @@ internal sealed partial class OcspProxy : IDisposable
         }
         catch (OcspFormatException ex)
         {
-            Log.ProxyMalformedRequest(logger, ex.Message);
+            Log.ProxyMalformedRequest(logger, LogText.Quote(ex.Message));
+            activity.Count(ProxyOutcome.Rejected);
+            await WriteUncachedAsync(context, MalformedRequest).ConfigureAwait(false);
+            return;
+        }
+
+        if (NonConforming(ocspRequest) is { } impossible)
+        {
+            // No CA issues such a serial (RFC 5280 §4.1.2.2): answered here, never forwarded, retried or counted upstream.
+            Log.ProxyMalformedRequest(logger, $"a serial number of {impossible.SerialNumber.Length} octets, over RFC 5280's {OcspCertificateId.MaxSerialOctets}");
             activity.Count(ProxyOutcome.Rejected);
             await WriteUncachedAsync(context, MalformedRequest).ConfigureAwait(false);
             return;
@@ -146,7 +155,7 @@ internal sealed partial class OcspProxy : IDisposable
                 Pruned(first, await registry.PruneAsync(certificate, context.RequestAborted).ConfigureAwait(false));
             }
 
-            await ServeFromStoreAsync(context, listed.DisplayName, () => registry.GetState(certificate), token => registry.RefreshAsync(certificate, token)).ConfigureAwait(false);
+            await ServeFromStoreAsync(context, upstream, listed.DisplayName, () => registry.GetState(certificate), token => registry.RefreshAsync(certificate, token)).ConfigureAwait(false);
             return;
         }
 
@@ -186,7 +195,7 @@ internal sealed partial class OcspProxy : IDisposable
 
         if (name.Length > 0 && !IsProxyItself(context, name))
         {
-            refusal = $"Responder host '{host.Value}' is not allowed: this proxy only contacts its allowed responders.";
+            refusal = $"Responder host '{LogText.Quote(host.Value, 100)}' is not allowed: this proxy only contacts its allowed responders.";
             return null;
         }
 
@@ -206,6 +215,21 @@ internal sealed partial class OcspProxy : IDisposable
         }
 
         return upstream;
+    }
+
+    /// <summary>The first CertID whose serial no CA issues (a loop: this runs on every request).</summary>
+    private static OcspCertificateId? NonConforming(OcspRequest request)
+    {
+        IReadOnlyList<OcspCertificateId> ids = request.CertificateIds;
+        for (int i = 0; i < ids.Count; i++)
+        {
+            if (!ids[i].HasConformingSerial)
+            {
+                return ids[i];
+            }
+        }
+
+        return null;
     }
 
     private bool IsProxyItself(HttpContext context, string host)
@@ -234,7 +258,7 @@ internal sealed partial class OcspProxy : IDisposable
                 Pruned(id, await registry.PruneAsync(id, context.RequestAborted).ConfigureAwait(false));
             }
 
-            await ServeFromStoreAsync(context, id.ToString(), () => registry.GetState(id), token => registry.RefreshAsync(id, token)).ConfigureAwait(false);
+            await ServeFromStoreAsync(context, upstream, id.ToString(), () => registry.GetState(id), token => registry.RefreshAsync(id, token)).ConfigureAwait(false);
             return;
         }
 
@@ -301,7 +325,7 @@ internal sealed partial class OcspProxy : IDisposable
     /// <summary>A 403 with its reason: one Debug line, counted in the summary (a flood of them is one line a minute).</summary>
     private async Task RefuseAsync(HttpContext context, string reason)
     {
-        Log.ProxyRefused(logger, context.Request.Host.Value ?? "", context.Connection.RemoteIpAddress?.ToString() ?? "(no address)", reason);
+        Log.ProxyRefused(logger, LogText.Quote(context.Request.Host.Value), context.Connection.RemoteIpAddress?.ToString() ?? "(no address)", reason);
         activity.Count(ProxyOutcome.Rejected);
         context.Response.StatusCode = StatusCodes.Status403Forbidden;
         await context.Response.WriteAsync(reason, context.RequestAborted).ConfigureAwait(false);
@@ -310,7 +334,7 @@ internal sealed partial class OcspProxy : IDisposable
     /// <summary>A 404 with its reason (a path under a fronted responder's public name that is not its OCSP URL).</summary>
     private async Task NotFoundAsync(HttpContext context, string reason)
     {
-        Log.ProxyRefused(logger, context.Request.Host.Value ?? "", context.Connection.RemoteIpAddress?.ToString() ?? "(no address)", reason);
+        Log.ProxyRefused(logger, LogText.Quote(context.Request.Host.Value), context.Connection.RemoteIpAddress?.ToString() ?? "(no address)", reason);
         activity.Count(ProxyOutcome.Rejected);
         context.Response.StatusCode = StatusCodes.Status404NotFound;
         await context.Response.WriteAsync(reason, context.RequestAborted).ConfigureAwait(false);
@@ -329,13 +353,21 @@ internal sealed partial class OcspProxy : IDisposable
         Log.ProxyPruned(logger, id.ToString(), refetched ? "refetched" : "ignored (rate limit or failure back-off, or nothing held)");
 
     private async Task ServeFromStoreAsync(
-        HttpContext context, string name, Func<OcspCertificateState?> current, Func<CancellationToken, Task<OcspRefreshResult>> refresh)
+        HttpContext context, Uri upstream, string name, Func<OcspCertificateState?> current, Func<CancellationToken, Task<OcspRefreshResult>> refresh)
     {
         // The held response when valid now, whatever its status: a proxy relays revocation (stapling policy does not apply).
         OcspCertificateState? state = current();
         OcspStaple? staple = state?.Staple is { } held && held.IsValidAt(time.GetUtcNow()) ? held : null;
         if (staple is null && state is not null)
         {
+            // A refresh reads the shared store and may ask the responder: inside the client's limits, as a first request.
+            using ClientLimits.Lease? client = clientLimits.TryEnter(context.Connection.RemoteIpAddress, out string? limit);
+            if (client is null)
+            {
+                await LimitedAsync(context, upstream, limit!).ConfigureAwait(false);
+                return;
+            }
+
             try
             {
                 staple = (await refresh(context.RequestAborted).ConfigureAwait(false)).Response;

@@ -41,6 +41,9 @@ internal sealed class SqlStatements
             )
             SELECT value FROM hit
             """;
+
+        // The size first, so that a reader can refuse an oversized value before reading it (sequential access).
+        GetWithLength = Get.Replace("SELECT value FROM hit", "SELECT octet_length(value), value FROM hit", StringComparison.Ordinal);
         Refresh = $"""
             UPDATE {Table} SET expires_at = LEAST(absolute_expiration, @now + sliding_expiration)
             WHERE id = @id AND sliding_expiration IS NOT NULL AND expires_at > @now
@@ -62,6 +65,8 @@ internal sealed class SqlStatements
     public string Create { get; }
 
     public string Get { get; }
+
+    public string GetWithLength { get; }
 
     public string Refresh { get; }
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
@@ -11,9 +12,11 @@ namespace Ocsp.Stapling;
 /// and can be shared by processes on one machine (or a network file system). Each entry is one file written to a temporary
 /// name and renamed into place, so readers never see a partial entry. Corrupt, foreign or expired entries read as absent
 /// and are deleted; every <see cref="CompactionInterval"/> a write also deletes, in the background, every expired entry
-/// nobody reads any more, so that the directory holds what is valid and little more.
+/// nobody reads any more, so that the directory holds what is valid and little more. Reads through
+/// <see cref="IBufferDistributedCache"/> ask the destination for the value's whole size before reading a byte of the file,
+/// so a destination that refuses oversized values (the provider's does) never copies one.
 /// </summary>
-public sealed class FileSystemDistributedCache : IDistributedCache
+public sealed class FileSystemDistributedCache : IDistributedCache, IBufferDistributedCache
 {
     private const uint Magic = 0x4F534643; // "OSFC"
     private const byte Version = 1;
@@ -53,6 +56,44 @@ public sealed class FileSystemDistributedCache : IDistributedCache
     {
         token.ThrowIfCancellationRequested();
         return Task.FromResult(Read(key, touch: true));
+    }
+
+    /// <inheritdoc />
+    bool IBufferDistributedCache.TryGet(string key, IBufferWriter<byte> destination) => TryGet(key, destination);
+
+    /// <inheritdoc />
+    ValueTask<bool> IBufferDistributedCache.TryGetAsync(string key, IBufferWriter<byte> destination, CancellationToken token)
+    {
+        token.ThrowIfCancellationRequested();
+        return ValueTask.FromResult(TryGet(key, destination));
+    }
+
+    /// <inheritdoc />
+    void IBufferDistributedCache.Set(string key, ReadOnlySequence<byte> value, DistributedCacheEntryOptions options) => Set(key, value.ToArray(), options);
+
+    /// <inheritdoc />
+    ValueTask IBufferDistributedCache.SetAsync(string key, ReadOnlySequence<byte> value, DistributedCacheEntryOptions options, CancellationToken token)
+    {
+        token.ThrowIfCancellationRequested();
+        Set(key, value.ToArray(), options);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Reads an entry into <paramref name="destination"/>, which is asked for the value's whole size before the file is read.</summary>
+    private bool TryGet(string key, IBufferWriter<byte> destination)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        int keyLength = Encoding.UTF8.GetByteCount(key ?? throw new ArgumentNullException(nameof(key)));
+
+        // The value's size is known from the file's before it is read: the destination may refuse it unread.
+        byte[]? value = Read(key, touch: true, fileSize => destination.GetSpan((int)Math.Clamp(fileSize - HeaderSize - keyLength, 0, int.MaxValue)));
+        if (value is null)
+        {
+            return false;
+        }
+
+        destination.Write(value);
+        return true;
     }
 
     /// <inheritdoc />
@@ -187,12 +228,12 @@ public sealed class FileSystemDistributedCache : IDistributedCache
         return deleted;
     }
 
-    private byte[]? Read(string key, bool touch)
+    private byte[]? Read(string key, bool touch, Action<long>? accept = null)
     {
         ArgumentNullException.ThrowIfNull(key);
         string path = PathFor(key);
         DateTimeOffset now = _time.GetUtcNow();
-        Entry? entry = ReadFile(path, key, now);
+        Entry? entry = ReadFile(path, key, now, accept);
         if (entry is null)
         {
             return null;
@@ -206,12 +247,22 @@ public sealed class FileSystemDistributedCache : IDistributedCache
         return entry.Value;
     }
 
-    private static Entry? ReadFile(string path, string? expectedKey, DateTimeOffset now)
+    /// <summary>The entry in <paramref name="path"/>; <paramref name="accept"/> sees the file's size first (from the open handle: a file renamed into place meanwhile is not read instead) and may throw to leave it unread.</summary>
+    private static Entry? ReadFile(string path, string? expectedKey, DateTimeOffset now, Action<long>? accept = null)
     {
         byte[] bytes;
         try
         {
-            bytes = File.ReadAllBytes(path);
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1);
+            long length = file.Length;
+            accept?.Invoke(length);
+            if (length > Array.MaxLength)
+            {
+                return null;
+            }
+
+            bytes = new byte[length];
+            file.ReadExactly(bytes);
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {

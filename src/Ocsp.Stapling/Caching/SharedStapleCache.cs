@@ -21,7 +21,9 @@ internal sealed class SharedStapleCache
     private readonly ILogger _logger;
     private readonly OcspStaplingMetrics _metrics;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _failureKinds = new(StringComparer.Ordinal);
+    private readonly int _maxEntrySize;
     private int _failing; // how many kinds are in _failureKinds: read on every success without taking its locks
+    private int _oversizedLogged;
 
     public SharedStapleCache(
         IDistributedCache cache, OcspSharedStoreOptions options, OcspValidationOptions validation, TimeProvider time, ILogger logger, OcspStaplingMetrics metrics)
@@ -32,6 +34,9 @@ internal sealed class SharedStapleCache
         _time = time;
         _logger = logger;
         _metrics = metrics;
+
+        // The largest entry a valid response makes: anything larger is refused before it is copied.
+        _maxEntrySize = validation.MaxResponseSize + StapleCacheEntry.HeaderSize;
     }
 
     public bool IsEnabled => _cache is not null;
@@ -55,7 +60,12 @@ internal sealed class SharedStapleCache
         byte[]? value;
         try
         {
-            value = await BoundedAsync((cache, key, token) => cache.GetAsync(key, token), registration, cancellationToken).ConfigureAwait(false);
+            value = await BoundedAsync(ReadBoundedAsync, registration, cancellationToken).ConfigureAwait(false);
+        }
+        catch (StoreEntryTooLargeException ex)
+        {
+            Oversized(registration, ex);
+            return null;
         }
 #pragma warning disable CA1031 // Whatever the backend throws, the shared cache is optional.
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
@@ -82,6 +92,37 @@ internal sealed class SharedStapleCache
 
         _metrics.Lookups.Add(1, L2Tag, HitTag);
         return result.Staple.WithFetchedAt(fetchedAt);
+    }
+
+    /// <summary>
+    /// Reads a value of at most <see cref="_maxEntrySize"/> bytes: through <see cref="IBufferDistributedCache"/> when the
+    /// store has it (the bundled stores ask for the whole size before copying, and are refused then), else whole and
+    /// checked after. Throws <see cref="StoreEntryTooLargeException"/> for a larger value.
+    /// </summary>
+    private async Task<byte[]?> ReadBoundedAsync(IDistributedCache cache, string key, CancellationToken token)
+    {
+        if (cache is IBufferDistributedCache buffered)
+        {
+            var destination = new BoundedBufferWriter(_maxEntrySize);
+            return await buffered.TryGetAsync(key, destination, token).ConfigureAwait(false) ? destination.ToArray() : null;
+        }
+
+        byte[]? value = await cache.GetAsync(key, token).ConfigureAwait(false);
+        return value is { Length: var length } && length > _maxEntrySize ? throw new StoreEntryTooLargeException(length, _maxEntrySize) : value;
+    }
+
+    /// <summary>Counts an oversized entry, refused unread; the first one is a Warning, later ones Debug (whoever writes them can write many).</summary>
+    private void Oversized(Registration registration, StoreEntryTooLargeException exception)
+    {
+        _metrics.CacheOversized.Add(1);
+        if (Interlocked.Exchange(ref _oversizedLogged, 1) == 0)
+        {
+            Log.CacheEntryOversized(_logger, registration.DisplayName, exception.Message);
+        }
+        else
+        {
+            Log.CacheFailedAgain(_logger, "read", registration.DisplayName, exception.Message);
+        }
     }
 
     /// <summary>Stores <paramref name="staple"/>, expiring at its nextUpdate. Best effort: the staple is already served from memory.</summary>

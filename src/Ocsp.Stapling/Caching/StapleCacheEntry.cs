@@ -11,7 +11,8 @@ internal static class StapleCacheEntry
 {
     private const uint Magic = 0x4F535031; // "OSP1"
     private const byte Version = 1;
-    private const int HeaderSize = 4 + 1 + 8;
+    /// <summary>The bytes before the DER: magic, version, fetch time.</summary>
+    public const int HeaderSize = 4 + 1 + 8;
 
     public static byte[] Serialize(OcspStaple staple)
     {

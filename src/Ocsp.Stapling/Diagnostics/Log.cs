@@ -26,6 +26,7 @@ internal static partial class Log
     public const int CacheRecoveredId = 19;
     public const int SharedStoreInUseId = 20;
     public const int OutboundProxyInUseId = 21;
+    public const int CacheEntryOversizedId = 22;
 
     // The TLS component (OcspStaplingContexts), category Ocsp.Stapling.Tls: 101+ as when it lived in the Kestrel package.
     public const int StaplingUnsupportedId = 101;
@@ -91,6 +92,9 @@ internal static partial class Log
 
     [LoggerMessage(CacheFailedAgainId, LogLevel.Debug, "Shared OCSP cache {Operation} for {Certificate} failed again: {Message}")]
     public static partial void CacheFailedAgain(ILogger logger, string operation, string certificate, string message);
+
+    [LoggerMessage(CacheEntryOversizedId, LogLevel.Warning, "Shared OCSP cache entry for {Certificate} refused: {Message} Someone wrote it who should not be able to write the store (later ones are logged at Debug, counted by ocsp.stapling.cache.oversized)")]
+    public static partial void CacheEntryOversized(ILogger logger, string certificate, string message);
 
     [LoggerMessage(CacheRecoveredId, LogLevel.Information, "Shared OCSP cache {Operation}s work again")]
     public static partial void CacheRecovered(ILogger logger, string operation);

@@ -24,6 +24,8 @@ internal sealed class OcspStaplingMetrics : IDisposable
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] });
         Lookups = Meter.CreateCounter<long>("ocsp.stapling.cache.lookups", "{lookup}", "Staple lookups by cache level (l1, l2) and result (hit, miss).");
         CacheErrors = Meter.CreateCounter<long>("ocsp.stapling.cache.errors", "{error}", "Shared cache (L2) failures by operation (read, write, remove).");
+        CacheOversized = Meter.CreateCounter<long>(
+            "ocsp.stapling.cache.oversized", "{entry}", "Shared cache (L2) entries refused unread: larger than the largest valid entry (OcspValidationOptions.MaxResponseSize).");
         Revocations = Meter.CreateCounter<long>("ocsp.stapling.revoked", "{response}", "Validated responses saying a registered certificate is revoked.");
         ClientCertificateChecks = Meter.CreateCounter<long>(
             "ocsp.stapling.client_certificate.checks",
@@ -40,6 +42,8 @@ internal sealed class OcspStaplingMetrics : IDisposable
     public Counter<long> Lookups { get; }
 
     public Counter<long> CacheErrors { get; }
+
+    public Counter<long> CacheOversized { get; }
 
     public Counter<long> Revocations { get; }
 

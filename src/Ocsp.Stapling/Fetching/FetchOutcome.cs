@@ -4,7 +4,7 @@ namespace Ocsp.Stapling.Internal;
 internal sealed class FetchOutcome
 {
     private FetchOutcome(
-        OcspStaple? staple, OcspFailureReason reason, string message, OcspValidationFailure validationFailure, bool retryable, TimeSpan? retryAfter, int? responderIndex = null, Uri? responder = null)
+        OcspStaple? staple, OcspFailureReason reason, string message, OcspValidationFailure validationFailure, FailureScope scope, TimeSpan? retryAfter, int? responderIndex = null, Uri? responder = null)
     {
         ResponderIndex = responderIndex;
         Responder = responder;
@@ -12,7 +12,7 @@ internal sealed class FetchOutcome
         Reason = reason;
         Message = message;
         ValidationFailure = validationFailure;
-        Retryable = retryable;
+        Scope = scope;
         RetryAfter = retryAfter;
     }
 
@@ -33,7 +33,14 @@ internal sealed class FetchOutcome
 
     public OcspValidationFailure ValidationFailure { get; }
 
-    public bool Retryable { get; }
+    /// <summary>What the failure says about the responder: whether it is retried and whether the circuit breaker counts it; meaningless on success.</summary>
+    public FailureScope Scope { get; }
+
+    /// <summary>Gets a value indicating whether another attempt may give another answer.</summary>
+    public bool Retryable => !IsSuccess && Scope != FailureScope.Request;
+
+    /// <summary>Gets a value indicating whether the failure says the responder is failing (its host's circuit breaker counts it).</summary>
+    public bool CountsAgainstResponder => !IsSuccess && Scope == FailureScope.Responder;
 
     public TimeSpan? RetryAfter { get; }
 
@@ -41,19 +48,38 @@ internal sealed class FetchOutcome
     public bool NothingToAsk => !IsSuccess && Reason is OcspFailureReason.NoResponder or OcspFailureReason.Disabled;
 
     /// <summary>This outcome, as answered by <paramref name="responder"/>, the responder URL at <paramref name="index"/>.</summary>
-    public FetchOutcome From(Uri responder, int index) => new(Staple, Reason, Message, ValidationFailure, Retryable, RetryAfter, index, responder);
+    public FetchOutcome From(Uri responder, int index) => new(Staple, Reason, Message, ValidationFailure, Scope, RetryAfter, index, responder);
 
     /// <summary>The failure, as the public API reports it.</summary>
     public OcspFailure ToFailure(DateTimeOffset at) => new(Reason, Message, ValidationFailure, at, Responder);
 
-    public static FetchOutcome Success(OcspStaple staple) => new(staple, default, "OK", OcspValidationFailure.None, false, null);
+    public static FetchOutcome Success(OcspStaple staple) => new(staple, default, "OK", OcspValidationFailure.None, FailureScope.Request, null);
 
-    public static FetchOutcome Fail(OcspFailureReason reason, string message, bool retryable = true, TimeSpan? retryAfter = null) =>
-        new(null, reason, message, OcspValidationFailure.None, retryable, retryAfter);
+    public static FetchOutcome Fail(OcspFailureReason reason, string message, FailureScope scope = FailureScope.Responder, TimeSpan? retryAfter = null) =>
+        new(null, reason, message, OcspValidationFailure.None, scope, retryAfter);
 
+    /// <summary>A response the validator refused, scoped by what it says: <c>tryLater</c>/<c>internalError</c> is the responder failing; a refusal of this request or an answer for another CertID is about this request; anything else (garbage, a bad signature) may be a cache or proxy in between.</summary>
     public static FetchOutcome Rejected(OcspValidationResult result) =>
-        new(null, OcspFailureReason.InvalidResponse, result.Message, result.Failure, true, null);
+        new(null, OcspFailureReason.InvalidResponse, result.Message, result.Failure, ScopeOf(result), null);
 
     public static FetchOutcome TooLarge(string message) =>
-        new(null, OcspFailureReason.InvalidResponse, message, OcspValidationFailure.ResponseTooLarge, true, null);
+        new(null, OcspFailureReason.InvalidResponse, message, OcspValidationFailure.ResponseTooLarge, FailureScope.Transient, null);
+
+    /// <summary>What an HTTP status other than 200 says (RFC 9110 §15): a 5xx is the responder failing; 408 and 429 may pass; any other 4xx refuses this request.</summary>
+    public static FailureScope ScopeOf(System.Net.HttpStatusCode status) => (int)status switch
+    {
+        >= 500 => FailureScope.Responder,
+        408 or 429 => FailureScope.Transient,
+        >= 400 => FailureScope.Request,
+        _ => FailureScope.Transient, // 1xx/2xx other than 200, an unfollowed 3xx: odd, not the responder's health
+    };
+
+    private static FailureScope ScopeOf(OcspValidationResult result) => result.Failure switch
+    {
+        OcspValidationFailure.UnsuccessfulStatus => result.Response?.Status is OcspResponseStatus.TryLater or OcspResponseStatus.InternalError
+            ? FailureScope.Responder
+            : FailureScope.Request, // malformedRequest, unauthorized, sigRequired: RFC 6960 §2.3, about this request
+        OcspValidationFailure.CertificateIdMismatch or OcspValidationFailure.NonceMismatch => FailureScope.Request,
+        _ => FailureScope.Transient,
+    };
 }

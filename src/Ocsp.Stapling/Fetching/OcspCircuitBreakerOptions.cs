@@ -21,8 +21,21 @@ public sealed class OcspCircuitBreakerOptions
     [Range(typeof(TimeSpan), OptionRanges.HalfSecond, OptionRanges.MaxTimeSpan)]
     public TimeSpan SamplingDuration { get; set; } = TimeSpan.FromMinutes(1);
 
-    /// <summary>Gets or sets how long an open circuit refuses attempts to a responder host. Key: <c>Fetch:CircuitBreaker:BreakDuration</c>.</summary>
-    /// <value>The default value is 1 minute.</value>
+    /// <summary>
+    /// Gets or sets how long a circuit that has just opened refuses attempts to a responder host; each failed probe after a
+    /// break doubles the next one, up to <see cref="MaxBreakDuration"/>. Only failures of the responder itself count
+    /// (no connection, no answer in time, HTTP 5xx, OCSP <c>tryLater</c> or <c>internalError</c>), never an answer about
+    /// one request. Key: <c>Fetch:CircuitBreaker:BreakDuration</c>.
+    /// </summary>
+    /// <value>The default value is 5 seconds.</value>
     [Range(typeof(TimeSpan), OptionRanges.HalfSecond, OptionRanges.MaxTimeSpan)]
-    public TimeSpan BreakDuration { get; set; } = TimeSpan.FromMinutes(1);
+    public TimeSpan BreakDuration { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Gets or sets the longest break: after an outage, the first request once the responder is back is made at most this
+    /// long after. Key: <c>Fetch:CircuitBreaker:MaxBreakDuration</c>.
+    /// </summary>
+    /// <value>The default value is 30 seconds.</value>
+    [Range(typeof(TimeSpan), OptionRanges.HalfSecond, OptionRanges.MaxTimeSpan)]
+    public TimeSpan MaxBreakDuration { get; set; } = TimeSpan.FromSeconds(30);
 }

@@ -47,13 +47,13 @@ internal sealed class OcspFetcher
     {
         if (target.ResponderDisabled)
         {
-            return FetchOutcome.Fail(OcspFailureReason.Disabled, "OCSP fetching is disabled for this certificate by a responder override.", retryable: false);
+            return FetchOutcome.Fail(OcspFailureReason.Disabled, "OCSP fetching is disabled for this certificate by a responder override.", FailureScope.Request);
         }
 
         IReadOnlyList<Uri> responders = target.ResponderUris;
         if (responders.Count == 0)
         {
-            return FetchOutcome.Fail(OcspFailureReason.NoResponder, "The certificate has no HTTP OCSP URL in its AIA extension and no override.", retryable: false);
+            return FetchOutcome.Fail(OcspFailureReason.NoResponder, "The certificate has no HTTP OCSP URL in its AIA extension and no override.", FailureScope.Request);
         }
 
         OcspRequest request = OcspRequest.Create(
@@ -136,7 +136,7 @@ internal sealed class OcspFetcher
                 cancellationToken).ConfigureAwait(false);
             if (sent is null)
             {
-                return FetchOutcome.Fail(OcspFailureReason.Redirect, refusal!, retryable: false);
+                return FetchOutcome.Fail(OcspFailureReason.Redirect, refusal!, FailureScope.Request);
             }
 
             using HttpResponseMessage response = sent;
@@ -147,9 +147,11 @@ internal sealed class OcspFetcher
 
             if (response.StatusCode != HttpStatusCode.OK)
             {
-                TimeSpan? retryAfter = RetryAfter(response);
-                bool retryable = retryAfter is null || retryAfter <= _options.Retry.MaxRetryAfter;
-                return FetchOutcome.Fail(OcspFailureReason.HttpStatus, $"{responder} answered HTTP {(int)response.StatusCode} {response.ReasonPhrase}.", retryable, retryAfter);
+                return FetchOutcome.Fail(
+                    OcspFailureReason.HttpStatus,
+                    $"{responder} answered HTTP {(int)response.StatusCode} {LogText.Quote(response.ReasonPhrase)}.",
+                    FetchOutcome.ScopeOf(response.StatusCode),
+                    RetryAfter(response));
             }
 
             int limit = _maxResponseSize;
@@ -177,7 +179,7 @@ internal sealed class OcspFetcher
         catch (IOException ex)
         {
             // The connection broke while the body was read (reset, truncated chunking).
-            return FetchOutcome.Fail(OcspFailureReason.ConnectionFailed, $"{responder}: the answer broke off ({ex.Message}).");
+            return FetchOutcome.Fail(OcspFailureReason.ConnectionFailed, $"{responder}: the answer broke off ({LogText.Quote(ex.Message)}).");
         }
     }
 
@@ -211,19 +213,26 @@ internal sealed class OcspFetcher
         return delay < TimeSpan.Zero ? TimeSpan.Zero : delay;
     }
 
+    /// <summary>
+    /// The pipeline of a responder host: retries of what may pass (a Retry-After within <see cref="OcspRetryOptions.MaxRetryAfter"/>),
+    /// then a circuit breaker that counts only what says the responder is failing (<see cref="FetchOutcome.CountsAgainstResponder"/>),
+    /// with a break that starts short and doubles while the half-open probes fail, up to
+    /// <see cref="OcspCircuitBreakerOptions.MaxBreakDuration"/>: after an outage, the first request once the responder is back
+    /// waits at most the break of the moment.
+    /// </summary>
     private ResiliencePipeline<FetchOutcome> Pipeline(Uri responder) => _pipelines.GetOrAdd(responder.Authority, _ =>
     {
         OcspFetchOptions fetch = _options;
-        var shouldHandle = new PredicateBuilder<FetchOutcome>()
-            .HandleResult(outcome => !outcome.IsSuccess && outcome.Retryable)
-            .Handle<TimeoutRejectedException>()
-            .Handle<HttpRequestException>();
+        TimeSpan maxRetryAfter = fetch.Retry.MaxRetryAfter;
         var builder = new ResiliencePipelineBuilder<FetchOutcome> { TimeProvider = _time };
         if (fetch.Retry.MaxAttempts > 0)
         {
             builder.AddRetry(new RetryStrategyOptions<FetchOutcome>
             {
-                ShouldHandle = shouldHandle,
+                ShouldHandle = new PredicateBuilder<FetchOutcome>()
+                    .HandleResult(outcome => outcome.Retryable && !(outcome.RetryAfter > maxRetryAfter))
+                    .Handle<TimeoutRejectedException>()
+                    .Handle<HttpRequestException>(),
                 MaxRetryAttempts = fetch.Retry.MaxAttempts,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
@@ -232,16 +241,29 @@ internal sealed class OcspFetcher
             });
         }
 
+        OcspCircuitBreakerOptions breaker = fetch.CircuitBreaker;
         return builder
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions<FetchOutcome>
             {
-                ShouldHandle = shouldHandle,
-                FailureRatio = fetch.CircuitBreaker.FailureRatio,
-                MinimumThroughput = fetch.CircuitBreaker.MinimumThroughput,
-                SamplingDuration = fetch.CircuitBreaker.SamplingDuration,
-                BreakDuration = fetch.CircuitBreaker.BreakDuration,
+                ShouldHandle = new PredicateBuilder<FetchOutcome>()
+                    .HandleResult(outcome => outcome.CountsAgainstResponder)
+                    .Handle<TimeoutRejectedException>()
+                    .Handle<HttpRequestException>(),
+                FailureRatio = breaker.FailureRatio,
+                MinimumThroughput = breaker.MinimumThroughput,
+                SamplingDuration = breaker.SamplingDuration,
+                BreakDuration = breaker.BreakDuration,
+                BreakDurationGenerator = args => new ValueTask<TimeSpan>(BreakDuration(breaker, args.HalfOpenAttempts)),
             })
             .AddTimeout(fetch.AttemptTimeout)
             .Build();
     });
+
+    /// <summary>The break after <paramref name="failedProbes"/> failed half-open probes in a row: <see cref="OcspCircuitBreakerOptions.BreakDuration"/>, doubled for each, at most <see cref="OcspCircuitBreakerOptions.MaxBreakDuration"/>.</summary>
+    internal static TimeSpan BreakDuration(OcspCircuitBreakerOptions options, int failedProbes)
+    {
+        TimeSpan max = options.MaxBreakDuration > options.BreakDuration ? options.MaxBreakDuration : options.BreakDuration;
+        double factor = Math.Pow(2, Math.Clamp(failedProbes, 0, 30));
+        return options.BreakDuration.Ticks * factor >= max.Ticks ? max : TimeSpan.FromTicks((long)(options.BreakDuration.Ticks * factor));
+    }
 }

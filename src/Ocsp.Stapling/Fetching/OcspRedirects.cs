@@ -87,5 +87,5 @@ internal static class OcspRedirects
     /// <summary>The scheme, host and port of a URL: what a log needs, without a GET request's base64.</summary>
     private static string Describe(Uri uri) => uri.GetLeftPart(UriPartial.Authority);
 
-    private static string Shorten(string? text) => text is null ? "none" : text.Length <= 100 ? text : text[..100] + "…";
+    private static string Shorten(string? text) => text is null ? "none" : LogText.Quote(text, 100);
 }

@@ -62,7 +62,7 @@ internal sealed partial class OutboundProxy : IWebProxy
         proxy.IsAbsoluteUri ? $"{proxy.Scheme}://{proxy.Host}{(proxy.IsDefaultPort ? "" : ":" + proxy.Port)}" : "(not an absolute URL)";
 
     /// <summary>Removes credentials from any URL in <paramref name="message"/> (an exception's text may quote a proxy's URL).</summary>
-    public static string Scrub(string message) => UserInfo().Replace(message, "://");
+    public static string Scrub(string message) => LogText.Quote(UserInfo().Replace(message, "://"));
 
     /// <summary>Where fetches go, for the start-up log: the proxy and where it comes from, or <see langword="null"/> for "directly".</summary>
     public static string? DescribeSetting(OcspOutboundProxyOptions options)

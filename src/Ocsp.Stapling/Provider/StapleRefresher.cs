@@ -304,7 +304,7 @@ internal sealed class StapleRefresher
         }
 
         return result.Staple.Status == OcspCertificateStatus.Unknown && !acceptUnknown
-            ? FetchOutcome.Fail(OcspFailureReason.CertificateUnknown, $"{responder} does not know this certificate (status unknown).", retryable: false)
+            ? FetchOutcome.Fail(OcspFailureReason.CertificateUnknown, $"{responder} does not know this certificate (status unknown).", FailureScope.Request)
             : FetchOutcome.Success(result.Staple);
     }
 

@@ -164,14 +164,15 @@ public sealed class OcspFetcherTests(ResponderFixture fixture) : IClassFixture<R
     }
 
     [Fact]
-    public async Task FetchAsync_ResponderKeepsFailing_CircuitOpens_NoRequestUntilTheBreakIsOver()
+    public async Task FetchAsync_ResponderKeepsFailing_CircuitOpens_TheBreakStartsShortAndDoublesWhileProbesFail_UpToTheMax()
     {
         using ProviderHost host = Host(o =>
         {
             o.Fetch.CircuitBreaker.MinimumThroughput = 4;
             o.Fetch.CircuitBreaker.FailureRatio = 0.5;
             o.Fetch.CircuitBreaker.SamplingDuration = TimeSpan.FromMinutes(1);
-            o.Fetch.CircuitBreaker.BreakDuration = TimeSpan.FromMinutes(2);
+            o.Fetch.CircuitBreaker.BreakDuration = TimeSpan.FromSeconds(5);
+            o.Fetch.CircuitBreaker.MaxBreakDuration = TimeSpan.FromSeconds(20);
         });
         var sut = host.Services.GetRequiredService<OcspFetcher>();
         _responder.Fault = ResponderFault.Http500;
@@ -186,12 +187,92 @@ public sealed class OcspFetcherTests(ResponderFixture fixture) : IClassFixture<R
         Assert.Contains(_responder.Url.Authority, open.Message, StringComparison.Ordinal);
         Assert.Equal(4, _responder.RequestCount);
 
-        // After the break, one trial request goes through; the responder has recovered and the circuit closes.
+        // Each break: closed to every request until it is over, then one probe; a failed probe doubles the next (5, 10, 20, 20 s).
+        int requests = 4;
+        foreach (int seconds in new[] { 5, 10, 20, 20 })
+        {
+            _time.Advance(TimeSpan.FromSeconds(seconds) - TimeSpan.FromMilliseconds(1));
+            Assert.Equal(OcspFailureReason.CircuitOpen, (await sut.FetchAsync(Target(_responder.Url), Accept, CancellationToken.None)).Reason);
+            Assert.Equal(requests, _responder.RequestCount);
+            _time.Advance(TimeSpan.FromMilliseconds(1));
+            Assert.Equal(OcspFailureReason.HttpStatus, (await sut.FetchAsync(Target(_responder.Url), Accept, CancellationToken.None)).Reason);
+            Assert.Equal(++requests, _responder.RequestCount);
+        }
+
+        // Back: the first request after the break of the moment (at most MaxBreakDuration) is answered, and the circuit closes.
         _responder.Fault = ResponderFault.None;
-        _time.Advance(TimeSpan.FromMinutes(2));
+        _time.Advance(TimeSpan.FromSeconds(20));
         FetchOutcome recovered = await sut.FetchAsync(Target(_responder.Url), Accept, CancellationToken.None);
         Assert.True(recovered.IsSuccess, recovered.Message);
-        Assert.Equal(5, _responder.RequestCount);
+        Assert.True((await sut.FetchAsync(Target(_responder.Url), Accept, CancellationToken.None)).IsSuccess);
+        Assert.Equal(requests + 2, _responder.RequestCount);
+    }
+
+    [Theory]
+    [InlineData(ResponderFault.Unauthorized)]
+    [InlineData(ResponderFault.MalformedRequest)]
+    [InlineData(ResponderFault.Http400)]
+    [InlineData(ResponderFault.WrongSerial)]
+    public async Task FetchAsync_AnswersAboutOneRequest_AreNeitherRetriedNorCounted_TheCircuitStaysClosed(ResponderFault fault)
+    {
+        using ProviderHost host = Host(o =>
+        {
+            o.Fetch.Retry.MaxAttempts = 2;
+            o.Fetch.CircuitBreaker.MinimumThroughput = 2;
+            o.Fetch.CircuitBreaker.FailureRatio = 0.1;
+            o.Fetch.MaxRequestsPerSecondPerHost = 1000; // the fake clock stands still: the host's rate limit is not this test's subject
+        });
+        var sut = host.Services.GetRequiredService<OcspFetcher>();
+        _responder.Fault = fault;
+
+        for (int i = 1; i <= 20; i++)
+        {
+            FetchOutcome refused = await sut.FetchAsync(Target(_responder.Url), Accept, CancellationToken.None);
+            Assert.NotEqual(OcspFailureReason.CircuitOpen, refused.Reason);
+            Assert.False(refused.Retryable);
+            Assert.Equal(i, _responder.RequestCount); // asked once, never again for the same answer
+        }
+
+        _responder.Fault = ResponderFault.None;
+        Assert.True((await sut.FetchAsync(Target(_responder.Url), Accept, CancellationToken.None)).IsSuccess);
+    }
+
+    [Theory]
+    [InlineData(ResponderFault.TryLater)]
+    [InlineData(ResponderFault.Http500)]
+    [InlineData(ResponderFault.Down)]
+    public async Task FetchAsync_TheResponderFailing_IsRetryableAndCounted_TheCircuitOpens(ResponderFault fault)
+    {
+        using ProviderHost host = Host(o =>
+        {
+            o.Fetch.CircuitBreaker.MinimumThroughput = 4;
+            o.Fetch.CircuitBreaker.FailureRatio = 0.5;
+        });
+        var sut = host.Services.GetRequiredService<OcspFetcher>();
+        _responder.Fault = fault;
+
+        for (int i = 0; i < 4; i++)
+        {
+            FetchOutcome failed = await sut.FetchAsync(Target(_responder.Url), Accept, CancellationToken.None);
+            Assert.NotEqual(OcspFailureReason.CircuitOpen, failed.Reason);
+            Assert.True(failed.Retryable && failed.CountsAgainstResponder, $"{failed.Reason}: {failed.Message}");
+        }
+
+        Assert.Equal(OcspFailureReason.CircuitOpen, (await sut.FetchAsync(Target(_responder.Url), Accept, CancellationToken.None)).Reason);
+        Assert.Equal(4, _responder.RequestCount);
+    }
+
+    [Theory]
+    [InlineData(0, 5)]
+    [InlineData(1, 10)]
+    [InlineData(2, 20)]
+    [InlineData(3, 30)]
+    [InlineData(40, 30)]
+    public void BreakDuration_DoublesPerFailedProbe_UpToTheMax(int failedProbes, int seconds)
+    {
+        var options = new OcspCircuitBreakerOptions { BreakDuration = TimeSpan.FromSeconds(5), MaxBreakDuration = TimeSpan.FromSeconds(30) };
+
+        Assert.Equal(TimeSpan.FromSeconds(seconds), OcspFetcher.BreakDuration(options, failedProbes));
     }
 
     [Fact]

@@ -56,6 +56,15 @@ public sealed class OcspCertificateId : IEquatable<OcspCertificateId>
     /// <summary>Gets the serial number: big-endian, minimal two's complement as in a DER INTEGER.</summary>
     public ReadOnlyMemory<byte> SerialNumber => _serialNumber;
 
+    /// <summary>
+    /// Gets a value indicating whether the serial number fits RFC 5280 §4.1.2.2 (at most 20 octets; a DER INTEGER of a
+    /// positive 20-octet value takes a 21st, leading zero): a CA never issues a longer one, so no responder can vouch for it.
+    /// </summary>
+    internal bool HasConformingSerial => _serialNumber.Length <= MaxSerialOctets || (_serialNumber.Length == MaxSerialOctets + 1 && _serialNumber[0] == 0);
+
+    /// <summary>RFC 5280 §4.1.2.2: conforming CAs use serial numbers of at most 20 octets.</summary>
+    internal const int MaxSerialOctets = 20;
+
     /// <summary>Gets the serial number as upper-case hexadecimal, as certificate tools print it.</summary>
     public string SerialNumberHex => Convert.ToHexString(_serialNumber);
 
