@@ -149,7 +149,7 @@ internal sealed class Snippets
 
     public void ClientCertificates(
         WebApplicationBuilder builder, X509Certificate2 clientRoot, X509Certificate2 certificate, X509Certificate2Collection chain,
-        X509Certificate2Collection clientAuthorities, SslStreamCertificateContext context, IOcspClientCertificateValidator validator, OcspClientCertificatePolicy policy)
+        X509Certificate2Collection clientAuthorities, SslStreamCertificateContext context, OcspClientCertificateValidator validator, OcspClientCertificatePolicy policy)
     {
         #region client-certificates
         builder.Services.AddOcspStapling();
@@ -176,16 +176,13 @@ internal sealed class Snippets
 
             // ...or on Kestrel's own UseHttps
             kestrel.ListenAnyIP(8443, listen => listen.UseHttps(https => https.CheckClientCertificateRevocation(
-                listen.ApplicationServices.GetRequiredService<IOcspClientCertificateValidator>(), new OcspClientCertificatePolicy(), clientAuthorities)));
+                listen.ApplicationServices.GetRequiredService<OcspClientCertificateValidator>(), new OcspClientCertificatePolicy(), clientAuthorities)));
         });
 
-        // 3. Any SslStream server
-        var options = new SslServerAuthenticationOptions
-        {
-            ServerCertificateContext = context,
-            ClientCertificateRequired = true,
-            RemoteCertificateValidationCallback = OcspClientCertificateValidation.CreateCallback(validator, policy, clientAuthorities),
-        };
+        // 3. Any SslStream server: requires a client certificate, the chain policy the TLS layer builds with (issuer
+        //    downloads off), and the callback
+        var options = new SslServerAuthenticationOptions { ServerCertificateContext = context };
+        OcspClientCertificateValidation.RequireClientCertificate(options, validator, policy, clientAuthorities);
         #endregion
     }
 }

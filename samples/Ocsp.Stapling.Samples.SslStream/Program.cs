@@ -71,10 +71,11 @@ catch (SocketException ex)
 // The host's console lifetime turns Ctrl+C and SIGTERM into ApplicationStopping: the accept loop ends with it.
 CancellationToken stop = host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
 
-// --client-ca: mTLS. The chain is checked against the CA file, then revocation from the OCSP cache: from memory or the
-// shared store; a client certificate never seen is decided by the failure mode while its responder is asked (TLS
-// callbacks are synchronous), so with fail-closed its next connection is decided by the answer.
-RemoteCertificateValidationCallback? clientCheck = null;
+// --client-ca: mTLS. The chain is checked against the CA file (issuer downloads off, in the TLS layer's own build too),
+// then the revocation of every certificate below the root from the OCSP cache: from memory or the shared store; a client
+// certificate never seen is decided by the failure mode while its responder is asked (TLS callbacks are synchronous),
+// so with fail-closed its next connection is decided by the answer.
+Action<SslServerAuthenticationOptions>? clientCheck = null;
 if (arguments.ClientCa is not null)
 {
     var authorities = new X509Certificate2Collection();
@@ -88,11 +89,10 @@ if (arguments.ClientCa is not null)
         return 1;
     }
 
-    clientCheck = OcspClientCertificateValidation.CreateCallback(
-        host.Services.GetRequiredService<IOcspClientCertificateValidator>(),
-        new OcspClientCertificatePolicy { FailureMode = arguments.ClientRevocation },
-        authorities,
-        reason => Console.Error.WriteLine($"Client certificate refused: {reason}"));
+    OcspClientCertificateValidator validator = host.Services.GetRequiredService<OcspClientCertificateValidator>();
+    var policy = new OcspClientCertificatePolicy { FailureMode = arguments.ClientRevocation };
+    clientCheck = options => OcspClientCertificateValidation.RequireClientCertificate(
+        options, validator, policy, authorities, reason => Console.Error.WriteLine($"Client certificate refused: {reason}"));
 }
 
 Task server = ServeAsync(listener, files, clientCheck, stop);
@@ -126,7 +126,7 @@ await host.StopAsync();
 return 0;
 
 // Accepts connections until stopped; each gets a TLS handshake with the current certificate's stapled context and one line.
-static async Task ServeAsync(TcpListener listener, OcspCertificateFileSource files, RemoteCertificateValidationCallback? clientCheck, CancellationToken stop)
+static async Task ServeAsync(TcpListener listener, OcspCertificateFileSource files, Action<SslServerAuthenticationOptions>? clientCheck, CancellationToken stop)
 {
     while (!stop.IsCancellationRequested)
     {
@@ -149,14 +149,9 @@ static async Task ServeAsync(TcpListener listener, OcspCertificateFileSource fil
                     await using var tls = new SslStream(client.GetStream());
                     using var handshake = CancellationTokenSource.CreateLinkedTokenSource(stop);
                     handshake.CancelAfter(TimeSpan.FromSeconds(10));
-                    await tls.AuthenticateAsServerAsync(
-                        new SslServerAuthenticationOptions
-                        {
-                            ServerCertificateContext = files.Context,
-                            ClientCertificateRequired = clientCheck is not null,
-                            RemoteCertificateValidationCallback = clientCheck,
-                        },
-                        handshake.Token);
+                    var options = new SslServerAuthenticationOptions { ServerCertificateContext = files.Context };
+                    clientCheck?.Invoke(options);
+                    await tls.AuthenticateAsServerAsync(options, handshake.Token);
                     string who = tls.RemoteCertificate is { } remote ? $", client '{remote.Subject}'" : string.Empty;
                     await tls.WriteAsync(Encoding.ASCII.GetBytes($"hello over {tls.SslProtocol}, OCSP stapled{who}\n"), stop);
                     await tls.ShutdownAsync();

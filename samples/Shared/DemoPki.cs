@@ -50,6 +50,7 @@ internal sealed class DemoPki : IAsyncDisposable
         TestOcspResponder responder = await TestOcspResponder.StartAsync();
         var pki = TestPki.Create(responder.Url);
         responder.AddIssuer(pki.Intermediate);
+        responder.AddIssuer(pki.Root); // the intermediate's own status: client-certificate checks ask about every CA below the root
         X509Certificate2 leaf = pki.IssueLeaf("localhost", responder.Url);
         var demo = new DemoPki(responder, pki, leaf, directory);
         await File.WriteAllTextAsync(demo.RootFile, TestPki.ToPem(pki.Root));

@@ -32,6 +32,9 @@ public abstract class DistributedCacheConformanceTests
     /// </summary>
     protected virtual bool AnnouncesValueSize => true;
 
+    /// <summary>Gets a value indicating whether the store implements <see cref="IBufferDistributedCache"/> (every store of this repository does; .NET's in-memory one does not).</summary>
+    protected virtual bool HasBufferedReads => true;
+
     /// <summary>Creates a cache over this test's store (call <c>Skip.If</c> inside when the backend is unavailable).</summary>
     protected abstract IDistributedCache CreateCache();
 
@@ -63,8 +66,14 @@ public abstract class DistributedCacheConformanceTests
     public async Task BufferedRead_AsksForTheWholeValueFirst_SoAnOversizedOneIsRefusedUncopied()
     {
         IDistributedCache cache = CreateCache();
-        Skip.IfNot(cache is IBufferDistributedCache, $"{cache.GetType().Name} has no buffered reads: the provider reads its values whole and checks their size after");
-        var sut = (IBufferDistributedCache)cache;
+        if (!HasBufferedReads)
+        {
+            // The provider reads such a store's values whole and checks their size after: bounded in what it keeps, not in what it reads.
+            Assert.False(cache is IBufferDistributedCache, $"{cache.GetType().Name} has buffered reads: set HasBufferedReads");
+            return;
+        }
+
+        var sut = Assert.IsAssignableFrom<IBufferDistributedCache>(cache);
         byte[] large = new byte[1 << 20];
         System.Security.Cryptography.RandomNumberGenerator.Fill(large);
         await cache.SetAsync("large", large, NoExpiry);

@@ -30,6 +30,9 @@ public sealed class CountingListener : IAsyncDisposable
     /// <summary>Connections accepted so far.</summary>
     public int Connections => Volatile.Read(ref _connections);
 
+    /// <summary>Gets or sets a value indicating whether connections are accepted and never answered (held open until disposal): a host that stalls whoever connects.</summary>
+    public bool Silent { get; set; }
+
     /// <summary>The body of every answer (by default the DER of an OCSP <c>unauthorized</c> response, recognisable if relayed).</summary>
     public byte[] Body { get; set; } = [0x30, 0x03, 0x0A, 0x01, 0x06];
 
@@ -66,6 +69,11 @@ public sealed class CountingListener : IAsyncDisposable
             {
                 byte[] buffer = new byte[8192];
                 await socket.ReceiveAsync(buffer, SocketFlags.None, _stop.Token).ConfigureAwait(false);
+                if (Silent)
+                {
+                    await Task.Delay(Timeout.Infinite, _stop.Token).ConfigureAwait(false);
+                }
+
                 byte[] head = Encoding.ASCII.GetBytes(
                     $"HTTP/1.1 200 OK\r\nContent-Type: application/ocsp-response\r\nContent-Length: {Body.Length}\r\nConnection: close\r\n\r\n");
                 await socket.SendAsync(head.Concat(Body).ToArray(), SocketFlags.None, _stop.Token).ConfigureAwait(false);

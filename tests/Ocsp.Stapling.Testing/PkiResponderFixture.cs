@@ -42,6 +42,7 @@ public class PkiResponderFixture
         Responder = await TestOcspResponder.StartAsync();
         Pki = TestPki.Create(Responder.Url, _start ?? TimeProvider.System.GetUtcNow());
         Responder.AddIssuer(Pki.Intermediate);
+        Responder.AddIssuer(Pki.Root); // the intermediate's own status (client-certificate chains)
         await File.WriteAllTextAsync(RootFile, TestPki.ToPem(Pki.Root));
         await File.WriteAllTextAsync(IssuerFile, TestPki.ToPem(Pki.Intermediate));
     }

@@ -69,6 +69,13 @@ public sealed class TestOcspResponder : IAsyncDisposable
     /// </summary>
     public ISet<string>? IssuedSerials { get; set; }
 
+    /// <summary>
+    /// Gets or sets a fault per request, by its CertID (a size-limited responder's HTTP 400, a responder that answers
+    /// SHA-256 CertIDs <c>unauthorized</c>): <see cref="ResponderFault.Http400"/>, <see cref="ResponderFault.Unauthorized"/>
+    /// or <see cref="ResponderFault.MalformedRequest"/> are applied; anything else is answered as usual.
+    /// </summary>
+    public Func<OcspCertificateId, ResponderFault>? FaultFor { get; set; }
+
     /// <summary>Gets or sets a <c>Retry-After</c> (seconds) that turns <see cref="ResponderFault.Http500"/> into <c>503 Service Unavailable</c> with that header.</summary>
     public TimeSpan? RetryAfter { get; set; }
 
@@ -156,6 +163,7 @@ public sealed class TestOcspResponder : IAsyncDisposable
         RedirectLocation = null;
         Fault = ResponderFault.None;
         IssuedSerials = null;
+        FaultFor = null;
         RequireVia = false;
         Interlocked.Exchange(ref _directRequests, 0);
         Time = time;
@@ -282,6 +290,20 @@ public sealed class TestOcspResponder : IAsyncDisposable
 
         _received.Enqueue(request.CertificateIds[0]);
         Signal(_receivedWaiters, _received.Count);
+        switch (FaultFor?.Invoke(request.CertificateIds[0]))
+        {
+            case ResponderFault.Http400:
+                context.Response.StatusCode = StatusCodes.Status400BadRequest;
+                await context.Response.WriteAsync("Request too large").ConfigureAwait(false);
+                return;
+            case ResponderFault.Unauthorized:
+                await WriteOcspAsync(context, OcspResponseBuilder.BuildStatus(OcspResponseStatus.Unauthorized)).ConfigureAwait(false);
+                return;
+            case ResponderFault.MalformedRequest:
+                await WriteOcspAsync(context, OcspResponseBuilder.BuildStatus(OcspResponseStatus.MalformedRequest)).ConfigureAwait(false);
+                return;
+        }
+
         if (fault == ResponderFault.Trickle)
         {
             await TrickleAsync(context, Answer(request, fault)).ConfigureAwait(false);

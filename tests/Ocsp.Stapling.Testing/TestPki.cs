@@ -21,7 +21,8 @@ public sealed class TestPki : IDisposable
         OcspUrl = ocspUrl;
         Now = now;
         Root = CreateCa("Ocsp.Stapling Test Root", null, now.AddYears(-4), now.AddYears(11));
-        Intermediate = CreateCa("Ocsp.Stapling Test Intermediate", Root, now.AddYears(-3), now.AddYears(10));
+        // With an OCSP URL, as a private PKI's issuing CA usually has: client-certificate checks ask about it too (answered for the root).
+        Intermediate = CreateCa("Ocsp.Stapling Test Intermediate", Root, now.AddYears(-3), now.AddYears(10), ocspUrl);
         Leaf = IssueLeaf("leaf.test", ocspUrl);
         LeafWithoutAia = IssueLeaf("no-aia.test", null);
         MustStapleLeaf = IssueLeaf("must-staple.test", ocspUrl, mustStaple: true);
@@ -40,7 +41,7 @@ public sealed class TestPki : IDisposable
 
     public X509Certificate2 Root { get; }
 
-    /// <summary>The issuer of every leaf and of the delegated responders.</summary>
+    /// <summary>The issuer of every leaf and of the delegated responders; its AIA names <see cref="OcspUrl"/> (a responder answering for <see cref="Root"/>).</summary>
     public X509Certificate2 Intermediate { get; }
 
     /// <summary>A server certificate with an AIA OCSP URL.</summary>
@@ -174,7 +175,30 @@ public sealed class TestPki : IDisposable
         }
     }
 
-    private X509Certificate2 CreateCa(string name, X509Certificate2? issuer, DateTimeOffset notBefore, DateTimeOffset notAfter)
+    /// <summary>
+    /// A client certificate (clientAuth, with its key) of a CA nobody trusts — a root and an intermediate made here, the
+    /// intermediate not sent — whose AIA names <paramref name="caIssuers"/> (where its issuer could be downloaded) and
+    /// <paramref name="ocsp"/>: what an attacker presents to make a server fetch a URL of its choosing.
+    /// </summary>
+    public X509Certificate2 IssueForeignClient(string name, Uri caIssuers, Uri ocsp)
+    {
+        X509Certificate2 root = CreateCa($"Foreign Root {name}", null, Now.AddYears(-1), Now.AddYears(5));
+        X509Certificate2 intermediate = CreateCa($"Foreign Intermediate {name}", root, Now.AddYears(-1), Now.AddYears(5));
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(ClientAuthOid)], false));
+        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(intermediate, true, false));
+        request.CertificateExtensions.Add(new X509AuthorityInformationAccessExtension([ocsp.AbsoluteUri], [caIssuers.AbsoluteUri]));
+        using X509Certificate2 issued = Sign(request, intermediate, Now.AddDays(-1), Now.AddDays(30), NewSerial());
+        return Track(issued.CopyWithPrivateKey(key));
+    }
+
+    /// <summary>Issues another CA certificate from <paramref name="issuer"/> (RSA-2048), with the private key and an AIA OCSP URL when given.</summary>
+    public X509Certificate2 IssueCa(string name, X509Certificate2 issuer, Uri? ocspUrl) => CreateCa(name, issuer, Now.AddYears(-1), Now.AddYears(5), ocspUrl);
+
+    private X509Certificate2 CreateCa(string name, X509Certificate2? issuer, DateTimeOffset notBefore, DateTimeOffset notAfter, Uri? ocspUrl = null)
     {
         using var key = RSA.Create(2048);
         var request = new CertificateRequest($"CN={name}, O=Ocsp.Stapling Tests", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
@@ -187,6 +211,11 @@ public sealed class TestPki : IDisposable
         }
 
         request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(issuer, true, false));
+        if (ocspUrl is not null)
+        {
+            request.CertificateExtensions.Add(new X509AuthorityInformationAccessExtension([ocspUrl.AbsoluteUri], null));
+        }
+
         using X509Certificate2 issued = request.Create(issuer, notBefore, notAfter, NewSerial());
         return Track(issued.CopyWithPrivateKey(key));
     }

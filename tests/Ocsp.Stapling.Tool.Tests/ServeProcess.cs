@@ -17,6 +17,12 @@ internal sealed partial class ServeProcess : IAsyncDisposable
 
     private ServeProcess(Process process) => _process = process;
 
+    /// <summary>Gets the process's highest resident memory so far (Linux: VmHWM of /proc/PID/status), in bytes.</summary>
+    public long PeakResidentBytes =>
+        File.ReadLines($"/proc/{_process.Id}/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal)) is var line
+            ? long.Parse(line["VmHWM:".Length..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) * 1024
+            : 0;
+
     /// <summary>The address the proxy bound (from its startup line).</summary>
     public Uri Url { get; private set; } = null!;
 

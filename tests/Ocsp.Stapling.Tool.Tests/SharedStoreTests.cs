@@ -1,7 +1,10 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
+using Microsoft.Extensions.Caching.Distributed;
+using Ocsp.Stapling.PostgreSql;
 using Ocsp.Stapling.Testing;
+using StackExchange.Redis;
 
 namespace Ocsp.Stapling.Tool.Tests;
 
@@ -87,6 +90,56 @@ public sealed class SharedStoreTests(ToolFixture fixture) : IClassFixture<ToolFi
         finally
         {
             fixture.Responder.Fault = ResponderFault.None;
+        }
+    }
+
+    [SkippableTheory]
+    [InlineData("--cache")]
+    [InlineData("--redis")]
+    [InlineData("--postgres")]
+    public async Task Serve_AHundredMegabyteValueWrittenIntoTheStore_IsRefusedUnread_TheProcessGrowsUnder64Megabytes(string store)
+    {
+        string? connection = store switch { "--redis" => Redis, "--postgres" => Postgres, _ => Path.Combine(fixture.Directory, $"poisoned-{Guid.NewGuid():N}") };
+        Skip.If(connection is null, store == "--redis" ? Requires.NoRedis : Requires.NoPostgres);
+        IDistributedCache writer = store switch
+        {
+            "--redis" => new RedisStore(ConfigurationOptions.Parse(connection)),
+            "--postgres" => new PostgreSqlDistributedCache(new PostgreSqlCacheOptions { ConnectionString = connection }),
+            _ => new FileSystemDistributedCache(connection),
+        };
+        LeafFiles[] poisoned = [fixture.NewLeaf("poisoned-1" + store), fixture.NewLeaf("poisoned-2" + store)];
+        string[] keys = [.. poisoned.Select(l => new OcspSharedStoreOptions().KeyPrefix + OcspCertificateId.Create(l.Certificate, fixture.Pki.Intermediate).CacheKey)];
+        try
+        {
+            // Whoever can write the store puts 100 MB under the keys of two certificates the proxy is about to be asked for.
+            byte[] huge = new byte[100 * 1024 * 1024];
+            foreach (string key in keys)
+            {
+                await writer.SetAsync(key, huge, new DistributedCacheEntryOptions { AbsoluteExpirationRelativeToNow = TimeSpan.FromHours(1) });
+            }
+
+            await using ServeProcess serve = await ServeProcess.StartAsync(store, connection!, "--ca", fixture.IssuerFile, "--allow-responder", fixture.Responder.Url.AbsoluteUri);
+            Assert.Equal(OcspCertificateStatus.Good, await AskAsync(serve, fixture.NewLeaf("clean" + store))); // warmed up
+            long before = serve.PeakResidentBytes;
+
+            foreach (LeafFiles leaf in poisoned)
+            {
+                Assert.Equal(OcspCertificateStatus.Good, await AskAsync(serve, leaf)); // the store's entry refused: asked of the responder
+            }
+
+            long grown = serve.PeakResidentBytes - before;
+            Assert.True(grown < 64L * 1024 * 1024, $"serve's peak memory grew {grown / (1024 * 1024)} MB reading two 100 MB entries\n{serve.Output}");
+            Assert.Contains("The entry holds at least 104857600 bytes", serve.Output, StringComparison.Ordinal);
+            Assert.Equal(1, System.Text.RegularExpressions.Regex.Count(serve.Output, @"Ocsp\.Stapling\[22\]")); // logged once, the next at Debug
+        }
+        finally
+        {
+            foreach (string key in keys)
+            {
+                await writer.RemoveAsync(key);
+            }
+
+            (writer as IDisposable)?.Dispose();
         }
     }
 

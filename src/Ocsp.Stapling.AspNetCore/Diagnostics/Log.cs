@@ -26,7 +26,6 @@ internal static partial class Log
     public const int ProxyBackendRecoveredId = 146;
 
     // Client certificates at the TLS level (the validator's own events are 160-162).
-    public const int ClientCertificateRejectedId = 163;
     public const int ClientCertificateAuthenticationFailedId = 164;
 
     // Kestrel's configuration endpoints (UseOcspStapling), category Ocsp.Stapling.AspNetCore.Kestrel.
@@ -72,7 +71,7 @@ internal static partial class Log
     [LoggerMessage(ProxyBackendRecoveredId, LogLevel.Information, "OCSP proxy: backend {Backend} of {PublicUrl} answers again")]
     public static partial void ProxyBackendRecovered(ILogger logger, string backend, string publicUrl);
 
-    [LoggerMessage(ProxyCertificateIdsForgottenId, LogLevel.Information, "OCSP proxy forgot {Count} cached certificate(s) nobody asked for in {ForgetAfter}, and deleted their shared-store entries")]
+    [LoggerMessage(ProxyCertificateIdsForgottenId, LogLevel.Information, "OCSP proxy forgot {Count} cached certificate(s) nobody asked for in {ForgetAfter}; their shared-store entries expire at their nextUpdate")]
     public static partial void ProxyCertificateIdsForgotten(ILogger logger, int count, TimeSpan forgetAfter);
 
     [LoggerMessage(ProxySummaryId, LogLevel.Information, "OCSP proxy, last {Interval}: {Summary}")]
@@ -95,9 +94,6 @@ internal static partial class Log
 
     [LoggerMessage(ConfiguredEndpointNotStapledId, LogLevel.Warning, "Kestrel endpoint '{Endpoint}' from configuration is served without OCSP stapling: {Reason}")]
     public static partial void ConfiguredEndpointNotStapled(ILogger logger, string endpoint, string reason);
-
-    [LoggerMessage(ClientCertificateRejectedId, LogLevel.Debug, "TLS handshake refused: {Reason}")]
-    public static partial void ClientCertificateRejected(ILogger logger, string reason);
 
     [LoggerMessage(ClientCertificateAuthenticationFailedId, LogLevel.Debug, "Certificate authentication failed: {Reason}")]
     public static partial void ClientCertificateAuthenticationFailed(ILogger logger, string reason);

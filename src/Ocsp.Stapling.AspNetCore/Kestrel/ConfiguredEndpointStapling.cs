@@ -120,6 +120,9 @@ internal sealed class ConfiguredEndpointStapling(
         context.AllowDelayedClientCertificateNegotation = https.ClientCertificateMode == ClientCertificateMode.DelayCertificate;
         if (https.ClientCertificateMode != ClientCertificateMode.NoCertificate)
         {
+            // As Kestrel would build client chains, but never fetching the issuers a client's certificate names (.NET 10's
+            // TLS layer does by default; .NET 11 no longer does).
+            ssl.CertificateChainPolicy = ClientChains.Policy(null, ssl.CertificateRevocationCheckMode);
             ssl.ClientCertificateRequired = https.ClientCertificateMode is ClientCertificateMode.AllowCertificate or ClientCertificateMode.RequireCertificate;
             ssl.RemoteCertificateValidationCallback = (_, certificate, chain, errors) => certificate is null
                 ? https.ClientCertificateMode != ClientCertificateMode.RequireCertificate

@@ -2,49 +2,38 @@ using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
+using Ocsp.Stapling.Internal;
 
 namespace Ocsp.Stapling.AspNetCore.Internal;
 
 /// <summary>
-/// The client-certificate check of a Kestrel endpoint: the chain (to the endpoint's client CAs, or the system's trust),
-/// then, when the endpoint has a revocation policy, the OCSP check of <see cref="IOcspClientCertificateValidator.Check"/>.
-/// Each rejection is logged at Debug with its reason (the validator logs each certificate's decision once, at Warning).
+/// The client-certificate check of a stapled Kestrel endpoint: the chain (to the endpoint's client CAs, or the system's
+/// roots; issuer downloads off, in the TLS layer's own build too: <see cref="ChainPolicy"/>), then, when the endpoint has a
+/// revocation policy, the OCSP checks of <see cref="OcspClientCertificateValidator.Check"/>. Refusals are logged once per
+/// certificate and reason (events 163 and 160).
 /// </summary>
 internal static class KestrelClientCertificates
 {
+    /// <summary>The policy the TLS layer builds client chains with on this endpoint (set on each connection's options).</summary>
+    public static System.Security.Cryptography.X509Certificates.X509ChainPolicy ChainPolicy(OcspStaplingHttpsOptions options) =>
+        ClientChains.Policy(options.ClientCertificateAuthorities.Count > 0 ? options.ClientCertificateAuthorities : null);
+
     public static RemoteCertificateValidationCallback Callback(IServiceProvider services, OcspStaplingHttpsOptions options)
     {
         ClientCertificateMode mode = options.ClientCertificateMode;
         X509Certificate2Collection? authorities = options.ClientCertificateAuthorities.Count > 0 ? [.. options.ClientCertificateAuthorities] : null;
         OcspClientCertificatePolicy? policy = options.ClientCertificateRevocation;
-        IOcspClientCertificateValidator? validator = policy is null ? null : services.GetRequiredService<IOcspClientCertificateValidator>();
-        ILogger logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Ocsp.Stapling.ClientCertificates");
-        return (_, certificate, chain, errors) =>
-        {
-            if (certificate is null)
-            {
-                return mode == ClientCertificateMode.AllowCertificate;
-            }
-
-            var client = certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
-            string? reason;
-            try
-            {
-                if (OcspClientCertificateValidation.ValidateChainAndRevocation(validator, policy, authorities, client, chain, errors, out reason))
-                {
-                    return true;
-                }
-            }
-#pragma warning disable CA1031 // A check that fails refuses the handshake with its reason; it never escapes into the TLS layer.
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                reason = $"client certificate '{client.Subject}' could not be checked: {ex.GetType().Name}: {ex.Message}";
-            }
-
-            Log.ClientCertificateRejected(logger, reason ?? "rejected");
-            return false;
-        };
+        ClientCertificateValidator validator = services.GetService<ClientCertificateValidator>()
+            ?? throw new InvalidOperationException("Client certificates on a stapled endpoint need the OCSP provider: call services.AddOcspStapling() when configuring services.");
+        return (_, certificate, chain, errors) => certificate is null
+            ? mode == ClientCertificateMode.AllowCertificate
+            : OcspClientCertificateValidation.ValidateChainAndRevocation(
+                validator,
+                policy,
+                authorities,
+                certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()),
+                chain,
+                errors,
+                out string? _);
     }
 }

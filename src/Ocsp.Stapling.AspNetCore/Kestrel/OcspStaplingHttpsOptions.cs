@@ -97,7 +97,7 @@ public sealed class OcspStaplingHttpsOptions : IValidatableObject
 
     /// <summary>
     /// Gets or sets the OCSP revocation check of client certificates at the TLS level
-    /// (<see cref="IOcspClientCertificateValidator.Check"/>: from memory and the shared store, never waiting for a
+    /// (<see cref="OcspClientCertificateValidator.Check"/>: from memory and the shared store, never waiting for a
     /// responder; a certificate never seen is decided by the failure mode while its responder is asked in the
     /// background); <see langword="null"/> for none.
     /// </summary>

@@ -186,6 +186,7 @@ public static class OcspStaplingListenOptionsExtensions
             if (clients is not null)
             {
                 sslOptions.ClientCertificateRequired = true;
+                sslOptions.CertificateChainPolicy = KestrelClientCertificates.ChainPolicy(options); // the TLS layer's build: downloads off too
                 sslOptions.RemoteCertificateValidationCallback = clients;
             }
 

@@ -35,7 +35,6 @@ internal sealed partial class OcspProxy : IDisposable
     private readonly OcspProxyIndex index;
     private readonly ForwardLimits forwardLimits;
     private readonly ClientLimits clientLimits;
-    private readonly UnknownAnswers unknownAnswers;
     private readonly ProxyActivity activity;
     private readonly BackendFronts fronts;
 
@@ -50,10 +49,9 @@ internal sealed partial class OcspProxy : IDisposable
         this.logger = logger;
         forwardLimits = new ForwardLimits(options, time);
         clientLimits = new ClientLimits(options, time);
-        unknownAnswers = new UnknownAnswers(options, time);
         activity = new ProxyActivity(clientLimits, time, logger, meterFactory);
         fronts = new BackendFronts(options, time, logger);
-        certificateIds = new OcspProxyCertificateIds(provider, forwardLimits, unknownAnswers, activity, options, time, logger);
+        certificateIds = new OcspProxyCertificateIds(provider, forwardLimits, activity, options, time, logger);
 
         // The index follows the registry one certificate at a time: subscribed first, then filled, so none is missed.
         index = new OcspProxyIndex(options.AllowedResponders, options.CertificateAuthorities);
@@ -265,9 +263,9 @@ internal sealed partial class OcspProxy : IDisposable
         if (prune)
         {
             // Nothing cached to refetch; an unknown answer held is dropped, so this request asks the responder again.
-            Pruned(id, unknownAnswers.Remove(id));
+            Pruned(id, certificateIds.Drop(id));
         }
-        else if (unknownAnswers.TryGet(id, out OcspStaple? unknown, out DateTimeOffset until))
+        else if (certificateIds.TryGetUnknown(id, out OcspStaple? unknown, out DateTimeOffset until))
         {
             Log.ProxyUnknown(logger, id.ToString(), "the unknown cache");
             activity.Count(ProxyOutcome.UnknownCached);
@@ -277,7 +275,7 @@ internal sealed partial class OcspProxy : IDisposable
 
         // Joining a first request under way costs nobody anything: no limit applies. Starting one takes one of the
         // client's slots (its token only if the responder must be asked).
-        OcspProxyCertificateIds.FirstAnswer answer;
+        OnDemandAnswer answer;
         if (certificateIds.FlightOf(id) is { } underWay)
         {
             answer = await underWay.ConfigureAwait(false);
@@ -287,22 +285,22 @@ internal sealed partial class OcspProxy : IDisposable
             using ClientLimits.Lease? client = clientLimits.TryEnter(context.Connection.RemoteIpAddress, out string? limit);
             answer = client is not null ? await certificateIds.AskAsync(id, upstream, front, client).ConfigureAwait(false)
                 : certificateIds.FlightOf(id) is { } startedMeanwhile ? await startedMeanwhile.ConfigureAwait(false) // a burst: its first request won the race
-                : OcspProxyCertificateIds.FirstAnswer.Limited(limit!);
+                : OnDemandAnswer.Limited(limit!);
         }
 
         switch (answer.Kind)
         {
-            case OcspProxyCertificateIds.FirstAnswerKind.Cached:
+            case OnDemandAnswerKind.Held:
                 Log.ProxyServed(logger, id.ToString(), answer.Response!.Status);
                 activity.Count(ProxyOutcome.Cached);
                 await WriteCachedAsync(context, answer.Response).ConfigureAwait(false);
                 break;
-            case OcspProxyCertificateIds.FirstAnswerKind.Unknown:
+            case OnDemandAnswerKind.Unknown:
                 Log.ProxyUnknown(logger, id.ToString(), "its responder");
                 activity.Count(ProxyOutcome.Unknown);
-                await WriteCachedAsync(context, answer.Response!, answer.CacheUntil).ConfigureAwait(false);
+                await WriteCachedAsync(context, answer.Response!, answer.Until).ConfigureAwait(false);
                 break;
-            case OcspProxyCertificateIds.FirstAnswerKind.Limited:
+            case OnDemandAnswerKind.Limited:
                 await LimitedAsync(context, upstream, answer.Reason).ConfigureAwait(false);
                 break;
             default:

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
@@ -6,444 +5,229 @@ using Microsoft.Extensions.Logging;
 namespace Ocsp.Stapling.Internal;
 
 /// <summary>
-/// <see cref="IOcspClientCertificateValidator"/> over the provider. A client certificate becomes a registration of the
-/// provider (by CertID, so refreshed before expiry and shared through the store) once its responder or the store gave a
-/// valid good or revoked answer; an unknown answer is kept briefly, never refreshed; a failure keeps nothing but its time,
-/// and checks within <see cref="OcspClientCertificateOptions.FailureRetryTime"/> are decided without asking again.
-/// Concurrent checks of one certificate share one request. Entries are found by the certificate's bytes (no hashing on a
-/// hit), evicted least recently checked first at the cap and forgotten after the idle time by a sweep on the clock.
+/// <see cref="OcspClientCertificateValidator"/> over <see cref="OnDemandCertificates"/>: each certificate of a verified
+/// chain below its root is an entry there (one group for all, capped by <see cref="OcspClientCertificateOptions.MaxCertificates"/>),
+/// decided from its held answer when that is fresh enough for the policy, else by a request (waited for, or started in
+/// the background), else by the policy's failure mode. A chain is accepted when every certificate checked is.
+/// Decisions are logged once per certificate, reason and outcome, counted, and the last one kept for the status page;
+/// the same decision as the last one is handed out again, so the steady state allocates no decision.
 /// </summary>
-internal sealed class ClientCertificateValidator : IOcspClientCertificateValidator, IDisposable
+internal sealed partial class ClientCertificateValidator : OcspClientCertificateValidator, IDisposable
 {
-    private readonly OcspResponseProvider _provider;
+    private readonly OnDemandCertificates _certificates;
+    private readonly OnDemandGroup _group;
     private readonly OcspFetchOptions _fetch;
-    private readonly OcspClientCertificateOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Counter<long> _checks;
-    private readonly ConcurrentDictionary<ReadOnlyMemory<byte>, Entry> _entries = new(RawDataComparer.Instance);
-    private readonly ConcurrentDictionary<OcspCertificateId, byte> _ids = new();
-    private readonly Lock _capLock = new();
-    private readonly ITimer _sweep;
-    private Task _lastSweep = Task.CompletedTask;
 
     public ClientCertificateValidator(
         OcspResponseProvider provider, OcspFetchOptions fetch, OcspClientCertificateOptions options, OcspStaplingMetrics metrics, TimeProvider time, ILogger logger)
     {
-        _provider = provider;
         _fetch = fetch;
-        _options = options;
         _time = time;
         _logger = logger;
         _checks = metrics.ClientCertificateChecks;
-
-        // Forgotten at most an eighth of IdleTime late (checked at least every minute, at most every hour).
-        TimeSpan period = TimeSpan.FromTicks(Math.Clamp(options.IdleTime.Ticks / 8, TimeSpan.TicksPerMinute, TimeSpan.TicksPerHour));
-        _sweep = time.CreateTimer(static state => ((ClientCertificateValidator)state!).StartSweep(), this, period, period);
-    }
-
-    /// <summary>Gets the number of client certificates kept.</summary>
-    public int Count => _entries.Count;
-
-    /// <summary>Gets the last sweep the timer started (tests wait for it).</summary>
-    internal Task LastSweep => Volatile.Read(ref _lastSweep);
-
-    /// <summary>Completes when the request under way for <paramref name="certificate"/> (if any) has its answer (tests wait for the background request of a TLS-level check).</summary>
-    internal Task WhenAnsweredAsync(X509Certificate2 certificate)
-    {
-        if (!_entries.TryGetValue(certificate.RawDataMemory, out Entry? entry))
-        {
-            return Task.CompletedTask;
-        }
-
-        lock (entry)
-        {
-            return entry.Flight?.Result ?? Task.CompletedTask;
-        }
-    }
-
-    /// <summary>Whether <paramref name="certificateId"/> is a client certificate's registration (the status page lists those apart).</summary>
-    public bool IsClientCertificate(OcspCertificateId certificateId) => _ids.ContainsKey(certificateId);
-
-    public async ValueTask<OcspClientCertificateDecision> CheckAsync(
-        X509Certificate2 certificate, X509Certificate2 issuer, OcspClientCertificatePolicy policy, CancellationToken cancellationToken = default)
-    {
-        if (Begin(certificate, issuer, policy, out Entry entry, out OcspClientCertificateDecision? decided) is not { } flight)
-        {
-            return decided!;
-        }
-
-        try
-        {
-            Answer answer = await flight.Result.WaitAsync(policy.FirstAnswerTimeout, _time, cancellationToken).ConfigureAwait(false);
-            return Decide(entry, policy, answer);
-        }
-        catch (TimeoutException)
-        {
-            return Decide(entry, policy, Answer.None(OcspClientCertificateReason.Timeout, $"no answer within {policy.FirstAnswerTimeout.TotalSeconds:0.###} s (still asking)"));
-        }
-    }
-
-    public OcspClientCertificateDecision Check(X509Certificate2 certificate, X509Certificate2 issuer, OcspClientCertificatePolicy policy)
-    {
-        if (Begin(certificate, issuer, policy, out Entry entry, out OcspClientCertificateDecision? decided) is not { } flight)
-        {
-            return decided!;
-        }
-
-        // The shared store only: wait until the flight has an answer or has gone past the store, up to StoreWaitTime.
-        if (!flight.Result.IsCompleted && policy.StoreWaitTime > TimeSpan.Zero)
-        {
-            Task answeredOrPastTheStore = Task.WhenAny(flight.Result, flight.StoreMissed.Task);
-            if (_time == TimeProvider.System)
+        Refusals = new ClientCertificateRefusals(logger, time);
+        _group = new OnDemandGroup("client certificates", options.MaxCertificates);
+        _certificates = new OnDemandCertificates(
+            provider,
+            new OnDemandSettings(options.IdleTime, options.UnknownCacheTime, options.FailureRetryTime, options.MaxCertificates),
+            new OnDemandEvents
             {
-                // A kernel wait with a timeout: it needs no pool thread to end, however many handshakes block at once.
-                answeredOrPastTheStore.Wait(policy.StoreWaitTime);
+                Evicted = entry => Log.ClientCertificateEvicted(logger, entry.DisplayName, options.MaxCertificates),
+                Forgotten = count => Log.ClientCertificatesForgotten(logger, count, options.IdleTime),
+            },
+            time);
+    }
+
+    /// <summary>Gets the log of certificates refused before any revocation check (the chain), once per certificate and reason.</summary>
+    public ClientCertificateRefusals Refusals { get; }
+
+    /// <summary>Gets the number of certificates kept (client certificates and the CAs of their chains).</summary>
+    public int Count => _certificates.Count;
+
+    /// <summary>Gets the certificates learned on demand behind the checks (tests, the state-concurrency test).</summary>
+    internal OnDemandCertificates Certificates => _certificates;
+
+    /// <summary>Whether <paramref name="certificateId"/> is a registration of these checks (the status page lists those apart).</summary>
+    public bool IsClientCertificate(OcspCertificateId certificateId) => _certificates.Contains(certificateId);
+
+    /// <summary>Completes when the requests under way for <paramref name="chain"/> (if any) have their answers (tests wait for the background requests of a TLS-level check).</summary>
+    internal Task WhenAnsweredAsync(IReadOnlyList<X509Certificate2> chain)
+    {
+        var waits = new List<Task>();
+        for (int i = 0; i + 1 < chain.Count; i++)
+        {
+            if (_certificates.FlightOf(OcspCertificateId.Create(chain[i], chain[i + 1])) is { } flight)
+            {
+                waits.Add(flight.Result);
+            }
+        }
+
+        return Task.WhenAll(waits);
+    }
+
+    public override async ValueTask<OcspClientCertificateDecision> CheckAsync(
+        IReadOnlyList<X509Certificate2> chain, OcspClientCertificatePolicy policy, CancellationToken cancellationToken = default)
+    {
+        Checked checking = Begin(chain, policy, out DateTimeOffset now);
+        for (int i = 0; i < checking.Count; i++)
+        {
+            if (checking[i].Flight is not { } flight)
+            {
+                continue;
+            }
+
+            try
+            {
+                // One bound for the whole chain: the requests run side by side.
+                TimeSpan left = policy.FirstAnswerTimeout - _time.GetElapsedTime(checking.Started);
+                OnDemandAnswer answer = await flight.Result.WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero, _time, cancellationToken).ConfigureAwait(false);
+                checking[i] = Verdict.Of(answer, now - policy.MaxAnswerAge);
+            }
+            catch (TimeoutException)
+            {
+                checking[i] = Verdict.None(OcspClientCertificateReason.Timeout, $"no answer within {policy.FirstAnswerTimeout.TotalSeconds:0.###} s (still asking)");
+            }
+        }
+
+        return Decide(checking, policy);
+    }
+
+    public override OcspClientCertificateDecision Check(IReadOnlyList<X509Certificate2> chain, OcspClientCertificatePolicy policy)
+    {
+        Checked checking = Begin(chain, policy, out DateTimeOffset now);
+        for (int i = 0; i < checking.Count; i++)
+        {
+            if (checking[i].Flight is not { } flight)
+            {
+                continue;
+            }
+
+            // The shared store only: wait until the request has its answer or has gone past the store, up to StoreWaitTime in all.
+            TimeSpan left = policy.StoreWaitTime - _time.GetElapsedTime(checking.Started);
+            if (!flight.Result.IsCompleted && left > TimeSpan.Zero)
+            {
+                WaitBlocking(Task.WhenAny(flight.Result, flight.Milestone), left);
+            }
+
+            checking[i] = flight.Result.IsCompletedSuccessfully
+                ? Verdict.Of(flight.Result.Result, now - policy.MaxAnswerAge)
+                : Verdict.None(OcspClientCertificateReason.Pending, "none held; asking the responder in the background");
+        }
+
+        return Decide(checking, policy);
+    }
+
+    public override async Task<bool> RecheckAsync(X509Certificate2 certificate, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(certificate);
+        foreach (OnDemandEntry entry in _certificates.Entries)
+        {
+            if (entry.Certificate is { } kept && kept.RawDataMemory.Span.SequenceEqual(certificate.RawDataMemory.Span))
+            {
+                OnDemandAnswer answer = await _certificates.RecheckAsync(entry).WaitAsync(cancellationToken).ConfigureAwait(false);
+                Log.ClientCertificateRechecked(_logger, entry.DisplayName, answer.Response?.Status.ToString() ?? $"no valid answer ({answer.Reason})");
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    public override IReadOnlyList<OcspClientCertificateState> GetStates()
+    {
+        DateTimeOffset now = _time.GetUtcNow();
+        var states = new List<OcspClientCertificateState>(_certificates.Count);
+        foreach (OnDemandEntry entry in _certificates.Entries)
+        {
+            if (entry.Certificate is { } certificate)
+            {
+                OnDemandState state = entry.State;
+                states.Add(new OcspClientCertificateState(
+                    certificate, entry.Id, _certificates.Held(entry, now), new DateTimeOffset(entry.LastUsed, TimeSpan.Zero), (entry.Notes as Notes)?.Last?.Decision, state.Failure));
+            }
+        }
+
+        return states;
+    }
+
+    public void Dispose() => _certificates.Dispose();
+
+    /// <summary>Kernel wait on the system clock (no pool thread needed to end it, however many handshakes block at once); on another clock (a test's), a bound on that clock.</summary>
+    private void WaitBlocking(Task task, TimeSpan bound)
+    {
+        if (_time == TimeProvider.System)
+        {
+            task.Wait(bound);
+            return;
+        }
+
+        using var timeout = new CancellationTokenSource(bound, _time);
+        Task.WhenAny(task, Task.Delay(Timeout.Infinite, timeout.Token)).Wait(CancellationToken.None);
+    }
+
+    /// <summary>
+    /// What both checks do first: each certificate to check gets its entry; a fresh answer held decides it at once (one
+    /// getting old is asked again in the background), as does one that names no responder or failed within the retry
+    /// time; for the others, the request to wait for.
+    /// </summary>
+    private Checked Begin(IReadOnlyList<X509Certificate2> chain, OcspClientCertificatePolicy policy, out DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(chain);
+        ArgumentNullException.ThrowIfNull(policy);
+        if (chain.Count == 0 || chain[0] is null)
+        {
+            throw new ArgumentException("The chain is empty: it starts with the client certificate.", nameof(chain));
+        }
+
+        now = _time.GetUtcNow();
+        int count = chain.Count < 2 ? 0 : policy.Scope == OcspRevocationScope.LeafOnly ? 1 : chain.Count - 1;
+        var checking = new Checked(chain[0], count, _time.GetTimestamp());
+        DateTimeOffset oldest = now - policy.MaxAnswerAge;
+        for (int i = 0; i < count; i++)
+        {
+            OnDemandEntry entry = Enter(chain[i], chain[i + 1]);
+            checking.Entries[i] = entry;
+            if (_certificates.Held(entry, now, oldest) is { } held)
+            {
+                // Fresh enough; past three quarters of the bound it is asked again in the background, so one in use never gets too old.
+                if (held.FetchedAtBy(now) < now - (policy.MaxAnswerAge * 3 / 4) && _certificates.MayAsk(entry, now, out _))
+                {
+                    _certificates.Ask(entry, notBefore: now - (policy.MaxAnswerAge / 4));
+                }
+
+                checking[i] = Verdict.Of(held);
+            }
+            else if (!_certificates.MayAsk(entry, now, out OnDemandAnswer? refusal))
+            {
+                checking[i] = entry.Responders.Count == 0
+                    ? Verdict.None(OcspClientCertificateReason.NoResponder, refusal!.Reason)
+                    : Verdict.None(OcspClientCertificateReason.NoAnswer, refusal!.Reason);
             }
             else
             {
-                // Another clock (a test's fake one): the bound on that clock, as every other bound here.
-                using var bound = new CancellationTokenSource(policy.StoreWaitTime, _time);
-                Task.WhenAny(answeredOrPastTheStore, Task.Delay(Timeout.Infinite, bound.Token)).Wait(CancellationToken.None);
+                checking[i] = Verdict.Asking(_certificates.Ask(entry, notBefore: oldest));
             }
         }
 
-        return flight.Result.IsCompletedSuccessfully
-            ? Decide(entry, policy, flight.Result.Result)
-            : Decide(entry, policy, Answer.None(OcspClientCertificateReason.Pending, "none held; asking the responder in the background"));
+        return checking;
     }
 
-    /// <summary>
-    /// What both checks do first: the entry; its held answer decides at once, as does a certificate that names no
-    /// responder or failed within the retry time (then <see langword="null"/> is returned with the decision in
-    /// <paramref name="decided"/>); otherwise the request to wait for.
-    /// </summary>
-    private Flight? Begin(
-        X509Certificate2 certificate, X509Certificate2 issuer, OcspClientCertificatePolicy policy, out Entry entry, out OcspClientCertificateDecision? decided)
+    /// <summary>The entry of <paramref name="certificate"/> issued by <paramref name="issuer"/>, made with copies of both (a TLS layer disposes the ones it hands to its callback once the handshake is over).</summary>
+    private OnDemandEntry Enter(X509Certificate2 certificate, X509Certificate2 issuer)
     {
-        ArgumentNullException.ThrowIfNull(policy);
-        entry = Enter(certificate, issuer, out DateTimeOffset now);
-        decided = null;
-        if (Held(entry, now) is { } held)
-        {
-            decided = Decide(entry, policy, held);
-            return null;
-        }
-
-        Flight? flight = FlightOf(entry, now);
-        if (flight is null)
-        {
-            decided = Decide(entry, policy, Answer.None(entry.HasResponder ? OcspClientCertificateReason.NoAnswer : OcspClientCertificateReason.NoResponder, entry.FailureText));
-        }
-
-        return flight;
-    }
-
-    public IReadOnlyList<OcspClientCertificateState> GetStates()
-    {
-        DateTimeOffset now = _time.GetUtcNow();
-        return
-        [
-            .. _entries.Values.Select(e => new OcspClientCertificateState(
-                e.Certificate, e.Id, HeldResponse(e, now), new DateTimeOffset(Volatile.Read(ref e.LastChecked), TimeSpan.Zero), e.LastDecision, e.LastFailure)),
-        ];
-    }
-
-    /// <summary>Forgets every certificate not checked within the idle time: unregistered (no longer refreshed); its store entry is left to expire.</summary>
-    public Task<int> SweepAsync()
-    {
-        long cutoff = (_time.GetUtcNow() - _options.IdleTime).UtcTicks;
-        int forgotten = 0;
-        foreach (KeyValuePair<ReadOnlyMemory<byte>, Entry> pair in _entries)
-        {
-            if (Volatile.Read(ref pair.Value.LastChecked) <= cutoff && Forget(pair))
+        CertificateNames.EnsureIssuedBy(certificate, issuer, "chain");
+        return _certificates.Enter(
+            OcspCertificateId.Create(certificate, issuer),
+            (Validator: this, Certificate: certificate, Issuer: issuer),
+            static (id, c, now) =>
             {
-                forgotten++;
-            }
-        }
-
-        if (forgotten > 0)
-        {
-            Log.ClientCertificatesForgotten(_logger, forgotten, _options.IdleTime);
-        }
-
-        return Task.FromResult(forgotten);
-    }
-
-    public void Dispose() => _sweep.Dispose();
-
-    private void StartSweep()
-    {
-        if (LastSweep.IsCompleted)
-        {
-            Volatile.Write(ref _lastSweep, SweepAsync());
-        }
-    }
-
-    /// <summary>The certificate's entry, made (and counted against the cap) on its first check; its last-checked time is now.</summary>
-    private Entry Enter(X509Certificate2 certificate, X509Certificate2 issuer, out DateTimeOffset now)
-    {
-        ArgumentNullException.ThrowIfNull(certificate);
-        ArgumentNullException.ThrowIfNull(issuer);
-        now = _time.GetUtcNow();
-        if (_entries.TryGetValue(certificate.RawDataMemory, out Entry? entry))
-        {
-            Volatile.Write(ref entry.LastChecked, now.UtcTicks);
-            return entry;
-        }
-
-        CertificateNames.EnsureIssuedBy(certificate, issuer, nameof(issuer));
-
-        // Copies of our own: a TLS layer disposes the certificates it passes to its callback once the handshake is over.
-        X509Certificate2 client = X509CertificateLoader.LoadCertificate(certificate.RawDataMemory.Span);
-        X509Certificate2 ca = X509CertificateLoader.LoadCertificate(issuer.RawDataMemory.Span);
-        var target = Registration.Create(client, ca, _fetch);
-        var created = new Entry(client, ca, target.CacheId, target.HasResponder ? target.ResponderUris : [], now.UtcTicks);
-        KeyValuePair<ReadOnlyMemory<byte>, Entry>? evicted = null;
-        lock (_capLock)
-        {
-            if (_entries.TryGetValue(certificate.RawDataMemory, out entry))
-            {
-                return entry;
-            }
-
-            if (_entries.Count >= _options.MaxCertificates)
-            {
-                evicted = LeastRecentlyChecked();
-            }
-
-            _entries[created.Certificate.RawDataMemory] = created;
-            _ids[created.Id] = 0;
-        }
-
-        if (evicted is { } victim && Forget(victim))
-        {
-            Log.ClientCertificateEvicted(_logger, CertificateNames.DisplayName(victim.Value.Certificate), _options.MaxCertificates);
-        }
-
-        return created;
-    }
-
-    private bool Forget(KeyValuePair<ReadOnlyMemory<byte>, Entry> pair)
-    {
-        if (!_entries.TryRemove(pair))
-        {
-            return false;
-        }
-
-        _ids.TryRemove(pair.Value.Id, out _);
-        _provider.Unregister(pair.Value.Id);
-        return true;
-    }
-
-    /// <summary>O(entries), run only at the cap, at most once per new certificate.</summary>
-    private KeyValuePair<ReadOnlyMemory<byte>, Entry>? LeastRecentlyChecked()
-    {
-        KeyValuePair<ReadOnlyMemory<byte>, Entry>? oldest = null;
-        long oldestTicks = long.MaxValue;
-        foreach (KeyValuePair<ReadOnlyMemory<byte>, Entry> pair in _entries)
-        {
-            long checkedAt = Volatile.Read(ref pair.Value.LastChecked);
-            if (checkedAt < oldestTicks)
-            {
-                (oldest, oldestTicks) = (pair, checkedAt);
-            }
-        }
-
-        return oldest;
-    }
-
-    /// <summary>A validated answer held for the certificate and valid now (the provider's registration, or a kept unknown).</summary>
-    private OcspStaple? HeldResponse(Entry entry, DateTimeOffset now) =>
-        _provider.HeldValid(entry.Id, now) ?? (entry.Unknown is { } unknown && unknown.IsValidAt(now) && now.UtcTicks < entry.UnknownUntil ? unknown : null);
-
-    private Answer? Held(Entry entry, DateTimeOffset now) => HeldResponse(entry, now) is { } held ? Answer.Of(held) : null;
-
-    /// <summary>
-    /// The request under way for the certificate, or a new one; <see langword="null"/> when it names no responder, or its
-    /// last request failed within the retry time (nothing is asked then).
-    /// </summary>
-    private Flight? FlightOf(Entry entry, DateTimeOffset now)
-    {
-        if (entry.Responders.Count == 0 || now.UtcTicks < Volatile.Read(ref entry.RetryAfter))
-        {
-            return null;
-        }
-
-        lock (entry)
-        {
-            if (entry.Flight is { } running)
-            {
-                return running;
-            }
-
-            var flight = new Flight();
-            entry.Flight = flight;
-            flight.Result = RunAsync(entry, flight);
-            return flight;
-        }
-    }
-
-    private async Task<Answer> RunAsync(Entry entry, Flight flight)
-    {
-        Answer answer;
-        try
-        {
-            answer = await AskAsync(entry, flight).ConfigureAwait(false);
-        }
-#pragma warning disable CA1031 // Whatever went wrong, the checks waiting decide by their failure mode and the log says why.
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            answer = Answer.None(OcspClientCertificateReason.NoAnswer, $"{ex.GetType().Name}: {ex.Message}");
-            Volatile.Write(ref entry.RetryAfter, (_time.GetUtcNow() + _options.FailureRetryTime).UtcTicks);
-        }
-        finally
-        {
-            lock (entry)
-            {
-                entry.Flight = null;
-            }
-        }
-
-        return answer;
-    }
-
-    private async Task<Answer> AskAsync(Entry entry, Flight flight)
-    {
-        // Registered already (a refresh is failing and the held answer has expired): ask through the registration, and
-        // the synchronous check does not wait for it (it may go to the responder).
-        bool registered = _provider.GetState(entry.Id) is not null && flight.StoreMissed.TrySetResult();
-        OcspRefreshResult? result = registered
-            ? await _provider.RefreshAsync(entry.Id).ConfigureAwait(false)
-            : await _provider.AskOnceAsync(entry.Id, entry.Issuer, entry.Responders, () => flight.StoreMissed.TrySetResult() || true).ConfigureAwait(false);
-        DateTimeOffset now = _time.GetUtcNow();
-        OcspStaple? response = result?.Response;
-        if (response is { Status: OcspCertificateStatus.Good or OcspCertificateStatus.Revoked } && response.IsValidAt(now) && result!.Succeeded)
-        {
-            if (_entries.ContainsKey(entry.Certificate.RawDataMemory))
-            {
-                // Refreshed from now on while it is checked; not when it was forgotten while this request ran.
-                await _provider.RegisterAnsweredAsync(entry.Id, entry.Issuer, entry.Responders, result).ConfigureAwait(false);
-            }
-
-            entry.LastFailure = null;
-            return Answer.Of(response);
-        }
-
-        if (response is { Status: OcspCertificateStatus.Unknown } unknown && unknown.IsValidAt(now))
-        {
-            entry.Unknown = unknown;
-            entry.UnknownUntil = Math.Min(unknown.NextUpdate.UtcTicks, (now + _options.UnknownCacheTime).UtcTicks);
-            return Answer.Of(unknown);
-        }
-
-        OcspFailure? failure = result?.Failure;
-        entry.LastFailure = failure;
-        Volatile.Write(ref entry.RetryAfter, (now + _options.FailureRetryTime).UtcTicks);
-        return Answer.None(OcspClientCertificateReason.NoAnswer, failure?.ToString() ?? "no valid answer");
-    }
-
-    private OcspClientCertificateDecision Decide(Entry entry, OcspClientCertificatePolicy policy, Answer answer)
-    {
-        (bool accepted, string how) = answer.Reason switch
-        {
-            OcspClientCertificateReason.Good => (true, "good"),
-            OcspClientCertificateReason.Revoked => (false, $"revoked{(answer.Response?.RevocationTime is { } at ? $" since {at:u}" : "")}"),
-            OcspClientCertificateReason.Unknown => (policy.AcceptUnknown, $"unknown to its responder ({(policy.AcceptUnknown ? "accepted by policy" : "rejected by policy")})"),
-            _ => (policy.FailureMode == OcspClientFailureMode.FailOpen, $"{Words(answer.Reason)}: {answer.Detail} ({(policy.FailureMode == OcspClientFailureMode.FailOpen ? "fail-open" : "fail-closed")})"),
-        };
-        string name = CertificateNames.DisplayName(entry.Certificate);
-        var decision = new OcspClientCertificateDecision(accepted, answer.Reason, answer.Response, $"Client certificate {name} {(accepted ? "accepted" : "rejected")}: {how}");
-        entry.LastDecision = decision;
-        if (_checks.Enabled)
-        {
-            _checks.Add(1, new KeyValuePair<string, object?>("decision", accepted ? "accepted" : "rejected"), new KeyValuePair<string, object?>("reason", Tag(answer.Reason)));
-        }
-
-        // Once per certificate, reason and outcome (a policy change shows up once more).
-        int bit = 1 << (((int)answer.Reason * 2) + (accepted ? 1 : 0));
-        if ((Interlocked.Or(ref entry.Logged, bit) & bit) == 0)
-        {
-            Log.ClientCertificateDecided(_logger, accepted && answer.Reason == OcspClientCertificateReason.Good ? LogLevel.Information : LogLevel.Warning, decision.Message);
-        }
-
-        return decision;
-    }
-
-    private static string Words(OcspClientCertificateReason reason) => reason switch
-    {
-        OcspClientCertificateReason.NoResponder => "no OCSP responder",
-        OcspClientCertificateReason.Timeout => "no answer in time",
-        OcspClientCertificateReason.Pending => "no answer yet",
-        _ => "no valid answer",
-    };
-
-    /// <summary>The metric tag of a reason (a closed set of seven).</summary>
-    internal static string Tag(OcspClientCertificateReason reason) => reason switch
-    {
-        OcspClientCertificateReason.Good => "good",
-        OcspClientCertificateReason.Revoked => "revoked",
-        OcspClientCertificateReason.Unknown => "unknown",
-        OcspClientCertificateReason.NoAnswer => "no_answer",
-        OcspClientCertificateReason.Timeout => "timeout",
-        OcspClientCertificateReason.Pending => "pending",
-        _ => "no_responder",
-    };
-
-    /// <summary>What a check learned: a validated response, or why there is none.</summary>
-    private sealed record Answer(OcspClientCertificateReason Reason, OcspStaple? Response, string Detail)
-    {
-        public static Answer Of(OcspStaple response) => new(
-            response.Status switch
-            {
-                OcspCertificateStatus.Good => OcspClientCertificateReason.Good,
-                OcspCertificateStatus.Revoked => OcspClientCertificateReason.Revoked,
-                _ => OcspClientCertificateReason.Unknown,
-            },
-            response,
-            "");
-
-        public static Answer None(OcspClientCertificateReason reason, string detail) => new(reason, null, detail);
-    }
-
-#pragma warning disable SA1401 // Fields, for Volatile and Interlocked access without a lock.
-    private sealed class Entry(X509Certificate2 certificate, X509Certificate2 issuer, OcspCertificateId id, IReadOnlyList<Uri> responders, long checkedAt)
-    {
-        public long LastChecked = checkedAt;
-        public long RetryAfter;
-        public int Logged;
-
-        public X509Certificate2 Certificate { get; } = certificate;
-
-        public X509Certificate2 Issuer { get; } = issuer;
-
-        public OcspCertificateId Id { get; } = id;
-
-        public IReadOnlyList<Uri> Responders { get; } = responders;
-
-        public bool HasResponder => Responders.Count > 0;
-
-        /// <summary>Gets or sets the request under way (under the entry's lock).</summary>
-        public Flight? Flight { get; set; }
-
-        public OcspStaple? Unknown { get; set; }
-
-        public long UnknownUntil { get; set; }
-
-        public OcspFailure? LastFailure { get; set; }
-
-        public OcspClientCertificateDecision? LastDecision { get; set; }
-
-        public string FailureText => LastFailure?.ToString() ?? "its responder failed recently";
-    }
-#pragma warning restore SA1401
-
-    /// <summary>One request for a certificate: its answer, and a signal that the shared store had none (the synchronous check stops waiting there).</summary>
-    private sealed class Flight
-    {
-        public TaskCompletionSource StoreMissed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public Task<Answer> Result { get; set; } = null!;
+                X509Certificate2 client = X509CertificateLoader.LoadCertificate(c.Certificate.RawDataMemory.Span);
+                X509Certificate2 ca = X509CertificateLoader.LoadCertificate(c.Issuer.RawDataMemory.Span);
+                Registration target = Registration.Create(client, ca, c.Validator._fetch);
+                return new OnDemandEntry(id, ca, target.HasResponder ? target.ResponderUris : [], c.Validator._group, now, client) { Notes = new Notes() };
+            });
     }
 }

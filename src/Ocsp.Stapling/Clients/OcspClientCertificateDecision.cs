@@ -14,15 +14,12 @@ public sealed class OcspClientCertificateDecision
     /// <summary>Gets a value indicating whether the certificate is accepted.</summary>
     public bool IsAccepted { get; }
 
-    /// <summary>Gets why: the validated answer's status, or why there was none.</summary>
+    /// <summary>Gets why: the validated answer's status, or why there was none (for a chain, the certificate that decided: a revoked CA, one without an answer).</summary>
     public OcspClientCertificateReason Reason { get; }
 
-    /// <summary>Gets the validated response the decision rests on; <see langword="null"/> when there was none.</summary>
+    /// <summary>Gets the validated response the decision rests on (of the certificate that decided); <see langword="null"/> when there was none.</summary>
     public OcspStaple? Response { get; }
 
-    /// <summary>Gets a value indicating whether the policy's failure mode decided (there was no valid answer).</summary>
-    public bool ByFailureMode => Reason is OcspClientCertificateReason.NoAnswer or OcspClientCertificateReason.Timeout
-        or OcspClientCertificateReason.Pending or OcspClientCertificateReason.NoResponder;
 
     /// <summary>Gets the decision in words, for a log line or a rejection's reason (no secrets, no certificate contents beyond its serial).</summary>
     public string Message { get; }

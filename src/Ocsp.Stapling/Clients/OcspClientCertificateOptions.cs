@@ -4,7 +4,7 @@ using Ocsp.Stapling.Internal;
 namespace Ocsp.Stapling;
 
 /// <summary>
-/// The cache behind client-certificate revocation checks (<see cref="IOcspClientCertificateValidator"/>,
+/// The cache behind client-certificate revocation checks (<see cref="OcspClientCertificateValidator"/>,
 /// <see cref="OcspStaplingOptions.ClientCertificates"/>, section <c>ClientCertificates</c>): which certificates are kept
 /// and refreshed, and how often a certificate without an answer is asked about again. Responders and their overrides,
 /// retries, limits and the shared store are the provider's (<see cref="OcspStaplingOptions.Fetch"/>).
@@ -13,7 +13,8 @@ public sealed class OcspClientCertificateOptions
 {
     /// <summary>
     /// Gets or sets how long a client certificate's answer is kept and refreshed after its last check: one not presented
-    /// for this long is forgotten (no longer refreshed; its shared-store entry is left to expire, other servers may use it).
+    /// for this long is forgotten (no longer refreshed; its shared-store entry is left to expire at its nextUpdate: other
+    /// servers may use it).
     /// Key: <c>ClientCertificates:IdleTime</c>.
     /// </summary>
     /// <value>The default value is 1 day.</value>
@@ -21,7 +22,9 @@ public sealed class OcspClientCertificateOptions
     public TimeSpan IdleTime { get; set; } = TimeSpan.FromDays(1);
 
     /// <summary>
-    /// Gets or sets how many client certificates are kept at most; a further one evicts the one checked least recently.
+    /// Gets or sets how many certificates with an answer (client certificates and the CAs of their chains) are kept at
+    /// most, a further one evicting the one checked least recently; as many again may be kept without one (unknown,
+    /// failed, asked about), those dropped first when full.
     /// Key: <c>ClientCertificates:MaxCertificates</c>.
     /// </summary>
     /// <value>The default value is 10,000.</value>
@@ -32,9 +35,9 @@ public sealed class OcspClientCertificateOptions
     /// Gets or sets how long a certificate whose responder gave no valid answer is decided without asking again: checks in
     /// that time (a client retrying, a burst of handshakes) cost no upstream request. Key: <c>ClientCertificates:FailureRetryTime</c>.
     /// </summary>
-    /// <value>The default value is 30 seconds.</value>
+    /// <value>The default value is 5 seconds: once the responder is back, the next check asks it within seconds.</value>
     [Range(typeof(TimeSpan), OptionRanges.Zero, OptionRanges.MaxTimeSpan)]
-    public TimeSpan FailureRetryTime { get; set; } = TimeSpan.FromSeconds(30);
+    public TimeSpan FailureRetryTime { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
     /// Gets or sets how long a validated <c>unknown</c> answer is kept (at most until its nextUpdate); it is not refreshed.

@@ -2,7 +2,7 @@ using System.Security.Cryptography.X509Certificates;
 
 namespace Ocsp.Stapling;
 
-/// <summary>A client certificate the validator keeps an answer for (<see cref="IOcspClientCertificateValidator.GetStates"/>, the status page's client section).</summary>
+/// <summary>A client certificate the validator keeps an answer for (<see cref="OcspClientCertificateValidator.GetStates"/>, the status page's client section).</summary>
 public sealed class OcspClientCertificateState
 {
     internal OcspClientCertificateState(

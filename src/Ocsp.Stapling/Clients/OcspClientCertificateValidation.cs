@@ -1,45 +1,56 @@
 using System.Net.Security;
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Ocsp.Stapling.Internal;
 
 namespace Ocsp.Stapling;
 
 /// <summary>
-/// Client-certificate checks at the TLS level, for an <c>SslStream</c> server (and Kestrel's synchronous
-/// <c>ClientCertificateValidation</c>): the chain first, built without the runtime's own revocation fetch, then the
-/// revocation check of <see cref="IOcspClientCertificateValidator.Check"/>, which never waits for a responder.
+/// Client-certificate checks at the TLS level, for an <c>SslStream</c> server (and other synchronous callbacks): the
+/// chain first — against the configured client CAs, with issuer downloads and the runtime's revocation fetch off, so a
+/// client never makes the server fetch a URL of its choosing — then the revocation of every certificate below the root
+/// (<see cref="OcspClientCertificateValidator.Check"/>, which never waits for a responder). Each refusal is logged once
+/// per certificate and reason (category <c>Ocsp.Stapling.ClientCertificates</c>, event 163 for the chain, 160 for the
+/// revocation decision).
 /// </summary>
 /// <remarks>
 /// The trade-off of a synchronous callback: a certificate with an answer in memory or the shared store is decided by it;
 /// one never seen is decided by the failure mode while its responder is asked in the background, so with
 /// <see cref="OcspClientFailureMode.FailClosed"/> its first handshake fails and the client's next attempt (once the
 /// responder has answered) is decided by the answer. Use certificate authentication
-/// (<see cref="IOcspClientCertificateValidator.CheckAsync"/>) where a first request may wait for the responder instead.
+/// (<see cref="OcspClientCertificateValidator.CheckAsync"/>) where a first request may wait for the responder instead.
 /// </remarks>
 public static class OcspClientCertificateValidation
 {
-    private const string ClientAuthentication = "1.3.6.1.5.5.7.3.2";
-
     /// <summary>
-    /// A <see cref="RemoteCertificateValidationCallback"/> for <see cref="SslServerAuthenticationOptions.RemoteCertificateValidationCallback"/>
-    /// (set <see cref="SslServerAuthenticationOptions.ClientCertificateRequired"/> too): accepts a client certificate
-    /// whose chain is valid and whose revocation check accepts it.
+    /// Makes <paramref name="options"/> require a client certificate that chains to <paramref name="clientCertificateAuthorities"/>
+    /// (or the system's roots) and passes the revocation checks of <paramref name="validator"/> under <paramref name="policy"/>:
+    /// sets <see cref="SslServerAuthenticationOptions.ClientCertificateRequired"/>, the chain policy the TLS layer builds with
+    /// (<see cref="SslServerAuthenticationOptions.CertificateChainPolicy"/>: <see cref="CreateChainPolicy"/>) and
+    /// <see cref="SslServerAuthenticationOptions.RemoteCertificateValidationCallback"/>.
     /// </summary>
+    /// <param name="options">The server's options (per connection, or shared).</param>
     /// <param name="validator">The validator (<c>AddOcspStapling()</c> registers it).</param>
     /// <param name="policy">The endpoint's policy.</param>
     /// <param name="clientCertificateAuthorities">
-    /// The CAs client certificates must chain to: the root, with any intermediates clients may not send;
-    /// <see langword="null"/> to require a chain the system trusts.
+    /// The CAs client certificates must chain to: the root, with the intermediates clients may not send;
+    /// <see langword="null"/> for the system's roots (clients must then send their intermediates).
     /// </param>
-    /// <param name="rejected">Called with the reason of each rejection (logging, a connection's diagnostics); may be <see langword="null"/>.</param>
-    /// <returns>The callback.</returns>
-    public static RemoteCertificateValidationCallback CreateCallback(
-        IOcspClientCertificateValidator validator, OcspClientCertificatePolicy policy, X509Certificate2Collection? clientCertificateAuthorities = null, Action<string>? rejected = null)
+    /// <param name="rejected">Called with the reason of each rejection (a connection's diagnostics); may be <see langword="null"/>.</param>
+    /// <returns>The options.</returns>
+    public static SslServerAuthenticationOptions RequireClientCertificate(
+        SslServerAuthenticationOptions options,
+        OcspClientCertificateValidator validator,
+        OcspClientCertificatePolicy policy,
+        X509Certificate2Collection? clientCertificateAuthorities = null,
+        Action<string>? rejected = null)
     {
+        ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(validator);
         ArgumentNullException.ThrowIfNull(policy);
         X509Certificate2Collection? authorities = clientCertificateAuthorities is null ? null : [.. clientCertificateAuthorities];
-        return (_, certificate, chain, errors) =>
+        options.ClientCertificateRequired = true;
+        options.CertificateChainPolicy = CreateChainPolicy(authorities);
+        options.RemoteCertificateValidationCallback = (_, certificate, chain, errors) =>
         {
             bool accepted = Validate(validator, policy, authorities, certificate as X509Certificate2 ?? (certificate is null ? null : X509CertificateLoader.LoadCertificate(certificate.GetRawCertData())), chain, errors, out string? reason);
             if (!accepted && reason is not null)
@@ -49,22 +60,33 @@ public static class OcspClientCertificateValidation
 
             return accepted;
         };
+        return options;
     }
 
     /// <summary>
-    /// Checks a client certificate as <see cref="CreateCallback"/> does: its chain (against
-    /// <paramref name="clientCertificateAuthorities"/>, or as the TLS layer judged it), then its revocation.
+    /// The chain policy for client certificates, for servers that set <see cref="SslServerAuthenticationOptions.CertificateChainPolicy"/>
+    /// themselves: custom root trust over <paramref name="clientCertificateAuthorities"/> (or the system's roots), the
+    /// clientAuth purpose, issuer downloads off (<see cref="X509ChainPolicy.DisableCertificateDownloads"/>: on .NET 10 the TLS
+    /// layer otherwise fetches the issuers a client certificate's AIA names), the runtime's revocation fetch off.
+    /// </summary>
+    /// <param name="clientCertificateAuthorities">The CAs client certificates must chain to, or <see langword="null"/> for the system's roots.</param>
+    /// <returns>A new policy.</returns>
+    public static X509ChainPolicy CreateChainPolicy(X509Certificate2Collection? clientCertificateAuthorities) => ClientChains.Policy(clientCertificateAuthorities);
+
+    /// <summary>
+    /// Checks a client certificate as <see cref="RequireClientCertificate"/> does: its chain (built again with
+    /// <see cref="CreateChainPolicy"/>, helped by the certificates the client sent), then the revocation of its certificates.
     /// </summary>
     /// <param name="validator">The validator.</param>
     /// <param name="policy">The endpoint's policy.</param>
-    /// <param name="clientCertificateAuthorities">The CAs client certificates must chain to, or <see langword="null"/> for the system's trust.</param>
+    /// <param name="clientCertificateAuthorities">The CAs client certificates must chain to, or <see langword="null"/> for the system's roots.</param>
     /// <param name="certificate">The client certificate (<see langword="null"/> when the client sent none: rejected).</param>
-    /// <param name="chain">The chain the TLS layer built, if any (its intermediates are used).</param>
-    /// <param name="errors">The TLS layer's verdict on the chain.</param>
+    /// <param name="chain">The chain the TLS layer built, if any (the intermediates the client sent are taken from it).</param>
+    /// <param name="errors">The TLS layer's verdict.</param>
     /// <param name="reason">Why it was rejected.</param>
     /// <returns>Whether the certificate is accepted.</returns>
     public static bool Validate(
-        IOcspClientCertificateValidator validator,
+        OcspClientCertificateValidator validator,
         OcspClientCertificatePolicy policy,
         X509Certificate2Collection? clientCertificateAuthorities,
         X509Certificate2? certificate,
@@ -77,9 +99,13 @@ public static class OcspClientCertificateValidation
         return ValidateChainAndRevocation(validator, policy, clientCertificateAuthorities, certificate, chain, errors, out reason);
     }
 
-    /// <summary><see cref="Validate"/>, or the chain check alone when <paramref name="validator"/> or <paramref name="policy"/> is <see langword="null"/>.</summary>
+    /// <summary>
+    /// <see cref="Validate"/>, or the chain check alone when <paramref name="policy"/> is <see langword="null"/>; a refusal
+    /// before the revocation check is logged once per certificate and reason (by <paramref name="validator"/>'s log).
+    /// Never throws: a check that fails refuses with its reason.
+    /// </summary>
     internal static bool ValidateChainAndRevocation(
-        IOcspClientCertificateValidator? validator,
+        OcspClientCertificateValidator? validator,
         OcspClientCertificatePolicy? policy,
         X509Certificate2Collection? clientCertificateAuthorities,
         X509Certificate2? certificate,
@@ -87,89 +113,43 @@ public static class OcspClientCertificateValidation
         SslPolicyErrors errors,
         out string? reason)
     {
+        ClientCertificateRefusals? refusals = (validator as ClientCertificateValidator)?.Refusals;
         if (certificate is null)
         {
             reason = "no client certificate";
+            refusals?.Refused(null, reason);
             return false;
         }
 
-        if (!TryFindIssuer(certificate, chain, errors, clientCertificateAuthorities, out X509Certificate2? issuer, out reason))
+        X509Certificate2[] verified = [];
+        try
         {
-            return false;
-        }
-
-        if (validator is null || policy is null)
-        {
-            return true;
-        }
-
-        if (issuer is null)
-        {
-            // Trusted as it is (listed itself): there is no CA to ask about it.
-            reason = policy.FailureMode == OcspClientFailureMode.FailOpen ? null : $"client certificate '{certificate.Subject}' has no issuer to check its revocation with (fail-closed)";
-            return reason is null;
-        }
-
-        OcspClientCertificateDecision decision = validator.Check(certificate, issuer, policy);
-        reason = decision.IsAccepted ? null : decision.Message;
-        return decision.IsAccepted;
-    }
-
-    /// <summary>
-    /// The chain check: a chain to one of <paramref name="authorities"/> built with revocation off (the check of
-    /// <see cref="IOcspClientCertificateValidator"/> replaces it) and the clientAuth purpose, or the TLS layer's verdict
-    /// when no authorities are given; and the certificate's issuer from that chain.
-    /// </summary>
-    private static bool TryFindIssuer(
-        X509Certificate2 certificate, X509Chain? chain, SslPolicyErrors errors, X509Certificate2Collection? authorities, out X509Certificate2? issuer, out string? reason)
-    {
-        issuer = null;
-        if (authorities is null)
-        {
-            if (errors != SslPolicyErrors.None || chain is null)
+            if (!ClientChains.TryBuild(certificate, chain, errors, clientCertificateAuthorities, out verified, out reason))
             {
-                reason = $"client certificate '{certificate.Subject}' is not trusted: {errors}";
+                refusals?.Refused(certificate, reason!);
                 return false;
             }
 
-            issuer = chain.ChainElements.Count > 1 ? chain.ChainElements[1].Certificate : null;
-            reason = null;
-            return true;
-        }
-
-        if ((errors & SslPolicyErrors.RemoteCertificateNotAvailable) != 0)
-        {
-            reason = "no client certificate";
-            return false;
-        }
-
-        using var built = new X509Chain();
-        built.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        built.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        built.ChainPolicy.ApplicationPolicy.Add(new Oid(ClientAuthentication));
-        built.ChainPolicy.CustomTrustStore.AddRange(authorities);
-        built.ChainPolicy.ExtraStore.AddRange(authorities); // intermediates of the CA file complete chains clients send without them
-
-        if (chain is not null)
-        {
-            foreach (X509ChainElement element in chain.ChainElements)
+            if (validator is null || policy is null)
             {
-                if (!element.Certificate.RawDataMemory.Span.SequenceEqual(certificate.RawDataMemory.Span))
-                {
-                    built.ChainPolicy.ExtraStore.Add(element.Certificate);
-                }
+                return true;
             }
-        }
 
-        if (!built.Build(certificate))
+            OcspClientCertificateDecision decision = validator.Check(verified, policy);
+            reason = decision.IsAccepted ? null : decision.Message;
+            return decision.IsAccepted;
+        }
+#pragma warning disable CA1031 // A check that fails refuses the handshake with its reason; it never escapes into the TLS layer.
+        catch (Exception ex)
+#pragma warning restore CA1031
         {
-            string statuses = string.Join(", ", built.ChainStatus.Select(s => s.Status).Distinct());
-            reason = $"client certificate '{certificate.Subject}' does not chain to a client CA: {statuses}";
+            reason = $"client certificate {CertificateNames.DisplayName(certificate)} could not be checked: {ex.GetType().Name}: {LogText.Quote(ex.Message)}";
+            refusals?.Refused(certificate, reason);
             return false;
         }
-
-        issuer = built.ChainElements.Count > 1 ? built.ChainElements[1].Certificate : null;
-        reason = null;
-        return true;
+        finally
+        {
+            ClientChains.Dispose(verified);
+        }
     }
 }

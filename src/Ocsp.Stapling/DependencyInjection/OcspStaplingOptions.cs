@@ -36,7 +36,7 @@ public sealed class OcspStaplingOptions
     [ValidateObjectMembers]
     public OcspTlsOptions Tls { get; } = new();
 
-    /// <summary>Gets which client certificates' answers are kept for revocation checks, and for how long (section <c>ClientCertificates</c>; <see cref="IOcspClientCertificateValidator"/>).</summary>
+    /// <summary>Gets which client certificates' answers are kept for revocation checks, and for how long (section <c>ClientCertificates</c>; <see cref="OcspClientCertificateValidator"/>).</summary>
     [ValidateObjectMembers]
     public OcspClientCertificateOptions ClientCertificates { get; } = new();
 

@@ -122,7 +122,7 @@ public static class OcspStaplingServiceCollectionExtensions
             sp.GetRequiredService<OcspStaplingMetrics>(),
             Time(sp),
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("Ocsp.Stapling.ClientCertificates")));
-        services.TryAddSingleton<IOcspClientCertificateValidator>(static sp => sp.GetRequiredService<ClientCertificateValidator>());
+        services.TryAddSingleton<OcspClientCertificateValidator>(static sp => sp.GetRequiredService<ClientCertificateValidator>());
         services.TryAddSingleton(static sp => new OcspStaplingContexts(
             sp.GetRequiredService<OcspCertificateRegistry>(),
             sp.GetRequiredService<IOcspResponseProvider>(),

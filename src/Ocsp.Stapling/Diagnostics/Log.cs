@@ -45,10 +45,12 @@ internal static partial class Log
     public const int CertificateReloadFailedId = 121;
     public const int CertificateFilesWatchedId = 122;
 
-    // Client-certificate revocation checks (IOcspClientCertificateValidator), category Ocsp.Stapling.ClientCertificates: 160+.
+    // Client-certificate revocation checks (OcspClientCertificateValidator), category Ocsp.Stapling.ClientCertificates: 160+.
     public const int ClientCertificateDecidedId = 160;
     public const int ClientCertificateEvictedId = 161;
     public const int ClientCertificatesForgottenId = 162;
+    public const int ClientCertificateRefusedId = 163;
+    public const int ClientCertificateRecheckedId = 165;
 
     [LoggerMessage(
         StapleUpdatedId,
@@ -204,4 +206,13 @@ internal static partial class Log
 
     [LoggerMessage(ClientCertificatesForgottenId, LogLevel.Information, "{Count} client certificate(s) forgotten: not checked within {IdleTime}")]
     public static partial void ClientCertificatesForgotten(ILogger logger, int count, TimeSpan idleTime);
+
+    [LoggerMessage(ClientCertificateRefusedId, LogLevel.Warning, "Client certificate refused: {Reason}{LeftOut}")]
+    public static partial void ClientCertificateRefused(ILogger logger, string reason, string leftOut);
+
+    [LoggerMessage(ClientCertificateRefusedId, LogLevel.Debug, "Client certificate refused: {Reason}")]
+    public static partial void ClientCertificateRefusedAgain(ILogger logger, string reason);
+
+    [LoggerMessage(ClientCertificateRecheckedId, LogLevel.Information, "Client certificate {Certificate} rechecked on request: {Answer}")]
+    public static partial void ClientCertificateRechecked(ILogger logger, string certificate, string answer);
 }

@@ -7,15 +7,13 @@ namespace Ocsp.Stapling.Internal;
 internal enum FailureScope
 {
     /// <summary>
-    /// The responder is failing: no connection, no answer in time, an HTTP 5xx, OCSP <c>tryLater</c> or
-    /// <c>internalError</c>. Retried, and counted by the host's circuit breaker.
+    /// The responder is failing whatever is asked: no connection, no answer in time, an HTTP 5xx, OCSP <c>tryLater</c>
+    /// or <c>internalError</c>, garbage or an HTML page, a response it should not have signed so (bad signature, wrong
+    /// signer, expired). Retried, and counted by the host's circuit breaker.
     /// </summary>
     Responder,
 
-    /// <summary>
-    /// An answer that may be right on another try but says nothing about the responder's health: a garbled or invalid
-    /// body (a proxy or cache in between may have sent it), HTTP 408 or 429. Retried, never counted.
-    /// </summary>
+    /// <summary>An answer that may be right on another try and says nothing about the responder's health: HTTP 408, 429, or an odd status. Retried, never counted.</summary>
     Transient,
 
     /// <summary>

@@ -58,12 +58,17 @@ internal sealed class FetchOutcome
     public static FetchOutcome Fail(OcspFailureReason reason, string message, FailureScope scope = FailureScope.Responder, TimeSpan? retryAfter = null) =>
         new(null, reason, message, OcspValidationFailure.None, scope, retryAfter);
 
-    /// <summary>A response the validator refused, scoped by what it says: <c>tryLater</c>/<c>internalError</c> is the responder failing; a refusal of this request or an answer for another CertID is about this request; anything else (garbage, a bad signature) may be a cache or proxy in between.</summary>
+    /// <summary>
+    /// A response the validator refused, scoped by what it says: a refusal of this request (<c>malformedRequest</c>,
+    /// <c>unauthorized</c>, <c>sigRequired</c>) or an answer about another CertID or nonce is about this request; anything
+    /// else — garbage, an HTML page, <c>tryLater</c>, a bad signature or signer, a stale answer — is the responder (or
+    /// what stands in front of it) failing whatever is asked, and no client can make it answer so for a serial of its choosing.
+    /// </summary>
     public static FetchOutcome Rejected(OcspValidationResult result) =>
         new(null, OcspFailureReason.InvalidResponse, result.Message, result.Failure, ScopeOf(result), null);
 
     public static FetchOutcome TooLarge(string message) =>
-        new(null, OcspFailureReason.InvalidResponse, message, OcspValidationFailure.ResponseTooLarge, FailureScope.Transient, null);
+        new(null, OcspFailureReason.InvalidResponse, message, OcspValidationFailure.ResponseTooLarge, FailureScope.Responder, null);
 
     /// <summary>What an HTTP status other than 200 says (RFC 9110 §15): a 5xx is the responder failing; 408 and 429 may pass; any other 4xx refuses this request.</summary>
     public static FailureScope ScopeOf(System.Net.HttpStatusCode status) => (int)status switch
@@ -80,6 +85,6 @@ internal sealed class FetchOutcome
             ? FailureScope.Responder
             : FailureScope.Request, // malformedRequest, unauthorized, sigRequired: RFC 6960 §2.3, about this request
         OcspValidationFailure.CertificateIdMismatch or OcspValidationFailure.NonceMismatch => FailureScope.Request,
-        _ => FailureScope.Transient,
+        _ => FailureScope.Responder,
     };
 }

@@ -51,7 +51,8 @@ internal sealed partial class OcspResponseProvider
     }
 
     /// <summary>
-    /// What the shared store holds for a CertID that is not registered (good or revoked, valid now, re-validated), else
+    /// What the shared store holds for a CertID that is not registered (good or revoked, valid now, re-validated, fetched no
+    /// earlier than <paramref name="notBefore"/>), else
     /// the responder's one answer, whatever its status (<c>unknown</c> comes back as the response with a
     /// <see cref="OcspFailureReason.CertificateUnknown"/> failure); <paramref name="mayAskResponder"/> is asked first, and
     /// when it says no the result is <see langword="null"/> (nobody asked). Nothing is registered, written or scheduled.
@@ -59,10 +60,11 @@ internal sealed partial class OcspResponseProvider
     /// breaker; <see cref="OcspRefreshResult.AnsweredBy"/> names the one whose answer this is.
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="certificateId"/> does not name <paramref name="issuer"/>, or a responder is not an absolute http(s) URL.</exception>
-    internal async Task<OcspRefreshResult?> AskOnceAsync(OcspCertificateId certificateId, X509Certificate2 issuer, IReadOnlyList<Uri> responders, Func<bool> mayAskResponder)
+    internal async Task<OcspRefreshResult?> AskOnceAsync(
+        OcspCertificateId certificateId, X509Certificate2 issuer, IReadOnlyList<Uri> responders, Func<bool> mayAskResponder, DateTimeOffset notBefore = default)
     {
         Registration target = Target(certificateId, issuer, responders);
-        if (await _refresher.ReadSharedAsync(target).ConfigureAwait(false) is { } stored)
+        if (await _refresher.ReadSharedAsync(target).ConfigureAwait(false) is { } stored && stored.FetchedAtBy(_time.GetUtcNow()) >= notBefore)
         {
             return new OcspRefreshResult(stored, _store.IsServable(stored), OcspStapleSource.SharedStore, null);
         }

@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Ocsp.Stapling.Internal;
 using Ocsp.Stapling.Testing;
 using Xunit.Abstractions;
@@ -57,14 +58,15 @@ public sealed class ClientCertificateTests(KestrelFixture fixture, ITestOutputHe
         var validator = server.Services.GetRequiredService<ClientCertificateValidator>();
 
         bool firstByOpenSsl = await OpenSslAcceptedAsync(server.Port, certificateFile, keyFile);
-        await validator.WhenAnsweredAsync(client);
+        await validator.WhenAnsweredAsync([client, fixture.Pki.Intermediate, fixture.Pki.Root]);
         bool laterByOpenSsl = await OpenSslAcceptedAsync(server.Port, certificateFile, keyFile);
         bool laterByHttpClient = await HttpClientAcceptedAsync(server.Port, client);
 
         output.WriteLine($"{answer}, {mode}: first {firstByOpenSsl}, later {laterByOpenSsl} (openssl) / {laterByHttpClient} (HttpClient)");
         Assert.Equal((first, later, later), (firstByOpenSsl, laterByOpenSsl, laterByHttpClient));
-        OcspClientCertificateState state = Assert.Single(validator.GetStates());
+        OcspClientCertificateState state = Assert.Single(validator.GetStates(), s => s.Certificate.SerialNumber == client.SerialNumber);
         Assert.Equal(later, state.LastDecision!.IsAccepted);
+        Assert.Contains(validator.GetStates(), s => s.Certificate.SerialNumber == fixture.Pki.Intermediate.SerialNumber); // its CA is checked too
     }
 
     [Fact]
@@ -77,8 +79,35 @@ public sealed class ClientCertificateTests(KestrelFixture fixture, ITestOutputHe
 
         Assert.False(await HttpClientAcceptedAsync(server.Port, null));
         Assert.False(await HttpClientAcceptedAsync(server.Port, foreign));
-        Assert.Contains(server.Logs.Entries, e => e.EventId == 163 && e.Message.Contains("does not chain to a client CA", StringComparison.Ordinal));
+        Assert.Contains(server.Logs.Entries, e => e.EventId == 163 && e.Message.Contains("its chain does not reach a configured client CA", StringComparison.Ordinal));
         Assert.Equal(1, fixture.Responder.RequestCount); // the server certificate's staple only
+    }
+
+    [Fact]
+    public async Task TlsLevel_AForeignClientCertificateNamingIssuerUrls_FetchesNothing_IsRefusedInTime_GoodClientsAreServedMeanwhile()
+    {
+        await using var stalling = new CountingListener { Silent = true };
+        X509Certificate2 foreign = fixture.Pki.IssueForeignClient("foreign with AIA", stalling.Url("issuer.crt"), stalling.Url("ocsp"));
+        (X509Certificate2 good, _, _) = NewClient("good-beside-foreign");
+        await using StaplingServer server = await StartTlsCheckingAsync(new OcspClientCertificatePolicy());
+        Assert.False(await HandshakeAsync(server.Port, good)); // never seen, fail-closed: refused while its responder is asked
+        await server.Services.GetRequiredService<ClientCertificateValidator>().WhenAnsweredAsync([good, fixture.Pki.Intermediate, fixture.Pki.Root]);
+
+        // 50 at once, while a good client connects: every one refused without a connection to where it points, before the handshake bound.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        Task<bool>[] attacks = [.. Enumerable.Range(0, 50).Select(_ => HandshakeAsync(server.Port, foreign))];
+        bool goodServed = await HandshakeAsync(server.Port, good);
+        bool[] refused = await Task.WhenAll(attacks);
+        TimeSpan took = clock.Elapsed;
+
+        output.WriteLine($"50 foreign handshakes refused in {took.TotalMilliseconds:0} ms; connections to the stalling host: {stalling.Connections}");
+        Assert.All(refused, accepted => Assert.False(accepted));
+        Assert.True(goodServed);
+        Assert.Equal(0, stalling.Connections);
+        Assert.True(took < TimeSpan.FromSeconds(10), $"{took}: past the 10 s handshake bound"); // a fetch would have held each handshake 15 s
+        LogEntry refusal = Assert.Single(server.Logs.Entries, e => e.EventId == 163 && e.Level == LogLevel.Warning);
+        Assert.Contains("its chain does not reach a configured client CA: PartialChain", refusal.Message, StringComparison.Ordinal);
+        Assert.Contains(foreign.SerialNumber, refusal.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -90,7 +119,7 @@ public sealed class ClientCertificateTests(KestrelFixture fixture, ITestOutputHe
         OcspCertificateId id = OcspCertificateId.Create(client, fixture.Pki.Intermediate);
 
         Assert.False(await HandshakeAsync(server.Port, client)); // never seen, fail-closed: refused, asked in the background
-        await validator.WhenAnsweredAsync(client);
+        await validator.WhenAnsweredAsync([client, fixture.Pki.Intermediate, fixture.Pki.Root]);
         int accepted = 0;
         await Parallel.ForAsync(0, 1000, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (_, _) =>
         {
@@ -154,6 +183,58 @@ public sealed class ClientCertificateTests(KestrelFixture fixture, ITestOutputHe
         }
     }
 
+    /// <summary>
+    /// The usual private PKI: a root and an issuing intermediate, clients sending their certificate with the intermediate.
+    /// Certificate authentication does not see what the client sent: with the CA file given to <c>CheckOcspRevocation</c>
+    /// it completes the chain itself; without it, it cannot.
+    /// </summary>
+    [Theory]
+    [InlineData(true, HttpStatusCode.OK)]
+    [InlineData(false, HttpStatusCode.Forbidden)]
+    public async Task CertificateAuthentication_TwoLevelCa_TheCaFileGivenToCheckOcspRevocation_CompletesTheChain(bool caFileGiven, HttpStatusCode expected)
+    {
+        X509Certificate2 issuing = fixture.Pki.IssueCa($"Issuing CA {caFileGiven}", fixture.Pki.Root, fixture.Responder.Url);
+        fixture.Responder.AddIssuer(issuing);
+        X509Certificate2 client = fixture.Pki.IssueClient($"client two-level {caFileGiven}", fixture.Responder.Url, issuing);
+        X509Certificate2Collection clientCas = [fixture.Pki.Root, issuing];
+        await using StaplingServer server = await StaplingServer.StartAsync(
+            _time,
+            Path.Combine(_directory, "cache-two-level-" + caFileGiven),
+            listen => listen.UseHttpsWithOcspStapling(fixture.NewLeaf("two-level-server"), fixture.Chain, https =>
+            {
+                https.ClientCertificateMode = ClientCertificateMode.RequireCertificate;
+                https.ClientCertificateAuthorities.AddRange(clientCas); // the TLS level: the chain, downloads off
+            }),
+            services: services =>
+            {
+                services.AddAuthentication(CertificateAuthenticationDefaults.AuthenticationScheme).AddCertificate(options =>
+                {
+                    if (caFileGiven)
+                    {
+                        options.CheckOcspRevocation(new OcspClientCertificatePolicy(), clientCas);
+                    }
+                    else
+                    {
+                        options.ChainTrustValidationMode = X509ChainTrustMode.CustomRootTrust;
+                        options.CustomTrustStore.Add(fixture.Pki.Root); // the root only: the handler cannot complete the chain
+                        options.CheckOcspRevocation(new OcspClientCertificatePolicy());
+                    }
+                });
+                services.AddAuthorization();
+            },
+            map: app => app.MapGet("/secure", (HttpContext context) => $"hello {context.User.Identity?.Name}").RequireAuthorization());
+
+        (HttpStatusCode status, string body) = await GetAsync(server.Port, client, "/secure", sendChain: [issuing]);
+
+        output.WriteLine($"CA file given: {caFileGiven}: HTTP {(int)status} {body}");
+        Assert.Equal(expected, status);
+        if (caFileGiven)
+        {
+            Assert.Contains($"hello {client.GetNameInfo(X509NameType.SimpleName, false)}", body, StringComparison.Ordinal);
+            Assert.Contains(fixture.Responder.ReceivedCertificateIds, id => id.Equals(OcspCertificateId.Create(issuing, fixture.Pki.Root))); // the intermediate was checked
+        }
+    }
+
     [Fact]
     public async Task StatusPage_ListsClientCertificatesInTheirOwnSection()
     {
@@ -171,14 +252,16 @@ public sealed class ClientCertificateTests(KestrelFixture fixture, ITestOutputHe
             }),
             map: app => app.MapOcspStaplingStatus("/ocsp-status"));
         await HandshakeAsync(server.Port, client);
-        await server.Services.GetRequiredService<ClientCertificateValidator>().WhenAnsweredAsync(client);
+        await server.Services.GetRequiredService<ClientCertificateValidator>().WhenAnsweredAsync([client, fixture.Pki.Intermediate, fixture.Pki.Root]);
         await HandshakeAsync(server.Port, client);
 
         (_, string json) = await GetAsync(server.Port, null, "/ocsp-status?format=json");
         (_, string html) = await GetAsync(server.Port, null, "/ocsp-status", accept: "text/html");
 
         using var document = System.Text.Json.JsonDocument.Parse(json);
-        System.Text.Json.JsonElement entry = Assert.Single(document.RootElement.GetProperty("clientCertificates").EnumerateArray());
+        System.Text.Json.JsonElement[] entries = [.. document.RootElement.GetProperty("clientCertificates").EnumerateArray()];
+        Assert.Equal(2, entries.Length); // the client certificate and its CA, both checked
+        System.Text.Json.JsonElement entry = Assert.Single(entries, e => e.GetProperty("serialNumber").GetString() == client.SerialNumber);
         Assert.Equal(client.SerialNumber, entry.GetProperty("serialNumber").GetString());
         Assert.Equal("Revoked", entry.GetProperty("response").GetProperty("status").GetString());
         Assert.False(entry.GetProperty("lastDecision").GetProperty("accepted").GetBoolean());
@@ -263,14 +346,15 @@ public sealed class ClientCertificateTests(KestrelFixture fixture, ITestOutputHe
         return chain.Build(server);
     }
 
-    private async Task<(HttpStatusCode Status, string Body)> GetAsync(int port, X509Certificate2? client, string path, string? accept = null)
+    private async Task<(HttpStatusCode Status, string Body)> GetAsync(int port, X509Certificate2? client, string path, string? accept = null, X509Certificate2Collection? sendChain = null)
     {
         using var handler = new SocketsHttpHandler
         {
             SslOptions = new SslClientAuthenticationOptions
             {
                 RemoteCertificateValidationCallback = (_, certificate, _, _) => IssuedByTestRoot(certificate),
-                ClientCertificates = client is null ? null : [client],
+                ClientCertificates = client is null || sendChain is not null ? null : [client],
+                ClientCertificateContext = client is not null && sendChain is not null ? SslStreamCertificateContext.Create(client, sendChain, offline: true) : null,
             },
         };
         using var http = new HttpClient(handler);
@@ -296,7 +380,9 @@ public sealed class ClientCertificateTests(KestrelFixture fixture, ITestOutputHe
             {
                 TargetHost = "mtls-server.test",
                 RemoteCertificateValidationCallback = (_, certificate, _, _) => IssuedByTestRoot(certificate),
-                ClientCertificates = [client],
+
+                // Offline: .NET's client would otherwise fetch the issuers its certificate names before sending it.
+                ClientCertificateContext = SslStreamCertificateContext.Create(client, null, offline: true),
                 ApplicationProtocols = [SslApplicationProtocol.Http11],
             });
             await tls.WriteAsync("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"u8.ToArray());

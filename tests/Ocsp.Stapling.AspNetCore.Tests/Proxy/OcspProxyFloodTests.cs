@@ -108,6 +108,59 @@ public sealed class OcspProxyFloodTests(KestrelFixture fixture, ITestOutputHelpe
     }
 
     [Fact]
+    public async Task RequestsTheResponderRefuses_NeverCutTheProxyOffIt_ANewRealCertificateFromAnotherAddressIsAnsweredGood()
+    {
+        X509Certificate2 real = fixture.NewLeaf("breaker-real");
+        X509Certificate2 cached = fixture.NewLeaf("breaker-cached");
+        OcspCertificateId realId = OcspCertificateId.Create(real, fixture.Pki.Intermediate);
+        await using ProxyServer proxy = await StartAsync(fixture.NewCacheDirectory());
+        using HttpClient flooder = SourceAddressClient.Create(Flooder);
+        using var client = new HttpClient();
+        byte[] refreshedLater = OcspRequest.Create(cached, fixture.Pki.Intermediate).Encoded.ToArray();
+        (await PostAsync(client, proxy, refreshedLater)).Dispose();
+        int before = fixture.Responder.RequestCount;
+
+        // A size-limited responder answers HTTP 400 to serials it cannot hold, and this one answers SHA-256 CertIDs unauthorized.
+        fixture.Responder.FaultFor = id => id.HashAlgorithm == OcspHashAlgorithm.Sha256 ? ResponderFault.Unauthorized
+            : id.SerialNumber.Length > 16 ? ResponderFault.Http400 : ResponderFault.None;
+        var malformed = new byte[] { 0x30, 0x03, 0x0A, 0x01, 0x01 };
+        for (int round = 0; round < 10; round++)
+        {
+            // Serials of 1,000 octets (RFC 5280 allows 20): answered here, never forwarded.
+            byte[] overLong = OcspRequest.Create(new OcspCertificateId(OcspHashAlgorithm.Sha1, realId.IssuerNameHash.Span, realId.IssuerKeyHash.Span, RandomNumberGenerator.GetBytes(1000)), []).Encoded.ToArray();
+            using (HttpResponseMessage refused = await PostAsync(flooder, proxy, overLong))
+            {
+                Assert.Equal(malformed, await refused.Content.ReadAsByteArrayAsync());
+            }
+
+            // Serials of 20 octets (the responder answers 400) and SHA-256 CertIDs (unauthorized): forwarded within the client's allowance.
+            byte[] twentyOctets = OcspRequest.Create(new OcspCertificateId(OcspHashAlgorithm.Sha1, realId.IssuerNameHash.Span, realId.IssuerKeyHash.Span, [0x01, .. RandomNumberGenerator.GetBytes(19)]), []).Encoded.ToArray();
+            byte[] sha256 = OcspRequest.Create(OcspCertificateId.Create(fixture.NewLeaf($"breaker-sha256-{round}"), fixture.Pki.Intermediate, OcspHashAlgorithm.Sha256), []).Encoded.ToArray();
+            using (HttpResponseMessage refused = await PostAsync(flooder, proxy, twentyOctets))
+            using (HttpResponseMessage unauthorized = await PostAsync(flooder, proxy, sha256))
+            {
+                Assert.Equal(TryLater, await refused.Content.ReadAsByteArrayAsync());
+                Assert.Equal(TryLater, await unauthorized.Content.ReadAsByteArrayAsync());
+            }
+
+            _time.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        Assert.Equal(before + 20, fixture.Responder.RequestCount); // the over-long serials never went upstream, nothing was retried
+
+        // Another address, a certificate never asked for: asked at once and answered good.
+        fixture.Responder.FaultFor = null;
+        using HttpResponseMessage answer = await PostAsync(client, proxy, OcspRequest.Create(real, fixture.Pki.Intermediate).Encoded.ToArray());
+        byte[] body = await answer.Content.ReadAsByteArrayAsync();
+        Assert.True(OcspResponseValidator.Validate(body, real, fixture.Pki.Intermediate, _time.GetUtcNow()).IsValid, $"{body.Length} bytes: {Convert.ToHexString(body)}");
+        Assert.Equal(before + 21, fixture.Responder.RequestCount);
+
+        // And the refresh of what was cached before goes through too.
+        OcspCertificateId cachedId = OcspCertificateId.Create(cached, fixture.Pki.Intermediate);
+        Assert.True((await proxy.Registry.RefreshAsync(cachedId)).Succeeded);
+    }
+
+    [Fact]
     public async Task UnknownSerial_IsRelayedAsSigned_CachedBriefly_NeverRegisteredStoredOrRefreshed()
     {
         X509Certificate2 real = fixture.NewLeaf("unknown-real");

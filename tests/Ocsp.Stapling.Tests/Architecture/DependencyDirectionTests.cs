@@ -12,7 +12,8 @@ public sealed class DependencyDirectionTests
     /// <summary>
     /// The data flow, first to last: each folder may use its own types and those of the folders before it. Common holds
     /// domain-free utilities; Certificates X.509 facts; Protocol its four concerns in order; Outcomes the closed sets of
-    /// reasons and sources; Diagnostics logs and instruments; then fetch → cache → schedule → provider → TLS → DI.
+    /// reasons and sources; Diagnostics logs and instruments; then fetch → cache → schedule → provider → certificates learned on
+    /// demand → client certificates → TLS → DI.
     /// </summary>
     public static readonly string[] Order =
     [
@@ -29,6 +30,7 @@ public sealed class DependencyDirectionTests
         "Caching",
         "Scheduling",
         "Provider",
+        "OnDemand",
         "Clients",
         "Tls",
         "DependencyInjection",

@@ -14,6 +14,9 @@ public sealed class MemoryDistributedCacheConformanceTests : DistributedCacheCon
     // MemoryDistributedCache completes synchronously and does not look at the token (nothing to cancel).
     protected override bool ObservesCancellation => false;
 
+    // No IBufferDistributedCache: the provider reads its values whole and checks their size after.
+    protected override bool HasBufferedReads => false;
+
     // One store per test: an in-process cache is not shared between instances.
     protected override IDistributedCache CreateCache() =>
         _cache ??= new MemoryDistributedCache(Options.Create(new MemoryDistributedCacheOptions { Clock = new Clock(Time) }));

@@ -11,7 +11,7 @@ using Ocsp.Stapling.Testing;
 namespace Ocsp.Stapling.Tests.Clients;
 
 /// <summary>
-/// Client-certificate revocation checks (<see cref="IOcspClientCertificateValidator"/>) on the fake clock against the
+/// Client-certificate revocation checks (<see cref="OcspClientCertificateValidator"/>) on the fake clock against the
 /// test responder: each policy's decision for good, revoked, unknown, down and garbage answers; one upstream request per
 /// certificate however many checks; the shared store between two servers; timeouts, retries, idle forgetting and the cap.
 /// </summary>
@@ -28,16 +28,16 @@ public sealed class ClientCertificateValidatorTests(ResponderFixture fixture) : 
     {
         using ProviderHost host = Host(o => o.ClientCertificates.IdleTime = TimeSpan.FromDays(7));
         X509Certificate2 client = fixture.NewLeaf("client-good");
-        IOcspClientCertificateValidator validator = Validator(host);
+        OcspClientCertificateValidator validator = Validator(host);
 
         OcspClientCertificateDecision[] decisions = await Task.WhenAll(
-            Enumerable.Range(0, 1000).Select(_ => validator.CheckAsync(client, _issuer, FailClosed).AsTask()));
+            Enumerable.Range(0, 1000).Select(_ => validator.CheckAsync([client, _issuer], FailClosed).AsTask()));
 
         Assert.All(decisions, d => Assert.True(d.IsAccepted && d.Reason == OcspClientCertificateReason.Good, d.Message));
         Assert.Equal(1, _responder.RequestCount);
         for (int i = 0; i < 1000; i++)
         {
-            Assert.True(validator.Check(client, _issuer, FailClosed).IsAccepted);
+            Assert.True(validator.Check([client, _issuer], FailClosed).IsAccepted);
         }
 
         Assert.Equal(1, _responder.RequestCount);
@@ -62,8 +62,8 @@ public sealed class ClientCertificateValidatorTests(ResponderFixture fixture) : 
         _responder.Revoke(client, _time.GetUtcNow().AddDays(-1));
         var policy = new OcspClientCertificatePolicy { FailureMode = mode };
 
-        OcspClientCertificateDecision first = await Validator(host).CheckAsync(client, _issuer, policy);
-        OcspClientCertificateDecision again = Validator(host).Check(client, _issuer, policy);
+        OcspClientCertificateDecision first = await Validator(host).CheckAsync([client, _issuer], policy);
+        OcspClientCertificateDecision again = Validator(host).Check([client, _issuer], policy);
 
         Assert.False(first.IsAccepted);
         Assert.Equal(OcspClientCertificateReason.Revoked, first.Reason);
@@ -79,8 +79,8 @@ public sealed class ClientCertificateValidatorTests(ResponderFixture fixture) : 
         X509Certificate2 client = fixture.NewLeaf("client-unknown");
         _responder.Fault = ResponderFault.Unknown;
 
-        OcspClientCertificateDecision rejected = await Validator(host).CheckAsync(client, _issuer, FailOpen);
-        OcspClientCertificateDecision accepted = await Validator(host).CheckAsync(client, _issuer, new() { AcceptUnknown = true });
+        OcspClientCertificateDecision rejected = await Validator(host).CheckAsync([client, _issuer], FailOpen);
+        OcspClientCertificateDecision accepted = await Validator(host).CheckAsync([client, _issuer], new() { AcceptUnknown = true });
 
         Assert.False(rejected.IsAccepted);
         Assert.Equal(OcspClientCertificateReason.Unknown, rejected.Reason);
@@ -90,7 +90,7 @@ public sealed class ClientCertificateValidatorTests(ResponderFixture fixture) : 
 
         _time.Advance(TimeSpan.FromMinutes(11)); // past UnknownCacheTime: asked again
         _responder.Fault = ResponderFault.None;
-        Assert.True((await Validator(host).CheckAsync(client, _issuer, FailClosed)).IsAccepted);
+        Assert.True((await Validator(host).CheckAsync([client, _issuer], FailClosed)).IsAccepted);
         Assert.Equal(2, _responder.RequestCount);
     }
 
@@ -109,18 +109,18 @@ public sealed class ClientCertificateValidatorTests(ResponderFixture fixture) : 
         using ProviderHost host = Host();
         X509Certificate2 client = fixture.NewLeaf("client-fault");
         _responder.Fault = fault;
-        IOcspClientCertificateValidator validator = Validator(host);
+        OcspClientCertificateValidator validator = Validator(host);
 
-        OcspClientCertificateDecision closed = await validator.CheckAsync(client, _issuer, FailClosed);
+        OcspClientCertificateDecision closed = await validator.CheckAsync([client, _issuer], FailClosed);
         int asked = _responder.RequestCount;
-        OcspClientCertificateDecision open = await validator.CheckAsync(client, _issuer, FailOpen);
-        OcspClientCertificateDecision sync = validator.Check(client, _issuer, FailClosed);
+        OcspClientCertificateDecision open = await validator.CheckAsync([client, _issuer], FailOpen);
+        OcspClientCertificateDecision sync = validator.Check([client, _issuer], FailClosed);
 
         Assert.False(closed.IsAccepted);
         Assert.Equal(OcspClientCertificateReason.NoAnswer, closed.Reason);
         Assert.Contains("fail-closed", closed.Message, StringComparison.Ordinal);
         Assert.True(open.IsAccepted);
-        Assert.True(open.ByFailureMode);
+        Assert.Equal(OcspClientCertificateReason.NoAnswer, open.Reason);
         Assert.False(sync.IsAccepted);
         Assert.Null(closed.Response);
         Assert.Equal(asked, _responder.RequestCount); // within FailureRetryTime: no new request
@@ -129,8 +129,8 @@ public sealed class ClientCertificateValidatorTests(ResponderFixture fixture) : 
 
         // After the retry time, with the responder back: a real answer.
         _responder.Fault = ResponderFault.None;
-        _time.Advance(TimeSpan.FromSeconds(31));
-        Assert.True((await validator.CheckAsync(client, _issuer, FailClosed)).IsAccepted);
+        _time.Advance(TimeSpan.FromSeconds(6));
+        Assert.True((await validator.CheckAsync([client, _issuer], FailClosed)).IsAccepted);
     }
 
     [Fact]
@@ -139,9 +139,9 @@ public sealed class ClientCertificateValidatorTests(ResponderFixture fixture) : 
         using ProviderHost host = Host(o => o.Fetch.TotalTimeout = TimeSpan.FromMinutes(5));
         X509Certificate2 client = fixture.NewLeaf("client-slow");
         _responder.Fault = ResponderFault.Slow;
-        IOcspClientCertificateValidator validator = Validator(host);
+        OcspClientCertificateValidator validator = Validator(host);
 
-        ValueTask<OcspClientCertificateDecision> waiting = validator.CheckAsync(client, _issuer, new() { FirstAnswerTimeout = TimeSpan.FromSeconds(2) });
+        ValueTask<OcspClientCertificateDecision> waiting = validator.CheckAsync([client, _issuer], new() { FirstAnswerTimeout = TimeSpan.FromSeconds(2) });
         await _responder.WhenRequestCountAsync(1);
         _time.Advance(TimeSpan.FromSeconds(2));
         OcspClientCertificateDecision timedOut = await waiting;
@@ -150,7 +150,7 @@ public sealed class ClientCertificateValidatorTests(ResponderFixture fixture) : 
         Assert.Equal(OcspClientCertificateReason.Timeout, timedOut.Reason);
         _responder.Fault = ResponderFault.None;
         _responder.ReleaseSlowRequests();
-        OcspClientCertificateDecision answered = await validator.CheckAsync(client, _issuer, FailClosed);
+        OcspClientCertificateDecision answered = await validator.CheckAsync([client, _issuer], FailClosed);
         Assert.True(answered.IsAccepted, answered.Message);
         Assert.Equal(1, _responder.RequestCount);
     }
@@ -161,9 +161,9 @@ public sealed class ClientCertificateValidatorTests(ResponderFixture fixture) : 
         using ProviderHost host = Host();
         X509Certificate2 client = fixture.NewLeaf("client-sync");
         _responder.Fault = ResponderFault.Slow; // the responder answers after the handshake is decided
-        IOcspClientCertificateValidator validator = Validator(host);
+        OcspClientCertificateValidator validator = Validator(host);
 
-        OcspClientCertificateDecision first = validator.Check(client, _issuer, FailClosed);
+        OcspClientCertificateDecision first = validator.Check([client, _issuer], FailClosed);
 
         Assert.False(first.IsAccepted);
         Assert.Equal(OcspClientCertificateReason.Pending, first.Reason);
@@ -171,7 +171,7 @@ public sealed class ClientCertificateValidatorTests(ResponderFixture fixture) : 
         _responder.Fault = ResponderFault.None;
         _responder.ReleaseSlowRequests();
         await host.Logs.WhenAsync(e => e.EventId == Log.CertificateRegisteredId && e.Message.Contains(": Good from Responder", StringComparison.Ordinal));
-        OcspClientCertificateDecision next = validator.Check(client, _issuer, FailClosed);
+        OcspClientCertificateDecision next = validator.Check([client, _issuer], FailClosed);
         Assert.True(next.IsAccepted, next.Message);
         Assert.Equal(1, _responder.RequestCount);
     }
@@ -185,9 +185,9 @@ public sealed class ClientCertificateValidatorTests(ResponderFixture fixture) : 
         using ProviderHost second = Host(store: store);
         X509Certificate2 client = fixture.NewLeaf("client-fleet");
 
-        Assert.True((await Validator(first).CheckAsync(client, _issuer, FailClosed)).IsAccepted);
+        Assert.True((await Validator(first).CheckAsync([client, _issuer], FailClosed)).IsAccepted);
         _responder.Fault = ResponderFault.Down;
-        OcspClientCertificateDecision fromStore = Validator(second).Check(client, _issuer, FailClosed);
+        OcspClientCertificateDecision fromStore = Validator(second).Check([client, _issuer], FailClosed);
 
         Assert.True(fromStore.IsAccepted, fromStore.Message);
         Assert.Equal(1, _responder.RequestCount);
@@ -200,8 +200,8 @@ public sealed class ClientCertificateValidatorTests(ResponderFixture fixture) : 
         using ProviderHost host = Host();
         X509Certificate2 client = fixture.NewLeaf("client-no-aia", withOcspUrl: false);
 
-        OcspClientCertificateDecision closed = await Validator(host).CheckAsync(client, _issuer, FailClosed);
-        OcspClientCertificateDecision open = Validator(host).Check(client, _issuer, FailOpen);
+        OcspClientCertificateDecision closed = await Validator(host).CheckAsync([client, _issuer], FailClosed);
+        OcspClientCertificateDecision open = Validator(host).Check([client, _issuer], FailOpen);
 
         Assert.Equal((false, OcspClientCertificateReason.NoResponder), (closed.IsAccepted, closed.Reason));
         Assert.Equal((true, OcspClientCertificateReason.NoResponder), (open.IsAccepted, open.Reason));
@@ -219,12 +219,12 @@ public sealed class ClientCertificateValidatorTests(ResponderFixture fixture) : 
         var validator = host.Services.GetRequiredService<ClientCertificateValidator>();
         X509Certificate2[] clients = [fixture.NewLeaf("client-lru-a"), fixture.NewLeaf("client-lru-b"), fixture.NewLeaf("client-lru-c")];
 
-        await validator.CheckAsync(clients[0], _issuer, FailClosed);
+        await validator.CheckAsync([clients[0], _issuer], FailClosed);
         _time.Advance(TimeSpan.FromMinutes(1));
-        await validator.CheckAsync(clients[1], _issuer, FailClosed);
+        await validator.CheckAsync([clients[1], _issuer], FailClosed);
         _time.Advance(TimeSpan.FromMinutes(1));
-        validator.Check(clients[0], _issuer, FailClosed); // a is now more recent than b
-        await validator.CheckAsync(clients[2], _issuer, FailClosed);
+        validator.Check([clients[0], _issuer], FailClosed); // a is now more recent than b
+        await validator.CheckAsync([clients[2], _issuer], FailClosed);
 
         Assert.Equal(2, validator.Count);
         Assert.DoesNotContain(validator.GetStates(), s => s.Certificate.SerialNumber == clients[1].SerialNumber);
@@ -232,7 +232,7 @@ public sealed class ClientCertificateValidatorTests(ResponderFixture fixture) : 
         Assert.Contains(host.Logs.Entries, e => e.EventId == Log.ClientCertificateEvictedId);
 
         _time.Advance(TimeSpan.FromHours(9)); // the sweep runs on the clock (every hour here)
-        await validator.LastSweep;
+        await validator.Certificates.LastSweep;
         Assert.Equal(0, validator.Count);
         Assert.Empty(host.Provider.GetStates());
         Assert.Contains(host.Logs.Entries, e => e.EventId == Log.ClientCertificatesForgottenId);
@@ -265,8 +265,8 @@ public sealed class ClientCertificateValidatorTests(ResponderFixture fixture) : 
 
         for (int i = 0; i < 10; i++)
         {
-            await Validator(host).CheckAsync(good, _issuer, FailClosed);
-            await Validator(host).CheckAsync(revoked, _issuer, FailClosed);
+            await Validator(host).CheckAsync([good, _issuer], FailClosed);
+            await Validator(host).CheckAsync([revoked, _issuer], FailClosed);
         }
 
         LogEntry[] decided = [.. host.Logs.Entries.Where(e => e.EventId == Log.ClientCertificateDecidedId)];
@@ -277,14 +277,160 @@ public sealed class ClientCertificateValidatorTests(ResponderFixture fixture) : 
         Assert.Equal(10, counted.Count(c => c is (1, "rejected", "revoked")));
     }
 
+    [Theory]
+    [InlineData(OcspRevocationScope.WholeChain, false)]
+    [InlineData(OcspRevocationScope.LeafOnly, true)]
+    public async Task RevokedIntermediate_RefusesTheLeavesUnderIt_UnlessOnlyTheLeafIsChecked(OcspRevocationScope scope, bool accepted)
+    {
+        using ProviderHost host = Host();
+        X509Certificate2 intermediate = fixture.Pki.IssueCa($"Revoked Issuing CA {scope}", fixture.Pki.Root, _responder.Url);
+        _responder.AddIssuer(intermediate);
+        X509Certificate2 client = fixture.Pki.IssueClient($"client-under-revoked-{scope}", _responder.Url, intermediate);
+        _responder.Revoke(intermediate, _time.GetUtcNow().AddDays(-2));
+        var policy = new OcspClientCertificatePolicy { Scope = scope };
+
+        OcspClientCertificateDecision first = await Validator(host).CheckAsync([client, intermediate, fixture.Pki.Root], policy);
+        OcspClientCertificateDecision again = Validator(host).Check([client, intermediate, fixture.Pki.Root], policy);
+
+        Assert.Equal(accepted, first.IsAccepted);
+        Assert.Equal(accepted, again.IsAccepted);
+        if (!accepted)
+        {
+            Assert.Equal(OcspClientCertificateReason.Revoked, first.Reason);
+            Assert.Contains($"its CA '{intermediate.Subject}'", first.Message, StringComparison.Ordinal);
+            Assert.Contains("is revoked since", first.Message, StringComparison.Ordinal);
+        }
+
+        // Asked once each: the client certificate, and (whole chain) its CA, whose answer serves every client under it.
+        Assert.Equal(scope == OcspRevocationScope.WholeChain ? 2 : 1, _responder.RequestCount);
+        X509Certificate2 sibling = fixture.Pki.IssueClient($"client-sibling-{scope}", _responder.Url, intermediate);
+        Assert.Equal(accepted, (await Validator(host).CheckAsync([sibling, intermediate, fixture.Pki.Root], policy)).IsAccepted);
+        Assert.Equal(scope == OcspRevocationScope.WholeChain ? 3 : 2, _responder.RequestCount);
+    }
+
+    [Fact]
+    public async Task IntermediateWithoutAResponder_IsDecidedByTheFailureMode()
+    {
+        using ProviderHost host = Host();
+        X509Certificate2 intermediate = fixture.Pki.IssueCa("Issuing CA without OCSP", fixture.Pki.Root, ocspUrl: null);
+        _responder.AddIssuer(intermediate);
+        X509Certificate2 client = fixture.Pki.IssueClient("client-under-no-ocsp-ca", _responder.Url, intermediate);
+
+        OcspClientCertificateDecision closed = await Validator(host).CheckAsync([client, intermediate, fixture.Pki.Root], FailClosed);
+        OcspClientCertificateDecision open = await Validator(host).CheckAsync([client, intermediate, fixture.Pki.Root], FailOpen);
+
+        Assert.Equal((false, OcspClientCertificateReason.NoResponder), (closed.IsAccepted, closed.Reason));
+        Assert.Contains($"its CA '{intermediate.Subject}'", closed.Message, StringComparison.Ordinal);
+        Assert.Equal((true, OcspClientCertificateReason.NoResponder), (open.IsAccepted, open.Reason));
+        Assert.Equal(1, _responder.RequestCount); // the client certificate only
+    }
+
+    [Fact]
+    public async Task AnswerOlderThanMaxAnswerAge_CountsAsNone_OneInUseIsAskedAgainBeforeItGetsThere()
+    {
+        using ProviderHost host = Host();
+        X509Certificate2 client = fixture.NewLeaf("client-fresh");
+        OcspClientCertificateValidator validator = Validator(host);
+        var policy = new OcspClientCertificatePolicy { MaxAnswerAge = TimeSpan.FromHours(1) };
+        Assert.True((await validator.CheckAsync([client, _issuer], policy)).IsAccepted);
+
+        // In use: past three quarters of the bound, a check still accepts and asks again in the background.
+        _time.Advance(TimeSpan.FromMinutes(50));
+        Assert.True(validator.Check([client, _issuer], policy).IsAccepted);
+        await _responder.WhenRequestCountAsync(2).WaitAsync(TimeSpan.FromSeconds(30));
+        await ((ClientCertificateValidator)validator).WhenAnsweredAsync([client, _issuer]).WaitAsync(TimeSpan.FromSeconds(30));
+
+        // Not in use, and the responder down: once the last answer is over an hour old it counts as none.
+        _responder.Fault = ResponderFault.Down;
+        _time.Advance(TimeSpan.FromMinutes(59));
+        Assert.True(validator.Check([client, _issuer], policy).IsAccepted); // 59 minutes old: still good
+        _time.Advance(TimeSpan.FromMinutes(2));
+        OcspClientCertificateDecision closed = await validator.CheckAsync([client, _issuer], policy);
+        OcspClientCertificateDecision open = await validator.CheckAsync([client, _issuer], new() { MaxAnswerAge = TimeSpan.FromHours(1), FailureMode = OcspClientFailureMode.FailOpen });
+        Assert.Equal((false, OcspClientCertificateReason.NoAnswer), (closed.IsAccepted, closed.Reason));
+        Assert.Equal((true, OcspClientCertificateReason.NoAnswer), (open.IsAccepted, open.Reason));
+
+        // A looser bound on another endpoint still takes the same answer.
+        Assert.True(validator.Check([client, _issuer], new() { MaxAnswerAge = TimeSpan.FromDays(1) }).IsAccepted);
+    }
+
+    [Fact]
+    public async Task Recheck_TheNextDecisionRestsOnAnAnswerFetchedAfterIt()
+    {
+        using ProviderHost host = Host();
+        X509Certificate2 client = fixture.NewLeaf("client-recheck");
+        OcspClientCertificateValidator validator = Validator(host);
+        Assert.True((await validator.CheckAsync([client, _issuer], FailClosed)).IsAccepted);
+        _responder.Revoke(client, _time.GetUtcNow());
+        _time.Advance(TimeSpan.FromSeconds(1));
+
+        Assert.True(validator.Check([client, _issuer], FailClosed).IsAccepted); // the held answer, until asked again
+        Assert.True(await validator.RecheckAsync(client));
+        OcspClientCertificateDecision after = validator.Check([client, _issuer], FailClosed);
+
+        Assert.Equal((false, OcspClientCertificateReason.Revoked), (after.IsAccepted, after.Reason));
+        Assert.Equal(2, _responder.RequestCount);
+        Assert.Contains(host.Logs.Entries, e => e.EventId == Log.ClientCertificateRecheckedId && e.Message.Contains("Revoked", StringComparison.Ordinal));
+        Assert.False(await validator.RecheckAsync(fixture.NewLeaf("client-never-seen")));
+    }
+
+    [Fact]
+    public async Task FailOpen_AfterAnOutage_ARevokedCertificateIsRefusedWithinSecondsOfTheResponderBeingBack()
+    {
+        using ProviderHost host = Host(o => o.Fetch.MaxRequestsPerSecondPerHost = 1000);
+        X509Certificate2 client = fixture.NewLeaf("client-outage");
+        OcspClientCertificateValidator validator = Validator(host);
+        _responder.Fault = ResponderFault.Down;
+
+        // Two minutes down, a check a second: accepted by fail-open; the breaker opens and its break grows.
+        for (int second = 0; second < 120; second++)
+        {
+            Assert.True((await validator.CheckAsync([client, _issuer], FailOpen)).IsAccepted);
+            _time.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        int askedDuringTheOutage = _responder.RequestCount;
+        _responder.Revoke(client, _time.GetUtcNow().AddHours(-1));
+        _responder.Fault = ResponderFault.None;
+        int secondsToRefusal = -1;
+        for (int second = 0; second <= 60 && secondsToRefusal < 0; second++)
+        {
+            if (!(await validator.CheckAsync([client, _issuer], FailOpen)).IsAccepted)
+            {
+                secondsToRefusal = second;
+            }
+
+            _time.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        // At most the longest break (15 s) and the retry time (5 s) after it is back; the outage cost a request per retry time at most.
+        Assert.InRange(secondsToRefusal, 0, 20);
+        Assert.InRange(askedDuringTheOutage, 1, 120 / 5);
+    }
+
+    [Fact]
+    public async Task TheSameDecisionAsLastTime_IsTheSameObject()
+    {
+        using ProviderHost host = Host();
+        X509Certificate2 client = fixture.NewLeaf("client-same");
+        OcspClientCertificateValidator validator = Validator(host);
+        await validator.CheckAsync([client, _issuer], FailClosed);
+
+        OcspClientCertificateDecision first = validator.Check([client, _issuer], FailClosed);
+        OcspClientCertificateDecision second = validator.Check([client, _issuer], FailClosed);
+
+        Assert.Same(first, second);
+        Assert.NotSame(first, validator.Check([client, _issuer], FailOpen)); // the words name the policy
+    }
+
     [Fact]
     public async Task WrongIssuer_IsAnArgumentError()
     {
         using ProviderHost host = Host();
         X509Certificate2 client = fixture.NewLeaf("client-wrong-issuer");
 
-        await Assert.ThrowsAsync<ArgumentException>(() => Validator(host).CheckAsync(client, fixture.Pki.Root, FailClosed).AsTask());
-        Assert.Throws<ArgumentException>(() => Validator(host).Check(client, client, FailClosed));
+        await Assert.ThrowsAsync<ArgumentException>(() => Validator(host).CheckAsync([client, fixture.Pki.Root], FailClosed).AsTask());
+        Assert.Throws<ArgumentException>(() => Validator(host).Check([client, client], FailClosed));
     }
 
     private static string Tag(ReadOnlySpan<KeyValuePair<string, object?>> tags, string name)
@@ -300,7 +446,7 @@ public sealed class ClientCertificateValidatorTests(ResponderFixture fixture) : 
         return "";
     }
 
-    private static IOcspClientCertificateValidator Validator(ProviderHost host) => host.Services.GetRequiredService<IOcspClientCertificateValidator>();
+    private static OcspClientCertificateValidator Validator(ProviderHost host) => host.Services.GetRequiredService<OcspClientCertificateValidator>();
 
     private ProviderHost Host(Action<OcspStaplingOptions>? configure = null, IDistributedCache? store = null) =>
         new(_time, b => _ = store is null ? b.UseMemoryOnly() : b.UseDistributedCache(_ => store), configure);

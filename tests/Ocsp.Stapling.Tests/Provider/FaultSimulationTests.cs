@@ -50,6 +50,10 @@ public sealed class FaultSimulationTests(ResponderFixture fixture) : IClassFixtu
         {
             o.Fetch.MaxRequestsPerSecondPerHost = 100_000; // the token bucket refills on the fake clock, which stands still in a pass
             o.Fetch.MaxConcurrentRequestsPerHost = 100;
+
+            // The break is not this simulation's subject: a minute (the fake clock moves a minute or more between passes) keeps the
+            // responder's signing, most of this test's time, to one probe a pass while it fails.
+            o.Fetch.CircuitBreaker.BreakDuration = o.Fetch.CircuitBreaker.MaxBreakDuration = TimeSpan.FromMinutes(1);
         });
         OcspResponseProvider provider = host.Provider;
         X509Certificate2 issuer = fixture.Pki.Intermediate;

@@ -95,6 +95,16 @@ public sealed class OcspStaple
     /// <returns><see langword="true"/> when not yet expired.</returns>
     public bool IsValidAt(DateTimeOffset now) => now < NextUpdate;
 
+    /// <summary>
+    /// When this response was fetched from its responder, as far as it can be trusted at <paramref name="now"/>: never before
+    /// its thisUpdate, never after <paramref name="now"/> (a shared-store entry may claim anything).
+    /// </summary>
+    internal DateTimeOffset FetchedAtBy(DateTimeOffset now)
+    {
+        DateTimeOffset fetched = FetchedAt > ThisUpdate ? FetchedAt : ThisUpdate;
+        return fetched < now ? fetched : now;
+    }
+
     /// <summary>This staple as obtained at <paramref name="fetchedAt"/> (a shared-store copy keeps when it was first fetched).</summary>
     internal OcspStaple WithFetchedAt(DateTimeOffset fetchedAt) =>
         new(_encoded, CertificateId, Status, ThisUpdate, NextUpdate, ProducedAt, fetchedAt, RevocationTime, RevocationReason)

@@ -1,0 +1,174 @@
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Logging;
+
+namespace Ocsp.Stapling.Internal;
+
+/// <summary>From the verdicts on a chain's certificates to one decision: the words, the log line, the metric.</summary>
+internal sealed partial class ClientCertificateValidator
+{
+    /// <summary>The metric tag of a reason (a closed set of seven).</summary>
+    internal static string Tag(OcspClientCertificateReason reason) => reason switch
+    {
+        OcspClientCertificateReason.Good => "good",
+        OcspClientCertificateReason.Revoked => "revoked",
+        OcspClientCertificateReason.Unknown => "unknown",
+        OcspClientCertificateReason.NoAnswer => "no_answer",
+        OcspClientCertificateReason.Timeout => "timeout",
+        OcspClientCertificateReason.Pending => "pending",
+        _ => "no_responder",
+    };
+
+    /// <summary>
+    /// One decision for the chain: rejected when any certificate checked is (revoked always; unknown unless the policy
+    /// accepts it; no answer under fail-closed), with the reason of the certificate that weighs most (revoked first).
+    /// A chain with nothing to check (a client certificate trusted as it is) is decided by the failure mode.
+    /// </summary>
+    private OcspClientCertificateDecision Decide(Checked checking, OcspClientCertificatePolicy policy)
+    {
+        bool accepted = true;
+        int deciding = -1;
+        int weight = -1;
+        for (int i = 0; i < checking.Count; i++)
+        {
+            (bool ok, int w) = Weigh(checking[i].Reason, policy);
+            accepted &= ok;
+            if (w > weight)
+            {
+                (deciding, weight) = (i, w);
+            }
+        }
+
+        Verdict verdict = deciding < 0 ? Verdict.None(OcspClientCertificateReason.NoResponder, "it has no issuer to check its revocation with") : checking[deciding];
+        accepted = deciding < 0 ? policy.FailureMode == OcspClientFailureMode.FailOpen : accepted;
+        OnDemandEntry? leaf = checking.Count > 0 ? checking.Entries[0] : null;
+        var notes = leaf?.Notes as Notes;
+        var key = new DecisionKey(accepted, verdict.Reason, verdict.Response, deciding, verdict.Failure, verdict.Text, policy.FailureMode, policy.AcceptUnknown);
+        OcspClientCertificateDecision decision;
+        if (notes?.Last is { } last && last.Key == key)
+        {
+            decision = last.Decision; // the same as last time: no new decision, no new words
+        }
+        else
+        {
+            string how = Words(verdict, policy);
+            string subject = deciding > 0 ? $": its CA {checking.Entries[deciding]!.DisplayName} is {how}" : $": {how}";
+            string name = CertificateNames.DisplayName(leaf?.Certificate ?? checking.Client);
+            decision = new OcspClientCertificateDecision(accepted, verdict.Reason, verdict.Response, $"Client certificate {name} {(accepted ? "accepted" : "rejected")}{subject}");
+            notes?.Remember(key, decision);
+        }
+
+        if (_checks.Enabled)
+        {
+            _checks.Add(1, new KeyValuePair<string, object?>("decision", accepted ? "accepted" : "rejected"), new KeyValuePair<string, object?>("reason", Tag(verdict.Reason)));
+        }
+
+        // Once per certificate, reason and outcome (a policy change shows up once more).
+        if (notes is null || notes.FirstTime(verdict.Reason, accepted))
+        {
+            Log.ClientCertificateDecided(_logger, accepted && verdict.Reason == OcspClientCertificateReason.Good ? LogLevel.Information : LogLevel.Warning, decision.Message);
+        }
+
+        return decision;
+    }
+
+    /// <summary>Whether a certificate with this reason is accepted under <paramref name="policy"/>, and how much it weighs in the chain's decision.</summary>
+    private static (bool Accepted, int Weight) Weigh(OcspClientCertificateReason reason, OcspClientCertificatePolicy policy) => reason switch
+    {
+        OcspClientCertificateReason.Good => (true, 0),
+        OcspClientCertificateReason.Revoked => (false, 4),
+        OcspClientCertificateReason.Unknown => policy.AcceptUnknown ? (true, 1) : (false, 3),
+        _ => policy.FailureMode == OcspClientFailureMode.FailOpen ? (true, 2) : (false, 3),
+    };
+
+    private static string Words(Verdict verdict, OcspClientCertificatePolicy policy)
+    {
+        string mode = policy.FailureMode == OcspClientFailureMode.FailOpen ? "fail-open" : "fail-closed";
+        return verdict.Reason switch
+        {
+            OcspClientCertificateReason.Good => "good",
+            OcspClientCertificateReason.Revoked => $"revoked{(verdict.Response?.RevocationTime is { } at ? $" since {at:u}" : "")}",
+            OcspClientCertificateReason.Unknown => $"unknown to its responder ({(policy.AcceptUnknown ? "accepted by policy" : "rejected by policy")})",
+            OcspClientCertificateReason.NoResponder => $"without an OCSP responder: {verdict.Detail} ({mode})",
+            OcspClientCertificateReason.Timeout => $"without an answer in time: {verdict.Detail} ({mode})",
+            OcspClientCertificateReason.Pending => $"without an answer yet: {verdict.Detail} ({mode})",
+            _ => $"without a valid answer: {verdict.Detail} ({mode})",
+        };
+    }
+
+    /// <summary>The verdict on one certificate of the chain: a validated answer's status, why there is none, or the request to wait for.</summary>
+    private readonly record struct Verdict(OcspClientCertificateReason Reason, OcspStaple? Response, OcspFailure? Failure, string? Text, Flight<OnDemandAnswer>? Flight)
+    {
+        public string Detail => Text ?? Failure?.ToString() ?? "no valid answer";
+
+        public static Verdict Of(OcspStaple response) => new(
+            response.Status switch
+            {
+                OcspCertificateStatus.Good => OcspClientCertificateReason.Good,
+                OcspCertificateStatus.Revoked => OcspClientCertificateReason.Revoked,
+                _ => OcspClientCertificateReason.Unknown,
+            },
+            response,
+            null,
+            null,
+            null);
+
+        /// <summary>The answer of a request: its response if it is one and fresh enough (fetched after <paramref name="oldest"/>), else why not.</summary>
+        public static Verdict Of(OnDemandAnswer answer, DateTimeOffset oldest) => answer switch
+        {
+            { Kind: OnDemandAnswerKind.Held or OnDemandAnswerKind.Unknown, Response: { } response } when response.FetchedAtBy(DateTimeOffset.MaxValue) >= oldest => Of(response),
+            { Kind: OnDemandAnswerKind.Held or OnDemandAnswerKind.Unknown } => None(OcspClientCertificateReason.NoAnswer, "the only answer is older than the policy's MaxAnswerAge"),
+            _ => new(OcspClientCertificateReason.NoAnswer, null, answer.Failure, answer.Failure is null ? answer.Reason : null, null),
+        };
+
+        public static Verdict None(OcspClientCertificateReason reason, string text) => new(reason, null, null, text, null);
+
+        public static Verdict Asking(Flight<OnDemandAnswer> flight) => new(OcspClientCertificateReason.Pending, null, null, null, flight);
+    }
+
+    /// <summary>What makes a decision's words: the same key, the same decision object.</summary>
+    private readonly record struct DecisionKey(
+        bool Accepted, OcspClientCertificateReason Reason, OcspStaple? Response, int Deciding, OcspFailure? Failure, string? Text, OcspClientFailureMode Mode, bool AcceptUnknown);
+
+    /// <summary>One check under way: the client certificate, and for each certificate checked its entry and verdict.</summary>
+    private sealed class Checked(X509Certificate2 client, int count, long started)
+    {
+        private readonly Verdict[] _verdicts = new Verdict[count];
+
+        public X509Certificate2 Client { get; } = client;
+
+        public int Count => _verdicts.Length;
+
+        public OnDemandEntry?[] Entries { get; } = new OnDemandEntry?[count];
+
+        public long Started { get; } = started;
+
+        public Verdict this[int index]
+        {
+            get => _verdicts[index];
+            set => _verdicts[index] = value;
+        }
+    }
+
+    /// <summary>
+    /// What the checks keep with a client certificate's entry: its last decision (one immutable pair, replaced whole) and
+    /// which reasons and outcomes were logged (bits set once, atomically).
+    /// </summary>
+    private sealed class Notes
+    {
+        private Remembered? _last;
+        private int _logged;
+
+        public Remembered? Last => Volatile.Read(ref _last);
+
+        public void Remember(DecisionKey key, OcspClientCertificateDecision decision) => Volatile.Write(ref _last, new Remembered(key, decision));
+
+        /// <summary>Whether this reason and outcome is seen for the first time (then it is marked seen).</summary>
+        public bool FirstTime(OcspClientCertificateReason reason, bool accepted)
+        {
+            int bit = 1 << (((int)reason * 2) + (accepted ? 1 : 0));
+            return (Interlocked.Or(ref _logged, bit) & bit) == 0;
+        }
+    }
+
+    private sealed record Remembered(DecisionKey Key, OcspClientCertificateDecision Decision);
+}
