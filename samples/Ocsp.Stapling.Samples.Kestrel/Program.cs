@@ -36,10 +36,12 @@ builder.Services.AddHealthChecks().AddOcspStapling();
 
 // The library's meter ("Ocsp.Stapling") exported for Prometheus: ocsp_stapling_* series at /metrics.
 builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter("Ocsp.Stapling").AddPrometheusExporter());
-// --client-ca: mTLS. Kestrel asks for a client certificate and checks its chain against the CA file; certificate
-// authentication then checks its revocation from the OCSP cache in its asynchronous event (memory, the shared store, else
-// the responder, waited for up to 5 s), so even a client's first request is decided by a real answer: a revoked
-// certificate gets 403, and so does one without a valid answer under fail-closed.
+// --client-ca: mTLS. Kestrel asks for a client certificate and checks its chain against the CA file (issuer downloads
+// off: a certificate of another CA is refused in the handshake, and nothing it names is fetched); certificate
+// authentication then checks the revocation of the client certificate and of every CA of its chain from the OCSP cache
+// in its asynchronous event (memory, the shared store, else the responder, waited for up to 5 s), so even a client's
+// first request is decided by real answers: a revoked certificate (or CA) gets 403, and so does one without a valid
+// answer under fail-closed.
 X509Certificate2Collection clientAuthorities = [];
 if (arguments.ClientCa is not null)
 {
@@ -56,13 +58,9 @@ if (arguments.ClientCa is not null)
     builder.Services.AddAuthentication(CertificateAuthenticationDefaults.AuthenticationScheme).AddCertificate(certificates =>
     {
         certificates.AllowedCertificateTypes = CertificateTypes.Chained;
-        certificates.ChainTrustValidationMode = X509ChainTrustMode.CustomRootTrust;
-        foreach (X509Certificate2 authority in clientAuthorities)
-        {
-            (authority.SubjectName.RawData.AsSpan().SequenceEqual(authority.IssuerName.RawData) ? certificates.CustomTrustStore : certificates.AdditionalChainCertificates).Add(authority);
-        }
 
-        certificates.CheckOcspRevocation(new OcspClientCertificatePolicy { FailureMode = arguments.ClientRevocation });
+        // The CA file (root and intermediates) as the handler's trust: it completes client chains without fetching anything.
+        certificates.CheckOcspRevocation(new OcspClientCertificatePolicy { FailureMode = arguments.ClientRevocation }, clientAuthorities);
     });
 
     // Every endpoint needs an authenticated client (the status page and metrics are loopback-only besides).

@@ -9,7 +9,7 @@ using StackExchange.Redis;
 namespace Ocsp.Stapling.Tool.Tests;
 
 /// <summary><c>serve</c> and <c>renew</c> on a shared store given on the command line (<c>--redis</c>, <c>--postgres</c>).</summary>
-public sealed class SharedStoreTests(ToolFixture fixture) : IClassFixture<ToolFixture>
+public sealed class SharedStoreTests(ToolFixture fixture, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<ToolFixture>
 {
     private static string? Redis => Environment.GetEnvironmentVariable("OCSP_STAPLING_REDIS") is { Length: > 0 } value ? value : null;
 
@@ -128,6 +128,7 @@ public sealed class SharedStoreTests(ToolFixture fixture) : IClassFixture<ToolFi
             }
 
             long grown = serve.PeakResidentBytes - before;
+            output.WriteLine($"{store}: serve's peak resident memory {before / (1024 * 1024)} MB before, grew {grown / (1024 * 1024)} MB reading two 100 MB entries");
             Assert.True(grown < 64L * 1024 * 1024, $"serve's peak memory grew {grown / (1024 * 1024)} MB reading two 100 MB entries\n{serve.Output}");
             Assert.Contains("The entry holds at least 104857600 bytes", serve.Output, StringComparison.Ordinal);
             Assert.Equal(1, System.Text.RegularExpressions.Regex.Count(serve.Output, @"Ocsp\.Stapling\[22\]")); // logged once, the next at Debug

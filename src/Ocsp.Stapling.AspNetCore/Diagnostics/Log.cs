@@ -62,7 +62,7 @@ internal static partial class Log
         "OCSP proxy caches {Cap} certificates of CA '{Authority}', its cap (MaxCachedCertificatesPerAuthority): each further one evicts the one asked for least recently")]
     public static partial void ProxyCertificateIdCapReached(ILogger logger, string authority, int cap);
 
-    [LoggerMessage(ProxyCertificateIdEvictedId, LogLevel.Debug, "OCSP proxy evicted {CertificateId} of CA '{Authority}' at its cap: forgotten, its shared-store entry deleted")]
+    [LoggerMessage(ProxyCertificateIdEvictedId, LogLevel.Debug, "OCSP proxy evicted {CertificateId} of CA '{Authority}' at its cap: forgotten, its shared-store entry left to expire")]
     public static partial void ProxyCertificateIdEvicted(ILogger logger, string certificateId, string authority);
 
     [LoggerMessage(ProxyBackendFailedId, LogLevel.Warning, "OCSP proxy: backend {Backend} of {PublicUrl} failed ({Reason}); it is tried after the others for {SkipTime}")]

@@ -155,37 +155,6 @@ internal sealed class SharedStapleCache
         }
     }
 
-    /// <summary>Removes the entry. A copy left behind by a failure is re-validated on read and expires at its nextUpdate.</summary>
-    /// <returns><see langword="true"/> when the store was asked and did it; <see langword="false"/> without a store, or when it failed (logged).</returns>
-    public async Task<bool> RemoveAsync(Registration registration, CancellationToken cancellationToken)
-    {
-        if (_cache is null)
-        {
-            return false;
-        }
-
-        try
-        {
-            await BoundedAsync(
-                async (cache, key, token) =>
-                {
-                    await cache.RemoveAsync(key, token).ConfigureAwait(false);
-                    return true;
-                },
-                registration,
-                cancellationToken).ConfigureAwait(false);
-            Succeeded("remove");
-            return true;
-        }
-#pragma warning disable CA1031 // See the summary.
-        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
-#pragma warning restore CA1031
-        {
-            Failed("remove", registration, ex);
-            return false;
-        }
-    }
-
     private async Task<T> BoundedAsync<T>(Func<IDistributedCache, string, CancellationToken, Task<T>> operation, Registration registration, CancellationToken cancellationToken)
     {
         using var timeout = new CancellationTokenSource(_options.Timeout, _time);

@@ -5,7 +5,7 @@ namespace Ocsp.Stapling.Internal;
 /// <summary>
 /// Certificates known only by their CertID (a caching proxy's): registered, refreshed, pruned and looked up as leaf
 /// certificates are, plus what a proxy needs to keep only real certificates (<see cref="AskOnceAsync"/>,
-/// <see cref="RegisterAnsweredAsync"/>) and to leave nothing behind when it forgets one (<see cref="ForgetAsync"/>).
+/// <see cref="RegisterAnsweredAsync"/>); forgetting one is unregistering it (its shared-store entry expires at its nextUpdate).
 /// </summary>
 internal sealed partial class OcspResponseProvider
 {
@@ -103,24 +103,6 @@ internal sealed partial class OcspResponseProvider
             await _refresher.WriteSharedAsync(registration, staple).ConfigureAwait(false);
         }
 
-        return true;
-    }
-
-    /// <summary>
-    /// Unregisters a CertID and deletes its shared-store entry (file, Redis key, database row): a forgotten certificate
-    /// leaves nothing behind. The delete is best effort (a store failure is logged); what a failed delete leaves expires
-    /// at its nextUpdate and is purged with the store's other expired entries.
-    /// </summary>
-    /// <returns><see langword="true"/> when it was registered.</returns>
-    internal async Task<bool> ForgetAsync(OcspCertificateId certificateId)
-    {
-        if (_store.Remove(certificateId, out _) is not { } registration)
-        {
-            return false;
-        }
-
-        bool deleted = await _refresher.RemoveSharedAsync(registration).ConfigureAwait(false);
-        Log.CertificateIdUnregistered(_logger, registration.DisplayName, deleted ? "; its shared-store entry is deleted" : "");
         return true;
     }
 

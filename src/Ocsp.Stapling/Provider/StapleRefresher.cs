@@ -121,9 +121,6 @@ internal sealed class StapleRefresher
     /// <summary>Writes <paramref name="staple"/> to the shared store for <paramref name="registration"/> (best effort, bounded).</summary>
     public Task WriteSharedAsync(Registration registration, OcspStaple staple) => _shared.WriteAsync(registration, staple);
 
-    /// <summary>Deletes the shared-store entry of <paramref name="registration"/> (best effort, bounded); says whether it was deleted.</summary>
-    public Task<bool> RemoveSharedAsync(Registration registration) => _shared.RemoveAsync(registration, CancellationToken.None);
-
     /// <summary>
     /// One validated answer of the responder for a certificate known only by its CertID (<paramref name="target"/>, not
     /// registered), whatever its status: an <c>unknown</c> answer is valid, and a proxy relays it (its
