@@ -5,15 +5,14 @@ namespace Ocsp.Stapling.Internal;
 
 /// <summary>
 /// One certificate kept stapled: what to ask for and whom (fixed at registration), and its <see cref="State"/>, one
-/// immutable snapshot that <see cref="Write{TArg}"/> replaces whole. Writers (the store, the scheduler, the provider) go
-/// through that one method, serialised by the registration's own lock; readers read <see cref="State"/> once and take
-/// no lock.
+/// immutable snapshot that <see cref="Write{TArg}"/> replaces whole. Its one writer is <see cref="RegistrationStore"/>
+/// (the refresher, the scheduler and the provider ask it), serialised by the registration's own lock; readers read
+/// <see cref="State"/> once and take no lock.
 /// </summary>
 internal sealed class Registration : IFetchTarget
 {
     private readonly Lock _gate = new();
     private RegistrationState _state = RegistrationState.Initial;
-    private Task<OcspRefreshResult>? _inFlight;
     private string? _displayName;
 
     internal Registration(X509Certificate2? certificate, OcspSubject subject, OcspHashAlgorithm? requestHashAlgorithm, IReadOnlyList<Uri> responderUris, bool responderDisabled)
@@ -63,17 +62,11 @@ internal sealed class Registration : IFetchTarget
     /// <inheritdoc />
     public int PreferredResponder => State.PreferredResponder;
 
-    /// <summary>Gets the refresh under way, shared by every caller (single flight); not part of the state.</summary>
-    public Task<OcspRefreshResult>? InFlight => Volatile.Read(ref _inFlight);
-
     /// <summary>
     /// The expiry timer of the held staple. Touched only under the registration's lock (the callbacks of
     /// <see cref="Write{TArg}"/> and <see cref="Read{TArg}"/>), so that the timer always follows the snapshot last written.
     /// </summary>
     public ITimer? ExpiryTimer { get; set; }
-
-    /// <summary>The refresher's scheduling bookkeeping: bumped by every schedule, under the scheduler's lock (queue entries of an older version are stale).</summary>
-    public long ScheduleVersion { get; set; }
 
     /// <summary>Gets or sets a test's observer of every snapshot written (inside the lock, in write order).</summary>
     internal Action<Registration, RegistrationState>? Observer { get; set; }
@@ -117,7 +110,7 @@ internal sealed class Registration : IFetchTarget
 
             System.Diagnostics.Debug.Assert(!ReferenceEquals(next, RegistrationState.Initial), "A change makes a new snapshot (current with { … }).");
 
-            next.Stamp(current.Version + 1);
+            next = next with { Version = current.Version + 1 }; // numbered here, so no change can forget or forge it
             Observer?.Invoke(this, next); // before it is published: whatever a reader sees was observed first
             Volatile.Write(ref _state, next);
             then?.Invoke(this, next, arg);
@@ -134,10 +127,4 @@ internal sealed class Registration : IFetchTarget
         }
     }
 
-    /// <summary>Starts the single refresh of this registration unless one is under way; returns the one under way.</summary>
-    public Task<OcspRefreshResult> JoinOrStart(Task<OcspRefreshResult> candidate) =>
-        Interlocked.CompareExchange(ref _inFlight, candidate, null) ?? candidate;
-
-    /// <summary>Ends the refresh <paramref name="finished"/> (a later one is left alone).</summary>
-    public void EndRefresh(Task<OcspRefreshResult> finished) => Interlocked.CompareExchange(ref _inFlight, null, finished);
 }

@@ -44,8 +44,8 @@ internal sealed record RegistrationState
     /// <summary>Gets a value indicating whether the registration was removed: nothing is served or scheduled for it any more.</summary>
     public bool Removed { get; init; }
 
-    /// <summary>Gets the number of writes before this one: each write of a registration has the next number.</summary>
-    public long Version { get; private set; }
+    /// <summary>Gets the number of writes before this one: each write of a registration has the next number (set by <see cref="Registration.Write{TArg}"/>).</summary>
+    public long Version { get; init; }
 
     /// <summary>The held response when valid at <paramref name="now"/>, whatever its status.</summary>
     public OcspStaple? Held(DateTimeOffset now) => Staple is { } staple && staple.IsValidAt(now) ? staple : null;
@@ -56,10 +56,4 @@ internal sealed record RegistrationState
     /// </summary>
     public bool InBackoff(DateTimeOffset now) => ConsecutiveFailures > 0 && now < NextRefresh;
 
-    /// <summary>Numbers a new snapshot before it is published (only <see cref="Registration.Write{TArg}"/> calls it).</summary>
-    internal RegistrationState Stamp(long version)
-    {
-        Version = version;
-        return this;
-    }
 }

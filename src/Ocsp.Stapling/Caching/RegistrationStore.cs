@@ -199,6 +199,44 @@ internal sealed class RegistrationStore : IDisposable
                 };
             }) ?? registration.State;
 
+    /// <summary>Sets when the registration is refreshed next (the scheduler's due time); nothing for a removed one or the same time.</summary>
+    /// <returns>Whether the registration is still kept (a removed one is not scheduled).</returns>
+    public static bool Reschedule(Registration registration, DateTimeOffset at)
+    {
+        registration.Write(at, static (state, at) => state.Removed || state.NextRefresh == at ? null : state with { NextRefresh = at });
+        return !registration.State.Removed;
+    }
+
+    /// <summary>
+    /// Records a prune at <paramref name="now"/> unless it must be refused — inside the failure back-off (unless a refresh
+    /// is under way, which it joins), or within <paramref name="interval"/> of the last one — decided and recorded in one
+    /// write, so that two prunes at once cannot both pass.
+    /// </summary>
+    /// <returns><see langword="null"/> when recorded; otherwise why it is refused.</returns>
+    public static string? TryRecordPrune(Registration registration, DateTimeOffset now, bool refreshing, TimeSpan interval)
+    {
+        string? refusal = null;
+        registration.Write(
+            (Now: now, Refreshing: refreshing, Interval: interval),
+            (state, c) =>
+            {
+                if (!c.Refreshing && state.InBackoff(c.Now))
+                {
+                    refusal = $"the responder failed {state.ConsecutiveFailures} time(s); the next attempt is at {state.NextRefresh:u} (failure back-off)";
+                    return null;
+                }
+
+                if (state.LastPruneAt is { } last && c.Now - last < c.Interval && c.Now >= last)
+                {
+                    refusal = $"the last prune was at {last:u}; at most one per {c.Interval} (MinimumPruneInterval)";
+                    return null;
+                }
+
+                return state with { LastPruneAt = c.Now };
+            });
+        return refusal;
+    }
+
     public void Dispose()
     {
         foreach (Registration registration in All)

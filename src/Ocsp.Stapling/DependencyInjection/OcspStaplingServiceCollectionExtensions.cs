@@ -87,15 +87,22 @@ public static class OcspStaplingServiceCollectionExtensions
             Time(sp),
             ProviderLogger(sp),
             sp.GetRequiredService<OcspStaplingMetrics>()));
+        services.TryAddSingleton(static sp => new AnswerFetcher(
+            sp.GetRequiredService<OcspFetcher>(), sp.GetRequiredService<OcspStaplingMetrics>(), Options(sp).Validation, Time(sp), ProviderLogger(sp)));
+        services.TryAddSingleton(static sp => new RefreshReporter(
+            sp.GetRequiredService<RegistrationStore>(), sp.GetRequiredService<OcspNotifications>(), sp.GetRequiredService<OcspStaplingMetrics>(), ProviderLogger(sp)));
         services.TryAddSingleton(static sp => new StapleRefresher(
             sp.GetRequiredService<RegistrationStore>(),
             sp.GetRequiredService<SharedStapleCache>(),
             sp.GetRequiredService<RefreshScheduler>(),
-            sp.GetRequiredService<OcspFetcher>(),
-            sp.GetRequiredService<OcspNotifications>(),
-            sp.GetRequiredService<OcspStaplingMetrics>(),
+            sp.GetRequiredService<AnswerFetcher>(),
+            sp.GetRequiredService<RefreshReporter>(),
             Options(sp).Refresh,
-            Options(sp).Validation,
+            Time(sp)));
+        services.TryAddSingleton(static sp => new OneShotAnswers(
+            sp.GetRequiredService<RegistrationStore>(),
+            sp.GetRequiredService<SharedStapleCache>(),
+            sp.GetRequiredService<AnswerFetcher>(),
             Options(sp).Fetch,
             Time(sp),
             ProviderLogger(sp)));
@@ -106,6 +113,7 @@ public static class OcspStaplingServiceCollectionExtensions
                 sp.GetRequiredService<RegistrationStore>(),
                 sp.GetRequiredService<RefreshScheduler>(),
                 sp.GetRequiredService<StapleRefresher>(),
+                sp.GetRequiredService<OneShotAnswers>(),
                 sp.GetRequiredService<OcspNotifications>(),
                 sp.GetRequiredService<OcspStaplingMetrics>(),
                 Options(sp).Fetch,

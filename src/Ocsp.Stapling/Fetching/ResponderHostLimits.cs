@@ -49,13 +49,9 @@ internal sealed class ResponderHostLimits
         {
             while (true)
             {
-                TimeSpan wait;
-                lock (_bucket)
+                if (_bucket.TryTake(out TimeSpan wait))
                 {
-                    if (_bucket.TryTake(out wait))
-                    {
-                        return;
-                    }
+                    return;
                 }
 
                 await Task.Delay(wait, limits._time, cancellationToken).ConfigureAwait(false);

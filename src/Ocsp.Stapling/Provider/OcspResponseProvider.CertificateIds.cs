@@ -64,12 +64,12 @@ internal sealed partial class OcspResponseProvider
         OcspCertificateId certificateId, X509Certificate2 issuer, IReadOnlyList<Uri> responders, Func<bool> mayAskResponder, DateTimeOffset notBefore = default)
     {
         Registration target = Target(certificateId, issuer, responders);
-        if (await _refresher.ReadSharedAsync(target).ConfigureAwait(false) is { } stored && stored.FetchedAtBy(_time.GetUtcNow()) >= notBefore)
+        if (await _oneShots.ReadSharedAsync(target).ConfigureAwait(false) is { } stored && stored.FetchedAtBy(_time.GetUtcNow()) >= notBefore)
         {
             return new OcspRefreshResult(stored, _store.IsServable(stored), OcspStapleSource.SharedStore, null);
         }
 
-        return mayAskResponder() ? await _refresher.AskOnceAsync(target).ConfigureAwait(false) : null;
+        return mayAskResponder() ? await _oneShots.AskOnceAsync(target).ConfigureAwait(false) : null;
     }
 
     /// <summary>
@@ -93,14 +93,13 @@ internal sealed partial class OcspResponseProvider
         }
 
         _store.Adopt(registration, staple, answer.Source);
-        DateTimeOffset next = RefreshPolicy.NextRefresh(staple, now, _refreshOptions, Random.Shared);
-        next = next > now ? next : now + RefreshPolicy.Backoff(1, _refreshOptions, Random.Shared);
+        DateTimeOffset next = RefreshPolicy.NextRefreshOrBackoff(staple, now, _refreshOptions, Random.Shared);
         RegistrationStore.RecordSuccess(registration, next);
         _scheduler.Schedule(registration, next);
         Log.CertificateIdRegistered(_logger, registration.DisplayName, string.Join(", ", responders), $": {staple.Status} from {answer.Source}, next refresh {next:u}");
         if (answer.Source == OcspStapleSource.Responder)
         {
-            await _refresher.WriteSharedAsync(registration, staple).ConfigureAwait(false);
+            await _oneShots.WriteSharedAsync(registration, staple).ConfigureAwait(false);
         }
 
         return true;

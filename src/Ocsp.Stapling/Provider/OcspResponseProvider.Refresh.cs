@@ -32,29 +32,8 @@ internal sealed partial class OcspResponseProvider
     private async Task<bool> PruneAsync(Registration registration, CancellationToken cancellationToken)
     {
         // A prune asks for a refetch and nothing more: the held response is served until a valid newer one replaces it,
-        // at most one prune per certificate per MinimumPruneInterval, and never inside the failure back-off. Decided and
-        // recorded in one state change, so that two prunes at once cannot both pass.
-        DateTimeOffset now = _time.GetUtcNow();
-        bool inFlight = registration.InFlight is not null;
-        string? refusal = null;
-        registration.Write(
-            (Now: now, InFlight: inFlight, Interval: _minimumPruneInterval),
-            (state, c) =>
-            {
-                if (!c.InFlight && state.InBackoff(c.Now))
-                {
-                    refusal = $"the responder failed {state.ConsecutiveFailures} time(s); the next attempt is at {state.NextRefresh:u} (failure back-off)";
-                    return null;
-                }
-
-                if (state.LastPruneAt is { } last && c.Now - last < c.Interval && c.Now >= last)
-                {
-                    refusal = $"the last prune was at {last:u}; at most one per {c.Interval} (MinimumPruneInterval)";
-                    return null;
-                }
-
-                return state with { LastPruneAt = c.Now };
-            });
+        // at most one prune per certificate per MinimumPruneInterval, and never inside the failure back-off.
+        string? refusal = RegistrationStore.TryRecordPrune(registration, _time.GetUtcNow(), _refresher.IsRefreshing(registration), _minimumPruneInterval);
         if (refusal is not null)
         {
             Log.PruneIgnored(_logger, registration.DisplayName, refusal);
@@ -71,7 +50,7 @@ internal sealed partial class OcspResponseProvider
         // Inside the failure back-off nobody is asked: callers must not turn a responder outage into a request storm.
         // The decision reads one snapshot (failures and due time written together), and joins a refresh under way.
         RegistrationState state = registration.State;
-        if (registration.InFlight is null && state.InBackoff(_time.GetUtcNow()))
+        if (!_refresher.IsRefreshing(registration) && state.InBackoff(_time.GetUtcNow()))
         {
             return Task.FromResult(_refresher.Current(state));
         }

@@ -19,6 +19,7 @@ internal sealed partial class OcspResponseProvider : OcspCertificateRegistry, IO
     private readonly RegistrationStore _store;
     private readonly RefreshScheduler _scheduler;
     private readonly StapleRefresher _refresher;
+    private readonly OneShotAnswers _oneShots;
     private readonly OcspNotifications _events;
     private readonly OcspFetchOptions _fetch;
     private readonly TimeSpan _minimumPruneInterval;
@@ -31,6 +32,7 @@ internal sealed partial class OcspResponseProvider : OcspCertificateRegistry, IO
         RegistrationStore store,
         RefreshScheduler scheduler,
         StapleRefresher refresher,
+        OneShotAnswers oneShots,
         OcspNotifications events,
         OcspStaplingMetrics metrics,
         OcspFetchOptions fetch,
@@ -41,6 +43,7 @@ internal sealed partial class OcspResponseProvider : OcspCertificateRegistry, IO
         _store = store;
         _scheduler = scheduler;
         _refresher = refresher;
+        _oneShots = oneShots;
         _events = events;
         _fetch = fetch;
         _minimumPruneInterval = refresh.MinimumPruneInterval;
@@ -124,7 +127,7 @@ internal sealed partial class OcspResponseProvider : OcspCertificateRegistry, IO
         if (_store.Find(certificate) is not { } registration)
         {
             CertificateNames.EnsureIssuedBy(certificate, issuer, nameof(issuer));
-            result = await _refresher.FetchOnceAsync(certificate, issuer).WaitAsync(cancellationToken).ConfigureAwait(false);
+            result = await _oneShots.FetchOnceAsync(certificate, issuer).WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         else if (registration.State.Held(_time.GetUtcNow()) is { } held && !_store.IsServable(held))
         {

@@ -26,6 +26,17 @@ internal static class RefreshPolicy
         return at - ((at - now) * (options.Jitter * random.NextDouble()));
     }
 
+    /// <summary>
+    /// The next refresh for a staple just adopted from its responder: <see cref="NextRefresh"/>, or when that is already
+    /// due (a response whose window has nearly run out), one back-off step later: an answer must never schedule a refresh
+    /// loop.
+    /// </summary>
+    public static DateTimeOffset NextRefreshOrBackoff(OcspStaple staple, DateTimeOffset now, OcspRefreshOptions options, Random random)
+    {
+        DateTimeOffset next = NextRefresh(staple, now, options, random);
+        return next > now ? next : now + Backoff(1, options, random);
+    }
+
     /// <summary>A uniformly random point between <paramref name="now"/> and <paramref name="at"/>: start-up refreshes spread over their windows.</summary>
     public static DateTimeOffset Spread(DateTimeOffset at, DateTimeOffset now, Random random) =>
         at <= now ? at : now + ((at - now) * random.NextDouble());

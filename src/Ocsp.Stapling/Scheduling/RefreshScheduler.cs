@@ -10,8 +10,13 @@ internal sealed class RefreshScheduler
 {
     private static readonly TimeSpan LongestWait = TimeSpan.FromDays(1);
 
-    private readonly object _gate = new();
+    private readonly Lock _gate = new();
     private readonly PriorityQueue<(Registration Registration, long Version), DateTimeOffset> _queue = new();
+
+    // Each registration's live queue entry carries the version recorded here (any other is stale); versions are never
+    // reused, so a stale entry can never pass for a live one. Under _gate.
+    private readonly Dictionary<Registration, long> _versions = new(ReferenceEqualityComparer.Instance);
+    private long _lastVersion;
     private readonly TimeProvider _time;
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -26,11 +31,15 @@ internal sealed class RefreshScheduler
         lock (_gate)
         {
             // Under the scheduler's lock (then the registration's): the state's due time and the live queue entry agree.
-            registration.Write(at, static (state, at) => state.Removed || state.NextRefresh == at ? null : state with { NextRefresh = at });
-            long version = ++registration.ScheduleVersion;
-            if (at != DateTimeOffset.MaxValue && !registration.State.Removed)
+            bool kept = RegistrationStore.Reschedule(registration, at);
+            long version = _versions[registration] = ++_lastVersion;
+            if (at != DateTimeOffset.MaxValue && kept)
             {
                 _queue.Enqueue((registration, version), at);
+            }
+            else
+            {
+                _versions.Remove(registration); // nothing queued for it: a later schedule starts over
             }
 
             _wake.TrySetResult();
@@ -65,7 +74,7 @@ internal sealed class RefreshScheduler
                 }
 
                 _queue.Dequeue();
-                entry.Registration.ScheduleVersion++;
+                _versions.Remove(entry.Registration); // taken: unscheduled until its refresh schedules it again
                 registration = entry.Registration;
                 return true;
             }
@@ -115,6 +124,19 @@ internal sealed class RefreshScheduler
         cancellationToken.ThrowIfCancellationRequested();
     }
 
-    private static bool IsStale((Registration Registration, long Version) entry) =>
-        entry.Registration.State.Removed || entry.Version != entry.Registration.ScheduleVersion;
+    /// <summary>An entry older than its registration's latest schedule, or of a removed registration (under the lock).</summary>
+    private bool IsStale((Registration Registration, long Version) entry)
+    {
+        if (_versions.TryGetValue(entry.Registration, out long live) && live == entry.Version && !entry.Registration.State.Removed)
+        {
+            return false;
+        }
+
+        if (live == entry.Version)
+        {
+            _versions.Remove(entry.Registration); // removed: forgotten here too
+        }
+
+        return true;
+    }
 }

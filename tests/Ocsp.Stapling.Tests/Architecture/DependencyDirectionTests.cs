@@ -79,10 +79,9 @@ public sealed class DependencyDirectionTests
     public void TheCheck_SeesRealDependencies()
     {
         // The reader is only worth its verdict if it finds what the code plainly uses, in bodies and signatures alike.
-        IReadOnlySet<string> refresher = Core.Value.Uses["Ocsp.Stapling.Internal.StapleRefresher"];
-        Assert.Contains("Ocsp.Stapling.Internal.OcspFetcher", refresher);            // a field and calls
-        Assert.Contains("Ocsp.Stapling.Internal.RefreshPolicy", refresher);          // static calls inside async bodies
-        Assert.Contains("Ocsp.Stapling.OcspStapleUpdatedEventArgs", refresher);      // newobj
+        Assert.Contains("Ocsp.Stapling.Internal.OcspFetcher", Core.Value.Uses["Ocsp.Stapling.Internal.AnswerFetcher"]);            // a primary-constructor field and calls
+        Assert.Contains("Ocsp.Stapling.Internal.RefreshPolicy", Core.Value.Uses["Ocsp.Stapling.Internal.StapleRefresher"]);        // static calls inside async bodies
+        Assert.Contains("Ocsp.Stapling.OcspStapleUpdatedEventArgs", Core.Value.Uses["Ocsp.Stapling.Internal.RefreshReporter"]);    // newobj
         Assert.Contains("Ocsp.Stapling.OcspFailureReason", Core.Value.Uses["Ocsp.Stapling.Internal.FetchOutcome"]); // enum constants in signatures
         Assert.Equal(["Tls"], Core.Value.Folders["Ocsp.Stapling.OcspStaplingContexts"]);
         Assert.Equal(["Protocol/Validation"], Core.Value.Folders["Ocsp.Stapling.OcspValidationFailure"]); // an enum: no method body
