@@ -409,7 +409,11 @@ internal sealed class OnDemandCertificates : IDisposable
         }
     }
 
-    /// <summary>Full of unanswered entries: drops those past their time, then, if still full, every one without a request under way (under the lock).</summary>
+    /// <summary>
+    /// Full of unanswered entries: drops those past their time, then, if still full, all of them (under the lock). One
+    /// with a request under way goes too: its answer still reaches whoever waits, and is kept for nobody (a dropped entry
+    /// is never registered), so the bound holds whatever the number of requests under way.
+    /// </summary>
     private void DropUnanswered(DateTimeOffset now)
     {
         foreach (bool all in (ReadOnlySpan<bool>)[false, true])
@@ -417,7 +421,7 @@ internal sealed class OnDemandCertificates : IDisposable
             foreach (OnDemandEntry entry in _entries.Values)
             {
                 OnDemandState state = entry.State;
-                if (state.IsUnanswered && (all || now >= state.Until) && _flights.Current(entry.Id) is null)
+                if (state.IsUnanswered && (all || now >= state.Until))
                 {
                     RemoveLocked(entry);
                 }

@@ -14,6 +14,7 @@ public sealed class OcspStapledCertificate
     private OcspStaple? _applied;
     private OcspStaple? _latest;
     private string? _notStaplingReason;
+    private bool _removed;
 
     internal OcspStapledCertificate(X509Certificate2 certificate, X509Certificate2? issuer, SslStreamCertificateContext context, string? notStaplingReason)
     {
@@ -51,7 +52,11 @@ public sealed class OcspStapledCertificate
 
     internal string DisplayName { get; }
 
-    internal bool Removed { get; set; }
+    /// <summary>Gets a value indicating whether the context was removed (rotated away): set once, read without a lock.</summary>
+    internal bool Removed => Volatile.Read(ref _removed);
+
+    /// <summary>Marks the context removed (once; it is never served again).</summary>
+    internal void MarkRemoved() => Volatile.Write(ref _removed, true);
 
     /// <summary>The staple state, as the logs say it.</summary>
     internal string DescribeStaple() =>

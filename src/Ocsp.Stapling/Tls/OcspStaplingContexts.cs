@@ -166,7 +166,7 @@ public sealed class OcspStaplingContexts : IStapledContexts, IDisposable
                 return false;
             }
 
-            entry.Removed = true;
+            entry.MarkRemoved();
             _byInstance.Remove(certificate);
         }
 
