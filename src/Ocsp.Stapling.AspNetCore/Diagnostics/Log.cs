@@ -75,10 +75,10 @@ internal static partial class Log
     public static partial void ProxyCertificateIdsForgotten(ILogger logger, int count, TimeSpan forgetAfter);
 
     [LoggerMessage(ProxySummaryId, LogLevel.Information, "OCSP proxy, last {Interval}: {Summary}")]
-    public static partial void ProxySummary(ILogger logger, TimeSpan interval, ProxyActivity.Summary summary);
+    public static partial void ProxySummary(ILogger logger, TimeSpan interval, string summary);
 
     [LoggerMessage(ProxySummaryId, LogLevel.Warning, "OCSP proxy, last {Interval}: {Summary}")]
-    public static partial void ProxySummaryWarning(ILogger logger, TimeSpan interval, ProxyActivity.Summary summary);
+    public static partial void ProxySummaryWarning(ILogger logger, TimeSpan interval, string summary);
 
     [LoggerMessage(ProxyUnknownId, LogLevel.Debug, "OCSP proxy answered unknown for {CertificateId} (from {Source}): a serial its responder does not know, not cached as a certificate")]
     public static partial void ProxyUnknown(ILogger logger, string certificateId, string source);

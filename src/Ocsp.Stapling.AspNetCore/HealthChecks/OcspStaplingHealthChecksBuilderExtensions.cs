@@ -11,7 +11,7 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class OcspStaplingHealthChecksBuilderExtensions
 {
     /// <summary>The check's name unless another is given.</summary>
-    internal const string DefaultName = "ocsp-stapling";
+    internal const string DefaultName = OcspCertificateHealth.DefaultCheckName;
 
     /// <summary>
     /// Adds a check reporting, per registered certificate, whether a valid staple is held, its age, the time to its

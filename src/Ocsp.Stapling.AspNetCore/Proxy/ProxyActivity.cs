@@ -139,11 +139,11 @@ internal sealed class ProxyActivity : IDisposable
             evicted);
         if (limited + failed > 0)
         {
-            Log.ProxySummaryWarning(_logger, SummaryInterval, summary);
+            Log.ProxySummaryWarning(_logger, SummaryInterval, summary.ToString());
         }
         else
         {
-            Log.ProxySummary(_logger, SummaryInterval, summary);
+            Log.ProxySummary(_logger, SummaryInterval, summary.ToString());
         }
     }
 

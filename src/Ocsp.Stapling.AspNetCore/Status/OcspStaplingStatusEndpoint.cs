@@ -10,7 +10,7 @@ internal static class OcspStaplingStatusEndpoint
 {
     public static OcspStaplingStatusReport Report(IServiceProvider services)
     {
-        TimeSpan degraded = services.GetService<IOptionsMonitor<OcspStaplingHealthCheckOptions>>()?.Get(Microsoft.Extensions.DependencyInjection.OcspStaplingHealthChecksBuilderExtensions.DefaultName).DegradedRemainingValidity
+        TimeSpan degraded = services.GetService<IOptionsMonitor<OcspStaplingHealthCheckOptions>>()?.Get(OcspCertificateHealth.DefaultCheckName).DegradedRemainingValidity
             ?? new OcspStaplingHealthCheckOptions().DegradedRemainingValidity;
         return OcspStaplingStatusReport.Create(
             services.GetRequiredService<OcspCertificateRegistry>().GetStates(),

@@ -6,6 +6,9 @@ namespace Ocsp.Stapling.AspNetCore.Internal;
 /// <summary>One certificate's stapling health, as the health check, its response writer and the status page judge it.</summary>
 internal static class OcspCertificateHealth
 {
+    /// <summary>The name the health check is registered under by default (its options are named so).</summary>
+    public const string DefaultCheckName = "ocsp-stapling";
+
     public static (HealthStatus Status, string Summary) Assess(OcspCertificateState state, DateTimeOffset now, TimeSpan degradedRemainingValidity, HealthStatus failure)
     {
         string lastFailure = state.LastFailure is not { } last
