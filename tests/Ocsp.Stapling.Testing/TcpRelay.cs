@@ -10,6 +10,7 @@ namespace Ocsp.Stapling.Testing;
 /// </summary>
 public sealed class TcpRelay : IAsyncDisposable
 {
+    private long _towardsClients;
     private readonly IPEndPoint _target;
     private readonly List<Socket> _open = [];
     private readonly CancellationTokenSource _disposed = new();
@@ -28,6 +29,9 @@ public sealed class TcpRelay : IAsyncDisposable
 
     /// <summary>Gets how many client connections reached the relay.</summary>
     public int Accepted => Volatile.Read(ref _accepted);
+
+    /// <summary>Gets the bytes relayed from the server to its clients so far.</summary>
+    public long BytesTowardsClients => Interlocked.Read(ref _towardsClients);
 
     /// <summary>Completes once a client connection has reached the relay (a test waits for it before moving its clock).</summary>
     public Task WhenAcceptedAsync() => _firstAccepted.Task;
@@ -104,12 +108,12 @@ public sealed class TcpRelay : IAsyncDisposable
                 continue;
             }
 
-            _ = PumpAsync(client, server);
-            _ = PumpAsync(server, client);
+            _ = PumpAsync(client, server, towardsClient: false);
+            _ = PumpAsync(server, client, towardsClient: true);
         }
     }
 
-    private async Task PumpAsync(Socket from, Socket to)
+    private async Task PumpAsync(Socket from, Socket to, bool towardsClient)
     {
         byte[] buffer = new byte[16 * 1024];
         try
@@ -123,6 +127,10 @@ public sealed class TcpRelay : IAsyncDisposable
                 }
 
                 await to.SendAsync(buffer.AsMemory(0, read), SocketFlags.None, _disposed.Token);
+                if (towardsClient)
+                {
+                    Interlocked.Add(ref _towardsClients, read);
+                }
             }
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)

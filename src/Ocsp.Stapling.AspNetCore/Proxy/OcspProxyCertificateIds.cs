@@ -31,11 +31,11 @@ internal sealed class OcspProxyCertificateIds : IDisposable
             new OnDemandEvents
             {
                 Registered = (entry, answer) => Log.ProxyCertificateIdCached(
-                    logger, entry.Id.ToString(), entry.Issuer.Subject, (answer.AnsweredBy ?? entry.Responders[0]).ToString(), answer.Source ?? OcspStapleSource.Responder),
+                    logger, entry.Id.ToString(), CertificateNames.Subject(entry.Issuer), (answer.AnsweredBy ?? entry.Responders[0]).ToString(), answer.Source ?? OcspStapleSource.Responder),
                 CapReached = group => Log.ProxyCertificateIdCapReached(logger, group.Name, group.Cap),
                 Evicted = entry =>
                 {
-                    Log.ProxyCertificateIdEvicted(logger, entry.Id.ToString(), entry.Issuer.Subject);
+                    Log.ProxyCertificateIdEvicted(logger, entry.Id.ToString(), CertificateNames.Subject(entry.Issuer));
                     activity.Evicted(1);
                 },
                 Forgotten = count => Log.ProxyCertificateIdsForgotten(logger, count, options.ForgetAfter),
@@ -148,7 +148,7 @@ internal sealed class OcspProxyCertificateIds : IDisposable
 
         public OcspProxyCertificateAuthority Options { get; } = options;
 
-        public OnDemandGroup Group { get; } = new(options.Certificate.Subject, cap);
+        public OnDemandGroup Group { get; } = new(CertificateNames.Subject(options.Certificate), cap);
 
         public bool Names(OcspCertificateId id) => id.HashAlgorithm switch
         {

@@ -206,13 +206,13 @@ public sealed class OcspProxyOptions : IValidatableObject
             if (authority.Responder is { } responder && !Responders.IsValid(responder))
             {
                 yield return new ValidationResult(
-                    $"OcspProxyOptions.CertificateAuthorities: the responder '{responder}' of '{authority.Certificate.Subject}' is not an absolute http(s) URL.", [nameof(CertificateAuthorities)]);
+                    $"OcspProxyOptions.CertificateAuthorities: the responder '{responder}' of '{CertificateNames.Subject(authority.Certificate)}' is not an absolute http(s) URL.", [nameof(CertificateAuthorities)]);
             }
 
             if (!IsCertificateAuthority(authority.Certificate))
             {
                 yield return new ValidationResult(
-                    $"OcspProxyOptions.CertificateAuthorities: '{authority.Certificate.Subject}' is not a CA certificate (no basicConstraints CA:TRUE); give the issuer, not a server certificate.",
+                    $"OcspProxyOptions.CertificateAuthorities: '{CertificateNames.Subject(authority.Certificate)}' is not a CA certificate (no basicConstraints CA:TRUE); give the issuer, not a server certificate.",
                     [nameof(CertificateAuthorities)]);
             }
         }

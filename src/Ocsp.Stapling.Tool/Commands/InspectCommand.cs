@@ -89,7 +89,7 @@ internal static class InspectCommand
 
         foreach (var certificate in response.Certificates)
         {
-            text.AppendLine(c, $"    Certificate: {certificate.Subject} (issuer {certificate.Issuer}, serial {certificate.SerialNumber})");
+            text.AppendLine(c, $"    Certificate: {Internal.CertificateNames.Subject(certificate)} (issuer {Internal.CertificateNames.Issuer(certificate)}, serial {certificate.SerialNumber})");
         }
 
         return text.ToString();

@@ -29,7 +29,7 @@ internal static class ServeCommand
         };
         var forgetAfter = new Option<string>("--forget-after")
         {
-            Description = "Forget a --ca certificate nobody asked for in this long: it is no longer refreshed, and its stored response is deleted (e.g. 7d, 12h, 30m).",
+            Description = "Forget a --ca certificate nobody asked for in this long: it is no longer refreshed; its stored response expires at its nextUpdate (e.g. 7d, 12h, 30m).",
             DefaultValueFactory = _ => "7d",
         };
         var maxPerCa = new Option<int>("--max-cached-per-ca")

@@ -78,10 +78,16 @@ internal sealed class OutboundProxyArguments
         if (Credentials(credentialsFile) is { } credentials)
         {
             int colon = credentials.IndexOf(':', StringComparison.Ordinal);
+            if (colon <= 0)
+            {
+                throw new ToolException(
+                    ExitCodes.Usage, $"The proxy credentials ({(credentialsFile is null ? CredentialsVariable : "--proxy-credentials-file " + credentialsFile.FullName)}) must be user:password.");
+            }
+
             address = new UriBuilder(address)
             {
-                UserName = Uri.EscapeDataString(colon < 0 ? credentials : credentials[..colon]),
-                Password = colon < 0 ? "" : Uri.EscapeDataString(credentials[(colon + 1)..]),
+                UserName = Uri.EscapeDataString(credentials[..colon]),
+                Password = Uri.EscapeDataString(credentials[(colon + 1)..]),
             }.Uri;
         }
 
@@ -106,6 +112,11 @@ internal sealed class OutboundProxyArguments
             if (string.IsNullOrWhiteSpace(value))
             {
                 throw new ToolException(ExitCodes.Usage, $"--proxy-credentials-file {file.FullName} is empty: its first line must be user:password.");
+            }
+
+            if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(file.FullName) & (UnixFileMode.GroupRead | UnixFileMode.OtherRead)) != 0)
+            {
+                Console.Error.WriteLine($"ocsp-stapling: warning: --proxy-credentials-file {file.FullName} can be read by other users (chmod 600 it).");
             }
         }
         else

@@ -180,7 +180,12 @@ internal sealed class SharedStapleCache
         }
 
         Interlocked.Increment(ref _failing);
-        if (operation == "read")
+        if (exception is OperationCanceledException or TimeoutException)
+        {
+            // A slow store (a busy Redis, a far database): its bound says it all; a stack trace would say nothing more.
+            Log.CacheTimedOut(_logger, operation, registration.DisplayName, _options.Timeout);
+        }
+        else if (operation == "read")
         {
             Log.CacheReadFailed(_logger, registration.DisplayName, exception);
         }

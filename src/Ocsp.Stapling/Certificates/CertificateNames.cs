@@ -16,7 +16,7 @@ internal static class CertificateNames
         if (!IsIssuedBy(certificate, issuer))
         {
             throw new ArgumentException(
-                $"'{issuer.Subject}' is not the issuer of the certificate '{certificate.Subject}' (its issuer is '{certificate.Issuer}').", paramName);
+                $"'{CertificateNames.Subject(issuer)}' is not the issuer of the certificate '{CertificateNames.Subject(certificate)}' (its issuer is '{CertificateNames.Issuer(certificate)}').", paramName);
         }
     }
 
@@ -24,5 +24,11 @@ internal static class CertificateNames
     /// How logs, messages and pages name a certificate: subject and serial number, never more (no key, no whole
     /// certificate). For example <c>'CN=www.example.com' (serial 04A1…)</c>.
     /// </summary>
-    public static string DisplayName(X509Certificate2 certificate) => $"'{certificate.Subject}' (serial {certificate.SerialNumber})";
+    public static string DisplayName(X509Certificate2 certificate) => $"'{Subject(certificate)}' (serial {certificate.SerialNumber})";
+
+    /// <summary>The certificate's subject as a message may carry it: whoever made the certificate chose it (a client, a responder), so escaped and capped (<see cref="LogText"/>).</summary>
+    public static string Subject(X509Certificate2 certificate) => LogText.Quote(certificate.Subject);
+
+    /// <summary>The certificate's issuer name as a message may carry it, escaped and capped.</summary>
+    public static string Issuer(X509Certificate2 certificate) => LogText.Quote(certificate.Issuer);
 }

@@ -92,6 +92,9 @@ internal static partial class Log
     [LoggerMessage(CacheWriteFailedId, LogLevel.Warning, "Shared OCSP cache write for {Certificate} failed; the staple is served from memory (further failures of this kind are logged at Debug until writes work again)")]
     public static partial void CacheWriteFailed(ILogger logger, string certificate, Exception exception);
 
+    [LoggerMessage(CacheReadFailedId, LogLevel.Warning, "Shared OCSP cache {Operation} for {Certificate} took longer than its bound ({Timeout}); continuing without it (further time-outs are logged at Debug until it answers in time again)")]
+    public static partial void CacheTimedOut(ILogger logger, string operation, string certificate, TimeSpan timeout);
+
     [LoggerMessage(CacheFailedAgainId, LogLevel.Debug, "Shared OCSP cache {Operation} for {Certificate} failed again: {Message}")]
     public static partial void CacheFailedAgain(ILogger logger, string operation, string certificate, string message);
 

@@ -142,7 +142,9 @@ internal sealed class OcspFetcher
             using HttpResponseMessage response = sent;
             if (OutboundProxy.For(responder, _options.Proxy) is { } proxy && ProxyRefusal(response.StatusCode, responder, proxy) is { } refused)
             {
-                return FetchOutcome.Fail(OcspFailureReason.ProxyFailed, refused);
+                // Credentials refused: asking again changes nothing (and may lock the account); a proxy with no answer from the responder may pass.
+                FailureScope scope = response.StatusCode is HttpStatusCode.ProxyAuthenticationRequired or HttpStatusCode.Unauthorized ? FailureScope.Request : FailureScope.Responder;
+                return FetchOutcome.Fail(OcspFailureReason.ProxyFailed, refused, scope);
             }
 
             if (response.StatusCode != HttpStatusCode.OK)

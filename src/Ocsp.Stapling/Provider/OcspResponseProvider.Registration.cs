@@ -28,7 +28,7 @@ internal sealed partial class OcspResponseProvider
             if (!CertificateNames.IsIssuedBy(certificate, issuer))
             {
                 throw new ArgumentException(
-                    $"Element {i}: '{issuer.Subject}' is not the issuer of '{certificate.Subject}' (its issuer is '{certificate.Issuer}'); nothing was registered.", nameof(certificates));
+                    $"Element {i}: '{CertificateNames.Subject(issuer)}' is not the issuer of '{CertificateNames.Subject(certificate)}' (its issuer is '{CertificateNames.Issuer(certificate)}'); nothing was registered.", nameof(certificates));
             }
         }
 

@@ -36,7 +36,7 @@ internal static class IssuerDiscovery
             ? null
             : certificate.SubjectName.RawData.AsSpan().SequenceEqual(certificate.IssuerName.RawData)
                 ? "it is self-signed, so there is no issuer to ask about it"
-                : $"its issuer '{certificate.Issuer}' is neither in the chain given nor in the certificate store: give the issuing CA's certificate "
+                : $"its issuer '{CertificateNames.Issuer(certificate)}' is neither in the chain given nor in the certificate store: give the issuing CA's certificate "
                     + "(the intermediate) with it, as a fullchain.pem holding the certificate followed by the intermediate, the chain file argument "
                     + "(chainPath, chain.pem), a PFX that contains it, or the chain collection";
         return issuer;

@@ -32,4 +32,20 @@ public sealed class LogTextTests
 
     [Fact]
     public void Quote_Null_IsEmpty() => Assert.Equal("", LogText.Quote(null));
+
+    [Fact]
+    public void CertificateNames_ASubjectWhoeverMadeTheCertificateChose_IsEscaped()
+    {
+        var name = new System.Security.Cryptography.X509Certificates.X500DistinguishedNameBuilder();
+        name.AddCommonName("client\u001b[31m\nwarn: Fake[1]\u202Etxt");
+        using var key = System.Security.Cryptography.ECDsa.Create();
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest(name.Build(), key, System.Security.Cryptography.HashAlgorithmName.SHA256);
+        using System.Security.Cryptography.X509Certificates.X509Certificate2 certificate = request.CreateSelfSigned(DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch.AddDays(1));
+
+        string display = CertificateNames.DisplayName(certificate);
+
+        Assert.Contains("client\\x1B[31m\\x0Awarn: Fake[1]\\u202Etxt", display, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', display);
+        Assert.DoesNotContain('\u001b', display);
+    }
 }

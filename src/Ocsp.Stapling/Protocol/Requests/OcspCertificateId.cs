@@ -69,7 +69,7 @@ public sealed class OcspCertificateId : IEquatable<OcspCertificateId>
     public string SerialNumberHex => Convert.ToHexString(_serialNumber);
 
     /// <summary>How logs and pages name a certificate known only by this CertID and its <paramref name="issuer"/>.</summary>
-    internal string DisplayName(X509Certificate2 issuer) => $"serial {SerialNumberHex} of '{issuer.Subject}'";
+    internal string DisplayName(X509Certificate2 issuer) => $"serial {SerialNumberHex} of '{CertificateNames.Subject(issuer)}'";
 
     /// <summary>
     /// Gets a key that identifies this certificate across processes and machines:
@@ -139,7 +139,7 @@ public sealed class OcspCertificateId : IEquatable<OcspCertificateId>
     {
         if (!IsIssuedBy(issuer))
         {
-            throw new ArgumentException($"The CertID {this} does not name '{issuer.Subject}' as its issuer (issuer name or key hash differs).", nameof(issuer));
+            throw new ArgumentException($"The CertID {this} does not name '{CertificateNames.Subject(issuer)}' as its issuer (issuer name or key hash differs).", nameof(issuer));
         }
 
         return hashAlgorithm == HashAlgorithm ? this : Create(issuer, _serialNumber, hashAlgorithm);

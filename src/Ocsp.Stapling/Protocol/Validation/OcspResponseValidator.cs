@@ -180,7 +180,7 @@ public static class OcspResponseValidator
         {
             return OcspSignatures.VerifyResponse(basic, issuer)
                 ? null
-                : OcspValidationResult.Reject(OcspValidationFailure.BadSignature, $"The signature does not verify with the key of the issuer '{issuer.Subject}'.", parsed);
+                : OcspValidationResult.Reject(OcspValidationFailure.BadSignature, $"The signature does not verify with the key of the issuer '{CertificateNames.Subject(issuer)}'.", parsed);
         }
 
         X509Certificate2? delegated = null;
@@ -208,7 +208,7 @@ public static class OcspResponseValidator
         {
             return OcspValidationResult.Reject(
                 OcspValidationFailure.UnauthorizedSigner,
-                $"The responder certificate {CertificateNames.DisplayName(delegated)} was not issued by '{issuer.Subject}'.",
+                $"The responder certificate {CertificateNames.DisplayName(delegated)} was not issued by '{CertificateNames.Subject(issuer)}'.",
                 parsed);
         }
 
@@ -229,7 +229,7 @@ public static class OcspResponseValidator
         {
             return OcspValidationResult.Reject(
                 OcspValidationFailure.ResponderCertificateExpired,
-                $"The responder certificate '{delegated.Subject}' is valid {notBefore:u} to {notAfter:u}; the response was produced {producedAt:u}, now is {now:u}.",
+                $"The responder certificate '{CertificateNames.Subject(delegated)}' is valid {notBefore:u} to {notAfter:u}; the response was produced {producedAt:u}, now is {now:u}.",
                 parsed);
         }
 
@@ -237,7 +237,7 @@ public static class OcspResponseValidator
         return OcspSignatures.VerifyResponse(basic, delegated)
             ? null
             : OcspValidationResult.Reject(
-                OcspValidationFailure.BadSignature, $"The signature does not verify with the key of the responder '{delegated.Subject}'.", parsed);
+                OcspValidationFailure.BadSignature, $"The signature does not verify with the key of the responder '{CertificateNames.Subject(delegated)}'.", parsed);
     }
 
     private static bool ResponderIdMatches(OcspResponderId id, X509Certificate2 certificate)
