@@ -169,9 +169,9 @@ internal sealed class Snippets
             // 2. Kestrel at the TLS level, on a stapled endpoint...
             kestrel.ListenAnyIP(443, listen => listen.UseHttpsWithOcspStapling(certificate, chain, https =>
             {
-                https.ClientCertificateMode = ClientCertificateMode.RequireCertificate;
-                https.ClientCertificateAuthorities.Add(clientRoot);                      // plus intermediates clients may not send
-                https.ClientCertificateRevocation = new OcspClientCertificatePolicy();   // fail-closed
+                https.ClientCertificates.Mode = ClientCertificateMode.RequireCertificate;
+                https.ClientCertificates.Authorities.Add(clientRoot);                      // plus intermediates clients may not send
+                https.ClientCertificates.Revocation = new OcspClientCertificatePolicy();   // fail-closed
             }));
 
             // ...or on Kestrel's own UseHttps

@@ -71,8 +71,8 @@ void ClientCertificates(OcspStaplingHttpsOptions https)
 {
     if (arguments.ClientCa is not null)
     {
-        https.ClientCertificateMode = Microsoft.AspNetCore.Server.Kestrel.Https.ClientCertificateMode.RequireCertificate;
-        https.ClientCertificateAuthorities.AddRange(clientAuthorities);
+        https.ClientCertificates.Mode = Microsoft.AspNetCore.Server.Kestrel.Https.ClientCertificateMode.RequireCertificate;
+        https.ClientCertificates.Authorities.AddRange(clientAuthorities);
     }
 }
 

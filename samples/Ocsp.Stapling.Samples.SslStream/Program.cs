@@ -52,7 +52,7 @@ OcspStapledCertificate served = files.Current;
 X509Certificate2 certificate = served.Certificate;
 if (!served.IsStapling)
 {
-    Console.Error.WriteLine($"Cannot staple OCSP for '{certificate.Subject}' (serial {certificate.SerialNumber}): {served.NotStaplingReason}");
+    Console.Error.WriteLine($"Cannot staple OCSP for '{certificate.Subject}' (serial {certificate.SerialNumber}): {served.NotStaplingReason} (the log says why)");
     return 1;
 }
 
@@ -92,7 +92,7 @@ if (arguments.ClientCa is not null)
     OcspClientCertificateValidator validator = host.Services.GetRequiredService<OcspClientCertificateValidator>();
     var policy = new OcspClientCertificatePolicy { FailureMode = arguments.ClientRevocation };
     clientCheck = options => OcspClientCertificateValidation.RequireClientCertificate(
-        options, validator, policy, authorities, reason => Console.Error.WriteLine($"Client certificate refused: {reason}"));
+        options, validator, policy, authorities, decision => Console.Error.WriteLine($"Client certificate refused ({decision.Reason}): {decision.Message}"));
 }
 
 Task server = ServeAsync(listener, files, clientCheck, stop);

@@ -75,7 +75,7 @@ var answered = new SemaphoreSlim(0);
 registry.StapleUpdated += (_, _) => answered.Release();
 registry.StapleFailed += (_, _) => answered.Release();
 DateTimeOffset deadline = TimeProvider.System.GetUtcNow().AddSeconds(30);
-while (contexts.Certificates.Any(c => c.CurrentStaple is null) && TimeProvider.System.GetUtcNow() < deadline && await answered.WaitAsync(TimeSpan.FromSeconds(30)))
+while (contexts.Certificates.Any(c => c.ServedStaple is null) && TimeProvider.System.GetUtcNow() < deadline && await answered.WaitAsync(TimeSpan.FromSeconds(30)))
 {
 }
 
@@ -83,7 +83,7 @@ int bound = new Uri(app.Services.GetRequiredService<IServer>().Features.GetRequi
 Console.WriteLine();
 foreach (OcspStapledCertificate served in contexts.Certificates)
 {
-    Console.WriteLine(served.CurrentStaple is { } staple
+    Console.WriteLine(served.ServedStaple is { } staple
         ? $"OCSP staple for '{served.Certificate.Subject}' (serial {served.Certificate.SerialNumber}): {staple.Status}, nextUpdate {staple.NextUpdate:u}"
         : $"No OCSP staple yet for '{served.Certificate.Subject}' (serial {served.Certificate.SerialNumber}): see the log");
 }

@@ -12,11 +12,11 @@ public sealed class OptionsValidationTests(KestrelFixture fixture) : IClassFixtu
 {
     public static TheoryData<string, Action<OcspProxyOptions>> InvalidProxyOptions => new()
     {
-        { "OcspProxyOptions.MaxRequestBodySize", o => o.MaxRequestBodySize = 0 },
-        { "OcspProxyOptions.MaxResponseSize", o => o.MaxResponseSize = 10 },
-        { "OcspProxyOptions.MaxRequestTargetLength", o => o.MaxRequestTargetLength = 0 },
-        { "OcspProxyOptions.MaxCacheAge", o => o.MaxCacheAge = TimeSpan.FromSeconds(-1) },
-        { "OcspProxyOptions.UpstreamTimeout", o => o.UpstreamTimeout = TimeSpan.Zero },
+        { "OcspProxyOptions.Limits.MaxRequestBodySize", o => o.Limits.MaxRequestBodySize = 0 },
+        { "OcspProxyOptions.Limits.MaxResponseSize", o => o.Limits.MaxResponseSize = 10 },
+        { "OcspProxyOptions.Limits.MaxRequestTargetLength", o => o.Limits.MaxRequestTargetLength = 0 },
+        { "OcspProxyOptions.Cache.MaxClientCacheAge", o => o.Cache.MaxClientCacheAge = TimeSpan.FromSeconds(-1) },
+        { "OcspProxyOptions.Limits.UpstreamTimeout", o => o.Limits.UpstreamTimeout = TimeSpan.Zero },
         { "OcspProxyOptions.PrunePolicy", o => o.PrunePolicy = null! },
         { "OcspProxyOptions.AllowedResponders", o => o.AllowedResponders.Add(new Uri("ftp://responder.test/")) },
     };

@@ -108,7 +108,7 @@ internal sealed class StaplingServer : IAsyncDisposable
     /// <summary>The bytes Kestrel staples now for <paramref name="certificate"/> (null when none).</summary>
     public byte[]? StapledBytes(X509Certificate2 certificate) =>
         Contexts.Certificates.FirstOrDefault(c => c.Certificate.RawDataMemory.Span.SequenceEqual(certificate.RawDataMemory.Span)) is { IsStapling: true } entry
-            ? SslContextFields.Current(entry.Context)
+            ? SslContextFields.AppliedResponse(entry.Context)
             : null;
 
     /// <summary>Waits (on provider events, no polling) until <paramref name="condition"/> holds, up to 30 s.</summary>

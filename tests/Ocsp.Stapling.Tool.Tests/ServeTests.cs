@@ -88,11 +88,12 @@ public sealed class ServeTests(ToolFixture fixture) : IClassFixture<ToolFixture>
         Assert.True(notCa.ExitCode == 65, notCa.ToString());
         Assert.Contains("holds no CA certificate", notCa.StandardError, StringComparison.Ordinal);
         Assert.True(noResponder.ExitCode == 64, noResponder.ToString());
-        Assert.Contains("--ca needs the CA's responder", noResponder.StandardError, StringComparison.Ordinal);
+        Assert.Contains("--ca: ", noResponder.StandardError, StringComparison.Ordinal);
+        Assert.Contains("has no responder to ask", noResponder.StandardError, StringComparison.Ordinal);
         Assert.True(badDuration.ExitCode == 64, badDuration.ToString());
         Assert.Contains("--forget-after 'soon' is not a duration", badDuration.StandardError, StringComparison.Ordinal);
         Assert.True(badCap.ExitCode == 64, badCap.ToString());
-        Assert.Contains("--max-cached-per-ca must be 1 or more", badCap.StandardError, StringComparison.Ordinal);
+        Assert.Contains("--max-cached-per-ca: The field OcspProxyOptions.Cache.MaxCertificatesPerAuthority must be between 1 and", badCap.StandardError, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -176,7 +177,7 @@ public sealed class ServeTests(ToolFixture fixture) : IClassFixture<ToolFixture>
             (["--backend", "http://ocsp.ca.example/"], "is not PUBLIC_URL=BACKEND_URL"),
             (["--backend", "ftp://ocsp.ca.example/=" + backend], "--backend's public URL 'ftp://ocsp.ca.example/' is not an absolute http(s) URL"),
             (["--backend", "http://ocsp.ca.example/=http://ocsp.ca.example:80/x"], "has the host and port of a public URL"),
-            (["--backend", "http://ocsp.ca.example/=" + backend, "--allow-responder", "http://ocsp.ca.example/"], "do not list it with --allow-responder too"),
+            (["--backend", "http://ocsp.ca.example/=" + backend, "--allow-responder", "http://ocsp.ca.example/"], "is also an allowed responder; the proxy fronts it and never contacts it: remove it from AllowedResponders (--allow-responder)"),
         ];
         foreach ((string[] arguments, string message) in cases)
         {

@@ -51,9 +51,9 @@ public sealed class StatusCommandTests(ToolFixture fixture) : IClassFixture<Tool
             Assert.Equal("Good", entry.GetProperty("status").GetString());
             Assert.Equal(expected.ThisUpdate, entry.GetProperty("thisUpdate").GetDateTimeOffset());
             Assert.Equal(expected.NextUpdate, entry.GetProperty("nextUpdate").GetDateTimeOffset());
-            Assert.True(entry.GetProperty("valid").GetBoolean());
+            Assert.True(entry.GetProperty("validNow").GetBoolean());
             Assert.Equal("time", entry.GetProperty("checked").GetString());
-            Assert.InRange(entry.GetProperty("secondsLeft").GetInt64(), 1, (long)(expected.NextUpdate!.Value - askedAt).TotalSeconds + 1);
+            Assert.InRange(entry.GetProperty("remainingSeconds").GetInt64(), 1, (long)(expected.NextUpdate!.Value - askedAt).TotalSeconds + 1);
             Assert.Equal("ocsp-stapling:" + expected.CertificateId.CacheKey, entry.GetProperty("key").GetString());
         }
 
@@ -62,7 +62,7 @@ public sealed class StatusCommandTests(ToolFixture fixture) : IClassFixture<Tool
         Assert.True(withCa.ExitCode == 0, withCa.ToString());
         using JsonDocument full = JsonDocument.Parse(withCa.StandardOutput);
         Assert.All(full.RootElement.EnumerateArray(), e => Assert.Equal("signature", e.GetProperty("checked").GetString()));
-        Assert.All(full.RootElement.EnumerateArray(), e => Assert.True(e.GetProperty("valid").GetBoolean()));
+        Assert.All(full.RootElement.EnumerateArray(), e => Assert.True(e.GetProperty("validNow").GetBoolean()));
 
         // --cert: validated against the certificate and its issuer (a chain file).
         ProgramResult one = await ToolFixture.RunToolAsync("status", store, location, "--cert", first.Chain, "--json");
@@ -71,7 +71,7 @@ public sealed class StatusCommandTests(ToolFixture fixture) : IClassFixture<Tool
         JsonElement row = Assert.Single(validated.RootElement.EnumerateArray());
         Assert.Equal(CertificateNames.DisplayName(first.Certificate), row.GetProperty("certificate").GetString());
         Assert.Equal("signature", row.GetProperty("checked").GetString());
-        Assert.True(row.GetProperty("valid").GetBoolean());
+        Assert.True(row.GetProperty("validNow").GetBoolean());
 
         // A certificate the store holds nothing for: exit 1, and why.
         ProgramResult missing = await ToolFixture.RunToolAsync("status", store, location, "--cert", first.Chain, "--cert", never.Chain);

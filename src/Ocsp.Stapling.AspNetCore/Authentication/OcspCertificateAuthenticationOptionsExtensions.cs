@@ -63,7 +63,7 @@ public static class OcspCertificateAuthenticationOptionsExtensions
             {
                 if (refused is not null)
                 {
-                    (validator as ClientCertificateValidator)?.Refusals.Refused(context.ClientCertificate, refused);
+                    (validator as ClientCertificateValidator)?.Refusals.Refused(context.ClientCertificate, OcspClientCertificateReason.UntrustedChain, refused);
                     context.Fail(refused);
                     return;
                 }

@@ -59,7 +59,7 @@ internal static partial class Log
     [LoggerMessage(
         ProxyCertificateIdCapReachedId,
         LogLevel.Information,
-        "OCSP proxy caches {Cap} certificates of CA '{Authority}', its cap (MaxCachedCertificatesPerAuthority): each further one evicts the one asked for least recently")]
+        "OCSP proxy caches {Cap} certificates of CA '{Authority}', its cap (Cache.MaxCertificatesPerAuthority): each further one evicts the one asked for least recently")]
     public static partial void ProxyCertificateIdCapReached(ILogger logger, string authority, int cap);
 
     [LoggerMessage(ProxyCertificateIdEvictedId, LogLevel.Debug, "OCSP proxy evicted {CertificateId} of CA '{Authority}' at its cap: forgotten, its shared-store entry left to expire")]

@@ -16,13 +16,13 @@ internal static class KestrelClientCertificates
 {
     /// <summary>The policy the TLS layer builds client chains with on this endpoint (set on each connection's options).</summary>
     public static System.Security.Cryptography.X509Certificates.X509ChainPolicy ChainPolicy(OcspStaplingHttpsOptions options) =>
-        ClientChains.Policy(options.ClientCertificateAuthorities.Count > 0 ? options.ClientCertificateAuthorities : null);
+        ClientChains.Policy(options.ClientCertificates.Authorities.Count > 0 ? options.ClientCertificates.Authorities : null);
 
     public static RemoteCertificateValidationCallback Callback(IServiceProvider services, OcspStaplingHttpsOptions options)
     {
-        ClientCertificateMode mode = options.ClientCertificateMode;
-        X509Certificate2Collection? authorities = options.ClientCertificateAuthorities.Count > 0 ? [.. options.ClientCertificateAuthorities] : null;
-        OcspClientCertificatePolicy? policy = options.ClientCertificateRevocation;
+        ClientCertificateMode mode = options.ClientCertificates.Mode;
+        X509Certificate2Collection? authorities = options.ClientCertificates.Authorities.Count > 0 ? [.. options.ClientCertificates.Authorities] : null;
+        OcspClientCertificatePolicy? policy = options.ClientCertificates.Revocation;
         ClientCertificateValidator validator = services.GetService<ClientCertificateValidator>()
             ?? throw new InvalidOperationException("Client certificates on a stapled endpoint need the OCSP provider: call services.AddOcspStapling() when configuring services.");
         return (_, certificate, chain, errors) => certificate is null
@@ -33,7 +33,6 @@ internal static class KestrelClientCertificates
                 authorities,
                 certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()),
                 chain,
-                errors,
-                out string? _);
+                errors) is not { IsAccepted: false };
     }
 }

@@ -6,7 +6,7 @@ namespace Microsoft.AspNetCore.Hosting;
 
 /// <summary>
 /// OCSP revocation checks of client certificates on a Kestrel endpoint configured with Kestrel's own <c>UseHttps</c>
-/// (for endpoints of <c>UseHttpsWithOcspStapling</c>, set <c>OcspStaplingHttpsOptions.ClientCertificateRevocation</c>).
+/// (for endpoints of <c>UseHttpsWithOcspStapling</c>, set <c>OcspStaplingHttpsOptions.ClientCertificates.Revocation</c>).
 /// </summary>
 public static class OcspClientCertificateHttpsExtensions
 {
@@ -48,7 +48,7 @@ public static class OcspClientCertificateHttpsExtensions
             ssl.CertificateChainPolicy = OcspClientCertificateValidation.CreateChainPolicy(authorities);
         };
         httpsOptions.ClientCertificateValidation = (certificate, chain, errors) =>
-            OcspClientCertificateValidation.Validate(validator, policy, authorities, certificate, chain, errors, out _);
+            OcspClientCertificateValidation.Validate(validator, policy, authorities, certificate, chain, errors).IsAccepted;
         return httpsOptions;
     }
 }

@@ -79,31 +79,9 @@ public sealed class OcspStaplingHttpsOptions : IValidatableObject
     [Range(typeof(TimeSpan), OptionRanges.Zero, OptionRanges.MaxTimeSpan, MinimumIsExclusive = true)]
     public TimeSpan StartupStapleTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>
-    /// Gets or sets whether clients are asked for a certificate: <see cref="ClientCertificateMode.RequireCertificate"/>
-    /// (mTLS: a client without a valid one fails the handshake), <see cref="ClientCertificateMode.AllowCertificate"/> (one
-    /// sent is checked, none is accepted) or <see cref="ClientCertificateMode.NoCertificate"/>. A certificate sent must chain
-    /// to <see cref="ClientCertificateAuthorities"/> (or the system's trust when that is empty) and pass
-    /// <see cref="ClientCertificateRevocation"/> when set. <see cref="ClientCertificateMode.DelayCertificate"/> is not supported.
-    /// </summary>
-    /// <value>The default value is <see cref="ClientCertificateMode.NoCertificate"/>.</value>
-    public ClientCertificateMode ClientCertificateMode { get; set; } = ClientCertificateMode.NoCertificate;
-
-    /// <summary>
-    /// Gets the CAs client certificates must chain to (roots, with any intermediates clients may not send); empty: the system's trust.
-    /// The chain is built without the runtime's own revocation fetch: <see cref="ClientCertificateRevocation"/> checks revocation.
-    /// </summary>
-    public X509Certificate2Collection ClientCertificateAuthorities { get; } = [];
-
-    /// <summary>
-    /// Gets or sets the OCSP revocation check of client certificates at the TLS level
-    /// (<see cref="OcspClientCertificateValidator.Check"/>: from memory and the shared store, never waiting for a
-    /// responder; a certificate never seen is decided by the failure mode while its responder is asked in the
-    /// background); <see langword="null"/> for none.
-    /// </summary>
-    /// <value>The default value is <see langword="null"/>.</value>
+    /// <summary>Gets the endpoint's client-certificate settings: asked for or not, the CAs they must chain to, their OCSP revocation check.</summary>
     [ValidateObjectMembers]
-    public OcspClientCertificatePolicy? ClientCertificateRevocation { get; set; }
+    public OcspHttpsClientCertificateOptions ClientCertificates { get; } = new();
 
     /// <inheritdoc />
     IEnumerable<ValidationResult> IValidatableObject.Validate(ValidationContext validationContext)
@@ -114,18 +92,6 @@ public sealed class OcspStaplingHttpsOptions : IValidatableObject
             yield return new ValidationResult(
                 $"OcspStaplingHttpsOptions: set exactly one of {nameof(ServerCertificate)}, {nameof(ServerCertificateSource)} and {nameof(ServerCertificateSelector)}.",
                 [nameof(ServerCertificate), nameof(ServerCertificateSource), nameof(ServerCertificateSelector)]);
-        }
-
-        if (ClientCertificateMode is not (ClientCertificateMode.NoCertificate or ClientCertificateMode.AllowCertificate or ClientCertificateMode.RequireCertificate))
-        {
-            yield return new ValidationResult(
-                $"OcspStaplingHttpsOptions: ClientCertificateMode {ClientCertificateMode} is not supported (NoCertificate, AllowCertificate or RequireCertificate).", [nameof(ClientCertificateMode)]);
-        }
-
-        if (ClientCertificateRevocation is not null && ClientCertificateMode == ClientCertificateMode.NoCertificate)
-        {
-            yield return new ValidationResult(
-                "OcspStaplingHttpsOptions: ClientCertificateRevocation is set but ClientCertificateMode is NoCertificate (no client certificate would be asked for).", [nameof(ClientCertificateRevocation)]);
         }
     }
 }

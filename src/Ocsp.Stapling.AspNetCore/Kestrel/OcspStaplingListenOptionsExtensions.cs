@@ -140,7 +140,7 @@ public static class OcspStaplingListenOptionsExtensions
             : httpsOptions.SelectableCertificates;
         OcspStapledCertificate[] entries = [.. startup.Select(c => PrepareAtStartup(contexts, c, httpsOptions))];
 
-        RemoteCertificateValidationCallback? clients = httpsOptions.ClientCertificateMode == ClientCertificateMode.NoCertificate
+        RemoteCertificateValidationCallback? clients = httpsOptions.ClientCertificates.Mode == ClientCertificateMode.NoCertificate
             ? null
             : KestrelClientCertificates.Callback(listenOptions.ApplicationServices, httpsOptions);
         var connection = new ConnectionOptions(contexts, httpsOptions, httpsOptions.ServerCertificate is not null ? entries[0] : null, clients);
@@ -161,7 +161,7 @@ public static class OcspStaplingListenOptionsExtensions
         OcspStapledCertificate entry = contexts.GetOrCreate(certificate, options.ServerCertificateChain);
         if (entry.Issuer is null)
         {
-            throw new InvalidOperationException($"Cannot staple OCSP for {CertificateNames.DisplayName(certificate)}: {entry.NotStaplingReason}.");
+            throw new InvalidOperationException($"Cannot staple OCSP for {CertificateNames.DisplayName(certificate)}: {entry.NotStaplingDetail}.");
         }
 
         if (entry.IsMustStaple && options.RequireStapleForMustStaple)

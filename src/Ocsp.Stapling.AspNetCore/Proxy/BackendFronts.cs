@@ -12,7 +12,7 @@ internal sealed class BackendFronts
     private readonly BackendFront[] _fronts;
 
     public BackendFronts(OcspProxyOptions options, TimeProvider time, ILogger logger) =>
-        _fronts = [.. options.Backends.Select(b => new BackendFront(b, options.FailedBackendSkipTime, time, logger))];
+        _fronts = [.. options.Backends.Responders.Select(b => new BackendFront(b, options.Backends.FailedBackendSkipTime, time, logger))];
 
     /// <summary>Gets a value indicating whether any responder is fronted.</summary>
     public bool Any => _fronts.Length > 0;
@@ -59,7 +59,7 @@ internal sealed class BackendFronts
 
 /// <summary>
 /// One fronted responder: its public URL and its backends, each with when it failed last. Backends are tried in their
-/// order, those that failed within <see cref="OcspProxyOptions.FailedBackendSkipTime"/> after the others (the one
+/// order, those that failed within <see cref="OcspProxyBackendOptions.FailedBackendSkipTime"/> after the others (the one
 /// failing longest first, as its skip time ends first). An outage is logged once when it starts (however often the
 /// backend fails again in it) and once when the backend answers again.
 /// </summary>

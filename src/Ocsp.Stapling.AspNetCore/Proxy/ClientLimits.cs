@@ -7,8 +7,8 @@ namespace Ocsp.Stapling.AspNetCore.Internal;
 
 /// <summary>
 /// Per client (an IPv4 address, or an IPv6 /64: one host usually holds a whole /64): at most
-/// <see cref="OcspProxyOptions.MaxConcurrentForwardsPerClient"/> requests that may reach upstream under way at once, and
-/// at most <see cref="OcspProxyOptions.MaxForwardsPerSecondPerClient"/> of them asking a responder per second (a token
+/// <see cref="OcspProxyLimitOptions.MaxConcurrentForwardsPerClient"/> requests that may reach upstream under way at once, and
+/// at most <see cref="OcspProxyLimitOptions.MaxForwardsPerSecondPerClient"/> of them asking a responder per second (a token
 /// bucket of one second's worth, on the <see cref="TimeProvider"/>). Past either, the request is refused at once: there
 /// is no queue for a flood to fill. Only requests that can cause an upstream request are counted, so a client asking for
 /// what the proxy holds is never limited.
@@ -36,8 +36,8 @@ internal sealed class ClientLimits
     public ClientLimits(OcspProxyOptions options, TimeProvider time)
     {
         _time = time;
-        _concurrency = options.MaxConcurrentForwardsPerClient;
-        _rate = options.MaxForwardsPerSecondPerClient;
+        _concurrency = options.Limits.MaxConcurrentForwardsPerClient;
+        _rate = options.Limits.MaxForwardsPerSecondPerClient;
         _lastSweep = time.GetTimestamp();
     }
 
@@ -86,8 +86,8 @@ internal sealed class ClientLimits
         return address.IsIPv4MappedToIPv6 ? address.MapToIPv4().ToString() : address + "/64";
     }
 
-    /// <summary>A lease on one request of this client that may reach upstream, or <see langword="null"/> (and the limit's tag) when its concurrency limit is reached.</summary>
-    public Lease? TryEnter(IPAddress? address, out string? limit)
+    /// <summary>A lease on one request of this client that may reach upstream, or <see langword="null"/> (and the limit) when its concurrency limit is reached.</summary>
+    public Lease? TryEnter(IPAddress? address, out ProxyLimit? limit)
     {
         Client client = ClientFor(KeyOf(address));
         lock (client)
@@ -95,7 +95,7 @@ internal sealed class ClientLimits
             if (client.InFlight >= _concurrency)
             {
                 client.Refused++;
-                limit = "client_concurrency";
+                limit = ProxyLimit.ClientConcurrency;
                 return null;
             }
 

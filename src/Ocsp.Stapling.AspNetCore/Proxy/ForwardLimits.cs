@@ -4,9 +4,9 @@ using Ocsp.Stapling.Internal;
 namespace Ocsp.Stapling.AspNetCore.Internal;
 
 /// <summary>
-/// Per upstream responder (scheme, host, port): at most <see cref="OcspProxyOptions.MaxConcurrentForwardsPerResponder"/>
+/// Per upstream responder (scheme, host, port): at most <see cref="OcspProxyLimitOptions.MaxConcurrentForwardsPerResponder"/>
 /// requests the proxy sends for its clients at once (forwards, and first requests for certificates of known CAs) and
-/// <see cref="OcspProxyOptions.MaxForwardsPerSecondPerResponder"/> per second (a token bucket of one second's worth,
+/// <see cref="OcspProxyLimitOptions.MaxForwardsPerSecondPerResponder"/> per second (a token bucket of one second's worth,
 /// refilled on the <see cref="TimeProvider"/>). Past either, a request is refused at once: never queued, as a queue is
 /// what a flood fills. The refusals are counted and summarised by <see cref="ProxyActivity"/>.
 /// </summary>
@@ -22,22 +22,22 @@ internal sealed class ForwardLimits
         _time = time;
     }
 
-    /// <summary>A lease on one request to <paramref name="upstream"/>, or <see langword="null"/> (and the limit's tag: <c>concurrency</c>, <c>rate</c>) when a limit is reached.</summary>
-    public IDisposable? TryAcquire(Uri upstream, out string? limit)
+    /// <summary>A lease on one request to <paramref name="upstream"/>, or <see langword="null"/> (and the limit: <see cref="ProxyLimit.Concurrency"/>, <see cref="ProxyLimit.Rate"/>) when one is reached.</summary>
+    public IDisposable? TryAcquire(Uri upstream, out ProxyLimit? limit)
     {
         string authority = upstream.GetLeftPart(UriPartial.Authority);
-        Upstream state = _upstreams.GetOrAdd(authority, static (_, limits) => new Upstream(new TokenBucket(limits._time, limits._options.MaxForwardsPerSecondPerResponder)), this);
+        Upstream state = _upstreams.GetOrAdd(authority, static (_, limits) => new Upstream(new TokenBucket(limits._time, limits._options.Limits.MaxForwardsPerSecondPerResponder)), this);
         lock (state)
         {
-            if (state.InFlight >= _options.MaxConcurrentForwardsPerResponder)
+            if (state.InFlight >= _options.Limits.MaxConcurrentForwardsPerResponder)
             {
-                limit = "concurrency";
+                limit = ProxyLimit.Concurrency;
                 return null;
             }
 
             if (!state.Bucket.TryTake(out _))
             {
-                limit = "rate";
+                limit = ProxyLimit.Rate;
                 return null;
             }
 

@@ -17,7 +17,7 @@ internal sealed partial class OcspProxy
             return null;
         }
 
-        if (request.ContentLength > options.MaxRequestBodySize)
+        if (request.ContentLength > options.Limits.MaxRequestBodySize)
         {
             context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
             return null;
@@ -35,7 +35,7 @@ internal sealed partial class OcspProxy
             }
             else
             {
-                body = await OcspHttpEncoding.ReadBodyAsync(request.Body, options.MaxRequestBodySize, context.RequestAborted).ConfigureAwait(false);
+                body = await OcspHttpEncoding.ReadBodyAsync(request.Body, options.Limits.MaxRequestBodySize, context.RequestAborted).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (ex is BadHttpRequestException or IOException or OperationCanceledException) // EndOfStreamException is an IOException
@@ -82,7 +82,7 @@ internal sealed partial class OcspProxy
     private byte[]? ReadGetTarget(HttpContext context, BackendFront? front)
     {
         string raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? "";
-        if (raw.Length > options.MaxRequestTargetLength)
+        if (raw.Length > options.Limits.MaxRequestTargetLength)
         {
             context.Response.StatusCode = StatusCodes.Status414UriTooLong;
             return null;
@@ -133,27 +133,27 @@ internal sealed partial class OcspProxy
     /// <summary>
     /// Forwards the request as is (nonce kept) to <paramref name="upstream"/>, or to the backends of
     /// <paramref name="front"/> in their order (a failing one marked and the next tried, all within
-    /// <see cref="OcspProxyOptions.UpstreamTimeout"/>), and relays a well-formed OCSP answer, uncached. A redirect is
+    /// <see cref="OcspProxyLimitOptions.UpstreamTimeout"/>), and relays a well-formed OCSP answer, uncached. A redirect is
     /// followed only to an allowed responder (a backend of the front); every failure is answered <c>tryLater</c> with its
     /// reason logged.
     /// </summary>
     private async Task ForwardAsync(HttpContext context, Uri upstream, BackendFront? front, byte[] der)
     {
         // The client's limits first (a flooding client cannot use up the responder's), then the responder's; no queue.
-        using ClientLimits.Lease? client = clientLimits.TryEnter(context.Connection.RemoteIpAddress, out string? limit);
+        using ClientLimits.Lease? client = clientLimits.TryEnter(context.Connection.RemoteIpAddress, out ProxyLimit? limit);
         if (client is not null && !client.TryTakeToken())
         {
-            limit = "client_rate";
+            limit = ProxyLimit.ClientRate;
         }
 
         using IDisposable? lease = limit is null ? forwardLimits.TryAcquire(upstream, out limit) : null;
         if (lease is null)
         {
-            await LimitedAsync(context, upstream, limit!).ConfigureAwait(false);
+            await LimitedAsync(context, upstream, limit!.Value).ConfigureAwait(false);
             return;
         }
 
-        using var bound = new CancellationTokenSource(options.UpstreamTimeout, time);
+        using var bound = new CancellationTokenSource(options.Limits.UpstreamTimeout, time);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, bound.Token);
         IReadOnlyList<Uri> responders = front?.Ordered() ?? [upstream];
         Func<Uri, bool> mayFollow = front is null
@@ -208,10 +208,10 @@ internal sealed partial class OcspProxy
             }
 
             await using Stream stream = await response.Content.ReadAsStreamAsync(timeout).ConfigureAwait(false);
-            byte[]? body = await OcspHttpEncoding.ReadBodyAsync(stream, options.MaxResponseSize, timeout).ConfigureAwait(false);
+            byte[]? body = await OcspHttpEncoding.ReadBodyAsync(stream, options.Limits.MaxResponseSize, timeout).ConfigureAwait(false);
             if (body is null)
             {
-                return (null, $"response over the {options.MaxResponseSize}-byte limit");
+                return (null, $"response over the {options.Limits.MaxResponseSize}-byte limit");
             }
 
             OcspResponse.Parse(body); // only a well-formed OCSP response is relayed
@@ -219,7 +219,7 @@ internal sealed partial class OcspProxy
         }
         catch (OperationCanceledException) when (bound.IsCancellationRequested && !aborted.IsCancellationRequested)
         {
-            return (null, $"no answer within {options.UpstreamTimeout} (UpstreamTimeout)");
+            return (null, $"no answer within {options.Limits.UpstreamTimeout} (Limits.UpstreamTimeout)");
         }
         catch (OcspFormatException)
         {

@@ -138,7 +138,7 @@ internal sealed partial class OcspProxy : IDisposable
         if (cacheable && index.Find(first) is { } listed && first.HashAlgorithm == OcspHashAlgorithm.Sha1)
         {
             X509Certificate2 certificate = listed.Certificate;
-            if (!prune && provider.HeldValid(certificate, time.GetUtcNow()) is { } held)
+            if (!prune && provider.ValidResponse(certificate, time.GetUtcNow()) is { } held)
             {
                 // The hit: what was validated when it was stored, with its headers made then; no state object, no log text.
                 ServedLog(listed.DisplayName, held);
@@ -160,7 +160,7 @@ internal sealed partial class OcspProxy : IDisposable
         // A certificate of a known CA: cached once its responder vouched for it; a junk serial is answered as its responder signed it.
         if (cacheable && certificateIds.AuthorityOf(first) is not null)
         {
-            if (!prune && provider.HeldValid(first, time.GetUtcNow()) is { } held)
+            if (!prune && provider.ValidResponse(first, time.GetUtcNow()) is { } held)
             {
                 certificateIds.Touch(first);
                 ServedLog(first, held);
@@ -253,10 +253,10 @@ internal sealed partial class OcspProxy : IDisposable
             certificateIds.Touch(id);
             if (prune)
             {
-                Pruned(id, await registry.PruneAsync(id, context.RequestAborted).ConfigureAwait(false));
+                Pruned(id, await provider.PruneAsync(id, context.RequestAborted).ConfigureAwait(false));
             }
 
-            await ServeFromStoreAsync(context, upstream, id.ToString(), () => registry.GetState(id), token => registry.RefreshAsync(id, token)).ConfigureAwait(false);
+            await ServeFromStoreAsync(context, upstream, id.ToString(), () => registry.GetState(id), token => provider.RefreshAsync(id, token)).ConfigureAwait(false);
             return;
         }
 
@@ -282,15 +282,15 @@ internal sealed partial class OcspProxy : IDisposable
         }
         else
         {
-            using ClientLimits.Lease? client = clientLimits.TryEnter(context.Connection.RemoteIpAddress, out string? limit);
+            using ClientLimits.Lease? client = clientLimits.TryEnter(context.Connection.RemoteIpAddress, out ProxyLimit? limit);
             answer = client is not null ? await certificateIds.AskAsync(id, upstream, front, client).ConfigureAwait(false)
                 : certificateIds.FlightOf(id) is { } startedMeanwhile ? await startedMeanwhile.ConfigureAwait(false) // a burst: its first request won the race
-                : OnDemandAnswer.Limited(limit!);
+                : OnDemandAnswer.Limited(limit!.Value);
         }
 
         switch (answer.Kind)
         {
-            case OnDemandAnswerKind.Held:
+            case OnDemandAnswerKind.Valid:
                 Log.ProxyServed(logger, id.ToString(), answer.Response!.Status);
                 activity.Count(ProxyOutcome.Cached);
                 await WriteCachedAsync(context, answer.Response).ConfigureAwait(false);
@@ -301,7 +301,7 @@ internal sealed partial class OcspProxy : IDisposable
                 await WriteCachedAsync(context, answer.Response!, answer.Until).ConfigureAwait(false);
                 break;
             case OnDemandAnswerKind.Limited:
-                await LimitedAsync(context, upstream, answer.Reason).ConfigureAwait(false);
+                await LimitedAsync(context, upstream, (ProxyLimit)answer.Limit!).ConfigureAwait(false);
                 break;
             default:
                 Log.ProxyUpstreamFailed(logger, Authority(upstream), answer.Reason);
@@ -312,9 +312,9 @@ internal sealed partial class OcspProxy : IDisposable
     }
 
     /// <summary>Refused by a per-client or per-responder limit: tryLater at once, with <c>Retry-After: 1</c>; counted, summarised, one Debug line.</summary>
-    private Task LimitedAsync(HttpContext context, Uri upstream, string limit)
+    private Task LimitedAsync(HttpContext context, Uri upstream, ProxyLimit limit)
     {
-        Log.ProxyLimited(logger, context.Connection.RemoteIpAddress?.ToString() ?? "(no address)", Authority(upstream), limit);
+        Log.ProxyLimited(logger, context.Connection.RemoteIpAddress?.ToString() ?? "(no address)", Authority(upstream), limit.Tag());
         activity.Limited(limit, upstream);
         context.Response.Headers.RetryAfter = "1";
         return WriteUncachedAsync(context, TryLater);
@@ -359,10 +359,10 @@ internal sealed partial class OcspProxy : IDisposable
         if (staple is null && state is not null)
         {
             // A refresh reads the shared store and may ask the responder: inside the client's limits, as a first request.
-            using ClientLimits.Lease? client = clientLimits.TryEnter(context.Connection.RemoteIpAddress, out string? limit);
+            using ClientLimits.Lease? client = clientLimits.TryEnter(context.Connection.RemoteIpAddress, out ProxyLimit? limit);
             if (client is null)
             {
-                await LimitedAsync(context, upstream, limit!).ConfigureAwait(false);
+                await LimitedAsync(context, upstream, limit!.Value).ConfigureAwait(false);
                 return;
             }
 
@@ -422,7 +422,7 @@ internal sealed partial class OcspProxy : IDisposable
         // A client's "no-cache" is deliberately not honoured (it would let anyone drive upstream load).
         HttpResponse response = context.Response;
         IHeaderDictionary headers = response.Headers;
-        headers.CacheControl = until is { } end ? CachedAnswer.Format(end, now, options.MaxCacheAge) : answer.CacheControl(now, options.MaxCacheAge);
+        headers.CacheControl = until is { } end ? CachedAnswer.Format(end, now, options.Cache.MaxClientCacheAge) : answer.CacheControl(now, options.Cache.MaxClientCacheAge);
         headers.Expires = until is { } expires ? expires.ToString("R", CultureInfo.InvariantCulture) : answer.Expires;
         headers.LastModified = answer.LastModified;
         headers.ETag = answer.ETag;

@@ -12,7 +12,7 @@ public sealed class OcspProxyBackend
     /// <param name="publicUrl">The responder URL clients use (the AIA URL of the CA's certificates), e.g. <c>http://ocsp.ca.example/</c>.</param>
     /// <param name="backends">
     /// The responder instances behind it, tried in this order: one that fails (no connection, a timeout, an HTTP error, an
-    /// answer that does not validate) is skipped for <see cref="OcspProxyOptions.FailedBackendSkipTime"/>.
+    /// answer that does not validate) is skipped for <see cref="OcspProxyBackendOptions.FailedBackendSkipTime"/>.
     /// </param>
     public OcspProxyBackend(Uri publicUrl, IEnumerable<Uri> backends)
     {
@@ -27,7 +27,4 @@ public sealed class OcspProxyBackend
 
     /// <summary>Gets the responder instances behind <see cref="PublicUrl"/>, in the order they are tried.</summary>
     public IReadOnlyList<Uri> Backends { get; }
-
-    /// <inheritdoc />
-    public override string ToString() => $"{PublicUrl} -> {string.Join(", ", Backends)}";
 }

@@ -5,7 +5,7 @@ namespace Ocsp.Stapling.AspNetCore.Internal;
 
 /// <summary>
 /// The certificates of the proxy's known CAs, learned as clients ask for them: <see cref="OnDemandCertificates"/> (the
-/// rule client certificates follow too) with one group per CA, capped by <see cref="OcspProxyOptions.MaxCachedCertificatesPerAuthority"/>,
+/// rule client certificates follow too) with one group per CA, capped by <see cref="OcspProxyCacheOptions.MaxCertificatesPerAuthority"/>,
 /// and the proxy's own concerns on top: which CA a CertID names, the per-client and per-responder limits a first request
 /// must pass, a caching front's backends.
 /// </summary>
@@ -24,10 +24,10 @@ internal sealed class OcspProxyCertificateIds : IDisposable
     {
         _forwardLimits = forwardLimits;
         _time = time;
-        _authorities = [.. options.CertificateAuthorities.Select(a => new Authority(a, options.MaxCachedCertificatesPerAuthority))];
+        _authorities = [.. options.CertificateAuthorities.Select(a => new Authority(a, options.Cache.MaxCertificatesPerAuthority))];
         _certificates = new OnDemandCertificates(
             provider,
-            new OnDemandSettings(options.ForgetAfter, options.UnknownAnswerCacheTime, FailureRetryTime, options.MaxCachedUnknownAnswers),
+            new OnDemandSettings(options.Cache.ForgetAfter, options.Cache.UnknownAnswerTime, FailureRetryTime, options.Cache.MaxUnknownAnswers),
             new OnDemandEvents
             {
                 Registered = (entry, answer) => Log.ProxyCertificateIdCached(
@@ -38,7 +38,7 @@ internal sealed class OcspProxyCertificateIds : IDisposable
                     Log.ProxyCertificateIdEvicted(logger, entry.Id.ToString(), CertificateNames.Subject(entry.Issuer));
                     activity.Evicted(1);
                 },
-                Forgotten = count => Log.ProxyCertificateIdsForgotten(logger, count, options.ForgetAfter),
+                Forgotten = count => Log.ProxyCertificateIdsForgotten(logger, count, options.Cache.ForgetAfter),
             },
             time);
     }
@@ -62,7 +62,7 @@ internal sealed class OcspProxyCertificateIds : IDisposable
     public bool TryGetUnknown(OcspCertificateId id, out OcspStaple? unknown, out DateTimeOffset until)
     {
         DateTimeOffset now = _time.GetUtcNow();
-        if (_certificates.Find(id) is { } entry && _certificates.Held(entry, now) is { Status: OcspCertificateStatus.Unknown } held)
+        if (_certificates.Find(id) is { } entry && _certificates.ValidResponse(entry, now) is { Status: OcspCertificateStatus.Unknown } held)
         {
             (unknown, until) = (held, entry.State.Until);
             return true;
@@ -95,13 +95,16 @@ internal sealed class OcspProxyCertificateIds : IDisposable
             return refusal!;
         }
 
-        string? limit = null;
         IDisposable? upstream = null;
         Flight<OnDemandAnswer> flight = _certificates.Ask(entry, responders, () =>
         {
-            limit = client.TryTakeToken() ? null : "client_rate";
-            upstream = limit is null ? _forwardLimits.TryAcquire(responder, out limit) : null;
-            return upstream is not null;
+            if (!client.TryTakeToken())
+            {
+                return ProxyLimit.ClientRate;
+            }
+
+            upstream = _forwardLimits.TryAcquire(responder, out ProxyLimit? limit);
+            return limit;
         });
         OnDemandAnswer answer;
         try
@@ -119,10 +122,10 @@ internal sealed class OcspProxyCertificateIds : IDisposable
             front.Record(responders, answer.AnsweredBy, answer.Failure?.Message ?? "");
         }
 
-        return answer.Kind == OnDemandAnswerKind.Limited && limit is not null ? answer with { Reason = limit } : answer;
+        return answer;
     }
 
-    /// <summary>Forgets every CertID not asked for within <see cref="OcspProxyOptions.ForgetAfter"/> (unregistered; its store entry expires at its nextUpdate).</summary>
+    /// <summary>Forgets every CertID not asked for within <see cref="OcspProxyCacheOptions.ForgetAfter"/> (unregistered; its store entry expires at its nextUpdate).</summary>
     public Task<int> SweepAsync() => _certificates.SweepAsync();
 
     public void Dispose() => _certificates.Dispose();

@@ -79,16 +79,16 @@ internal sealed class ProxyActivity : IDisposable
         }
     }
 
-    /// <summary>Counts a request refused by <paramref name="limit"/> (<c>client_concurrency</c>, <c>client_rate</c>, <c>concurrency</c>, <c>rate</c>) on its way to <paramref name="upstream"/>.</summary>
-    public void Limited(string limit, Uri upstream)
+    /// <summary>Counts a request refused by <paramref name="limit"/> on its way to <paramref name="upstream"/>.</summary>
+    public void Limited(ProxyLimit limit, Uri upstream)
     {
         Count(ProxyOutcome.Limited);
-        if (limit.StartsWith("client_", StringComparison.Ordinal))
+        if (limit.IsClients())
         {
             Interlocked.Increment(ref _clientLimited);
         }
 
-        _refused.Add(1, new KeyValuePair<string, object?>("limit", limit), new KeyValuePair<string, object?>("responder", upstream.GetLeftPart(UriPartial.Authority)));
+        _refused.Add(1, new KeyValuePair<string, object?>("limit", limit.Tag()), new KeyValuePair<string, object?>("responder", upstream.GetLeftPart(UriPartial.Authority)));
     }
 
     /// <summary>Counts a tryLater for an upstream failure, keeping its reason for the summary.</summary>

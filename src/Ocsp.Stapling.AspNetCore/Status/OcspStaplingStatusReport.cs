@@ -61,7 +61,7 @@ internal sealed class OcspStaplingStatusReport
     {
         DateTimeOffset now = time.GetUtcNow();
         HashSet<string> served = contexts is null ? [] : [.. contexts.Certificates.Select(c => c.Certificate.Thumbprint)];
-        string? unsupported = contexts?.UnsupportedReason;
+        string? unsupported = contexts?.Unsupported?.Detail;
         bool tlsInUse = served.Count > 0;
         bool tlsOff = tlsInUse && unsupported is not null;
         HealthStatus worst = HealthStatus.Healthy;

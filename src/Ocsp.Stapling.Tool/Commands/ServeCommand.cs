@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Ocsp.Stapling.AspNetCore;
+using Ocsp.Stapling.AspNetCore.Internal;
 
 namespace Ocsp.Stapling.Tool;
 
@@ -27,21 +28,6 @@ internal static class ServeCommand
                 + "(ocsp_proxy's behaviour), validated against it, once their responder answers good or revoked (an unknown answer is relayed, not cached as a certificate) "
                 + "(repeatable). Their responder is the allowed responder the request's Host names, or the first --allow-responder for requests addressed to the proxy itself.",
         };
-        var forgetAfter = new Option<string>("--forget-after")
-        {
-            Description = "Forget a --ca certificate nobody asked for in this long: it is no longer refreshed; its stored response expires at its nextUpdate (e.g. 7d, 12h, 30m).",
-            DefaultValueFactory = _ => "7d",
-        };
-        var maxPerCa = new Option<int>("--max-cached-per-ca")
-        {
-            Description = "Cache at most this many certificates of each --ca; each further one evicts the one asked for least recently.",
-            DefaultValueFactory = _ => 10_000,
-        };
-        var unknownFor = new Option<string>("--unknown-cache-time")
-        {
-            Description = "Keep a responder's signed 'unknown' answer for a --ca serial (one it never issued) this long, never refreshed: asking again costs no upstream request (e.g. 10m, 0s to keep none).",
-            DefaultValueFactory = _ => "10m",
-        };
         var backends = new Option<string[]>("--backend")
         {
             Description = "Front a CA's responder under its own name: PUBLIC_URL=BACKEND_URL (repeatable; several backends of one public URL are tried in order, "
@@ -49,12 +35,16 @@ internal static class ServeCommand
                 + "misses and refreshes go to the backends; RFC 5019 GETs only up to 255 bytes (414 beyond), no-cache never bypasses the cache.",
         };
         ServeLimits limits = ServeLimits.Create();
+        ProxyArguments proxyArguments = ProxyArguments.Create();
         OutboundProxyArguments proxy = OutboundProxyArguments.Create();
         var command = new Command("serve", "Run a caching OCSP proxy: POST and GET, answered from validated, persisted responses; upstream only to allowed responders (403 otherwise).")
         {
-            urls, allow, backends, certs, issuers, cas, forgetAfter, maxPerCa, unknownFor, path,
+            urls, allow, backends, certs, issuers, cas,
         };
+        proxyArguments.AddCacheOptionsTo(command);
+        command.Options.Add(path);
         limits.AddTo(command);
+        proxyArguments.AddLimitOptionsTo(command);
         store.AddTo(command);
         proxy.AddTo(command);
         command.SetAction((result, cancellationToken) => ToolRunner.RunAsync(async () =>
@@ -70,38 +60,29 @@ internal static class ServeCommand
             [
                 .. (result.GetValue(cas) ?? []).SelectMany(CertificatePair.LoadAuthorities).Select(c => new OcspProxyCertificateAuthority(c, allowed.FirstOrDefault())),
             ];
-            if (authorities.Length > 0 && allowed.Count == 0 && fronts.Length == 0)
+            Action<OcspProxyOptions> settings = proxyArguments.Parse(result);
+            Action<OcspProxyOptions> configure = o =>
             {
-                throw new ToolException(ExitCodes.Usage, "--ca needs the CA's responder: give it with --allow-responder, or front it with --backend.");
-            }
+                foreach (Uri uri in allowed)
+                {
+                    o.AllowedResponders.Add(uri);
+                }
 
-            if (fronts.FirstOrDefault(f => allowed.Any(a => SameAuthority(a, f.PublicUrl))) is { } conflict)
-            {
-                throw new ToolException(ExitCodes.Usage, $"--backend {conflict.PublicUrl} is fronted here and never contacted: do not list it with --allow-responder too.");
-            }
+                foreach (OcspProxyCertificateAuthority authority in authorities)
+                {
+                    o.CertificateAuthorities.Add(authority);
+                }
 
-            if (fronts.SelectMany(f => f.Backends).FirstOrDefault(b => fronts.Any(f => SameAuthority(b, f.PublicUrl))) is { } loop)
-            {
-                throw new ToolException(ExitCodes.Usage, $"--backend {loop} has the host and port of a public URL, which this proxy answers itself: give the responder's own address.");
-            }
+                foreach (OcspProxyBackend front in fronts)
+                {
+                    o.Backends.Responders.Add(front);
+                }
 
-            string forget = result.GetValue(forgetAfter)!;
-            if (!Durations.TryParse(forget, out TimeSpan forgetSpan) || forgetSpan < TimeSpan.FromMinutes(1))
-            {
-                throw new ToolException(ExitCodes.Usage, $"--forget-after '{forget}' is not a duration of a minute or more (e.g. 7d, 12h, 30m).");
-            }
-
-            string unknownText = result.GetValue(unknownFor)!;
-            if (!Durations.TryParse(unknownText, out TimeSpan unknownSpan) || unknownSpan > TimeSpan.FromDays(1))
-            {
-                throw new ToolException(ExitCodes.Usage, $"--unknown-cache-time '{unknownText}' is not a duration of a day or less (e.g. 10m, 30s, 0s).");
-            }
-
-            int cap = result.GetValue(maxPerCa);
-            if (cap < 1)
-            {
-                throw new ToolException(ExitCodes.Usage, $"--max-cached-per-ca must be 1 or more, not {cap}.");
-            }
+                settings(o);
+            };
+            var proxyOptions = new OcspProxyOptions();
+            configure(proxyOptions);
+            ProxyArguments.Check(proxyOptions);
 
             if (pairs.Length == 0 && allowed.Count == 0 && fronts.Length == 0)
             {
@@ -113,7 +94,7 @@ internal static class ServeCommand
             // One whose AIA responder is a fronted public URL (this proxy) is fetched from that front's first backend.
             (CertificatePair Pair, Uri Backend)[] fronted =
             [
-                .. pairs.SelectMany(p => p.Certificate.GetOcspResponderUris().Take(1).SelectMany(aia => fronts.Where(f => SameAuthority(f.PublicUrl, aia)).Take(1).Select(f => (p, f.Backends[0])))),
+                .. pairs.SelectMany(p => p.Certificate.GetOcspResponderUris().Take(1).SelectMany(aia => fronts.Where(f => BackendFronts.SameAuthority(f.PublicUrl, aia)).Take(1).Select(f => (p, f.Backends[0])))),
             ];
             if (withoutResponder is [CertificatePair first, ..] && allowed.Count == 0)
             {
@@ -152,31 +133,7 @@ internal static class ServeCommand
             }
 
             await using WebApplication app = builder.Build();
-            app.MapOcspProxy(result.GetValue(path)!, o =>
-            {
-                foreach (Uri uri in allowed)
-                {
-                    o.AllowedResponders.Add(uri);
-                }
-
-                foreach (OcspProxyCertificateAuthority authority in authorities)
-                {
-                    o.CertificateAuthorities.Add(authority);
-                }
-
-                foreach (OcspProxyBackend front in fronts)
-                {
-                    o.Backends.Add(front);
-                }
-
-                o.ForgetAfter = forgetSpan;
-                o.MaxCachedCertificatesPerAuthority = cap;
-                o.MaxConcurrentForwardsPerResponder = limitValues.ConcurrentForwards;
-                o.MaxForwardsPerSecondPerResponder = limitValues.ForwardsPerSecond;
-                o.MaxConcurrentForwardsPerClient = limitValues.ConcurrentForwardsPerClient;
-                o.MaxForwardsPerSecondPerClient = limitValues.ForwardsPerSecondPerClient;
-                o.UnknownAnswerCacheTime = unknownSpan;
-            });
+            app.MapOcspProxy(result.GetValue(path)!, configure);
             try
             {
                 await app.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -189,10 +146,11 @@ internal static class ServeCommand
             string caching = authorities.Length == 0
                 ? $"{pairs.Length} certificate(s)"
                 : $"{pairs.Length} certificate(s) and every certificate of {authorities.Length} CA(s) its responder vouches for, from its first request "
-                    + $"(forgotten after {forgetSpan} unasked, at most {cap} per CA; unknown answers kept {unknownSpan})";
-            string fronting = fronts.Length == 0 ? "" : "; fronting " + string.Join("; ", fronts.Select(f => f.ToString()));
-            Console.WriteLine($"OCSP proxy listening on {string.Join(", ", app.Urls)} for {caching}, responses shared through {shared.Describe()}; {limitValues.Describe()}; allowed responders: "
-                + string.Join(", ", allowed.Concat(pairs.SelectMany(p => p.Certificate.GetOcspResponderUris())).Where(u => !fronts.Any(f => SameAuthority(f.PublicUrl, u))).Distinct())
+                    + $"(forgotten after {proxyOptions.Cache.ForgetAfter} unasked, at most {proxyOptions.Cache.MaxCertificatesPerAuthority} per CA; unknown answers kept {proxyOptions.Cache.UnknownAnswerTime})";
+            string fronting = fronts.Length == 0 ? "" : "; fronting " + string.Join("; ", fronts.Select(f => $"{f.PublicUrl} -> {string.Join(", ", f.Backends)}"));
+            Console.WriteLine($"OCSP proxy listening on {string.Join(", ", app.Urls)} for {caching}, responses shared through {shared.Describe()}; "
+                + $"limits: {limitValues.Describe()}, {ProxyArguments.Describe(proxyOptions)}; allowed responders: "
+                + string.Join(", ", allowed.Concat(pairs.SelectMany(p => p.Certificate.GetOcspResponderUris())).Where(u => !fronts.Any(f => BackendFronts.SameAuthority(f.PublicUrl, u))).Distinct())
                 + fronting);
             await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
             return ExitCodes.Ok;
@@ -217,10 +175,6 @@ internal static class ServeCommand
 
             Uri publicUrl = ResponderUrls.Parse(value[..split], "--backend's public URL");
             Uri backend = ResponderUrls.Parse(value[(split + 1)..], "--backend's backend URL");
-            if (publicUrl.Query.Length > 0)
-            {
-                throw new ToolException(ExitCodes.Usage, $"--backend's public URL '{publicUrl}' has a query; an OCSP URL has none.");
-            }
 
             string key = Key(publicUrl);
             int index = groups.FindIndex(g => Key(g.Public) == key);
@@ -238,6 +192,4 @@ internal static class ServeCommand
 
         static string Key(Uri url) => $"{url.Host}:{url.Port}{url.AbsolutePath.TrimEnd('/')}".ToLowerInvariant();
     }
-
-    private static bool SameAuthority(Uri a, Uri b) => string.Equals(a.Host, b.Host, StringComparison.OrdinalIgnoreCase) && a.Port == b.Port;
 }

@@ -192,7 +192,7 @@ internal static class StatusCommand
             r.Status,
             Time(r.ThisUpdate),
             Time(r.NextUpdate),
-            r.SecondsLeft is { } left ? Left(TimeSpan.FromSeconds(left)) : "-",
+            r.RemainingSeconds is { } left ? Left(TimeSpan.FromSeconds(left)) : "-",
             r.Valid ? "yes" + (r.Checked == "time" ? " (time only)" : string.Empty) : "NO: " + r.Reason,
         })];
         int[] widths = [.. Enumerable.Range(0, header.Length).Select(i => table.Max(line => line[i].Length))];
@@ -232,16 +232,16 @@ internal static class StatusCommand
                 NullableTime(writer, "nextUpdate", row.NextUpdate);
                 NullableTime(writer, "producedAt", row.ProducedAt);
                 NullableTime(writer, "fetchedAt", row.FetchedAt);
-                if (row.SecondsLeft is { } left)
+                if (row.RemainingSeconds is { } left)
                 {
-                    writer.WriteNumber("secondsLeft", left);
+                    writer.WriteNumber("remainingSeconds", left);
                 }
                 else
                 {
-                    writer.WriteNull("secondsLeft");
+                    writer.WriteNull("remainingSeconds");
                 }
 
-                writer.WriteBoolean("valid", row.Valid);
+                writer.WriteBoolean("validNow", row.Valid);
                 writer.WriteString("checked", row.Checked);
                 Nullable(writer, "reason", row.Reason);
                 writer.WriteEndObject();
@@ -287,7 +287,7 @@ internal static class StatusCommand
         DateTimeOffset? NextUpdate,
         DateTimeOffset? ProducedAt,
         DateTimeOffset? FetchedAt,
-        long? SecondsLeft,
+        long? RemainingSeconds,
         bool Valid,
         string Checked,
         string? Reason)
@@ -384,12 +384,12 @@ internal static class StatusCommand
                 return new(name, key, null, response.Status.ToString(), null, null, response.ProducedAt, fetchedAt, null, false, "time", "no single response");
             }
 
+            // The library's one validity rule (clock skew, nextUpdate), without the signature: no issuer is at hand.
+            OcspValidationResult times = OcspResponseValidator.ValidateTimes(der, now);
             DateTimeOffset? next = single.NextUpdate;
-            bool valid = single.ThisUpdate <= now + TimeSpan.FromMinutes(5) && next is { } until && now < until;
-            string? reason = valid ? null : next is { } expired && now >= expired ? $"expired at {expired:u}" : next is null ? "no nextUpdate" : "thisUpdate in the future";
             return new(
                 name, key, single.CertificateId.SerialNumberHex, single.Status.ToString(), single.ThisUpdate, next, response.ProducedAt, fetchedAt,
-                next is { } n ? Left(n, now) : null, valid, "time", reason);
+                next is { } n ? Left(n, now) : null, times.IsValid, "time", times.IsValid ? null : $"{times.Failure}: {times.Message}");
         }
 
         private static long Left(DateTimeOffset nextUpdate, DateTimeOffset now) => Math.Max(0, (long)(nextUpdate - now).TotalSeconds);

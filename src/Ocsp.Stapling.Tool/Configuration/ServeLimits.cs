@@ -5,8 +5,8 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 namespace Ocsp.Stapling.Tool;
 
 /// <summary>
-/// <c>serve</c>'s limits on its clients (Kestrel's connection, header and data-rate limits) and on the upstream traffic
-/// they can cause (requests that reach a responder, per responder and per client). Defaults suit a proxy on a private network in front of web servers.
+/// <c>serve</c>'s limits on its clients' connections (Kestrel's connection, header and data-rate limits; the limits on the
+/// upstream traffic they can cause are <see cref="ProxyArguments"/>'). Defaults suit a proxy on a private network in front of web servers.
 /// </summary>
 internal sealed class ServeLimits
 {
@@ -35,31 +35,6 @@ internal sealed class ServeLimits
         DefaultValueFactory = _ => 240,
     };
 
-    private readonly Option<int> _concurrentForwards = new("--max-concurrent-forwards")
-    {
-        Description = "Requests for clients (forwards, and first requests for --ca certificates) under way at once to one responder; past it, clients get tryLater at once.",
-        DefaultValueFactory = _ => 8,
-    };
-
-    private readonly Option<double> _forwardsPerSecond = new("--max-forwards-per-second")
-    {
-        Description = "Requests for clients (forwards, and first requests for --ca certificates) started per second to one responder; past it, clients get tryLater at once.",
-        DefaultValueFactory = _ => 10,
-    };
-
-    private readonly Option<int> _concurrentPerClient = new("--max-concurrent-forwards-per-client")
-    {
-        Description = "Requests of one client (IPv4 address or IPv6 /64) that may reach a responder under way at once; past it, that client gets tryLater at once "
-            + "(answers the proxy holds are never limited).",
-        DefaultValueFactory = _ => 4,
-    };
-
-    private readonly Option<double> _perSecondPerClient = new("--max-forwards-per-second-per-client")
-    {
-        Description = "Requests of one client that may ask a responder per second; past it, that client gets tryLater at once.",
-        DefaultValueFactory = _ => 5d,
-    };
-
     public static ServeLimits Create() => new();
 
     public void AddTo(Command command)
@@ -68,10 +43,6 @@ internal sealed class ServeLimits
         command.Options.Add(_headerTimeout);
         command.Options.Add(_keepAliveTimeout);
         command.Options.Add(_minDataRate);
-        command.Options.Add(_concurrentForwards);
-        command.Options.Add(_forwardsPerSecond);
-        command.Options.Add(_concurrentPerClient);
-        command.Options.Add(_perSecondPerClient);
     }
 
     /// <summary>The limits given, each checked (exit 64 with the option's name and the accepted range).</summary>
@@ -89,40 +60,11 @@ internal sealed class ServeLimits
             throw new ToolException(ExitCodes.Usage, $"--min-data-rate must be 0 (no minimum) or more bytes a second, not {rate}.");
         }
 
-        int concurrent = result.GetValue(_concurrentForwards);
-        if (concurrent is < 1 or > 100_000)
-        {
-            throw new ToolException(ExitCodes.Usage, $"--max-concurrent-forwards must be between 1 and 100000, not {concurrent}.");
-        }
-
-        double perSecond = result.GetValue(_forwardsPerSecond);
-        if (!(perSecond is >= 0.01 and <= 100_000))
-        {
-            throw new ToolException(ExitCodes.Usage, $"--max-forwards-per-second must be between 0.01 and 100000, not {perSecond.ToString(CultureInfo.InvariantCulture)}.");
-        }
-
-        int concurrentPerClient = result.GetValue(_concurrentPerClient);
-        if (concurrentPerClient is < 1 or > 100_000)
-        {
-            throw new ToolException(ExitCodes.Usage, $"--max-concurrent-forwards-per-client must be between 1 and 100000, not {concurrentPerClient}.");
-        }
-
-        double perSecondPerClient = result.GetValue(_perSecondPerClient);
-        if (!(perSecondPerClient is >= 0.01 and <= 100_000))
-        {
-            throw new ToolException(
-                ExitCodes.Usage, $"--max-forwards-per-second-per-client must be between 0.01 and 100000, not {perSecondPerClient.ToString(CultureInfo.InvariantCulture)}.");
-        }
-
         return new Values(
             connections,
             Timeout(result, _headerTimeout),
             Timeout(result, _keepAliveTimeout),
-            rate,
-            concurrent,
-            perSecond,
-            concurrentPerClient,
-            perSecondPerClient);
+            rate);
     }
 
     private static TimeSpan Timeout(ParseResult result, Option<string> option)
@@ -137,11 +79,7 @@ internal sealed class ServeLimits
         int MaxConnections,
         TimeSpan HeaderTimeout,
         TimeSpan KeepAliveTimeout,
-        int MinDataRate,
-        int ConcurrentForwards,
-        double ForwardsPerSecond,
-        int ConcurrentForwardsPerClient,
-        double ForwardsPerSecondPerClient)
+        int MinDataRate)
     {
         private static readonly TimeSpan Grace = TimeSpan.FromSeconds(5);
 
@@ -157,7 +95,6 @@ internal sealed class ServeLimits
 
         public string Describe() => string.Create(
             CultureInfo.InvariantCulture,
-            $"limits: {MaxConnections} connections, headers within {HeaderTimeout.TotalSeconds:0.###} s, {ForwardsPerSecond:0.###} forwards/s and {ConcurrentForwards} at once per responder, "
-            + $"{ForwardsPerSecondPerClient:0.###}/s and {ConcurrentForwardsPerClient} at once per client");
+            $"{MaxConnections} connections, headers within {HeaderTimeout.TotalSeconds:0.###} s");
     }
 }

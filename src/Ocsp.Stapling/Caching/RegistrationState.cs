@@ -18,7 +18,7 @@ internal sealed record RegistrationState
     /// Gets what handshakes get: <see cref="Staple"/> when it may be stapled (good, or revoked with <c>StapleRevoked</c>),
     /// cleared by the expiry timer at its nextUpdate. The handshake path reads only this: no clock read.
     /// </summary>
-    public OcspStaple? Servable { get; init; }
+    public OcspStaple? Served { get; init; }
 
     /// <summary>Gets where <see cref="Staple"/> came from; <see langword="null"/> without one.</summary>
     public OcspStapleSource? Source { get; init; }
@@ -48,7 +48,7 @@ internal sealed record RegistrationState
     public long Version { get; init; }
 
     /// <summary>The held response when valid at <paramref name="now"/>, whatever its status.</summary>
-    public OcspStaple? Held(DateTimeOffset now) => Staple is { } staple && staple.IsValidAt(now) ? staple : null;
+    public OcspStaple? ValidResponse(DateTimeOffset now) => Staple is { } staple && staple.IsValidAt(now) ? staple : null;
 
     /// <summary>
     /// Whether <paramref name="now"/> is inside the failure back-off: the last attempt failed and its retry is not due.

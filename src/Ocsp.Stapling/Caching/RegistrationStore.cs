@@ -120,20 +120,20 @@ internal sealed class RegistrationStore : IDisposable
                     return null;
                 }
 
-                wasServed = state.Servable;
-                return state with { Removed = true, Servable = null, NextRefresh = DateTimeOffset.MaxValue };
+                wasServed = state.Served;
+                return state with { Removed = true, Served = null, NextRefresh = DateTimeOffset.MaxValue };
             },
             static (registration, _, _) => DisposeTimer(registration));
         served = wasServed;
         return registration;
     }
 
-    public bool IsServable(OcspStaple staple) =>
+    public bool MayServe(OcspStaple staple) =>
         staple.Status == OcspCertificateStatus.Good || (staple.Status == OcspCertificateStatus.Revoked && _stapleRevoked);
 
     /// <summary>The held response when valid at <paramref name="now"/> and servable.</summary>
-    public OcspStaple? Servable(RegistrationState state, DateTimeOffset now) =>
-        state.Held(now) is { } staple && IsServable(staple) ? staple : null;
+    public OcspStaple? Served(RegistrationState state, DateTimeOffset now) =>
+        state.ValidResponse(now) is { } staple && MayServe(staple) ? staple : null;
 
     /// <summary>
     /// Makes <paramref name="staple"/> current unless the held one is newer: never go back in time, never take an invalid
@@ -159,7 +159,7 @@ internal sealed class RegistrationStore : IDisposable
                     Staple = c.Staple,
                     Source = c.Source,
                     ExpiryReported = false,
-                    Servable = state.Removed || !c.Store.IsServable(c.Staple) ? null : c.Staple,
+                    Served = state.Removed || !c.Store.MayServe(c.Staple) ? null : c.Staple,
                 };
             },
             static (registration, state, c) => c.Store.ArmExpiry(registration, state, c.Now)) is not null;
@@ -312,7 +312,7 @@ internal sealed class RegistrationStore : IDisposable
                 {
                     // A step of the clock back: a staple stopped as expired by a clock that was ahead is valid again.
                     restored = state.ExpiryReported;
-                    return restored ? state with { Servable = c.Store.IsServable(staple) ? staple : null, ExpiryReported = false } : null;
+                    return restored ? state with { Served = c.Store.MayServe(staple) ? staple : null, ExpiryReported = false } : null;
                 }
 
                 if (state.ExpiryReported)
@@ -320,8 +320,8 @@ internal sealed class RegistrationStore : IDisposable
                     return null;
                 }
 
-                wasServed = state.Servable is not null;
-                return state with { Servable = null, ExpiryReported = true };
+                wasServed = state.Served is not null;
+                return state with { Served = null, ExpiryReported = true };
             },
             static (registration, state, c) => c.Store.ArmExpiry(registration, state, c.Now));
         if (written is null)

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography.X509Certificates;
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 
 namespace Ocsp.Stapling.Internal;
@@ -10,7 +11,7 @@ namespace Ocsp.Stapling.Internal;
 /// connections can present a new certificate each time, so what is remembered is bounded and at most
 /// <see cref="MaxWarningsPerMinute"/> Warnings are written a minute, the next one saying how many were left out.
 /// </summary>
-internal sealed class ClientCertificateRefusals(ILogger logger, TimeProvider time)
+internal sealed class ClientCertificateRefusals(ILogger logger, TimeProvider time, Counter<long> checks)
 {
     public const int MaxWarningsPerMinute = 20;
     private const int MaxRemembered = 10_000;
@@ -21,9 +22,14 @@ internal sealed class ClientCertificateRefusals(ILogger logger, TimeProvider tim
     private int _warnings;
     private int _leftOut;
 
-    /// <summary>Logs the refusal of <paramref name="certificate"/> (null: none was sent) for <paramref name="reason"/>.</summary>
-    public void Refused(X509Certificate2? certificate, string reason)
+    /// <summary>Counts and logs the refusal of <paramref name="certificate"/> (null: none was sent) for <paramref name="why"/>, in the words of <paramref name="reason"/>.</summary>
+    public void Refused(X509Certificate2? certificate, OcspClientCertificateReason why, string reason)
     {
+        if (checks.Enabled)
+        {
+            checks.Add(1, new KeyValuePair<string, object?>("decision", "rejected"), new KeyValuePair<string, object?>("reason", ClientCertificateValidator.Tag(why)));
+        }
+
         if (!_logged.TryAdd((certificate?.Thumbprint ?? "", reason), 0))
         {
             Log.ClientCertificateRefusedAgain(logger, reason);

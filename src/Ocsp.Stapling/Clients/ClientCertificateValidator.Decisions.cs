@@ -15,7 +15,10 @@ internal sealed partial class ClientCertificateValidator
         OcspClientCertificateReason.NoAnswer => "no_answer",
         OcspClientCertificateReason.Timeout => "timeout",
         OcspClientCertificateReason.Pending => "pending",
-        _ => "no_responder",
+        OcspClientCertificateReason.NoResponder => "no_responder",
+        OcspClientCertificateReason.NoCertificate => "no_certificate",
+        OcspClientCertificateReason.UntrustedChain => "untrusted_chain",
+        _ => "check_failed",
     };
 
     /// <summary>
@@ -115,8 +118,8 @@ internal sealed partial class ClientCertificateValidator
         /// <summary>The answer of a request: its response if it is one and fresh enough (fetched after <paramref name="oldest"/>), else why not.</summary>
         public static Verdict Of(OnDemandAnswer answer, DateTimeOffset oldest) => answer switch
         {
-            { Kind: OnDemandAnswerKind.Held or OnDemandAnswerKind.Unknown, Response: { } response } when response.FetchedAtBy(DateTimeOffset.MaxValue) >= oldest => Of(response),
-            { Kind: OnDemandAnswerKind.Held or OnDemandAnswerKind.Unknown } => None(OcspClientCertificateReason.NoAnswer, "the only answer is older than the policy's MaxAnswerAge"),
+            { Kind: OnDemandAnswerKind.Valid or OnDemandAnswerKind.Unknown, Response: { } response } when response.FetchedAtBy(DateTimeOffset.MaxValue) >= oldest => Of(response),
+            { Kind: OnDemandAnswerKind.Valid or OnDemandAnswerKind.Unknown } => None(OcspClientCertificateReason.NoAnswer, "the only answer is older than the policy's MaxAnswerAge"),
             _ => new(OcspClientCertificateReason.NoAnswer, null, answer.Failure, answer.Failure is null ? answer.Reason : null, null),
         };
 

@@ -28,7 +28,7 @@ internal sealed partial class ClientCertificateValidator : OcspClientCertificate
         _time = time;
         _logger = logger;
         _checks = metrics.ClientCertificateChecks;
-        Refusals = new ClientCertificateRefusals(logger, time);
+        Refusals = new ClientCertificateRefusals(logger, time, _checks);
         _group = new OnDemandGroup("client certificates", options.MaxCertificates);
         _certificates = new OnDemandCertificates(
             provider,
@@ -146,7 +146,7 @@ internal sealed partial class ClientCertificateValidator : OcspClientCertificate
             {
                 OnDemandState state = entry.State;
                 states.Add(new OcspClientCertificateState(
-                    certificate, entry.Id, _certificates.Held(entry, now), new DateTimeOffset(entry.LastUsed, TimeSpan.Zero), (entry.Notes as Notes)?.Last?.Decision, state.Failure));
+                    certificate, entry.Id, _certificates.ValidResponse(entry, now), new DateTimeOffset(entry.LastUsed, TimeSpan.Zero), (entry.Notes as Notes)?.Last?.Decision, state.Failure));
             }
         }
 
@@ -190,7 +190,7 @@ internal sealed partial class ClientCertificateValidator : OcspClientCertificate
         {
             OnDemandEntry entry = Enter(chain[i], chain[i + 1]);
             checking.Entries[i] = entry;
-            if (_certificates.Held(entry, now, oldest) is { } held)
+            if (_certificates.ValidResponse(entry, now, oldest) is { } held)
             {
                 // Fresh enough; past three quarters of the bound it is asked again in the background, so one in use never gets too old.
                 if (held.FetchedAtBy(now) < now - (policy.MaxAnswerAge * 3 / 4) && _certificates.MayAsk(entry, now, out _))

@@ -11,6 +11,9 @@ public sealed class OcspClientCertificateDecision
         Message = message;
     }
 
+    /// <summary>A refusal before any revocation check (no certificate, an untrusted chain, a check that failed).</summary>
+    internal static OcspClientCertificateDecision Refused(OcspClientCertificateReason reason, string message) => new(false, reason, null, message);
+
     /// <summary>Gets a value indicating whether the certificate is accepted.</summary>
     public bool IsAccepted { get; }
 
@@ -19,7 +22,6 @@ public sealed class OcspClientCertificateDecision
 
     /// <summary>Gets the validated response the decision rests on (of the certificate that decided); <see langword="null"/> when there was none.</summary>
     public OcspStaple? Response { get; }
-
 
     /// <summary>Gets the decision in words, for a log line or a rejection's reason (no secrets, no certificate contents beyond its serial).</summary>
     public string Message { get; }

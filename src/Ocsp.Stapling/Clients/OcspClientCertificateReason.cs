@@ -26,4 +26,13 @@ public enum OcspClientCertificateReason
 
     /// <summary>The certificate names no OCSP responder (no AIA OCSP URL and no override, or the override is <c>disabled</c>). By the failure mode.</summary>
     NoResponder = 6,
+
+    /// <summary>The client sent no certificate where one is required (TLS-level checks only): rejected.</summary>
+    NoCertificate = 7,
+
+    /// <summary>The certificate's chain does not reach a configured client CA or a trusted root (TLS-level checks only): rejected, no responder asked.</summary>
+    UntrustedChain = 8,
+
+    /// <summary>The check itself failed (a certificate the platform could not read or build a chain with; the message says what): rejected.</summary>
+    CheckFailed = 9,
 }

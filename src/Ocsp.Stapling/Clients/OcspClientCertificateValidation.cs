@@ -35,14 +35,14 @@ public static class OcspClientCertificateValidation
     /// The CAs client certificates must chain to: the root, with the intermediates clients may not send;
     /// <see langword="null"/> for the system's roots (clients must then send their intermediates).
     /// </param>
-    /// <param name="rejected">Called with the reason of each rejection (a connection's diagnostics); may be <see langword="null"/>.</param>
+    /// <param name="rejected">Called with each rejection (a connection's diagnostics: <see cref="OcspClientCertificateDecision.Reason"/> and its message); may be <see langword="null"/>.</param>
     /// <returns>The options.</returns>
     public static SslServerAuthenticationOptions RequireClientCertificate(
         SslServerAuthenticationOptions options,
         OcspClientCertificateValidator validator,
         OcspClientCertificatePolicy policy,
         X509Certificate2Collection? clientCertificateAuthorities = null,
-        Action<string>? rejected = null)
+        Action<OcspClientCertificateDecision>? rejected = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(validator);
@@ -52,13 +52,13 @@ public static class OcspClientCertificateValidation
         options.CertificateChainPolicy = CreateChainPolicy(authorities);
         options.RemoteCertificateValidationCallback = (_, certificate, chain, errors) =>
         {
-            bool accepted = Validate(validator, policy, authorities, certificate as X509Certificate2 ?? (certificate is null ? null : X509CertificateLoader.LoadCertificate(certificate.GetRawCertData())), chain, errors, out string? reason);
-            if (!accepted && reason is not null)
+            OcspClientCertificateDecision decision = Validate(validator, policy, authorities, certificate as X509Certificate2 ?? (certificate is null ? null : X509CertificateLoader.LoadCertificate(certificate.GetRawCertData())), chain, errors);
+            if (!decision.IsAccepted)
             {
-                rejected?.Invoke(reason);
+                rejected?.Invoke(decision);
             }
 
-            return accepted;
+            return decision.IsAccepted;
         };
         return options;
     }
@@ -83,20 +83,21 @@ public static class OcspClientCertificateValidation
     /// <param name="certificate">The client certificate (<see langword="null"/> when the client sent none: rejected).</param>
     /// <param name="chain">The chain the TLS layer built, if any (the intermediates the client sent are taken from it).</param>
     /// <param name="errors">The TLS layer's verdict.</param>
-    /// <param name="reason">Why it was rejected.</param>
-    /// <returns>Whether the certificate is accepted.</returns>
-    public static bool Validate(
+    /// <returns>
+    /// The decision: the revocation check's, or a refusal before it (<see cref="OcspClientCertificateReason.NoCertificate"/>,
+    /// <see cref="OcspClientCertificateReason.UntrustedChain"/>, <see cref="OcspClientCertificateReason.CheckFailed"/>).
+    /// </returns>
+    public static OcspClientCertificateDecision Validate(
         OcspClientCertificateValidator validator,
         OcspClientCertificatePolicy policy,
         X509Certificate2Collection? clientCertificateAuthorities,
         X509Certificate2? certificate,
         X509Chain? chain,
-        SslPolicyErrors errors,
-        out string? reason)
+        SslPolicyErrors errors)
     {
         ArgumentNullException.ThrowIfNull(validator);
         ArgumentNullException.ThrowIfNull(policy);
-        return ValidateChainAndRevocation(validator, policy, clientCertificateAuthorities, certificate, chain, errors, out reason);
+        return ValidateChainAndRevocation(validator, policy, clientCertificateAuthorities, certificate, chain, errors)!;
     }
 
     /// <summary>
@@ -104,52 +105,54 @@ public static class OcspClientCertificateValidation
     /// before the revocation check is logged once per certificate and reason (by <paramref name="validator"/>'s log).
     /// Never throws: a check that fails refuses with its reason.
     /// </summary>
-    internal static bool ValidateChainAndRevocation(
+    /// <returns>The decision; <see langword="null"/> when the chain is accepted and no revocation check was asked for.</returns>
+    internal static OcspClientCertificateDecision? ValidateChainAndRevocation(
         OcspClientCertificateValidator? validator,
         OcspClientCertificatePolicy? policy,
         X509Certificate2Collection? clientCertificateAuthorities,
         X509Certificate2? certificate,
         X509Chain? chain,
-        SslPolicyErrors errors,
-        out string? reason)
+        SslPolicyErrors errors)
     {
         ClientCertificateRefusals? refusals = (validator as ClientCertificateValidator)?.Refusals;
         if (certificate is null)
         {
-            reason = "no client certificate";
-            refusals?.Refused(null, reason);
-            return false;
+            return Refuse(refusals, null, OcspClientCertificateReason.NoCertificate, "no client certificate");
         }
 
         X509Certificate2[] verified = [];
         try
         {
-            if (!ClientChains.TryBuild(certificate, chain, errors, clientCertificateAuthorities, out verified, out reason))
+            if (!ClientChains.TryBuild(certificate, chain, errors, clientCertificateAuthorities, out verified, out string? reason))
             {
-                refusals?.Refused(certificate, reason!);
-                return false;
+                return Refuse(
+                    refusals,
+                    certificate,
+                    (errors & SslPolicyErrors.RemoteCertificateNotAvailable) != 0 ? OcspClientCertificateReason.NoCertificate : OcspClientCertificateReason.UntrustedChain,
+                    reason!);
             }
 
-            if (validator is null || policy is null)
-            {
-                return true;
-            }
-
-            OcspClientCertificateDecision decision = validator.Check(verified, policy);
-            reason = decision.IsAccepted ? null : decision.Message;
-            return decision.IsAccepted;
+            return validator is null || policy is null ? null : validator.Check(verified, policy);
         }
 #pragma warning disable CA1031 // A check that fails refuses the handshake with its reason; it never escapes into the TLS layer.
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            reason = $"client certificate {CertificateNames.DisplayName(certificate)} could not be checked: {ex.GetType().Name}: {LogText.Quote(ex.Message)}";
-            refusals?.Refused(certificate, reason);
-            return false;
+            return Refuse(
+                refusals,
+                certificate,
+                OcspClientCertificateReason.CheckFailed,
+                $"client certificate {CertificateNames.DisplayName(certificate)} could not be checked: {ex.GetType().Name}: {LogText.Quote(ex.Message)}");
         }
         finally
         {
             ClientChains.Dispose(verified);
         }
+    }
+
+    private static OcspClientCertificateDecision Refuse(ClientCertificateRefusals? refusals, X509Certificate2? certificate, OcspClientCertificateReason reason, string message)
+    {
+        refusals?.Refused(certificate, reason, message);
+        return OcspClientCertificateDecision.Refused(reason, message);
     }
 }

@@ -7,7 +7,7 @@ namespace Ocsp.Stapling;
 /// Options of OCSP stapling (<c>AddOcspStapling(…)</c>, or a configuration section such as <c>OcspStapling</c>), grouped
 /// by concern: <see cref="Refresh"/> (scheduling), <see cref="Fetch"/> (HTTP, Polly.Core retry and circuit breaker),
 /// <see cref="Validation"/>, <see cref="SharedStore"/>, <see cref="Tls"/> (start-up and certificate files) and
-/// <see cref="Metrics"/>. Each group's keys are its section (<c>Refresh:AtFraction</c>, <c>Fetch:Retry:MaxAttempts</c>…);
+/// <see cref="ClientCertificates"/>. Each group's keys are its section (<c>Refresh:AtFraction</c>, <c>Fetch:Retry:MaxAttempts</c>…);
 /// every value is checked when the host starts.
 /// </summary>
 public sealed class OcspStaplingOptions
@@ -40,8 +40,14 @@ public sealed class OcspStaplingOptions
     [ValidateObjectMembers]
     public OcspClientCertificateOptions ClientCertificates { get; } = new();
 
-    /// <summary>Gets what the meter reports beyond its counters and aggregate gauges (section <c>Metrics</c>).</summary>
-    public OcspMetricsOptions Metrics { get; } = new();
+    /// <summary>
+    /// Gets or sets a value indicating whether the <c>Ocsp.Stapling</c> meter also reports per-certificate gauges
+    /// (<c>ocsp.stapling.staple.age</c>, <c>ocsp.stapling.staple.time_to_next_update</c>, tagged with the certificate's
+    /// name): one time series per certificate, so off by default; the aggregate gauges are always there.
+    /// Key: <c>PerCertificateMetrics</c>.
+    /// </summary>
+    /// <value>The default value is <see langword="false"/>.</value>
+    public bool PerCertificateMetrics { get; set; }
 
     /// <summary>Gets certificates to keep stapled, given as files (section <c>Certificates</c>, a list of <c>Path</c> and <c>IssuerPath</c>).</summary>
     [ValidateEnumeratedItems]

@@ -74,7 +74,7 @@ public static class OcspStaplingServiceCollectionExtensions
         services.TryAddSingleton(static sp => new RegistrationStore(Time(sp), Options(sp).StapleRevoked));
         services.TryAddSingleton(static sp => new OcspStaplingMetrics(sp.GetService<IMeterFactory>()));
         services.TryAddSingleton(static sp => new RegistrationGauges(
-            sp.GetRequiredService<OcspStaplingMetrics>(), sp.GetRequiredService<RegistrationStore>(), Time(sp), Options(sp).Metrics));
+            sp.GetRequiredService<OcspStaplingMetrics>(), sp.GetRequiredService<RegistrationStore>(), Time(sp), Options(sp).PerCertificateMetrics));
         services.TryAddSingleton(static sp => new RefreshScheduler(Time(sp)));
         services.TryAddSingleton(static sp => new OcspFetcher(
             sp.GetRequiredService<IHttpClientFactory>(), Time(sp), Options(sp).Fetch, Options(sp).Validation));
@@ -135,7 +135,7 @@ public static class OcspStaplingServiceCollectionExtensions
             sp.GetRequiredService<OcspCertificateRegistry>(),
             sp.GetRequiredService<IOcspResponseProvider>(),
             sp.GetService<ILoggerFactory>()?.CreateLogger("Ocsp.Stapling.Tls") ?? NullLogger.Instance,
-            StaplingSupport.UnsupportedReason,
+            StaplingSupport.Unsupported,
             Time(sp),
             Options(sp).Tls));
 

@@ -30,7 +30,7 @@ internal sealed class OcspStaplingMetrics : IDisposable
         ClientCertificateChecks = Meter.CreateCounter<long>(
             "ocsp.stapling.client_certificate.checks",
             "{check}",
-            "Client-certificate revocation checks by decision (accepted, rejected) and reason (good, revoked, unknown, no_answer, timeout, pending, no_responder).");
+            "Client-certificate revocation checks by decision (accepted, rejected) and reason (good, revoked, unknown, no_answer, timeout, pending, no_responder; refused before any revocation check: no_certificate, untrusted_chain, check_failed).");
     }
 
     public Meter Meter { get; }

@@ -110,13 +110,13 @@ internal sealed class OnDemandCertificates : IDisposable
     /// The answer held for <paramref name="entry"/> and valid at <paramref name="now"/>, fetched no earlier than
     /// <paramref name="notBefore"/> (and the entry's own recheck): the registration's good or revoked response, or the kept unknown.
     /// </summary>
-    public OcspStaple? Held(OnDemandEntry entry, DateTimeOffset now, DateTimeOffset notBefore = default)
+    public OcspStaple? ValidResponse(OnDemandEntry entry, DateTimeOffset now, DateTimeOffset notBefore = default)
     {
         OnDemandState state = entry.State;
         DateTimeOffset since = state.NotBefore > notBefore ? state.NotBefore : notBefore;
         OcspStaple? held = state.Status switch
         {
-            OnDemandStatus.Registered => _provider.HeldValid(entry.Id, now),
+            OnDemandStatus.Registered => _provider.ValidResponse(entry.Id, now),
             OnDemandStatus.Unknown when now < state.Until && state.Unknown!.IsValidAt(now) => state.Unknown,
             _ => null,
         };
@@ -152,15 +152,15 @@ internal sealed class OnDemandCertificates : IDisposable
     /// <summary>
     /// The request for <paramref name="entry"/>: joined when one is under way, else started. A registered certificate is
     /// refreshed through its registration; another one is answered by the shared store, else (when
-    /// <paramref name="mayAskResponder"/> says so; <see cref="Flight{TResult}.Milestone"/> passes there) by
+    /// <paramref name="refusal"/> names no limit; <see cref="Flight{TResult}.Milestone"/> passes there) by
     /// <paramref name="responders"/> in order. Answers fetched before <paramref name="notBefore"/> (or the entry's recheck) do
     /// not count. A good or revoked answer makes a registration; an unknown is kept; a failure keeps its time.
     /// </summary>
-    public Flight<OnDemandAnswer> Ask(OnDemandEntry entry, IReadOnlyList<Uri>? responders = null, Func<bool>? mayAskResponder = null, DateTimeOffset notBefore = default) =>
+    public Flight<OnDemandAnswer> Ask(OnDemandEntry entry, IReadOnlyList<Uri>? responders = null, Func<Enum?>? refusal = null, DateTimeOffset notBefore = default) =>
         _flights.Run(
             entry.Id,
-            (Certificates: this, Entry: entry, Responders: responders ?? entry.Responders, MayAsk: mayAskResponder, NotBefore: notBefore),
-            static (_, c, flight) => c.Certificates.AskCoreAsync(c.Entry, c.Responders, c.MayAsk, c.NotBefore, flight));
+            (Certificates: this, Entry: entry, Responders: responders ?? entry.Responders, Refusal: refusal, NotBefore: notBefore),
+            static (_, c, flight) => c.Certificates.AskCoreAsync(c.Entry, c.Responders, c.Refusal, c.NotBefore, flight));
 
     /// <summary>
     /// Makes the next decision about <paramref name="entry"/> rest on an answer fetched from now on: the held one stops
@@ -220,13 +220,13 @@ internal sealed class OnDemandCertificates : IDisposable
     }
 
     private async Task<OnDemandAnswer> AskCoreAsync(
-        OnDemandEntry entry, IReadOnlyList<Uri> responders, Func<bool>? mayAskResponder, DateTimeOffset notBefore, Flight<OnDemandAnswer> flight)
+        OnDemandEntry entry, IReadOnlyList<Uri> responders, Func<Enum?>? refusal, DateTimeOffset notBefore, Flight<OnDemandAnswer> flight)
     {
         DateTimeOffset now = _time.GetUtcNow();
         DateTimeOffset since = entry.State.NotBefore > notBefore ? entry.State.NotBefore : notBefore;
-        if (Held(entry, now, since) is { Status: not OcspCertificateStatus.Unknown } held)
+        if (ValidResponse(entry, now, since) is { Status: not OcspCertificateStatus.Unknown } held)
         {
-            return OnDemandAnswer.Held(held) with { Source = OcspStapleSource.Memory }; // answered by a request that ended just before this one began
+            return OnDemandAnswer.Valid(held) with { Source = OcspStapleSource.Memory }; // answered by a request that ended just before this one began
         }
 
         OnDemandAnswer answer;
@@ -234,7 +234,7 @@ internal sealed class OnDemandCertificates : IDisposable
         {
             answer = entry.State.Status == OnDemandStatus.Registered && _provider.GetState(entry.Id) is not null
                 ? await RefreshAsync(entry, since, flight).ConfigureAwait(false)
-                : await FirstAnswerAsync(entry, responders, mayAskResponder, since, flight).ConfigureAwait(false);
+                : await FirstAnswerAsync(entry, responders, refusal, since, flight).ConfigureAwait(false);
         }
 #pragma warning disable CA1031 // Whatever went wrong, the callers decide by their failure mode and the log says why.
         catch (Exception ex)
@@ -262,15 +262,16 @@ internal sealed class OnDemandCertificates : IDisposable
         }
 
         DateTimeOffset now = _time.GetUtcNow();
-        return Held(entry, now, since) is { } held
-            ? OnDemandAnswer.Held(held) with { Source = result.Source }
+        return ValidResponse(entry, now, since) is { } held
+            ? OnDemandAnswer.Valid(held) with { Source = result.Source }
             : OnDemandAnswer.Failed(result.Failure, result.Failure?.ToString() ?? "no valid answer newer than the one held");
     }
 
     /// <summary>A certificate not registered: the shared store, else (if allowed) its responders; the answer recorded.</summary>
     private async Task<OnDemandAnswer> FirstAnswerAsync(
-        OnDemandEntry entry, IReadOnlyList<Uri> responders, Func<bool>? mayAskResponder, DateTimeOffset since, Flight<OnDemandAnswer> flight)
+        OnDemandEntry entry, IReadOnlyList<Uri> responders, Func<Enum?>? refusal, DateTimeOffset since, Flight<OnDemandAnswer> flight)
     {
+        Enum? limit = null;
         OcspRefreshResult? result = await _provider.AskOnceAsync(
             entry.Id,
             entry.Issuer,
@@ -278,18 +279,19 @@ internal sealed class OnDemandCertificates : IDisposable
             () =>
             {
                 flight.PassMilestone();
-                return mayAskResponder?.Invoke() ?? true;
+                limit = refusal?.Invoke();
+                return limit is null;
             },
             since).ConfigureAwait(false);
         if (result is null)
         {
-            return OnDemandAnswer.Limited("");
+            return OnDemandAnswer.Limited(limit!);
         }
 
         DateTimeOffset now = _time.GetUtcNow();
         if (result is { Succeeded: true, Response: { Status: OcspCertificateStatus.Good or OcspCertificateStatus.Revoked } staple } && staple.IsValidAt(now))
         {
-            var answer = OnDemandAnswer.Held(staple) with { AnsweredBy = result.AnsweredBy, Source = result.Source };
+            var answer = OnDemandAnswer.Valid(staple) with { AnsweredBy = result.AnsweredBy, Source = result.Source };
             if (Registered(entry))
             {
                 // Registered from now on while it is kept (not when it was forgotten while this request ran).

@@ -97,42 +97,7 @@ public abstract class OcspCertificateRegistry
     /// <returns>Its state, or <see langword="null"/> when it is not registered.</returns>
     public abstract OcspCertificateState? GetState(X509Certificate2 certificate);
 
-    /// <summary>
-    /// Registers a certificate known only by its CertID: the issuer and serial number a caching proxy is asked about,
-    /// with no leaf certificate. Its responses are validated as a leaf's are (signer, CertID, time window), stored under
-    /// the same shared-store key as a leaf registration of that certificate (when <paramref name="certificateId"/> is
-    /// SHA-1), and refreshed by the scheduler. Idempotent. No registry events are raised for it.
-    /// </summary>
-    /// <param name="certificateId">The CertID; it is asked in its own hash algorithm.</param>
-    /// <param name="issuer">The CA certificate it names.</param>
-    /// <param name="responder">The responder to ask.</param>
-    /// <returns><see langword="true"/> when newly registered.</returns>
-    /// <exception cref="ArgumentException"><paramref name="certificateId"/> does not name <paramref name="issuer"/>, or <paramref name="responder"/> is not an absolute http(s) URL.</exception>
-    public abstract bool Register(OcspCertificateId certificateId, X509Certificate2 issuer, Uri responder);
-
-    /// <summary>Stops keeping a certificate registered by CertID and drops its staple from memory (the shared store keeps it until its nextUpdate).</summary>
-    /// <param name="certificateId">The CertID it was registered with.</param>
-    /// <returns><see langword="true"/> when it was registered.</returns>
-    public abstract bool Unregister(OcspCertificateId certificateId);
-
-    /// <summary>Refreshes a certificate registered by CertID, as <see cref="RefreshAsync(X509Certificate2, CancellationToken)"/> does.</summary>
-    /// <param name="certificateId">The CertID it was registered with.</param>
-    /// <param name="cancellationToken">Cancels the wait (a shared refresh still completes).</param>
-    /// <returns>The response held afterwards (any status) and, when the attempt failed, its reason.</returns>
-    /// <exception cref="InvalidOperationException"><paramref name="certificateId"/> is not registered.</exception>
-    public abstract Task<OcspRefreshResult> RefreshAsync(OcspCertificateId certificateId, CancellationToken cancellationToken = default);
-
-    /// <summary>
-    /// Asks for a refetch of the response of a certificate registered by CertID now, as
-    /// <see cref="PruneAsync(X509Certificate2, CancellationToken)"/> does for a leaf (the <c>X-Prune-From-Cache</c> of a
-    /// caching proxy for a certificate of a known CA): same rate limit, same failure back-off, the held response served until a valid newer one replaces it.
-    /// </summary>
-    /// <param name="certificateId">The CertID it was registered with.</param>
-    /// <param name="cancellationToken">Cancels the wait (not the refetch).</param>
-    /// <returns><see langword="true"/> when a refetch ran; <see langword="false"/> when it is not registered or the prune was ignored (rate limit, back-off; logged).</returns>
-    public abstract Task<bool> PruneAsync(OcspCertificateId certificateId, CancellationToken cancellationToken = default);
-
-    /// <summary>Returns what the provider knows about a certificate registered by CertID.</summary>
+    /// <summary>Returns what the provider knows about a certificate known only by its CertID (a caching proxy's, a client certificate's CA): they are among <see cref="GetStates"/> too.</summary>
     /// <param name="certificateId">The CertID it was registered with.</param>
     /// <returns>Its state, or <see langword="null"/> when it is not registered.</returns>
     public abstract OcspCertificateState? GetState(OcspCertificateId certificateId);

@@ -9,7 +9,12 @@ namespace Ocsp.Stapling.Internal;
 /// </summary>
 internal sealed partial class OcspResponseProvider
 {
-    public override bool Register(OcspCertificateId certificateId, X509Certificate2 issuer, Uri responder)
+    /// <summary>
+    /// Registers a certificate known only by its CertID: validated as a leaf's responses are, stored under the same key as a
+    /// leaf registration of it (SHA-1 CertIDs), refreshed by the scheduler. Idempotent. No registry events are raised for it.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="certificateId"/> does not name <paramref name="issuer"/>, or <paramref name="responder"/> is not an absolute http(s) URL.</exception>
+    internal bool Register(OcspCertificateId certificateId, X509Certificate2 issuer, Uri responder)
     {
         ArgumentNullException.ThrowIfNull(responder);
         Registration registration = Target(certificateId, issuer, [responder]);
@@ -23,7 +28,8 @@ internal sealed partial class OcspResponseProvider
         return true;
     }
 
-    public override bool Unregister(OcspCertificateId certificateId)
+    /// <summary>Stops keeping a CertID registered (the shared store keeps its entry until its nextUpdate).</summary>
+    internal bool Unregister(OcspCertificateId certificateId)
     {
         ArgumentNullException.ThrowIfNull(certificateId);
         if (_store.Remove(certificateId, out _) is not { } registration)
@@ -35,10 +41,13 @@ internal sealed partial class OcspResponseProvider
         return true;
     }
 
-    public override Task<OcspRefreshResult> RefreshAsync(OcspCertificateId certificateId, CancellationToken cancellationToken = default) =>
+    /// <summary>Refreshes a registered CertID as a leaf is refreshed.</summary>
+    /// <exception cref="InvalidOperationException"><paramref name="certificateId"/> is not registered.</exception>
+    internal Task<OcspRefreshResult> RefreshAsync(OcspCertificateId certificateId, CancellationToken cancellationToken = default) =>
         RefreshAsync(FindRegistered(certificateId), servePersisted: true, cancellationToken);
 
-    public override Task<bool> PruneAsync(OcspCertificateId certificateId, CancellationToken cancellationToken = default)
+    /// <summary>Asks for a refetch of a registered CertID's response now, as a leaf's prune does (same rate limit and back-off).</summary>
+    internal Task<bool> PruneAsync(OcspCertificateId certificateId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(certificateId);
         return _store.Find(certificateId) is { } registration ? PruneAsync(registration, cancellationToken) : Task.FromResult(false);
@@ -66,7 +75,7 @@ internal sealed partial class OcspResponseProvider
         Registration target = Target(certificateId, issuer, responders);
         if (await _oneShots.ReadSharedAsync(target).ConfigureAwait(false) is { } stored && stored.FetchedAtBy(_time.GetUtcNow()) >= notBefore)
         {
-            return new OcspRefreshResult(stored, _store.IsServable(stored), OcspStapleSource.SharedStore, null);
+            return new OcspRefreshResult(stored, _store.MayServe(stored), OcspStapleSource.SharedStore, null);
         }
 
         return mayAskResponder() ? await _oneShots.AskOnceAsync(target).ConfigureAwait(false) : null;

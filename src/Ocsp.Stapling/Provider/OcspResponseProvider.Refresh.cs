@@ -52,7 +52,7 @@ internal sealed partial class OcspResponseProvider
         RegistrationState state = registration.State;
         if (!_refresher.IsRefreshing(registration) && state.InBackoff(_time.GetUtcNow()))
         {
-            return Task.FromResult(_refresher.Current(state));
+            return Task.FromResult(_refresher.ResultOf(state));
         }
 
         return _refresher.RefreshAsync(registration, servePersisted).WaitAsync(cancellationToken);

@@ -94,7 +94,7 @@ internal sealed partial class OcspResponseProvider : OcspCertificateRegistry, IO
     public bool TryGetCachedStaple(X509Certificate2 certificate, [NotNullWhen(true)] out OcspStaple? staple)
     {
         // The handshake path: two lock-free dictionary reads at most, one snapshot read. No lock, no clock, no allocation.
-        if (_store.Find(certificate)?.State.Servable is { } servable)
+        if (_store.Find(certificate)?.State.Served is { } servable)
         {
             if (_lookups.Enabled)
             {
@@ -129,7 +129,7 @@ internal sealed partial class OcspResponseProvider : OcspCertificateRegistry, IO
             CertificateNames.EnsureIssuedBy(certificate, issuer, nameof(issuer));
             result = await _oneShots.FetchOnceAsync(certificate, issuer).WaitAsync(cancellationToken).ConfigureAwait(false);
         }
-        else if (registration.State.Held(_time.GetUtcNow()) is { } held && !_store.IsServable(held))
+        else if (registration.State.ValidResponse(_time.GetUtcNow()) is { } held && !_store.MayServe(held))
         {
             return null; // Revoked and not to be stapled: asking the responder again changes nothing.
         }
@@ -154,11 +154,11 @@ internal sealed partial class OcspResponseProvider : OcspCertificateRegistry, IO
     internal Registration? FindRegistration(X509Certificate2 certificate) => _store.Find(certificate);
 
     /// <summary>The response held for a registered certificate, whatever its status, when it is valid at <paramref name="now"/>: a proxy's hit, with no state object made.</summary>
-    internal OcspStaple? HeldValid(X509Certificate2 certificate, DateTimeOffset now) =>
+    internal OcspStaple? ValidResponse(X509Certificate2 certificate, DateTimeOffset now) =>
         _store.Find(certificate)?.State.Staple is { } held && held.IsValidAt(now) ? held : null;
 
-    /// <summary>The response held for a registered CertID when it is valid at <paramref name="now"/> (see <see cref="HeldValid(X509Certificate2, DateTimeOffset)"/>).</summary>
-    internal OcspStaple? HeldValid(OcspCertificateId certificateId, DateTimeOffset now) =>
+    /// <summary>The response held for a registered CertID when it is valid at <paramref name="now"/> (see <see cref="ValidResponse(X509Certificate2, DateTimeOffset)"/>).</summary>
+    internal OcspStaple? ValidResponse(OcspCertificateId certificateId, DateTimeOffset now) =>
         _store.Find(certificateId)?.State.Staple is { } held && held.IsValidAt(now) ? held : null;
 
     private Registration Find(X509Certificate2 certificate) =>

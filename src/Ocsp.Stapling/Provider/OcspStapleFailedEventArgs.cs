@@ -5,11 +5,11 @@ namespace Ocsp.Stapling;
 /// <summary>Raised when a fetch or refresh produced no usable response. The previous staple, if any, stays in place until its nextUpdate.</summary>
 public sealed class OcspStapleFailedEventArgs : EventArgs
 {
-    internal OcspStapleFailedEventArgs(X509Certificate2 certificate, OcspFailure failure, OcspStaple? currentStaple)
+    internal OcspStapleFailedEventArgs(X509Certificate2 certificate, OcspFailure failure, OcspStaple? servedStaple)
     {
         Certificate = certificate;
         Failure = failure;
-        CurrentStaple = currentStaple;
+        ServedStaple = servedStaple;
     }
 
     /// <summary>Gets the certificate.</summary>
@@ -19,5 +19,5 @@ public sealed class OcspStapleFailedEventArgs : EventArgs
     public OcspFailure Failure { get; }
 
     /// <summary>Gets the staple still being served, if any.</summary>
-    public OcspStaple? CurrentStaple { get; }
+    public OcspStaple? ServedStaple { get; }
 }

@@ -49,7 +49,7 @@ internal sealed class OneShotAnswers(
         OcspFailure? failure = staple.Status == OcspCertificateStatus.Unknown
             ? new OcspFailure(OcspFailureReason.CertificateUnknown, $"{RefreshReporter.Name(outcome.Responder)} does not know this certificate (status unknown).", OcspValidationFailure.None, now, outcome.Responder)
             : null;
-        return new OcspRefreshResult(staple, store.IsServable(staple), OcspStapleSource.Responder, failure) { AnsweredBy = outcome.Responder };
+        return new OcspRefreshResult(staple, store.MayServe(staple), OcspStapleSource.Responder, failure) { AnsweredBy = outcome.Responder };
     }
 
     private async Task<OcspRefreshResult> FetchOnceCoreAsync(Registration transient)
@@ -58,14 +58,14 @@ internal sealed class OneShotAnswers(
         long started = time.GetTimestamp();
         if (await shared.ReadAsync(transient, now, CancellationToken.None).ConfigureAwait(false) is { } cached)
         {
-            return new OcspRefreshResult(cached, store.IsServable(cached), OcspStapleSource.SharedStore, null);
+            return new OcspRefreshResult(cached, store.MayServe(cached), OcspStapleSource.SharedStore, null);
         }
 
         FetchOutcome outcome = await answers.FetchAsync(transient).ConfigureAwait(false);
         if (outcome.Staple is { } staple)
         {
             await shared.WriteAsync(transient, staple).ConfigureAwait(false);
-            return new OcspRefreshResult(staple, store.IsServable(staple), OcspStapleSource.Responder, null);
+            return new OcspRefreshResult(staple, store.MayServe(staple), OcspStapleSource.Responder, null);
         }
 
         OcspFailure failure = outcome.ToFailure(time.GetUtcNow());

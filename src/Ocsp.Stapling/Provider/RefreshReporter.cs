@@ -42,7 +42,7 @@ internal sealed class RefreshReporter(RegistrationStore store, OcspNotifications
             events.Revoked(new OcspCertificateRevokedEventArgs(leaf, staple));
         }
 
-        events.Updated(new OcspStapleUpdatedEventArgs(leaf, staple, source, isServed: ReferenceEquals(registration.State.Servable, staple)));
+        events.Updated(new OcspStapleUpdatedEventArgs(leaf, staple, source, isServed: ReferenceEquals(registration.State.Served, staple)));
     }
 
     /// <summary>
@@ -51,7 +51,7 @@ internal sealed class RefreshReporter(RegistrationStore store, OcspNotifications
     /// </summary>
     public void Failed(Registration registration, OcspFailure failure, OcspFailure? previous, RegistrationState state, long durationMs)
     {
-        OcspStaple? held = state.Held(failure.At);
+        OcspStaple? held = state.ValidResponse(failure.At);
         string validUntil = held is not null ? held.NextUpdate.ToString("u", CultureInfo.InvariantCulture) : "(none)";
         if (registration.IsCertificateId && previous is not null && previous.Code == failure.Code)
         {
@@ -75,7 +75,7 @@ internal sealed class RefreshReporter(RegistrationStore store, OcspNotifications
     {
         if (registration.Certificate is { } leaf)
         {
-            events.Failed(new OcspStapleFailedEventArgs(leaf, nothing, store.Servable(state, now)));
+            events.Failed(new OcspStapleFailedEventArgs(leaf, nothing, store.Served(state, now)));
         }
     }
 

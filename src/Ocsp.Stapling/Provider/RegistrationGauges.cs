@@ -5,7 +5,7 @@ namespace Ocsp.Stapling.Internal;
 /// <summary>
 /// The gauges of the <c>Ocsp.Stapling</c> meter over every registered certificate. Cardinality is bounded by default:
 /// they aggregate (by state, the minimum time to nextUpdate, how many expire within a day); per-certificate series (one
-/// per certificate name) only with <see cref="OcspMetricsOptions.PerCertificate"/>. Each reads each registration's
+/// per certificate name) only with <see cref="OcspStaplingOptions.PerCertificateMetrics"/>. Each reads each registration's
 /// snapshot once.
 /// </summary>
 internal sealed class RegistrationGauges
@@ -17,7 +17,7 @@ internal sealed class RegistrationGauges
     private readonly RegistrationStore _store;
     private readonly TimeProvider _time;
 
-    public RegistrationGauges(OcspStaplingMetrics metrics, RegistrationStore store, TimeProvider time, OcspMetricsOptions options)
+    public RegistrationGauges(OcspStaplingMetrics metrics, RegistrationStore store, TimeProvider time, bool perCertificate)
     {
         _store = store;
         _time = time;
@@ -26,7 +26,7 @@ internal sealed class RegistrationGauges
         meter.CreateObservableGauge(
             "ocsp.stapling.staple.min_time_to_next_update", MinTimeToNextUpdate, "s", "Seconds until the earliest nextUpdate of the valid staples held (none when none is held).");
         meter.CreateObservableGauge("ocsp.stapling.staples.expiring", ExpiringSoon, "{staple}", "Valid staples held whose nextUpdate is less than a day away.");
-        if (options.PerCertificate)
+        if (perCertificate)
         {
             meter.CreateObservableGauge("ocsp.stapling.staple.age", StapleAges, "s", "Seconds since the staple's thisUpdate, per certificate.");
             meter.CreateObservableGauge("ocsp.stapling.staple.time_to_next_update", TimesToNextUpdate, "s", "Seconds until the staple's nextUpdate, per certificate.");
@@ -40,12 +40,12 @@ internal sealed class RegistrationGauges
         foreach (Registration registration in _store.All)
         {
             RegistrationState state = registration.State;
-            OcspStaple? held = state.Held(now);
+            OcspStaple? held = state.ValidResponse(now);
             if (held?.Status == OcspCertificateStatus.Revoked)
             {
                 revoked++;
             }
-            else if (held is not null && state.Servable is not null)
+            else if (held is not null && state.Served is not null)
             {
                 stapled++;
             }
@@ -68,7 +68,7 @@ internal sealed class RegistrationGauges
         DateTimeOffset? earliest = null;
         foreach (Registration registration in _store.All)
         {
-            if (registration.State.Held(now) is { } staple && (earliest is null || staple.NextUpdate < earliest))
+            if (registration.State.ValidResponse(now) is { } staple && (earliest is null || staple.NextUpdate < earliest))
             {
                 earliest = staple.NextUpdate;
             }
@@ -80,7 +80,7 @@ internal sealed class RegistrationGauges
     private long ExpiringSoon()
     {
         DateTimeOffset now = _time.GetUtcNow();
-        return _store.All.Count(r => r.State.Held(now) is { } staple && staple.NextUpdate - now < ExpiringWithin);
+        return _store.All.Count(r => r.State.ValidResponse(now) is { } staple && staple.NextUpdate - now < ExpiringWithin);
     }
 
     private IEnumerable<Measurement<double>> StapleAges() => PerCertificate(static (staple, now) => (now - staple.ThisUpdate).TotalSeconds);
@@ -92,7 +92,7 @@ internal sealed class RegistrationGauges
         DateTimeOffset now = _time.GetUtcNow();
         foreach (Registration registration in _store.All)
         {
-            if (registration.State.Held(now) is { } staple)
+            if (registration.State.ValidResponse(now) is { } staple)
             {
                 yield return new Measurement<double>(value(staple, now), new KeyValuePair<string, object?>("certificate", registration.DisplayName));
             }

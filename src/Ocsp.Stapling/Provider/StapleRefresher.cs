@@ -35,7 +35,7 @@ internal sealed class StapleRefresher(
     public bool IsRefreshing(Registration registration) => _flights.Current(registration) is not null;
 
     /// <summary>What <paramref name="state"/> holds, with its last failure: the answer when nothing is asked (inside the failure back-off).</summary>
-    public OcspRefreshResult Current(RegistrationState state) => Result(state, OcspStapleSource.Memory, state.LastFailure);
+    public OcspRefreshResult ResultOf(RegistrationState state) => Result(state, OcspStapleSource.Memory, state.LastFailure);
 
     /// <summary>
     /// Loads the certificate's shared-cache entry when newer than what it holds, without asking the responder (start-up
@@ -146,7 +146,7 @@ internal sealed class StapleRefresher(
 
     private OcspRefreshResult Result(RegistrationState state, OcspStapleSource source, OcspFailure? failure)
     {
-        OcspStaple? held = state.Held(time.GetUtcNow());
-        return new OcspRefreshResult(held, held is not null && store.IsServable(held), source, failure);
+        OcspStaple? held = state.ValidResponse(time.GetUtcNow());
+        return new OcspRefreshResult(held, held is not null && store.MayServe(held), source, failure);
     }
 }

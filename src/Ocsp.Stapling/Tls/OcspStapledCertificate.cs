@@ -13,17 +13,17 @@ public sealed class OcspStapledCertificate
     private readonly object _gate = new();
     private OcspStaple? _applied;
     private OcspStaple? _latest;
-    private string? _notStaplingReason;
+    private NotStapling? _notStapling;
     private bool _removed;
 
-    internal OcspStapledCertificate(X509Certificate2 certificate, X509Certificate2? issuer, SslStreamCertificateContext context, string? notStaplingReason)
+    internal OcspStapledCertificate(X509Certificate2 certificate, X509Certificate2? issuer, SslStreamCertificateContext context, NotStapling? notStapling)
     {
         Certificate = certificate;
         Issuer = issuer;
         Context = context;
         DisplayName = CertificateNames.DisplayName(certificate);
         IsMustStaple = certificate.IsMustStaple();
-        _notStaplingReason = notStaplingReason;
+        _notStapling = notStapling;
     }
 
     /// <summary>Gets the server certificate.</summary>
@@ -42,13 +42,16 @@ public sealed class OcspStapledCertificate
     public bool IsMustStaple { get; }
 
     /// <summary>Gets a value indicating whether handshakes with <see cref="Context"/> are stapled (see <see cref="NotStaplingReason"/> when not).</summary>
-    public bool IsStapling => Volatile.Read(ref _notStaplingReason) is null;
+    public bool IsStapling => Volatile.Read(ref _notStapling) is null;
 
-    /// <summary>Gets why <see cref="Context"/> carries no staple ever (no issuer, or stapling unsupported on this runtime); <see langword="null"/> when it staples.</summary>
-    public string? NotStaplingReason => Volatile.Read(ref _notStaplingReason);
+    /// <summary>Gets why <see cref="Context"/> carries no staple ever (no issuer, or stapling unsupported here); <see cref="OcspNotStaplingReason.None"/> when it staples. The log says it in words.</summary>
+    public OcspNotStaplingReason NotStaplingReason => Volatile.Read(ref _notStapling)?.Reason ?? OcspNotStaplingReason.None;
+
+    /// <summary>Gets why it carries no staple, in words; <see langword="null"/> when it staples.</summary>
+    internal string? NotStaplingDetail => Volatile.Read(ref _notStapling)?.Detail;
 
     /// <summary>Gets the staple handshakes carry now, if any.</summary>
-    public OcspStaple? CurrentStaple => Volatile.Read(ref _applied);
+    public OcspStaple? ServedStaple => Volatile.Read(ref _applied);
 
     internal string DisplayName { get; }
 
@@ -60,8 +63,8 @@ public sealed class OcspStapledCertificate
 
     /// <summary>The staple state, as the logs say it.</summary>
     internal string DescribeStaple() =>
-        CurrentStaple is not { } staple
-            ? IsMustStaple ? "no staple yet (MUST-STAPLE certificate)" : IsStapling ? "no staple yet" : "not stapled: " + NotStaplingReason
+        ServedStaple is not { } staple
+            ? IsMustStaple ? "no staple yet (MUST-STAPLE certificate)" : IsStapling ? "no staple yet" : "not stapled: " + NotStaplingDetail
             : $"{staple.Status}, nextUpdate {staple.NextUpdate:u}";
 
     /// <summary>Takes over the context's OCSP fields with what the provider serves now; must run before the context's first handshake.</summary>
@@ -77,7 +80,7 @@ public sealed class OcspStapledCertificate
         }
     }
 
-    internal void TurnOff(string reason) => Volatile.Write(ref _notStaplingReason, reason);
+    internal void TurnOff(NotStapling reason) => Volatile.Write(ref _notStapling, reason);
 
     /// <summary>
     /// A newer validated response: serve it when <paramref name="served"/>, else (revoked) serve none. Events of one

@@ -34,18 +34,18 @@ public sealed class OcspStaplingContexts : IStapledContexts, IDisposable
     private readonly CertificateFileSources _files;
     private readonly StartupGate _startup;
     private readonly TimeProvider _time;
-    private string? _unsupportedReason;
+    private NotStapling? _unsupported;
     private int _unsupportedLogged;
 
     internal OcspStaplingContexts(
-        OcspCertificateRegistry registry, IOcspResponseProvider provider, ILogger logger, string? unsupportedReason, TimeProvider? time = null, OcspTlsOptions? options = null)
+        OcspCertificateRegistry registry, IOcspResponseProvider provider, ILogger logger, NotStapling? unsupported, TimeProvider? time = null, OcspTlsOptions? options = null)
     {
         _time = time ?? TimeProvider.System;
         _options = options ?? new OcspTlsOptions();
         _registry = registry;
         _provider = provider;
         _logger = logger;
-        _unsupportedReason = unsupportedReason;
+        _unsupported = unsupported;
         _files = new CertificateFileSources(this, _options, _time, logger);
         _startup = new StartupGate(this, _options, _time, logger);
         _registry.StapleUpdated += OnStapleUpdated;
@@ -53,10 +53,13 @@ public sealed class OcspStaplingContexts : IStapledContexts, IDisposable
     }
 
     /// <summary>Gets a value indicating whether contexts are stapled on this runtime (Linux and FreeBSD, where .NET terminates TLS with OpenSSL).</summary>
-    public bool IsSupported => UnsupportedReason is null;
+    public bool IsSupported => Unsupported is null;
 
-    /// <summary>Gets why stapling is off on this runtime, or <see langword="null"/> when it is on.</summary>
-    public string? UnsupportedReason => Volatile.Read(ref _unsupportedReason);
+    /// <summary>Gets why stapling is off here (<see cref="OcspNotStaplingReason.UnsupportedPlatform"/>, <see cref="OcspNotStaplingReason.UnsupportedRuntime"/>); <see cref="OcspNotStaplingReason.None"/> when it is on. The log says it in words.</summary>
+    public OcspNotStaplingReason NotStaplingReason => Unsupported?.Reason ?? OcspNotStaplingReason.None;
+
+    /// <summary>Gets why stapling is off here, with the words; <see langword="null"/> when it is on.</summary>
+    internal NotStapling? Unsupported => Volatile.Read(ref _unsupported);
 
     /// <summary>Gets every certificate a context was created for.</summary>
     public IReadOnlyCollection<OcspStapledCertificate> Certificates => [.. _byThumbprint.Values];
@@ -108,7 +111,7 @@ public sealed class OcspStaplingContexts : IStapledContexts, IDisposable
         ArgumentNullException.ThrowIfNull(certificate);
         using var deadline = new CancellationTokenSource(_options.StartupFetchTimeout, _time);
         await PrepareUntilAsync(certificate, deadline.Token, cancellationToken).ConfigureAwait(false);
-        return certificate.CurrentStaple;
+        return certificate.ServedStaple;
     }
 
     /// <summary>
@@ -175,7 +178,7 @@ public sealed class OcspStaplingContexts : IStapledContexts, IDisposable
             _registry.Unregister(entry.Certificate);
         }
 
-        if (entry.CurrentStaple is { } staple)
+        if (entry.ServedStaple is { } staple)
         {
             entry.Remove(staple);
         }
@@ -235,7 +238,7 @@ public sealed class OcspStaplingContexts : IStapledContexts, IDisposable
                     _registry.Register(certificate, entry.Issuer!);
                     Sync(entry);
                     Log.CertificateHooked(_logger, entry.DisplayName, entry.DescribeStaple());
-                    if (entry.CurrentStaple is null && entry.IsMustStaple && _startup.HasStarted && servedAtOnce)
+                    if (entry.ServedStaple is null && entry.IsMustStaple && _startup.HasStarted && servedAtOnce)
                     {
                         // Created after start-up (an SNI certificate on its first handshake): start-up did not see it, so say it here.
                         Log.MustStapleWithoutStaple(_logger, entry.DisplayName);
@@ -266,13 +269,13 @@ public sealed class OcspStaplingContexts : IStapledContexts, IDisposable
             return false;
         }
 
-        if (certificate.CurrentStaple is null)
+        if (certificate.ServedStaple is null)
         {
             await _registry.WarmUpAsync(certificate.Certificate, cancellationToken).ConfigureAwait(false);
             Sync(certificate);
         }
 
-        if (certificate.CurrentStaple is not null || _registry.GetState(certificate.Certificate) is not { HasResponder: true })
+        if (certificate.ServedStaple is not null || _registry.GetState(certificate.Certificate) is not { HasResponder: true })
         {
             return false;
         }
@@ -305,18 +308,18 @@ public sealed class OcspStaplingContexts : IStapledContexts, IDisposable
         X509Certificate2? issuer = IssuerDiscovery.Find(certificate, chain, out string? problem);
         if (issuer is null)
         {
-            var orphan = new OcspStapledCertificate(certificate, null, context, problem);
+            var orphan = new OcspStapledCertificate(certificate, null, context, new NotStapling(OcspNotStaplingReason.IssuerNotFound, problem!));
             Log.IssuerNotFound(_logger, orphan.DisplayName, problem!);
             return orphan;
         }
 
-        if (UnsupportedReason is { } reason)
+        if (Unsupported is { } unsupported)
         {
-            ReportUnsupported(reason);
-            return new OcspStapledCertificate(certificate, issuer, context, "OCSP stapling is not supported here: " + reason);
+            ReportUnsupported(unsupported.Detail);
+            return new OcspStapledCertificate(certificate, issuer, context, unsupported with { Detail = "OCSP stapling is not supported here: " + unsupported.Detail });
         }
 
-        var entry = new OcspStapledCertificate(certificate, issuer, context, notStaplingReason: null);
+        var entry = new OcspStapledCertificate(certificate, issuer, context, notStapling: null);
         _provider.TryGetCachedStaple(certificate, out OcspStaple? staple);
         try
         {
@@ -325,9 +328,10 @@ public sealed class OcspStaplingContexts : IStapledContexts, IDisposable
         catch (MissingFieldException ex)
         {
             // The probe passed but the runtime disagrees: never let that fail TLS; serve without stapling.
-            Volatile.Write(ref _unsupportedReason, $"the runtime rejected the hook ({ex.Message})");
-            ReportUnsupported(UnsupportedReason!);
-            entry.TurnOff("OCSP stapling is not supported here: " + UnsupportedReason);
+            var rejected = new NotStapling(OcspNotStaplingReason.UnsupportedRuntime, $"the runtime rejected the hook ({ex.Message})");
+            Volatile.Write(ref _unsupported, rejected);
+            ReportUnsupported(rejected.Detail);
+            entry.TurnOff(rejected with { Detail = "OCSP stapling is not supported here: " + rejected.Detail });
         }
 
         return entry;
@@ -363,7 +367,7 @@ public sealed class OcspStaplingContexts : IStapledContexts, IDisposable
             return;
         }
 
-        if (entry.CurrentStaple is { } staple)
+        if (entry.ServedStaple is { } staple)
         {
             Log.StapleApplied(_logger, entry.DisplayName, staple.Status, staple.ThisUpdate, staple.NextUpdate);
         }

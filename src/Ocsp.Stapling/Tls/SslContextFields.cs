@@ -6,7 +6,7 @@ namespace Ocsp.Stapling.Internal;
 /// <summary>
 /// Writes the private OCSP fields of <see cref="SslStreamCertificateContext"/> (Linux/FreeBSD OpenSSL implementation):
 /// the runtime has no public API to supply a staple, but on each server handshake it staples <c>_ocspResponse</c>
-/// while <c>_ocspExpiration</c> has not passed. Only call where <see cref="StaplingSupport.UnsupportedReason"/> is null:
+/// while <c>_ocspExpiration</c> has not passed. Only call where <see cref="StaplingSupport.Unsupported"/> is null:
 /// <see cref="UnsafeAccessorAttribute"/> throws <see cref="MissingFieldException"/> when a field is gone or retyped.
 /// </summary>
 internal static class SslContextFields
@@ -62,7 +62,7 @@ internal static class SslContextFields
     }
 
     /// <summary>The bytes the runtime staples now (for diagnostics and tests).</summary>
-    public static byte[]? Current(SslStreamCertificateContext context) => Volatile.Read(ref OcspResponse(context));
+    public static byte[]? AppliedResponse(SslStreamCertificateContext context) => Volatile.Read(ref OcspResponse(context));
 
     [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "_ocspUrls")]
     private static extern ref List<string>? OcspUrls(SslStreamCertificateContext context);

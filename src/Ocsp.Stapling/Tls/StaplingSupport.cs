@@ -11,19 +11,21 @@ namespace Ocsp.Stapling.Internal;
 /// </summary>
 internal static class StaplingSupport
 {
-    private static readonly Lazy<string?> Probe = new(ProbeRuntime);
+    private static readonly Lazy<NotStapling?> Probe = new(ProbeRuntime);
 
     /// <summary>Gets why stapling is off on this runtime, or <see langword="null"/> when it is supported.</summary>
-    public static string? UnsupportedReason => Probe.Value;
+    public static NotStapling? Unsupported => Probe.Value;
 
     /// <summary>Checks the platform and the shape of the runtime's private fields; <see langword="null"/> when usable.</summary>
-    internal static string? ProbeRuntime() => ProbeRuntime(typeof(SslStreamCertificateContext), OperatingSystem.IsLinux() || OperatingSystem.IsFreeBSD());
+    internal static NotStapling? ProbeRuntime() => ProbeRuntime(typeof(SslStreamCertificateContext), OperatingSystem.IsLinux() || OperatingSystem.IsFreeBSD());
 
-    internal static string? ProbeRuntime(Type contextType, bool openSslPlatform)
+    internal static NotStapling? ProbeRuntime(Type contextType, bool openSslPlatform)
     {
         if (!openSslPlatform)
         {
-            return $"the runtime staples only where TLS is OpenSSL-based (Linux, FreeBSD); this is {System.Runtime.InteropServices.RuntimeInformation.OSDescription}";
+            return new(
+                OcspNotStaplingReason.UnsupportedPlatform,
+                $"the runtime staples only where TLS is OpenSSL-based (Linux, FreeBSD); this is {System.Runtime.InteropServices.RuntimeInformation.OSDescription}");
         }
 
         foreach ((string name, Type type) in SslContextFields.Expected)
@@ -31,12 +33,12 @@ internal static class StaplingSupport
             FieldInfo? field = contextType.GetField(name, BindingFlags.Instance | BindingFlags.NonPublic);
             if (field is null)
             {
-                return $"{contextType.Name}.{name} is missing in .NET {Environment.Version}";
+                return new(OcspNotStaplingReason.UnsupportedRuntime, $"{contextType.Name}.{name} is missing in .NET {Environment.Version}");
             }
 
             if (field.FieldType != type)
             {
-                return $"{contextType.Name}.{name} is {field.FieldType.Name}, not {type.Name}, in .NET {Environment.Version}";
+                return new(OcspNotStaplingReason.UnsupportedRuntime, $"{contextType.Name}.{name} is {field.FieldType.Name}, not {type.Name}, in .NET {Environment.Version}");
             }
         }
 

@@ -50,7 +50,7 @@ internal sealed class StartupGate(IStapledContexts contexts, OcspTlsOptions opti
 
     /// <summary>A certificate's staple after start-up, as the log says it: its status and source, or why there is none.</summary>
     internal static string Describe(OcspStapledCertificate entry, OcspCertificateState? state) =>
-        entry.CurrentStaple is { } staple
+        entry.ServedStaple is { } staple
             ? $"{staple.Status} from {state?.StapleSource?.ToString() ?? "memory"}, nextUpdate {staple.NextUpdate:u}"
             : state is { HasResponder: false } ? "none: the certificate has no OCSP responder (served without a staple)"
             : state?.LastFailure is { } failure ? $"none yet: {failure}; retrying at {state.NextRefresh:u}"
@@ -106,12 +106,12 @@ internal sealed class StartupGate(IStapledContexts contexts, OcspTlsOptions opti
 
         if (entries.Length > 0)
         {
-            Log.StartupPrepared(logger, entries.Count(e => e.CurrentStaple is not null), entries.Length, waited, options.StartupFetchTimeout);
+            Log.StartupPrepared(logger, entries.Count(e => e.ServedStaple is not null), entries.Length, waited, options.StartupFetchTimeout);
         }
 
         foreach (OcspStapledCertificate entry in entries)
         {
-            if (entry.IsMustStaple && entry.CurrentStaple is null && !required.Any(r => ReferenceEquals(r.Certificate, entry)))
+            if (entry.IsMustStaple && entry.ServedStaple is null && !required.Any(r => ReferenceEquals(r.Certificate, entry)))
             {
                 Log.MustStapleWithoutStaple(logger, entry.DisplayName);
             }
@@ -119,17 +119,17 @@ internal sealed class StartupGate(IStapledContexts contexts, OcspTlsOptions opti
 
         foreach ((OcspStapledCertificate entry, TimeSpan timeout) in required)
         {
-            if (entry.CurrentStaple is null && entry.IsStapling)
+            if (entry.ServedStaple is null && entry.IsStapling)
             {
                 using var limit = new CancellationTokenSource(timeout, time);
                 await contexts.PrepareUntilAsync(entry, limit.Token, cancellationToken).ConfigureAwait(false);
             }
 
-            if (entry.CurrentStaple is null)
+            if (entry.ServedStaple is null)
             {
                 throw new InvalidOperationException(
                     $"Must-staple certificate {entry.DisplayName} has no valid OCSP staple after {timeout} and a staple is required at start-up: " +
-                    $"refusing to start. {entry.NotStaplingReason ?? "See the OCSP log entries for the cause."}");
+                    $"refusing to start. {entry.NotStaplingDetail ?? "See the OCSP log entries for the cause."}");
             }
         }
     }

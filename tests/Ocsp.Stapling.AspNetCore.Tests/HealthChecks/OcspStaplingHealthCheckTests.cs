@@ -96,7 +96,7 @@ public sealed class OcspStaplingHealthCheckTests(KestrelFixture fixture) : IClas
         FakeTimeProvider time = fixture.Reset();
         X509Certificate2 leaf = fixture.NewLeaf("health-off", mustStaple: mustStaple);
         await using StaplingServer server = await StartAsync(time, leaf);
-        using var off = new OcspStaplingContexts(server.Registry, server.Provider, NullLogger.Instance, "forced off by the test");
+        using var off = new OcspStaplingContexts(server.Registry, server.Provider, NullLogger.Instance, new NotStapling(OcspNotStaplingReason.UnsupportedRuntime, "forced off by the test"));
         off.GetOrCreate(fixture.NewLeaf("health-off-context", mustStaple: mustStaple), fixture.Chain);
         var sut = new OcspStaplingHealthCheck(server.Registry, new OcspStaplingHealthCheckOptions(), time, off);
 

@@ -153,9 +153,9 @@ public sealed class ClientCertificateTests(KestrelFixture fixture, ITestOutputHe
             Path.Combine(_directory, "cache"),
             listen => listen.UseHttpsWithOcspStapling(fixture.NewLeaf("auth-server"), fixture.Chain, https =>
             {
-                https.ClientCertificateMode = ClientCertificateMode.RequireCertificate; // the chain at the TLS level; revocation in authentication
-                https.ClientCertificateAuthorities.Add(fixture.Pki.Root);
-                https.ClientCertificateAuthorities.Add(fixture.Pki.Intermediate);
+                https.ClientCertificates.Mode = ClientCertificateMode.RequireCertificate; // the chain at the TLS level; revocation in authentication
+                https.ClientCertificates.Authorities.Add(fixture.Pki.Root);
+                https.ClientCertificates.Authorities.Add(fixture.Pki.Intermediate);
             }),
             services: services =>
             {
@@ -202,8 +202,8 @@ public sealed class ClientCertificateTests(KestrelFixture fixture, ITestOutputHe
             Path.Combine(_directory, "cache-two-level-" + caFileGiven),
             listen => listen.UseHttpsWithOcspStapling(fixture.NewLeaf("two-level-server"), fixture.Chain, https =>
             {
-                https.ClientCertificateMode = ClientCertificateMode.RequireCertificate;
-                https.ClientCertificateAuthorities.AddRange(clientCas); // the TLS level: the chain, downloads off
+                https.ClientCertificates.Mode = ClientCertificateMode.RequireCertificate;
+                https.ClientCertificates.Authorities.AddRange(clientCas); // the TLS level: the chain, downloads off
             }),
             services: services =>
             {
@@ -245,10 +245,10 @@ public sealed class ClientCertificateTests(KestrelFixture fixture, ITestOutputHe
             Path.Combine(_directory, "cache"),
             listen => listen.UseHttpsWithOcspStapling(fixture.NewLeaf("status-server"), fixture.Chain, https =>
             {
-                https.ClientCertificateMode = ClientCertificateMode.AllowCertificate;
-                https.ClientCertificateAuthorities.Add(fixture.Pki.Root);
-                https.ClientCertificateAuthorities.Add(fixture.Pki.Intermediate);
-                https.ClientCertificateRevocation = new OcspClientCertificatePolicy();
+                https.ClientCertificates.Mode = ClientCertificateMode.AllowCertificate;
+                https.ClientCertificates.Authorities.Add(fixture.Pki.Root);
+                https.ClientCertificates.Authorities.Add(fixture.Pki.Intermediate);
+                https.ClientCertificates.Revocation = new OcspClientCertificatePolicy();
             }),
             map: app => app.MapOcspStaplingStatus("/ocsp-status"));
         await HandshakeAsync(server.Port, client);
@@ -278,10 +278,10 @@ public sealed class ClientCertificateTests(KestrelFixture fixture, ITestOutputHe
             fixture.Chain,
             configure: https =>
             {
-                https.ClientCertificateMode = ClientCertificateMode.RequireCertificate;
-                https.ClientCertificateAuthorities.Add(fixture.Pki.Root);
-                https.ClientCertificateAuthorities.Add(fixture.Pki.Intermediate);
-                https.ClientCertificateRevocation = policy;
+                https.ClientCertificates.Mode = ClientCertificateMode.RequireCertificate;
+                https.ClientCertificates.Authorities.Add(fixture.Pki.Root);
+                https.ClientCertificates.Authorities.Add(fixture.Pki.Intermediate);
+                https.ClientCertificates.Revocation = policy;
             });
 
     /// <summary>A client certificate (clientAuth) written as PEM.</summary>

@@ -204,10 +204,10 @@ public sealed class OcspProxyBackendTests(KestrelFixture fixture) : IClassFixtur
     public void Options_ABackendThatIsThePublicName_APublicNameAlsoAllowed_NoBackends_DuplicatePublicUrls_AreRefused()
     {
         var options = new OcspProxyOptions();
-        options.Backends.Add(new OcspProxyBackend(new Uri("http://ocsp.ca.example/"), [new Uri("http://ocsp.ca.example:80/ejbca")]));
-        options.Backends.Add(new OcspProxyBackend(new Uri("http://OCSP.ca.example/"), [new Uri("http://10.0.0.5/")]));
-        options.Backends.Add(new OcspProxyBackend(new Uri("http://ocsp2.ca.example/"), []));
-        options.Backends.Add(new OcspProxyBackend(new Uri("http://ocsp3.ca.example/?x=1"), [new Uri("http://10.0.0.6/")]));
+        options.Backends.Responders.Add(new OcspProxyBackend(new Uri("http://ocsp.ca.example/"), [new Uri("http://ocsp.ca.example:80/ejbca")]));
+        options.Backends.Responders.Add(new OcspProxyBackend(new Uri("http://OCSP.ca.example/"), [new Uri("http://10.0.0.5/")]));
+        options.Backends.Responders.Add(new OcspProxyBackend(new Uri("http://ocsp2.ca.example/"), []));
+        options.Backends.Responders.Add(new OcspProxyBackend(new Uri("http://ocsp3.ca.example/?x=1"), [new Uri("http://10.0.0.6/")]));
         options.AllowedResponders.Add(new Uri("http://ocsp2.ca.example/"));
 
         string[] failures = [.. new OcspProxyOptionsValidator().Validate(null, options).Failures!];
@@ -239,7 +239,7 @@ public sealed class OcspProxyBackendTests(KestrelFixture fixture) : IClassFixtur
         ProxyServer.StartAsync(_time, store ?? fixture.NewCacheDirectory(), fixture.Pki.Intermediate, [], configure: o =>
         {
             o.CertificateAuthorities.Add(new OcspProxyCertificateAuthority(fixture.Pki.Intermediate));
-            o.Backends.Add(new OcspProxyBackend(new Uri($"http://{PublicHost}/ocsp"), backends));
+            o.Backends.Responders.Add(new OcspProxyBackend(new Uri($"http://{PublicHost}/ocsp"), backends));
         });
 
     private byte[] Der(X509Certificate2 leaf, bool nonce = false) =>

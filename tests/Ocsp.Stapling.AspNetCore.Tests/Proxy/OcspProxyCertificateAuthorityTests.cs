@@ -128,7 +128,7 @@ public sealed class OcspProxyCertificateAuthorityTests(KestrelFixture fixture) :
         X509Certificate2[] leaves = [fixture.NewLeaf("cap-1"), fixture.NewLeaf("cap-2"), fixture.NewLeaf("cap-3"), fixture.NewLeaf("cap-4")];
         OcspCertificateId[] ids = [.. leaves.Select(l => OcspCertificateId.Create(l, fixture.Pki.Intermediate))];
         string store = fixture.NewCacheDirectory();
-        await using ProxyServer proxy = await StartAsync(store, o => o.MaxCachedCertificatesPerAuthority = 2);
+        await using ProxyServer proxy = await StartAsync(store, o => o.Cache.MaxCertificatesPerAuthority = 2);
         using var client = new HttpClient();
         byte[] Request(int i) => OcspRequest.Create(leaves[i], fixture.Pki.Intermediate).Encoded.ToArray();
 
@@ -164,7 +164,7 @@ public sealed class OcspProxyCertificateAuthorityTests(KestrelFixture fixture) :
         OcspCertificateId askedId = OcspCertificateId.Create(asked, fixture.Pki.Intermediate);
         DateTimeOffset start = _time.GetUtcNow();
         string store = fixture.NewCacheDirectory();
-        await using ProxyServer proxy = await StartAsync(store, o => o.ForgetAfter = TimeSpan.FromDays(1));
+        await using ProxyServer proxy = await StartAsync(store, o => o.Cache.ForgetAfter = TimeSpan.FromDays(1));
         using var client = new HttpClient();
         byte[] idleRequest = OcspRequest.Create(idle, fixture.Pki.Intermediate).Encoded.ToArray();
         byte[] askedRequest = OcspRequest.Create(asked, fixture.Pki.Intermediate).Encoded.ToArray();
@@ -251,7 +251,7 @@ public sealed class OcspProxyCertificateAuthorityTests(KestrelFixture fixture) :
         var options = new OcspProxyOptions();
         options.CertificateAuthorities.Add(new OcspProxyCertificateAuthority(fixture.NewLeaf("not-a-ca")));
         options.CertificateAuthorities.Add(new OcspProxyCertificateAuthority(fixture.Pki.Intermediate, new Uri("ftp://ocsp.example/")));
-        options.ForgetAfter = TimeSpan.FromSeconds(1);
+        options.Cache.ForgetAfter = TimeSpan.FromSeconds(1);
 
         var failures = new OcspProxyOptionsValidator().Validate(null, options).Failures!.ToArray();
 

@@ -71,8 +71,8 @@ public sealed class OcspProxyFloodTests(KestrelFixture fixture, ITestOutputHelpe
         // Upstream: every second within the client's allowance (so within the responder's), the junk included.
         output.WriteLine($"junk answers: {string.Join(", ", answers.OrderBy(a => a.Key).Select(a => $"{a.Key} {a.Value}"))}");
         output.WriteLine($"junk upstream requests per fake second: {string.Join(" ", junkUpstreamPerSecond)}");
-        Assert.All(junkUpstreamPerSecond, n => Assert.InRange(n, 0, (int)defaults.MaxForwardsPerSecondPerClient));
-        Assert.All(allUpstreamPerSecond, n => Assert.InRange(n, 0, (int)defaults.MaxForwardsPerSecondPerResponder));
+        Assert.All(junkUpstreamPerSecond, n => Assert.InRange(n, 0, (int)defaults.Limits.MaxForwardsPerSecondPerClient));
+        Assert.All(allUpstreamPerSecond, n => Assert.InRange(n, 0, (int)defaults.Limits.MaxForwardsPerSecondPerResponder));
         Assert.Equal(Seconds * PerSecond, answers.Values.Sum());
         Assert.Equal(answers.GetValueOrDefault("unknown"), JunkAsked(realId)); // each junk answer came from one upstream request, relayed as signed
         Assert.Equal(["tryLater", "unknown"], answers.Keys.Order(StringComparer.Ordinal));
@@ -157,7 +157,7 @@ public sealed class OcspProxyFloodTests(KestrelFixture fixture, ITestOutputHelpe
 
         // And the refresh of what was cached before goes through too.
         OcspCertificateId cachedId = OcspCertificateId.Create(cached, fixture.Pki.Intermediate);
-        Assert.True((await proxy.Registry.RefreshAsync(cachedId)).Succeeded);
+        Assert.True((await ((Ocsp.Stapling.Internal.OcspResponseProvider)proxy.Registry).RefreshAsync(cachedId)).Succeeded);
     }
 
     [Fact]
@@ -178,7 +178,7 @@ public sealed class OcspProxyFloodTests(KestrelFixture fixture, ITestOutputHelpe
         Assert.Equal(OcspResponseStatus.Successful, parsed.Status); // a valid, signed answer: not tryLater (which invites asking again)
         Assert.Equal(OcspCertificateStatus.Unknown, parsed.Responses[0].Status);
         Assert.Equal(junkId, parsed.Responses[0].CertificateId);
-        Assert.True(first.Headers.CacheControl is { Public: true } cache && cache.MaxAge == new OcspProxyOptions().UnknownAnswerCacheTime, first.Headers.CacheControl?.ToString());
+        Assert.True(first.Headers.CacheControl is { Public: true } cache && cache.MaxAge == new OcspProxyOptions().Cache.UnknownAnswerTime, first.Headers.CacheControl?.ToString());
 
         // Asked again within the unknown cache time: the same bytes, nobody asked.
         using (HttpResponseMessage again = await PostAsync(client, proxy, junk))
@@ -215,8 +215,8 @@ public sealed class OcspProxyFloodTests(KestrelFixture fixture, ITestOutputHelpe
         using HttpClient flooder = SourceAddressClient.Create(Flooder);
         using var client = new HttpClient();
 
-        Task<HttpResponseMessage>[] held = [.. Enumerable.Range(0, defaults.MaxConcurrentForwardsPerClient).Select(_ => PostAsync(flooder, proxy, NonceRequest()))];
-        await fixture.Responder.WhenRequestCountAsync(defaults.MaxConcurrentForwardsPerClient);
+        Task<HttpResponseMessage>[] held = [.. Enumerable.Range(0, defaults.Limits.MaxConcurrentForwardsPerClient).Select(_ => PostAsync(flooder, proxy, NonceRequest()))];
+        await fixture.Responder.WhenRequestCountAsync(defaults.Limits.MaxConcurrentForwardsPerClient);
         using (HttpResponseMessage refusedAtOnce = await PostAsync(flooder, proxy, NonceRequest()))
         {
             Assert.Equal(TryLater, await refusedAtOnce.Content.ReadAsByteArrayAsync());
@@ -225,7 +225,7 @@ public sealed class OcspProxyFloodTests(KestrelFixture fixture, ITestOutputHelpe
 
         Assert.Equal(1, refused.Count("client_concurrency"));
         Task<HttpResponseMessage> other = PostAsync(client, proxy, NonceRequest());
-        await fixture.Responder.WhenRequestCountAsync(defaults.MaxConcurrentForwardsPerClient + 1); // reached the responder
+        await fixture.Responder.WhenRequestCountAsync(defaults.Limits.MaxConcurrentForwardsPerClient + 1); // reached the responder
         fixture.Responder.ReleaseSlowRequests();
         using HttpResponseMessage answered = await other;
         Assert.Equal(OcspResponseStatus.Successful, OcspResponse.Parse(await answered.Content.ReadAsByteArrayAsync()).Status);
@@ -278,7 +278,7 @@ public sealed class OcspProxyFloodTests(KestrelFixture fixture, ITestOutputHelpe
     [Fact]
     public void ClientTable_IsBounded_IdleClientsAreDropped_BusyOnesShareTheOverflow()
     {
-        var limits = new ClientLimits(new OcspProxyOptions { MaxConcurrentForwardsPerClient = 1 }, _time);
+        var limits = new ClientLimits(new OcspProxyOptions { Limits = { MaxConcurrentForwardsPerClient = 1 } }, _time);
         var leases = new List<IDisposable>();
         for (int i = 0; i < ClientLimits.MaxClients; i++)
         {
@@ -287,8 +287,8 @@ public sealed class OcspProxyFloodTests(KestrelFixture fixture, ITestOutputHelpe
 
         // The table is full of busy clients: a newcomer shares the overflow allowance (one slot here), memory stays put.
         Assert.NotNull(limits.TryEnter(IPAddress.Parse("192.0.2.1"), out _));
-        Assert.Null(limits.TryEnter(IPAddress.Parse("192.0.2.2"), out string? limit));
-        Assert.Equal("client_concurrency", limit);
+        Assert.Null(limits.TryEnter(IPAddress.Parse("192.0.2.2"), out ProxyLimit? limit));
+        Assert.Equal(ProxyLimit.ClientConcurrency, limit);
         Assert.InRange(limits.Count, ClientLimits.MaxClients, ClientLimits.MaxClients + 1);
 
         // Once they are idle (and a second has passed since the last sweep), they are dropped for newcomers.

@@ -97,9 +97,9 @@ public sealed class OcspProxyHostileTests(KestrelFixture fixture) : IClassFixtur
         using var refused = new RefusedForwards(fixture.Responder.Url);
         await using ProxyServer proxy = await StartAsync(o =>
         {
-            o.MaxConcurrentForwardsPerResponder = 2;
-            o.MaxConcurrentForwardsPerClient = 10; // one client here: the responder's limit is the one tested
-            o.MaxForwardsPerSecondPerClient = 100;
+            o.Limits.MaxConcurrentForwardsPerResponder = 2;
+            o.Limits.MaxConcurrentForwardsPerClient = 10; // one client here: the responder's limit is the one tested
+            o.Limits.MaxForwardsPerSecondPerClient = 100;
         });
         fixture.Responder.Fault = ResponderFault.Slow;
         Task<HttpResponseMessage>[] held = [ForwardAsync(proxy), ForwardAsync(proxy)];
@@ -141,8 +141,8 @@ public sealed class OcspProxyHostileTests(KestrelFixture fixture) : IClassFixtur
         using var refused = new RefusedForwards(fixture.Responder.Url);
         await using ProxyServer proxy = await StartAsync(o =>
         {
-            o.MaxForwardsPerSecondPerResponder = 2;
-            o.MaxForwardsPerSecondPerClient = 100; // one client here: the responder's limit is the one tested
+            o.Limits.MaxForwardsPerSecondPerResponder = 2;
+            o.Limits.MaxForwardsPerSecondPerClient = 100; // one client here: the responder's limit is the one tested
         });
 
         var answers = new List<OcspResponseStatus>();

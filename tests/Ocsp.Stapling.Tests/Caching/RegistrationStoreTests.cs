@@ -63,7 +63,7 @@ public sealed class RegistrationStoreTests(PkiFixture fixture) : IClassFixture<P
         Assert.False(sut.Adopt(registration, Staple(TimeSpan.FromDays(5), TimeSpan.FromDays(4)), OcspStapleSource.Responder));
 
         Assert.Same(newer, registration.State.Staple);
-        Assert.Same(newer, registration.State.Servable);
+        Assert.Same(newer, registration.State.Served);
     }
 
     [Fact]
@@ -79,8 +79,8 @@ public sealed class RegistrationStoreTests(PkiFixture fixture) : IClassFixture<P
         Assert.True(lenient.Adopt(inLenient, revoked, OcspStapleSource.Responder));
 
         Assert.Same(revoked, inStrict.State.Staple);
-        Assert.Null(inStrict.State.Servable);
-        Assert.Same(revoked, inLenient.State.Servable);
+        Assert.Null(inStrict.State.Served);
+        Assert.Same(revoked, inLenient.State.Served);
     }
 
     [Fact]
@@ -94,11 +94,11 @@ public sealed class RegistrationStoreTests(PkiFixture fixture) : IClassFixture<P
         sut.Adopt(registration, staple, OcspStapleSource.Responder);
 
         _time.Advance(TimeSpan.FromDays(4) - TimeSpan.FromSeconds(1));
-        Assert.Same(staple, registration.State.Servable);
+        Assert.Same(staple, registration.State.Served);
         _time.Advance(TimeSpan.FromSeconds(1));
         _time.Advance(TimeSpan.FromDays(1));
 
-        Assert.Null(registration.State.Servable);
+        Assert.Null(registration.State.Served);
         Assert.Equal([staple], expired);
         Assert.Same(staple, registration.State.Staple);
     }
@@ -118,7 +118,7 @@ public sealed class RegistrationStoreTests(PkiFixture fixture) : IClassFixture<P
         Assert.Null(sut.Find(_pki.Leaf));
         Assert.Equal(timers - 1, _time.ActiveTimerCount);
         Assert.True(sut.Adopt(registration, Staple(TimeSpan.FromMinutes(-1), TimeSpan.FromDays(5)), OcspStapleSource.Responder));
-        Assert.Null(registration.State.Servable);
+        Assert.Null(registration.State.Served);
         Assert.Null(sut.Remove(_pki.Leaf, out _));
     }
 

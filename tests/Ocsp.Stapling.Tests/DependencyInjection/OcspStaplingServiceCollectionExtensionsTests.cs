@@ -113,7 +113,7 @@ public sealed class OcspStaplingServiceCollectionExtensionsTests
             ["OcspStapling:Tls:StartupFetchTimeout"] = "00:00:09",
             ["OcspStapling:Tls:CertificateReloadDelay"] = "00:00:04",
             ["OcspStapling:Tls:CertificatePollInterval"] = "00:05:00",
-            ["OcspStapling:Metrics:PerCertificate"] = "true",
+            ["OcspStapling:PerCertificateMetrics"] = "true",
             ["OcspStapling:Certificates:0:Path"] = "/etc/ssl/site.pem",
             ["OcspStapling:Certificates:0:IssuerPath"] = "/etc/ssl/ca.pem",
         }).Build();
@@ -139,7 +139,7 @@ public sealed class OcspStaplingServiceCollectionExtensionsTests
         Assert.Equal((TimeSpan.FromMinutes(1), 4096, TimeSpan.FromMinutes(30)), (sut.Validation.MaxClockSkew, sut.Validation.MaxResponseSize, sut.Validation.MissingNextUpdateLifetime));
         Assert.Equal((TimeSpan.FromSeconds(3), "fleet-a:", "/tmp/x"), (sut.SharedStore.Timeout, sut.SharedStore.KeyPrefix, sut.SharedStore.Directory));
         Assert.Equal((TimeSpan.FromSeconds(9), TimeSpan.FromSeconds(4), TimeSpan.FromMinutes(5)), (sut.Tls.StartupFetchTimeout, sut.Tls.CertificateReloadDelay, sut.Tls.CertificatePollInterval));
-        Assert.True(sut.Metrics.PerCertificate);
+        Assert.True(sut.PerCertificateMetrics);
         OcspCertificateFile file = Assert.Single(sut.Certificates);
         Assert.Equal(("/etc/ssl/site.pem", "/etc/ssl/ca.pem"), (file.Path, file.IssuerPath));
     }

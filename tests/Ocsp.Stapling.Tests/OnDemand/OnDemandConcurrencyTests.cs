@@ -50,14 +50,14 @@ public sealed class OnDemandConcurrencyTests(ResponderFixture fixture) : IClassF
                     case < 5:
                         OnDemandAnswer answer = await sut.Ask(entry).Result;
                         Interlocked.Increment(ref asked);
-                        if (answer.Kind == OnDemandAnswerKind.Held && answer.Response is not { Status: OcspCertificateStatus.Good or OcspCertificateStatus.Revoked })
+                        if (answer.Kind == OnDemandAnswerKind.Valid && answer.Response is not { Status: OcspCertificateStatus.Good or OcspCertificateStatus.Revoked })
                         {
                             problems.Enqueue($"a held answer that is neither good nor revoked: {answer.Response?.Status}");
                         }
 
                         break;
                     case < 7:
-                        if (sut.Held(entry, _time.GetUtcNow()) is { } held && !held.CertificateId.Equals(ids[i]))
+                        if (sut.ValidResponse(entry, _time.GetUtcNow()) is { } held && !held.CertificateId.Equals(ids[i]))
                         {
                             problems.Enqueue($"held for {ids[i]} an answer about {held.CertificateId}");
                         }

@@ -378,6 +378,33 @@ public sealed class OcspResponseValidatorTests(PkiFixture fixture) : IClassFixtu
         Assert.True(Validate(builder.Build()).IsValid);
     }
 
+    [Theory]
+    [InlineData(4, 4 * 24 * 60, null)]
+    [InlineData(6, 4 * 24 * 60, OcspValidationFailure.ThisUpdateInFuture)]
+    [InlineData(-2 * 24 * 60, -1, OcspValidationFailure.Expired)]
+    [InlineData(-60, 0, OcspValidationFailure.Expired)]
+    public void ValidateTimes_TheTimeWindowAlone_DecidesAsValidateDoes(int thisUpdateMinutes, int nextUpdateMinutes, OcspValidationFailure? expected)
+    {
+        // What `ocsp-stapling status` checks when no issuer is at hand: the same rule, so both agree on every window.
+        OcspResponseBuilder builder = Builder();
+        builder.ThisUpdate = Now.AddMinutes(thisUpdateMinutes);
+        builder.NextUpdate = Now.AddMinutes(nextUpdateMinutes);
+        byte[] response = builder.Build();
+
+        OcspValidationResult times = OcspResponseValidator.ValidateTimes(response, Now);
+        OcspValidationResult full = Validate(response);
+
+        Assert.Equal(expected, times.IsValid ? (OcspValidationFailure?)null : times.Failure);
+        Assert.Equal(full.IsValid, times.IsValid);
+        Assert.Equal(full.Failure, times.Failure);
+    }
+
+    [Fact]
+    public void ValidateTimes_Garbage_IsMalformed_NotAThrow()
+    {
+        Assert.Equal(OcspValidationFailure.MalformedResponse, OcspResponseValidator.ValidateTimes(new byte[] { 0x30, 0x03, 0x0A, 0x01 }, Now).Failure);
+    }
+
     [Fact]
     public void Validate_ConfiguredSkew_IsHonoured()
     {

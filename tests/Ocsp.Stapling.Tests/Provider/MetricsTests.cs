@@ -14,7 +14,7 @@ public sealed class MetricsTests(ResponderFixture fixture) : IClassFixture<Respo
     [InlineData(true)]
     public async Task Gauges_AggregateByDefault_PerCertificateOnlyWhenAskedFor(bool perCertificate)
     {
-        using var host = new ProviderHost(_time, b => b.UseMemoryOnly(), o => o.Metrics.PerCertificate = perCertificate);
+        using var host = new ProviderHost(_time, b => b.UseMemoryOnly(), o => o.PerCertificateMetrics = perCertificate);
         host.Provider.RegisterAll([(fixture.Pki.Leaf, fixture.Pki.Intermediate), (fixture.Pki.LeafWithoutAia, fixture.Pki.Intermediate), (fixture.NewLeaf("metrics"), fixture.Pki.Intermediate)]);
         await host.RunDueAsync(CancellationToken.None);
         _time.Advance(TimeSpan.FromDays(3.5)); // the 4-day staples are now within a day of their nextUpdate

@@ -197,7 +197,7 @@ public sealed class OcspResponseProviderTests(ResponderFixture fixture, ITestOut
         Assert.Same(original, held);
         OcspStapleFailedEventArgs failure = Assert.Single(failures);
         Assert.Equal((reason, validationFailure), (failure.Failure.Reason, failure.Failure.ValidationFailure));
-        Assert.Same(original, failure.CurrentStaple);
+        Assert.Same(original, failure.ServedStaple);
         string code = validationFailure == OcspValidationFailure.None ? reason.ToString() : $"{reason}/{validationFailure}";
         Assert.Equal(code, failure.Failure.Code);
         Assert.Contains(host.Logs.Entries, e => e.EventId == Log.FetchFailedId && e.Message.Contains($"failed ({code},", StringComparison.Ordinal));

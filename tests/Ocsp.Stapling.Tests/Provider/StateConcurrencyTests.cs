@@ -53,7 +53,7 @@ public sealed class StateConcurrencyTests(ResponderFixture fixture) : IClassFixt
                 problems.Enqueue($"{path}: read a snapshot (version {snapshot.Version}) that no write published");
             }
 
-            if (snapshot.Servable is { } servable && !ReferenceEquals(servable, snapshot.Staple))
+            if (snapshot.Served is { } servable && !ReferenceEquals(servable, snapshot.Staple))
             {
                 problems.Enqueue($"{path}: serves a staple that is not the one held");
             }
@@ -68,7 +68,7 @@ public sealed class StateConcurrencyTests(ResponderFixture fixture) : IClassFixt
                 problems.Enqueue($"{path}: {snapshot.ConsecutiveFailures} failure(s) without the last one");
             }
 
-            if (snapshot.Removed && (snapshot.Servable is not null || snapshot.NextRefresh != DateTimeOffset.MaxValue))
+            if (snapshot.Removed && (snapshot.Served is not null || snapshot.NextRefresh != DateTimeOffset.MaxValue))
             {
                 problems.Enqueue($"{path}: removed but still served or scheduled");
             }
@@ -134,7 +134,7 @@ public sealed class StateConcurrencyTests(ResponderFixture fixture) : IClassFixt
         // Rounds until every kind of write has happened at least once (the interleaving depends on the machine's load;
         // one round covers them all on an idle machine), at most five.
         bool Covered() =>
-            written.Keys.Any(s => s.Staple is not null && s.Servable is null && s.ExpiryReported) && written.Keys.Any(s => s.LastPruneAt is not null)
+            written.Keys.Any(s => s.Staple is not null && s.Served is null && s.ExpiryReported) && written.Keys.Any(s => s.LastPruneAt is not null)
             && written.Keys.Any(s => s.Removed) && written.Keys.Any(s => s.ConsecutiveFailures > 0) && written.Keys.Any(s => s.Source == OcspStapleSource.Responder);
         for (int round = 0; round < 5 && (round == 0 || !Covered()); round++)
         {
@@ -177,7 +177,7 @@ public sealed class StateConcurrencyTests(ResponderFixture fixture) : IClassFixt
         Assert.True(problems.IsEmpty, string.Join('\n', problems.Distinct().Take(20)));
         Assert.True(written.Count > 50, $"only {written.Count} snapshots written: the writers did not run"); // 134 to 300+, by the machine's load
         Assert.True(reads > 1000, $"only {reads} snapshots read: the readers did not run");
-        Assert.Contains(written.Keys, s => s.Staple is not null && s.Servable is null && s.ExpiryReported); // expiry ran
+        Assert.Contains(written.Keys, s => s.Staple is not null && s.Served is null && s.ExpiryReported); // expiry ran
         Assert.Contains(written.Keys, s => s.LastPruneAt is not null);                                     // prunes ran
         Assert.Contains(written.Keys, s => s.Removed);                                                     // unregistrations ran
         Assert.Contains(written.Keys, s => s.ConsecutiveFailures > 0);                                     // failures ran

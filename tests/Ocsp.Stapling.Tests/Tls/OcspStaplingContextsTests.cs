@@ -32,7 +32,7 @@ public sealed class OcspStaplingContextsTests(RealTimeFixture fixture) : IClassF
         Assert.Contains("Cert Status: good", ocsp, StringComparison.Ordinal);
         Assert.Equal(await TlsClients.OpenSslResponseTextAsync(staple.Encoded.ToArray(), fixture.Directory), ocsp);
         Assert.True(stapling.Provider.TryGetCachedStaple(leaf, out OcspStaple? provided));
-        Assert.Equal(provided.Encoded.ToArray(), SslContextFields.Current(sut.Context));
+        Assert.Equal(provided.Encoded.ToArray(), SslContextFields.AppliedResponse(sut.Context));
         Assert.Equal(1, fixture.Responder.RequestCount);
     }
 
@@ -59,7 +59,7 @@ public sealed class OcspStaplingContextsTests(RealTimeFixture fixture) : IClassF
         fixture.Responder.Fault = ResponderFault.Down;
         time.SetUtcNow(second.NextUpdate + TimeSpan.FromSeconds(1));
         await stapling.WaitForStapleAsync(sut, s => s is null);
-        Assert.Null(SslContextFields.Current(sut.Context));
+        Assert.Null(SslContextFields.AppliedResponse(sut.Context));
         Assert.Null((await TlsClients.OpenSslStatusAsync(server.Port, ServerName(leaf), fixture.RootFile, "-tls1_2")).Ocsp);
     }
 
@@ -79,7 +79,7 @@ public sealed class OcspStaplingContextsTests(RealTimeFixture fixture) : IClassF
         await using Stapling stapling = await Stapling.StartAsync(time, fixture.NewCacheDirectory());
         OcspStapledCertificate sut = stapling.Contexts.GetOrCreate(leaf, fixture.Chain);
         await stapling.Registry.RefreshAsync(leaf); // the responder is down: no staple
-        Assert.Null(sut.CurrentStaple);
+        Assert.Null(sut.ServedStaple);
         await using TlsServer server = TlsServer.Start(sut.Context);
 
         (string? before, _) = await TlsClients.OpenSslStatusAsync(server.Port, ServerName(leaf), fixture.RootFile, tlsVersion);
@@ -121,7 +121,8 @@ public sealed class OcspStaplingContextsTests(RealTimeFixture fixture) : IClassF
 
         Assert.False(sut.IsStapling);
         Assert.Null(sut.Issuer);
-        Assert.Contains("neither in the chain given nor in the certificate store", sut.NotStaplingReason, StringComparison.Ordinal);
+        Assert.Equal(OcspNotStaplingReason.IssuerNotFound, sut.NotStaplingReason);
+        Assert.Contains("neither in the chain given nor in the certificate store", sut.NotStaplingDetail, StringComparison.Ordinal);
         Assert.Contains(stapling.Logs.Entries, e => e.EventId == Log.IssuerNotFoundId && e.Level == LogLevel.Error);
         Assert.Empty(stapling.Registry.GetStates());
         Assert.Equal(sut.Certificate.Thumbprint, await TlsServer.HandshakeAsync(sut.Context));
@@ -132,14 +133,16 @@ public sealed class OcspStaplingContextsTests(RealTimeFixture fixture) : IClassF
     {
         FakeTimeProvider time = fixture.Reset();
         await using Stapling stapling = await Stapling.StartAsync(time, fixture.NewCacheDirectory());
-        using var sut = new OcspStaplingContexts(stapling.Registry, stapling.Provider, stapling.Logs.CreateLogger("tls"), "forced off by the test");
+        using var sut = new OcspStaplingContexts(stapling.Registry, stapling.Provider, stapling.Logs.CreateLogger("tls"), new NotStapling(OcspNotStaplingReason.UnsupportedRuntime, "forced off by the test"));
 
         OcspStapledCertificate first = sut.GetOrCreate(fixture.NewLeaf("off-1"), fixture.Chain);
         OcspStapledCertificate second = sut.GetOrCreate(fixture.NewLeaf("off-2"), fixture.Chain);
 
         Assert.False(first.IsStapling);
         Assert.False(second.IsStapling);
-        Assert.Contains("forced off by the test", first.NotStaplingReason, StringComparison.Ordinal);
+        Assert.Equal(OcspNotStaplingReason.UnsupportedRuntime, first.NotStaplingReason);
+        Assert.Equal(OcspNotStaplingReason.UnsupportedRuntime, sut.NotStaplingReason);
+        Assert.Contains("forced off by the test", first.NotStaplingDetail, StringComparison.Ordinal);
         Assert.Single(stapling.Logs.Entries, e => e.EventId == Log.StaplingUnsupportedId && e.Level == LogLevel.Warning);
         Assert.Equal(first.Certificate.Thumbprint, await TlsServer.HandshakeAsync(first.Context));
     }
@@ -163,7 +166,7 @@ public sealed class OcspStaplingContextsTests(RealTimeFixture fixture) : IClassF
 
         SslStreamCertificateContext context = await after.Contexts.CreateContextAsync(reloaded, fixture.Chain);
 
-        Assert.Equal(persisted, SslContextFields.Current(context));
+        Assert.Equal(persisted, SslContextFields.AppliedResponse(context));
     }
 
     [Fact]
@@ -177,8 +180,8 @@ public sealed class OcspStaplingContextsTests(RealTimeFixture fixture) : IClassF
 
         Assert.True(stapling.Contexts.Remove(leaf));
 
-        Assert.Null(sut.CurrentStaple);
-        Assert.Null(SslContextFields.Current(sut.Context));
+        Assert.Null(sut.ServedStaple);
+        Assert.Null(SslContextFields.AppliedResponse(sut.Context));
         Assert.Empty(stapling.Registry.GetStates());
         Assert.Empty(stapling.Contexts.Certificates);
         Assert.NotSame(sut, stapling.Contexts.GetOrCreate(leaf, fixture.Chain));
@@ -194,7 +197,7 @@ public sealed class OcspStaplingContextsTests(RealTimeFixture fixture) : IClassF
         SslStreamCertificateContext sut = await stapling.Contexts.CreateContextAsync(leaf, fixture.Chain);
 
         Assert.True(stapling.Provider.TryGetCachedStaple(leaf, out OcspStaple? staple));
-        Assert.Equal(staple.Encoded.ToArray(), SslContextFields.Current(sut));
+        Assert.Equal(staple.Encoded.ToArray(), SslContextFields.AppliedResponse(sut));
         Assert.Equal(1, fixture.Responder.RequestCount);
     }
 
@@ -222,9 +225,9 @@ public sealed class OcspStaplingContextsTests(RealTimeFixture fixture) : IClassF
         Assert.Same(sut.Current, e.Current);
         Assert.Equal(renewed.RawData, sut.Current.Certificate.RawData);
         Assert.True(stapling.Provider.TryGetCachedStaple(renewed, out OcspStaple? staple));
-        Assert.Equal(staple.Encoded.ToArray(), SslContextFields.Current(sut.Context));
+        Assert.Equal(staple.Encoded.ToArray(), SslContextFields.AppliedResponse(sut.Context));
         Assert.Null(stapling.Registry.GetState(old));
-        Assert.Null(before.CurrentStaple);
+        Assert.Null(before.ServedStaple);
         Assert.False(await sut.ReloadAsync());
 
         await using TlsServer server = TlsServer.Start(sut.Context);
@@ -301,12 +304,12 @@ public sealed class OcspStaplingContextsTests(RealTimeFixture fixture) : IClassF
             try
             {
                 using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-                while (!condition(certificate.CurrentStaple))
+                while (!condition(certificate.ServedStaple))
                 {
                     await signal.WaitAsync(timeout.Token);
                 }
 
-                return certificate.CurrentStaple!;
+                return certificate.ServedStaple!;
             }
             finally
             {

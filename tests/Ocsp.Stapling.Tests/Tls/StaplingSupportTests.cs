@@ -11,34 +11,34 @@ public sealed class StaplingSupportTests
         // Pinned: a runtime update that removes or retypes the fields the hook writes must fail CI here, loudly,
         // instead of every server silently stapling nothing.
         Assert.True(OperatingSystem.IsLinux(), "CI runs on Linux, where the hook must work");
-        Assert.Null(StaplingSupport.UnsupportedReason);
+        Assert.Null(StaplingSupport.Unsupported);
     }
 
     [Fact]
     public void ProbeRuntime_NotOpenSslPlatform_SaysStaplingNeedsLinuxOrFreeBsd()
     {
-        string? reason = StaplingSupport.ProbeRuntime(typeof(SslStreamCertificateContext), openSslPlatform: false);
+        NotStapling? reason = StaplingSupport.ProbeRuntime(typeof(SslStreamCertificateContext), openSslPlatform: false);
 
-        Assert.NotNull(reason);
-        Assert.Contains("Linux, FreeBSD", reason, StringComparison.Ordinal);
+        Assert.Equal(OcspNotStaplingReason.UnsupportedPlatform, reason?.Reason);
+        Assert.Contains("Linux, FreeBSD", reason!.Detail, StringComparison.Ordinal);
     }
 
     [Fact]
     public void ProbeRuntime_FieldMissing_NamesIt()
     {
-        string? reason = StaplingSupport.ProbeRuntime(typeof(ContextWithoutFields), openSslPlatform: true);
+        NotStapling? reason = StaplingSupport.ProbeRuntime(typeof(ContextWithoutFields), openSslPlatform: true);
 
-        Assert.NotNull(reason);
-        Assert.Contains("_ocspUrls is missing", reason, StringComparison.Ordinal);
+        Assert.Equal(OcspNotStaplingReason.UnsupportedRuntime, reason?.Reason);
+        Assert.Contains("_ocspUrls is missing", reason!.Detail, StringComparison.Ordinal);
     }
 
     [Fact]
     public void ProbeRuntime_FieldRetyped_NamesItAndBothTypes()
     {
-        string? reason = StaplingSupport.ProbeRuntime(typeof(ContextWithRetypedField), openSslPlatform: true);
+        NotStapling? reason = StaplingSupport.ProbeRuntime(typeof(ContextWithRetypedField), openSslPlatform: true);
 
-        Assert.NotNull(reason);
-        Assert.Contains("_ocspResponse is ReadOnlyMemory`1, not Byte[]", reason, StringComparison.Ordinal);
+        Assert.Equal(OcspNotStaplingReason.UnsupportedRuntime, reason?.Reason);
+        Assert.Contains("_ocspResponse is ReadOnlyMemory`1, not Byte[]", reason!.Detail, StringComparison.Ordinal);
     }
 
 #pragma warning disable CS0169, CS0649, IDE0044, IDE0051 // Shapes for the probe only.

@@ -112,6 +112,36 @@ public static class OcspResponseValidator
         return CheckTimes(parsed, single, now, options, signerNotAfter);
     }
 
+    /// <summary>
+    /// The time window alone (the same rule as <see cref="Validate(ReadOnlyMemory{byte}, X509Certificate2, X509Certificate2, DateTimeOffset, OcspValidationOptions?, ReadOnlyMemory{byte})"/>
+    /// applies: clock skew, nextUpdate, a missing nextUpdate) for a response whose issuer is not at hand; the signature is not checked.
+    /// </summary>
+    internal static OcspValidationResult ValidateTimes(ReadOnlyMemory<byte> response, DateTimeOffset now, OcspValidationOptions? options = null)
+    {
+        options ??= OcspValidationOptions.Default;
+        OcspResponse parsed;
+        try
+        {
+            parsed = OcspResponse.Parse(response.Span);
+        }
+        catch (OcspFormatException ex)
+        {
+            return OcspValidationResult.Reject(OcspValidationFailure.MalformedResponse, ex.Message);
+        }
+
+        if (parsed.Status != OcspResponseStatus.Successful)
+        {
+            return OcspValidationResult.Reject(OcspValidationFailure.UnsuccessfulStatus, $"The responder answered '{parsed.Status}'.", parsed);
+        }
+
+        if (!parsed.IsBasic || parsed.Responses is not [OcspSingleResponse single, ..])
+        {
+            return OcspValidationResult.Reject(OcspValidationFailure.UnsupportedResponseType, "The response holds no basic single response.", parsed);
+        }
+
+        return CheckTimes(parsed, single, now, options, signerNotAfter: null);
+    }
+
     private static OcspValidationResult CheckTimes(OcspResponse parsed, OcspSingleResponse single, DateTimeOffset now, OcspValidationOptions options, DateTimeOffset? signerNotAfter)
     {
         if (single.ThisUpdate > now + options.MaxClockSkew)
