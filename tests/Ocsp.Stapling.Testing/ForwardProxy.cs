@@ -57,10 +57,7 @@ public sealed class ForwardProxy : IAsyncDisposable
         }
 
         var proxy = new ForwardProxy(new Uri($"http://127.0.0.1:{port}/"), pid, log);
-        for (int i = 0; i < 200 && !proxy.Log.Contains("Accepting connections", StringComparison.Ordinal); i++)
-        {
-            await Task.Delay(50); // waiting for a daemon to listen, not a timing
-        }
+        await Signals.TryWaitAsync(() => proxy.Log.Contains("Accepting connections", StringComparison.Ordinal)); // the daemon listening
 
         if (!proxy.Log.Contains("Accepting connections", StringComparison.Ordinal))
         {
@@ -80,10 +77,7 @@ public sealed class ForwardProxy : IAsyncDisposable
         if (File.Exists(_pidFile) && int.TryParse((await File.ReadAllTextAsync(_pidFile)).Trim(), out int pid))
         {
             await ExternalProgram.RunAsync("kill", ["-TERM", pid.ToString(CultureInfo.InvariantCulture)], timeout: TimeSpan.FromSeconds(10));
-            for (int i = 0; i < 100 && File.Exists($"/proc/{pid}"); i++)
-            {
-                await Task.Delay(50);
-            }
+            await Signals.TryWaitAsync(() => !File.Exists($"/proc/{pid}"));
         }
     }
 

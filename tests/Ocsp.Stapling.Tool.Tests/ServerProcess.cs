@@ -146,10 +146,7 @@ internal sealed class ServerProcess : IAsyncDisposable
         if (File.Exists(_pidFile) && int.TryParse((await File.ReadAllTextAsync(_pidFile)).Trim(), out int pid))
         {
             await ExternalProgram.RunAsync("kill", ["-TERM", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)], timeout: TimeSpan.FromSeconds(10));
-            for (int i = 0; i < 100 && File.Exists($"/proc/{pid}"); i++)
-            {
-                await Task.Delay(50);
-            }
+            await Signals.TryWaitAsync(() => !File.Exists($"/proc/{pid}")); // the process gone: a signal, not a time
         }
     }
 
@@ -163,11 +160,7 @@ internal sealed class ServerProcess : IAsyncDisposable
 
     private static async Task<ServerProcess> WaitForPidAsync(string pidFile, string logFile)
     {
-        for (int i = 0; i < 100 && !File.Exists(pidFile); i++)
-        {
-            await Task.Delay(50);
-        }
-
+        await Signals.TryWaitAsync(() => File.Exists(pidFile));
         Assert.True(File.Exists(pidFile), $"No pidfile {pidFile}");
         return new ServerProcess(pidFile, logFile);
     }

@@ -9,31 +9,30 @@ namespace Ocsp.Stapling.AspNetCore.Tests.Kestrel;
 /// </summary>
 internal static class KestrelRebinding
 {
-    /// <summary>The OCSP block of the first handshake (of at most 50, 100 ms apart) that serves <paramref name="leaf"/>.</summary>
+    /// <summary>The OCSP block of the first handshake that serves <paramref name="leaf"/> (a signal: waited for, <see cref="Signals"/>).</summary>
     public static async Task<string?> OpenSslStatusAsync(int port, X509Certificate2 leaf, string caFile)
     {
         string name = leaf.GetNameInfo(X509NameType.DnsName, false);
         string last = string.Empty;
-        for (int attempt = 0; attempt < 50; attempt++)
-        {
-            try
+        Tuple<string?> served = await Signals.WaitAsync(
+            async () =>
             {
-                (string? ocsp, string output) = await TlsClients.OpenSslStatusAsync(port, name, caFile, "-tls1_3");
-                if (output.Split('\n').Any(line => line.StartsWith("subject=", StringComparison.Ordinal) && line.Contains(name, StringComparison.Ordinal)))
+                try
                 {
-                    return ocsp;
+                    (string? ocsp, string output) = await TlsClients.OpenSslStatusAsync(port, name, caFile, "-tls1_3");
+                    last = output;
+                    return output.Split('\n').Any(line => line.StartsWith("subject=", StringComparison.Ordinal) && line.Contains(name, StringComparison.Ordinal))
+                        ? Tuple.Create(ocsp)
+                        : null;
                 }
-
-                last = output;
-            }
-            catch (InvalidOperationException ex)
-            {
-                last = ex.Message;
-            }
-
-            await Task.Delay(100);
-        }
-
-        throw new TimeoutException($"The endpoint never served {leaf.Subject}; last attempt:\n{last}");
+                catch (InvalidOperationException ex)
+                {
+                    last = ex.Message;
+                    return null;
+                }
+            },
+            $"the endpoint to serve {leaf.Subject}",
+            diagnostics: () => "last attempt:\n" + last);
+        return served.Item1;
     }
 }

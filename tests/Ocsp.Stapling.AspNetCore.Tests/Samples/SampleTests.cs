@@ -328,21 +328,9 @@ public sealed class SampleTests(KestrelFixture fixture) : IClassFixture<KestrelF
         }
     }
 
-    /// <summary>Retries <paramref name="attempt"/> (a new connection each time) until it gives a line, up to 20 attempts 250 ms apart: the sample's responder answers in the background.</summary>
-    private static async Task<string> EventuallyAsync(Func<Task<string?>> attempt)
-    {
-        for (int i = 0; i < 20; i++)
-        {
-            if (await attempt() is { } line)
-            {
-                return line;
-            }
-
-            await Task.Delay(250);
-        }
-
-        throw new TimeoutException("The sample never accepted the client certificate.");
-    }
+    /// <summary>Retries <paramref name="attempt"/> (a new connection each time) until it gives a line: the sample's responder answers in the background.</summary>
+    private static Task<string> EventuallyAsync(Func<Task<string?>> attempt) =>
+        Signals.WaitAsync(attempt, "the sample to accept the client certificate");
 
     /// <summary>Stops the sample processes this test started, by their PIDs.</summary>
     public void Dispose()

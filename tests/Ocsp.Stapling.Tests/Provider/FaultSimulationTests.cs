@@ -14,8 +14,9 @@ namespace Ocsp.Stapling.Tests.Provider;
 /// lookups between every step. After every step: no staple served that is not a valid good response for its
 /// certificate (signature and CertID), or that is past its nextUpdate on the true clock; a valid good response held in
 /// memory is served; no certificate's upstream requests within a simulated hour exceed the back-off schedule's bound;
-/// no unobserved task exception; memory bounded. A failure names the seed and the step. CI runs seeds 1–3;
-/// <c>OCSP_STAPLING_SIMULATION_SEEDS=4-200</c> runs more (eng/simulate.sh).
+/// no unobserved task exception; memory bounded. A failure names the seed and the step. The test command runs seed 1
+/// (a seed costs about a minute of one core); <c>.ci/run</c> adds seeds 2–3 and <c>OCSP_STAPLING_SIMULATION_SEEDS=4-200</c>
+/// runs more (eng/simulate.sh).
 /// </summary>
 public sealed class FaultSimulationTests(ResponderFixture fixture) : IClassFixture<ResponderFixture>
 {
@@ -26,7 +27,7 @@ public sealed class FaultSimulationTests(ResponderFixture fixture) : IClassFixtu
     {
         var seeds = new TheoryData<int>();
         string? range = Environment.GetEnvironmentVariable("OCSP_STAPLING_SIMULATION_SEEDS");
-        (int first, int last) = range?.Split('-') is [string a, string b] ? (int.Parse(a, System.Globalization.CultureInfo.InvariantCulture), int.Parse(b, System.Globalization.CultureInfo.InvariantCulture)) : (1, 3);
+        (int first, int last) = range?.Split('-') is [string a, string b] ? (int.Parse(a, System.Globalization.CultureInfo.InvariantCulture), int.Parse(b, System.Globalization.CultureInfo.InvariantCulture)) : (1, 1);
         for (int seed = first; seed <= last; seed++)
         {
             seeds.Add(seed);

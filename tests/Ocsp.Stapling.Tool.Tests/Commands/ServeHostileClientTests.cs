@@ -5,7 +5,7 @@ using System.Net.Sockets;
 using System.Text;
 using Ocsp.Stapling.Testing;
 
-namespace Ocsp.Stapling.Tool.Tests;
+namespace Ocsp.Stapling.Tool.Tests.Commands;
 
 /// <summary>
 /// <c>serve</c> as a process against hostile clients (issue 19, items 3 and 5): mutated requests, slowloris, a

@@ -1,4 +1,4 @@
-namespace Ocsp.Stapling.Tool.Tests;
+namespace Ocsp.Stapling.Tool.Tests.Configuration;
 
 public sealed class RenewConfigurationTests(ToolFixture fixture) : IClassFixture<ToolFixture>, IDisposable
 {

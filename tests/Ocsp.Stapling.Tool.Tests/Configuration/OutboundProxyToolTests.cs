@@ -2,7 +2,7 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using Ocsp.Stapling.Testing;
 
-namespace Ocsp.Stapling.Tool.Tests;
+namespace Ocsp.Stapling.Tool.Tests.Configuration;
 
 /// <summary>
 /// <c>fetch</c>, <c>renew</c> and <c>serve</c> behind a firewall (issue 29, item 1), through a real tinyproxy, with a

@@ -3,7 +3,7 @@ using System.Text.Json;
 using Ocsp.Stapling.Testing;
 using Xunit.Abstractions;
 
-namespace Ocsp.Stapling.Tool.Tests;
+namespace Ocsp.Stapling.Tool.Tests.Output;
 
 /// <summary>
 /// The file store and the response files when the writer is killed (SIGKILL) at random moments of a write loop

@@ -4,7 +4,7 @@ using Ocsp.Stapling.Internal;
 using Ocsp.Stapling.Testing;
 using StackExchange.Redis;
 
-namespace Ocsp.Stapling.Tool.Tests;
+namespace Ocsp.Stapling.Tool.Tests.Commands;
 
 /// <summary>
 /// <c>ocsp-stapling status</c> on each store (issue 18): what <c>renew</c> stored is listed (a table, or JSON) with the

@@ -1,6 +1,6 @@
 using Ocsp.Stapling.Testing;
 
-namespace Ocsp.Stapling.Tests.Protocol;
+namespace Ocsp.Stapling.Tests.Protocol.Responses;
 
 public sealed class OcspResponseTests(PkiFixture fixture) : IClassFixture<PkiFixture>
 {

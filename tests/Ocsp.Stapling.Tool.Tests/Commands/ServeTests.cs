@@ -4,7 +4,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using Ocsp.Stapling.Testing;
 
-namespace Ocsp.Stapling.Tool.Tests;
+namespace Ocsp.Stapling.Tool.Tests.Commands;
 
 /// <summary><c>serve</c> as a process: <c>--ca</c> caching (the ocsp_proxy drop-in), and its refusals: each bad start exits with its documented code and says why, before listening.</summary>
 public sealed class ServeTests(ToolFixture fixture) : IClassFixture<ToolFixture>

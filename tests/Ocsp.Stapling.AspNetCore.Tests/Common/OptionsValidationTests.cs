@@ -5,7 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Ocsp.Stapling.AspNetCore.Tests;
+namespace Ocsp.Stapling.AspNetCore.Tests.Common;
 
 /// <summary>Every options type of the package is checked by its generated validator, at start-up, naming the option.</summary>
 public sealed class OptionsValidationTests(KestrelFixture fixture) : IClassFixture<KestrelFixture>

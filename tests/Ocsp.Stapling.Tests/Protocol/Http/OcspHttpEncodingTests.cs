@@ -1,6 +1,6 @@
 using Ocsp.Stapling.Testing;
 
-namespace Ocsp.Stapling.Tests.Protocol;
+namespace Ocsp.Stapling.Tests.Protocol.Http;
 
 public sealed class OcspHttpEncodingTests(PkiFixture fixture) : IClassFixture<PkiFixture>
 {

@@ -1,6 +1,6 @@
 using Ocsp.Stapling.Testing;
 
-namespace Ocsp.Stapling.Tests.Protocol;
+namespace Ocsp.Stapling.Tests.Protocol.Validation;
 
 /// <summary>
 /// Seeded mutation tests: the decoders throw nothing but <see cref="OcspFormatException"/>, the validator throws nothing,

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using Ocsp.Stapling.Testing;
 
-namespace Ocsp.Stapling.Tests.Protocol;
+namespace Ocsp.Stapling.Tests.Protocol.Validation;
 
 public sealed class OcspResponseValidatorTests(PkiFixture fixture) : IClassFixture<PkiFixture>
 {

@@ -5,7 +5,7 @@ using System.Security.Cryptography.X509Certificates;
 using Ocsp.Stapling.Testing;
 using Xunit.Abstractions;
 
-namespace Ocsp.Stapling.Tool.Tests;
+namespace Ocsp.Stapling.Tool.Tests.Commands;
 
 /// <summary>
 /// A fleet that is killed: three <c>serve --ca</c> processes on one Redis and one on PostgreSQL, asked continuously by a

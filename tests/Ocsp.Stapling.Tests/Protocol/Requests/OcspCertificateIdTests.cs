@@ -1,6 +1,6 @@
 using Ocsp.Stapling.Testing;
 
-namespace Ocsp.Stapling.Tests.Protocol;
+namespace Ocsp.Stapling.Tests.Protocol.Requests;
 
 public sealed class OcspCertificateIdTests(PkiFixture fixture) : IClassFixture<PkiFixture>
 {

@@ -6,7 +6,7 @@ using Ocsp.Stapling.PostgreSql;
 using Ocsp.Stapling.Testing;
 using StackExchange.Redis;
 
-namespace Ocsp.Stapling.Tool.Tests;
+namespace Ocsp.Stapling.Tool.Tests.Configuration;
 
 /// <summary><c>serve</c> and <c>renew</c> on a shared store given on the command line (<c>--redis</c>, <c>--postgres</c>).</summary>
 public sealed class SharedStoreTests(ToolFixture fixture, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<ToolFixture>

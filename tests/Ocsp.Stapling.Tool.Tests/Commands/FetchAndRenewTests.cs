@@ -1,6 +1,6 @@
 using Ocsp.Stapling.Testing;
 
-namespace Ocsp.Stapling.Tool.Tests;
+namespace Ocsp.Stapling.Tool.Tests.Commands;
 
 public sealed class FetchAndRenewTests(ToolFixture fixture) : IClassFixture<ToolFixture>
 {

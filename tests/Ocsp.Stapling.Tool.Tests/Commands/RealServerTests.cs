@@ -1,7 +1,7 @@
 using System.Text.RegularExpressions;
 using Ocsp.Stapling.Testing;
 
-namespace Ocsp.Stapling.Tool.Tests;
+namespace Ocsp.Stapling.Tool.Tests.Commands;
 
 /// <summary>
 /// Real servers (Debian packages) stapling what the tool gives them: nginx, HAProxy and exim read files from <c>renew</c>;
@@ -218,18 +218,14 @@ public sealed class RealServerTests(ToolFixture fixture) : IClassFixture<ToolFix
     private async Task<string> HandshakeUntilStapledAsync(int port, LeafFiles site, Func<string> diagnostics)
     {
         string status = "";
-        for (int attempt = 0; attempt < 40 && !status.Contains("Cert Status: good", StringComparison.Ordinal); attempt++)
-        {
-            if (attempt > 0)
+        return await Signals.WaitAsync(
+            async () =>
             {
-                await Task.Delay(250);
-            }
-
-            status = await OpenSslStatusAsync(port, site);
-        }
-
-        Assert.True(status.Contains("Cert Status: good", StringComparison.Ordinal), $"No good staple on 127.0.0.1:{port}:\n{status}\n{diagnostics()}");
-        return status;
+                status = await OpenSslStatusAsync(port, site);
+                return status.Contains("Cert Status: good", StringComparison.Ordinal) ? status : null;
+            },
+            $"a good staple on 127.0.0.1:{port}",
+            diagnostics: () => $"{status}\n{diagnostics()}");
     }
 
     private async Task<string> OpenSslStatusAsync(int port, LeafFiles site, string[]? extra = null)

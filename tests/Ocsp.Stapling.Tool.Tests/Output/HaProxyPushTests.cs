@@ -4,7 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Ocsp.Stapling.Testing;
 
-namespace Ocsp.Stapling.Tool.Tests;
+namespace Ocsp.Stapling.Tool.Tests.Output;
 
 /// <summary>
 /// HAProxy without reload (issue 29, item 2): <c>renew</c> and <c>fetch</c> push a validated response into a running

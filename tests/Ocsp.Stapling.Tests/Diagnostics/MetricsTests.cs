@@ -2,7 +2,7 @@ using System.Diagnostics.Metrics;
 using Ocsp.Stapling.Internal;
 using Ocsp.Stapling.Testing;
 
-namespace Ocsp.Stapling.Tests.Provider;
+namespace Ocsp.Stapling.Tests.Diagnostics;
 
 /// <summary>The meter's gauges: bounded cardinality by default (aggregates), per-certificate series only when asked for.</summary>
 public sealed class MetricsTests(ResponderFixture fixture) : IClassFixture<ResponderFixture>

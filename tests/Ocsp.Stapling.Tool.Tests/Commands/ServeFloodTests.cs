@@ -4,7 +4,7 @@ using System.Net.Http.Headers;
 using Ocsp.Stapling.Testing;
 using Xunit.Abstractions;
 
-namespace Ocsp.Stapling.Tool.Tests;
+namespace Ocsp.Stapling.Tool.Tests.Commands;
 
 /// <summary>
 /// <c>serve --ca</c> with its defaults, as a process on the real clock, flooded with junk serials from one address
