@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the killed-fleet soak (FleetKillTests: three `serve --ca` on one Redis, one on PostgreSQL, asked continuously while
-# processes are SIGKILLed and restarted, Redis restarted empty, the responder cut off) for longer than CI's 45 s.
+# processes are SIGKILLed and restarted, Redis restarted empty, the responder cut off) for longer than CI's 45 s (the README's test command runs 20 s).
 #   eng/fleet-kill.sh SECONDS [SEED]     e.g. eng/fleet-kill.sh 600 7
 # Starts a throwaway PostgreSQL (eng/postgres.sh) unless OCSP_STAPLING_POSTGRES is set; the test starts its own Redis.
 # Prints the counts (requests, answers by kind, kills, restarts, recoveries); exits 1 if any answer was wrong or a process

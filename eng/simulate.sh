@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the seeded fault simulation (FaultSimulationTests: 90 simulated days, hundreds of certificates, random faults,
-# invariants after every step) for more seeds than CI's 1-3 (the test command runs 1, .ci/run adds 2-3), in batches, until the time given is spent.
+# invariants after every step) for more seeds than CI's 1-3 (the README's test command runs seed 1), in batches, until the time given is spent.
 #   eng/simulate.sh MINUTES [FIRST_SEED]     e.g. eng/simulate.sh 60 4
 # Prints each batch's result; a failure names the seed and the step, and the script exits 1 at the first failing batch.
 set -euo pipefail

@@ -296,6 +296,16 @@ internal sealed class OnDemandCertificates : IDisposable
             {
                 // Registered from now on while it is kept (not when it was forgotten while this request ran).
                 await _provider.RegisterAnsweredAsync(entry.Id, entry.Issuer, responders, result).ConfigureAwait(false);
+
+                // Evicted or forgotten between the two steps: its unregistration may have run before this registration, so
+                // this one is undone here. (One that runs after this check comes after the registration and undoes it itself;
+                // no other request for this CertID runs while this one does.)
+                if (entry.State.Status != OnDemandStatus.Registered)
+                {
+                    _provider.Unregister(entry.Id);
+                    return answer;
+                }
+
                 _events.Registered?.Invoke(entry, answer);
             }
 

@@ -15,7 +15,7 @@ namespace Ocsp.Stapling.Tests.Provider;
 /// certificate (signature and CertID), or that is past its nextUpdate on the true clock; a valid good response held in
 /// memory is served; no certificate's upstream requests within a simulated hour exceed the back-off schedule's bound;
 /// no unobserved task exception; memory bounded. A failure names the seed and the step. The test command runs seed 1
-/// (a seed costs about a minute of one core); <c>.ci/run</c> adds seeds 2–3 and <c>OCSP_STAPLING_SIMULATION_SEEDS=4-200</c>
+/// (a seed costs about a minute of one core); <c>.ci/run</c> runs seeds 1–3 and <c>OCSP_STAPLING_SIMULATION_SEEDS=4-200</c>
 /// runs more (eng/simulate.sh).
 /// </summary>
 public sealed class FaultSimulationTests(ResponderFixture fixture) : IClassFixture<ResponderFixture>
