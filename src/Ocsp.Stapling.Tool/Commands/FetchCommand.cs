@@ -35,6 +35,11 @@ internal static class FetchCommand
                 overrides[pair.Certificate.Thumbprint] = ResponderUrls.Parse(responder, "--url").ToString();
             }
 
+            if (overrides.Count == 0 && pair.Certificate.GetOcspResponderUris().Count == 0)
+            {
+                throw new ToolException(ExitCodes.BadInput, $"{pair.Name} has no OCSP responder URL (AIA): give its responder with --url. Nothing written.");
+            }
+
             await using var fetcher = new ResponseFetcher(overrides, result.GetValue(verbose), configure: outbound);
             (OcspStaple? staple, string? failure) = await fetcher.FetchAsync(pair, cancellationToken).ConfigureAwait(false);
             if (staple is null)

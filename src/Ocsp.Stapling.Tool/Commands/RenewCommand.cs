@@ -97,7 +97,9 @@ internal static class RenewCommand
                     if (staple is null || staple.Status != OcspCertificateStatus.Good)
                     {
                         string why = staple is null ? failure! : $"the responder says {staple.Status.ToString().ToLowerInvariant()}";
-                        throw new ToolException(ExitCodes.FetchFailed, $"{entry.Output}: not renewed, {why}; the existing file is left as it was.");
+                        throw new ToolException(
+                            ExitCodes.FetchFailed,
+                            $"{entry.Output}: not renewed, {why}; {(File.Exists(entry.Output) ? "the existing file is left as it was" : "no file written")}.");
                     }
 
                     ResponseFiles.WriteAtomically(entry.Output, staple.Encoded.Span, configuration.Backup);

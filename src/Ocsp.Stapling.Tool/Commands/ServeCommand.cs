@@ -146,7 +146,7 @@ internal static class ServeCommand
             string caching = authorities.Length == 0
                 ? $"{pairs.Length} certificate(s)"
                 : $"{pairs.Length} certificate(s) and every certificate of {authorities.Length} CA(s) its responder vouches for, from its first request "
-                    + $"(forgotten after {proxyOptions.Cache.ForgetAfter} unasked, at most {proxyOptions.Cache.MaxCertificatesPerAuthority} per CA; unknown answers kept {proxyOptions.Cache.UnknownAnswerTime})";
+                    + $"(forgotten after {Durations.Format(proxyOptions.Cache.ForgetAfter)} unasked, at most {proxyOptions.Cache.MaxCertificatesPerAuthority} per CA; unknown answers kept {Durations.Format(proxyOptions.Cache.UnknownAnswerTime)})";
             string fronting = fronts.Length == 0 ? "" : "; fronting " + string.Join("; ", fronts.Select(f => $"{f.PublicUrl} -> {string.Join(", ", f.Backends)}"));
             Console.WriteLine($"OCSP proxy listening on {string.Join(", ", app.Urls)} for {caching}, responses shared through {shared.Describe()}; "
                 + $"limits: {limitValues.Describe()}, {ProxyArguments.Describe(proxyOptions)}; allowed responders: "

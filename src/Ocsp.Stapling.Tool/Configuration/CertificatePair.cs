@@ -62,7 +62,9 @@ internal sealed record CertificatePair(X509Certificate2 Certificate, X509Certifi
         }
         catch (Exception ex) when (ex is CryptographicException or InvalidOperationException or ArgumentException or IOException or UnauthorizedAccessException)
         {
-            throw new ToolException(ExitCodes.BadInput, $"Cannot use '{certificatePath}'{(issuerPath is null ? "" : $" with issuer '{issuerPath}'")}: {ex.Message}");
+            // The library's words name its parameters ("a chain file or an issuer path"); the tool's name its options.
+            string message = ex.Message.Replace("give its issuer (a chain file or an issuer path).", "give its issuer with --issuer, or a chain file (certificate then issuer) as --cert.", StringComparison.Ordinal);
+            throw new ToolException(ExitCodes.BadInput, $"Cannot use '{certificatePath}'{(issuerPath is null ? "" : $" with issuer '{issuerPath}'")}: {message}");
         }
     }
 }

@@ -20,4 +20,34 @@ internal static class Durations
 
         return TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out duration) && duration >= TimeSpan.Zero;
     }
+
+    /// <summary>A duration the way the options are written: "7d", "12h", "10m", "30s", or the largest units that add up to it ("1d12h", "90s" as "1m30s").</summary>
+    public static string Format(TimeSpan duration)
+    {
+        if (duration <= TimeSpan.Zero)
+        {
+            return "0s";
+        }
+
+        if (duration.Ticks % TimeSpan.TicksPerSecond != 0)
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"{duration.TotalSeconds:0.###}s");
+        }
+
+        var text = new System.Text.StringBuilder();
+        Append(text, (long)duration.TotalDays, 'd');
+        Append(text, duration.Hours, 'h');
+        Append(text, duration.Minutes, 'm');
+        Append(text, duration.Seconds, 's');
+
+        return text.ToString();
+
+        static void Append(System.Text.StringBuilder text, long amount, char unit)
+        {
+            if (amount > 0)
+            {
+                text.Append(CultureInfo.InvariantCulture, $"{amount}{unit}");
+            }
+        }
+    }
 }

@@ -35,7 +35,7 @@ public sealed class FetchAndRenewTests(ToolFixture fixture) : IClassFixture<Tool
         ProgramResult unreachable = await ToolFixture.RunToolAsync("fetch", "--cert", leaf.Chain, "--url", "http://127.0.0.1:9/");
 
         Assert.Equal(65, noIssuer.ExitCode);
-        Assert.Contains("give its issuer", noIssuer.StandardError, StringComparison.Ordinal);
+        Assert.Contains("give its issuer with --issuer, or a chain file (certificate then issuer) as --cert", noIssuer.StandardError, StringComparison.Ordinal);
         Assert.Equal(66, missing.ExitCode);
         Assert.Contains("no such file", missing.StandardError, StringComparison.Ordinal);
         Assert.Equal(65, notACertificate.ExitCode);
@@ -43,6 +43,14 @@ public sealed class FetchAndRenewTests(ToolFixture fixture) : IClassFixture<Tool
         Assert.Equal(69, unreachable.ExitCode);
         Assert.Contains("Nothing written", unreachable.StandardError, StringComparison.Ordinal);
         Assert.False(File.Exists(leaf.Chain + ".ocsp"));
+
+        // A certificate without an OCSP URL is bad input (65), not a failed fetch (69); --url is what it needs.
+        string noAia = Path.Combine(leaf.Directory, "no-aia.pem");
+        await File.WriteAllTextAsync(noAia, TestPki.ToPem(fixture.Pki.IssueLeaf("no-aia-fetch.test", ocspUrl: null)));
+        ProgramResult withoutUrl = await ToolFixture.RunToolAsync("fetch", "--cert", noAia, "--issuer", fixture.IssuerFile);
+        Assert.True(withoutUrl.ExitCode == 65, withoutUrl.ToString());
+        Assert.Contains("has no OCSP responder URL (AIA): give its responder with --url", withoutUrl.StandardError, StringComparison.Ordinal);
+        Assert.False(File.Exists(noAia + ".ocsp"));
     }
 
     [Fact]
@@ -85,8 +93,21 @@ public sealed class FetchAndRenewTests(ToolFixture fixture) : IClassFixture<Tool
         Assert.True(down.ExitCode == 69, down.ToString());
         Assert.True(revoked.ExitCode == 69, revoked.ToString());
         Assert.Contains("revoked", revoked.StandardError, StringComparison.Ordinal);
+        Assert.Contains("the existing file is left as it was", down.StandardError, StringComparison.Ordinal);
         Assert.Equal(firstBytes, File.ReadAllBytes(first.Ocsp));
         Assert.Equal(secondBytes, File.ReadAllBytes(second.Ocsp));
+
+        // A certificate with no file yet whose responder is down: the message says nothing was written, not "left as it was".
+        LeafFiles third = fixture.NewLeaf("renew-c");
+        string fresh = Path.Combine(third.Directory, "fresh.json");
+        await File.WriteAllTextAsync(fresh, $$"""{ "certificates": [ { "cert": "{{third.Chain}}", "output": "{{third.Ocsp}}" } ] }""");
+        fixture.Responder.Fault = ResponderFault.Down;
+        ProgramResult firstDown = await ToolFixture.RunToolAsync("renew", "--config", fresh);
+        fixture.Responder.Fault = ResponderFault.None;
+        Assert.True(firstDown.ExitCode == 69, firstDown.ToString());
+        Assert.Contains("no file written", firstDown.StandardError, StringComparison.Ordinal);
+        Assert.DoesNotContain("left as it was", firstDown.StandardError, StringComparison.Ordinal);
+        Assert.False(File.Exists(third.Ocsp));
     }
 
     [Fact]

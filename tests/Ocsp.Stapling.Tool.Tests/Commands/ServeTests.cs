@@ -52,6 +52,7 @@ public sealed class ServeTests(ToolFixture fixture) : IClassFixture<ToolFixture>
 
             Assert.True(fixture.Responder.RequestCount == before + 1, $"3 calls, {fixture.Responder.RequestCount - before} upstream requests:\n{first.Output}");
             Assert.Contains("every certificate of 1 CA(s) its responder vouches for, from its first request", first.Output, StringComparison.Ordinal);
+            Assert.Contains("(forgotten after 7d unasked, at most 10000 per CA; unknown answers kept 10m)", first.Output, StringComparison.Ordinal); // durations as written
 
             await using ServeProcess second = await ServeProcess.StartAsync(arguments);
             await AssertGoodThroughAsync(second, site);
