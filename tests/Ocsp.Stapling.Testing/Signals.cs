@@ -40,14 +40,17 @@ public static class Signals
     /// <summary>Polls <paramref name="condition"/> until it holds; <see langword="false"/> at the deadline (for waits whose end is not a failure, such as a process exiting after a signal).</summary>
     public static async Task<bool> TryWaitAsync(Func<bool> condition, TimeSpan? deadline = null)
     {
-        try
+        DateTime end = DateTime.UtcNow + (deadline ?? Deadline);
+        for (int poll = 25; !condition(); poll = Math.Min(poll * 2, 250))
         {
-            await WaitAsync(condition, "the condition", deadline).ConfigureAwait(false);
-            return true;
+            if (DateTime.UtcNow >= end)
+            {
+                return false;
+            }
+
+            await Task.Delay(poll).ConfigureAwait(false);
         }
-        catch (TimeoutException)
-        {
-            return false;
-        }
+
+        return true;
     }
 }

@@ -70,19 +70,9 @@ public static class OcspResponseValidator
                 OcspValidationFailure.ResponseTooLarge, $"The response is {response.Length} bytes, over the {options.MaxResponseSize}-byte limit.");
         }
 
-        OcspResponse parsed;
-        try
+        if (!TryParseSuccessful(response, out OcspResponse? parsed, out OcspValidationResult? unusable))
         {
-            parsed = OcspResponse.Parse(response.Span);
-        }
-        catch (OcspFormatException ex)
-        {
-            return OcspValidationResult.Reject(OcspValidationFailure.MalformedResponse, ex.Message);
-        }
-
-        if (parsed.Status != OcspResponseStatus.Successful)
-        {
-            return OcspValidationResult.Reject(OcspValidationFailure.UnsuccessfulStatus, $"The responder answered '{parsed.Status}'.", parsed);
+            return unusable;
         }
 
         if (!parsed.IsBasic)
@@ -119,19 +109,9 @@ public static class OcspResponseValidator
     internal static OcspValidationResult ValidateTimes(ReadOnlyMemory<byte> response, DateTimeOffset now, OcspValidationOptions? options = null)
     {
         options ??= OcspValidationOptions.Default;
-        OcspResponse parsed;
-        try
+        if (!TryParseSuccessful(response, out OcspResponse? parsed, out OcspValidationResult? unusable))
         {
-            parsed = OcspResponse.Parse(response.Span);
-        }
-        catch (OcspFormatException ex)
-        {
-            return OcspValidationResult.Reject(OcspValidationFailure.MalformedResponse, ex.Message);
-        }
-
-        if (parsed.Status != OcspResponseStatus.Successful)
-        {
-            return OcspValidationResult.Reject(OcspValidationFailure.UnsuccessfulStatus, $"The responder answered '{parsed.Status}'.", parsed);
+            return unusable;
         }
 
         if (!parsed.IsBasic || parsed.Responses is not [OcspSingleResponse single, ..])
@@ -140,6 +120,29 @@ public static class OcspResponseValidator
         }
 
         return CheckTimes(parsed, single, now, options, signerNotAfter: null);
+    }
+
+    /// <summary>The response parsed, or (<see langword="false"/>) the rejection when it is malformed or not <c>successful</c>.</summary>
+    private static bool TryParseSuccessful(
+        ReadOnlyMemory<byte> response,
+        [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out OcspResponse? parsed,
+        [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out OcspValidationResult? rejection)
+    {
+        try
+        {
+            parsed = OcspResponse.Parse(response.Span);
+        }
+        catch (OcspFormatException ex)
+        {
+            parsed = null;
+            rejection = OcspValidationResult.Reject(OcspValidationFailure.MalformedResponse, ex.Message);
+            return false;
+        }
+
+        rejection = parsed.Status == OcspResponseStatus.Successful
+            ? null
+            : OcspValidationResult.Reject(OcspValidationFailure.UnsuccessfulStatus, $"The responder answered '{parsed.Status}'.", parsed);
+        return rejection is null;
     }
 
     private static OcspValidationResult CheckTimes(OcspResponse parsed, OcspSingleResponse single, DateTimeOffset now, OcspValidationOptions options, DateTimeOffset? signerNotAfter)
