@@ -40,27 +40,6 @@ internal sealed class Snippets
         #endregion
     }
 
-    public void Readme(string[] args)
-    {
-        #region readme-kestrel
-        var builder = WebApplication.CreateSlimBuilder(args);
-        builder.Services.AddOcspStapling();                          // provider, refresh scheduler, file-system store
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenAnyIP(443, listen =>
-            listen.UseHttpsWithOcspStaplingFromPem("/etc/ssl/site/fullchain.pem", "/etc/ssl/site/privkey.pem")));
-        var app = builder.Build();
-        app.MapOcspStaplingStatus("/ocsp-status");                   // loopback callers only unless authorized
-        app.Run();
-        #endregion
-    }
-
-    public void ReadmeClientCertificates(WebApplicationBuilder builder)
-    {
-        #region readme-client-certificates
-        builder.Services.AddAuthentication(CertificateAuthenticationDefaults.AuthenticationScheme)
-            .AddCertificate(options => options.CheckOcspRevocation(new OcspClientCertificatePolicy { FailureMode = OcspClientFailureMode.FailClosed }));
-        #endregion
-    }
-
     public void Kestrel(WebApplicationBuilder builder)
     {
         #region kestrel
@@ -148,7 +127,7 @@ internal sealed class Snippets
     }
 
     public void ClientCertificates(
-        WebApplicationBuilder builder, X509Certificate2 clientRoot, X509Certificate2 certificate, X509Certificate2Collection chain,
+        WebApplicationBuilder builder, X509Certificate2 certificate, X509Certificate2Collection chain,
         X509Certificate2Collection clientAuthorities, SslStreamCertificateContext context, OcspClientCertificateValidator validator, OcspClientCertificatePolicy policy)
     {
         #region client-certificates
@@ -157,20 +136,21 @@ internal sealed class Snippets
         // 1. ASP.NET Core certificate authentication: checked in its asynchronous event, no thread blocks, and a certificate
         //    not seen before waits for its responder up to FirstAnswerTimeout (5 s): even a client's first request is decided
         //    by a real answer. A rejected certificate fails authentication (HTTP 403 with the default challenge).
+        //    clientAuthorities: the client CAs, the root and every issuing intermediate (clientAuthorities.ImportFromPemFile
+        //    of one PEM file): the handler trusts only them and completes client chains from them (it does not see the
+        //    intermediates a client sends, and downloads nothing). The endpoints it guards need .RequireAuthorization().
         builder.Services.AddAuthentication(CertificateAuthenticationDefaults.AuthenticationScheme).AddCertificate(options =>
-        {
-            options.ChainTrustValidationMode = X509ChainTrustMode.CustomRootTrust;
-            options.CustomTrustStore.Add(clientRoot);
-            options.CheckOcspRevocation(new OcspClientCertificatePolicy { FailureMode = OcspClientFailureMode.FailClosed });
-        });
+            options.CheckOcspRevocation(new OcspClientCertificatePolicy { FailureMode = OcspClientFailureMode.FailClosed }, clientAuthorities));
+        builder.Services.AddAuthorization();
 
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            // 2. Kestrel at the TLS level, on a stapled endpoint...
+            // 2. Kestrel at the TLS level, on a stapled endpoint (with 1, it asks for the certificate and refuses other
+            //    CAs' in the handshake; with Revocation set, it also decides revocation there)...
             kestrel.ListenAnyIP(443, listen => listen.UseHttpsWithOcspStapling(certificate, chain, https =>
             {
                 https.ClientCertificates.Mode = ClientCertificateMode.RequireCertificate;
-                https.ClientCertificates.Authorities.Add(clientRoot);                      // plus intermediates clients may not send
+                https.ClientCertificates.Authorities.AddRange(clientAuthorities);          // root and intermediates
                 https.ClientCertificates.Revocation = new OcspClientCertificatePolicy();   // fail-closed
             }));
 

@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Configuration.Memory;
 using Ocsp.Stapling;
 using Ocsp.Stapling.AspNetCore;
 using Ocsp.Stapling.Samples;
@@ -22,9 +23,23 @@ if (SampleArguments.ParseOrPrintUsage(args, "Ocsp.Stapling.Samples.Kestrel", "Ke
 }
 
 await using DemoPki? demo = arguments.IsDemo ? await DemoPki.CreateAsync(arguments.DemoDirectory) : null;
+if (arguments.IsDemo && demo is null)
+{
+    return 1; // the directory is in use: said on stderr
+}
+
 string? cacheDirectory = arguments.CacheDirectory ?? (demo is null ? null : Path.Combine(demo.Directory, "cache"));
 
 WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+// The log is about certificates and staples, not requests: ASP.NET Core's Information lines per request are off by
+// default (Logging__LogLevel__Microsoft.AspNetCore=Information brings them back). A start-up that fails (a port in
+// use) is said in one line below instead of the host's Error with its stack trace (the trace is logged at Debug).
+builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
+{
+    InitialData = [new("Logging:LogLevel:Default", "Information"), new("Logging:LogLevel:Microsoft.AspNetCore", "Warning")],
+});
+bool started = false;
+builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", level => level >= LogLevel.Information && (Volatile.Read(ref started) || level != LogLevel.Error));
 arguments.UseStore(builder.Services.AddOcspStapling(options =>
 {
     if (cacheDirectory is not null)
@@ -118,9 +133,13 @@ app.MapPrometheusScrapingEndpoint("/metrics").AddEndpointFilter(LoopbackOnly);
 try
 {
     await app.StartAsync();
+    Volatile.Write(ref started, true);
 }
 catch (Exception ex) when (ex is InvalidOperationException or IOException or SocketException)
 {
+#pragma warning disable CA1848 // once, on the way out
+    app.Logger.LogDebug(ex, "Start-up failed");
+#pragma warning restore CA1848
     Console.Error.WriteLine($"Cannot start: {ex.Message}");
     return 1;
 }
@@ -139,12 +158,19 @@ string serverName = state.Certificate!.GetNameInfo(X509NameType.DnsName, forIssu
 string caFile = demo is null ? string.Empty : $" -CAfile {demo.RootFile}";
 Console.WriteLine();
 Console.WriteLine(Describe(state));
-Console.WriteLine($"HTTPS with OCSP stapling on https://{host}:{port}/ (health: https://{host}:{port}/health)");
+// A certificate that names no OCSP responder is served, never stapled: the sample says so instead of its stapling lines.
+Console.WriteLine(state.HasResponder
+    ? $"HTTPS with OCSP stapling on https://{host}:{port}/ (health: https://{host}:{port}/health)"
+    : $"HTTPS WITHOUT OCSP stapling on https://{host}:{port}/: the certificate names no OCSP responder (no OCSP URL in its AIA extension)");
 Console.WriteLine($"Status page: https://{host}:{port}/ocsp-status   Prometheus metrics: https://{host}:{port}/metrics   (loopback callers only)");
 Console.WriteLine($"Running on {RuntimeInformation.FrameworkDescription} ({RuntimeInformation.OSDescription})");
-Console.WriteLine("See the staple with:");
-string clientFiles = demo is not null && arguments.ClientCa is not null ? $" -cert {demo.ClientCertificateFile} -key {demo.ClientKeyFile}" : string.Empty;
-Console.WriteLine($"  openssl s_client -connect {host}:{port} -servername {serverName} -status{caFile}{clientFiles} </dev/null");
+if (state.HasResponder)
+{
+    Console.WriteLine("See the staple with:");
+    string clientFiles = demo is not null && arguments.ClientCa is not null ? $" -cert {demo.ClientCertificateFile} -key {demo.ClientKeyFile}" : string.Empty;
+    Console.WriteLine($"  openssl s_client -connect {host}:{port} -servername {serverName} -status{caFile}{clientFiles} </dev/null");
+}
+
 if (arguments.ClientCa is not null)
 {
     Console.WriteLine($"Client certificates required (--client-ca {arguments.ClientCa}), revocation checked by OCSP in certificate authentication, {(arguments.ClientRevocation == OcspClientFailureMode.FailOpen ? "fail-open" : "fail-closed")}");

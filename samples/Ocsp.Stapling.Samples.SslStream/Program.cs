@@ -18,6 +18,11 @@ if (SampleArguments.ParseOrPrintUsage(args, "Ocsp.Stapling.Samples.SslStream", "
 }
 
 await using DemoPki? demo = arguments.IsDemo ? await DemoPki.CreateAsync(arguments.DemoDirectory) : null;
+if (arguments.IsDemo && demo is null)
+{
+    return 1; // the directory is in use: said on stderr
+}
+
 
 // The provider (fetching, validation, shared cache, refresh scheduler) runs in a generic host.
 HostApplicationBuilder builder = Host.CreateApplicationBuilder();

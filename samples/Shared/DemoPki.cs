@@ -6,8 +6,11 @@ namespace Ocsp.Stapling.Samples;
 /// <summary>Demo mode: a throw-away CA with a "localhost" certificate whose AIA points at a local OCSP responder.</summary>
 internal sealed class DemoPki : IAsyncDisposable
 {
-    private DemoPki(TestOcspResponder responder, TestPki pki, X509Certificate2 leaf, string directory)
+    private readonly FileStream _lock;
+
+    private DemoPki(FileStream lockFile, TestOcspResponder responder, TestPki pki, X509Certificate2 leaf, string directory)
     {
+        _lock = lockFile;
         Responder = responder;
         Pki = pki;
         Leaf = leaf;
@@ -43,16 +46,31 @@ internal sealed class DemoPki : IAsyncDisposable
 
     public string RevokedClientKeyFile => Path.Combine(Directory, "client-revoked.key");
 
-    /// <summary>Starts the responder on 127.0.0.1 (a free port), issues the PKI and writes it as PEM files.</summary>
-    public static async Task<DemoPki> CreateAsync(string directory)
+    /// <summary>
+    /// Starts the responder on 127.0.0.1 (a free port), issues the PKI and writes it as PEM files; or, when another sample
+    /// is using <paramref name="directory"/> (it holds the directory's lock file), says so and returns null: writing a
+    /// new PKI there would pull the files from under the running one.
+    /// </summary>
+    public static async Task<DemoPki?> CreateAsync(string directory)
     {
         System.IO.Directory.CreateDirectory(directory);
+        FileStream lockFile;
+        try
+        {
+            lockFile = new FileStream(Path.Combine(directory, ".lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException)
+        {
+            Console.Error.WriteLine($"Cannot start: another sample is using the demo directory {directory} (its PKI and responder); give this one another with --dir DIR");
+            return null;
+        }
+
         TestOcspResponder responder = await TestOcspResponder.StartAsync();
         var pki = TestPki.Create(responder.Url);
         responder.AddIssuer(pki.Intermediate);
         responder.AddIssuer(pki.Root); // the intermediate's own status: client-certificate checks ask about every CA below the root
         X509Certificate2 leaf = pki.IssueLeaf("localhost", responder.Url);
-        var demo = new DemoPki(responder, pki, leaf, directory);
+        var demo = new DemoPki(lockFile, responder, pki, leaf, directory);
         await File.WriteAllTextAsync(demo.RootFile, TestPki.ToPem(pki.Root));
         await File.WriteAllTextAsync(demo.ChainFile, TestPki.ToPem(pki.Intermediate));
         await File.WriteAllTextAsync(demo.CertificateFile, TestPki.ToPem(leaf));
@@ -72,5 +90,6 @@ internal sealed class DemoPki : IAsyncDisposable
     {
         await Responder.DisposeAsync();
         Pki.Dispose();
+        await _lock.DisposeAsync();
     }
 }

@@ -113,6 +113,10 @@ internal static class ServeCommand
             {
                 InitialData = [new("Logging:LogLevel:Default", "Information"), new("Logging:LogLevel:Microsoft.AspNetCore", "Warning")],
             });
+            // A start-up that fails (a port in use) is one line, the ToolException below, instead of the host's Error
+            // with its stack trace first (the trace is logged at Debug).
+            bool started = false;
+            builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", level => level >= LogLevel.Information && (Volatile.Read(ref started) || level != LogLevel.Error));
             IOcspStaplingBuilder stapling = builder.Services.AddOcspStapling(options =>
             {
                 outbound(options);
@@ -137,9 +141,11 @@ internal static class ServeCommand
             try
             {
                 await app.StartAsync(cancellationToken).ConfigureAwait(false);
+                Volatile.Write(ref started, true);
             }
             catch (IOException ex)
             {
+                ToolLog.StartFailed(app.Logger, ex);
                 throw new ToolException(ExitCodes.CannotWrite, $"Cannot listen on {result.GetValue(urls)}: {ex.Message}");
             }
 

@@ -104,8 +104,8 @@ internal static partial class Log
     [LoggerMessage(CacheRecoveredId, LogLevel.Information, "Shared OCSP cache {Operation}s work again")]
     public static partial void CacheRecovered(ILogger logger, string operation);
 
-    [LoggerMessage(NoResponderId, LogLevel.Information, "Certificate {Certificate} has no usable OCSP responder ({Reason}); it will be served without a staple")]
-    public static partial void NoResponder(ILogger logger, string certificate, string reason);
+    [LoggerMessage(EventId = NoResponderId, Message = "Certificate {Certificate} has no usable OCSP responder ({Reason}); it will be served without a staple")]
+    public static partial void NoResponder(ILogger logger, LogLevel level, string certificate, string reason);
 
     [LoggerMessage(CertificateRegisteredId, LogLevel.Information, "Keeping OCSP staple for {Certificate} (must-staple: {MustStaple}, responders: {Responders})")]
     public static partial void CertificateRegistered(ILogger logger, string certificate, bool mustStaple, string responders);

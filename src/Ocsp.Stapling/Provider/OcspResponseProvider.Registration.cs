@@ -95,14 +95,15 @@ internal sealed partial class OcspResponseProvider
                 Log.CertificateRegisteredInBulk(_logger, registration.DisplayName, certificate.IsMustStaple(), listed);
             }
         }
+        else if (noResponder is null)
+        {
+            Log.CertificateRegistered(_logger, registration.DisplayName, certificate.IsMustStaple(), string.Join(", ", registration.ResponderUris));
+        }
         else
         {
-            string responders = string.Join(", ", registration.ResponderUris);
-            Log.CertificateRegistered(_logger, registration.DisplayName, certificate.IsMustStaple(), responders);
-            if (noResponder is not null)
-            {
-                Log.NoResponder(_logger, registration.DisplayName, noResponder);
-            }
+            // Once, at registration, and never again (no retries, no outage): a Warning when the certificate names no
+            // responder, since nothing will be stapled for it; an override that disables it is the operator's choice.
+            Log.NoResponder(_logger, registration.ResponderDisabled ? LogLevel.Information : LogLevel.Warning, registration.DisplayName, noResponder);
         }
 
         _scheduler.Schedule(registration, now);

@@ -219,6 +219,63 @@ public sealed class SampleTests(KestrelFixture fixture) : IClassFixture<KestrelF
         Assert.Contains($"Certificate file '{missing}' does not exist.", result.StandardError, StringComparison.Ordinal);
     }
 
+    /// <summary>A certificate that names no OCSP responder: served, a Warning logged once, and no stapling claim printed.</summary>
+    [Fact]
+    public async Task Kestrel_CertificateWithoutOcspUrl_WarnsAndMakesNoStaplingClaim()
+    {
+        X509Certificate2 leaf = fixture.NewLeaf("sample-no-aia", withOcspUrl: false);
+        string directory = Path.Combine(fixture.Directory, "no-aia-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(directory);
+        await File.WriteAllTextAsync(Path.Combine(directory, "cert.pem"), TestPki.ToPem(leaf) + TestPki.ToPem(fixture.Pki.Intermediate));
+        await File.WriteAllTextAsync(Path.Combine(directory, "key.pem"), TestPki.PrivateKeyPem(leaf));
+
+        string output = await RunSampleUntilAsync(
+            "Kestrel",
+            ["--cert", Path.Combine(directory, "cert.pem"), "--key", Path.Combine(directory, "key.pem"), "--port", "0", "--cache", Path.Combine(directory, "cache")],
+            line => line.StartsWith("Press Ctrl+C", StringComparison.Ordinal));
+
+        Assert.Contains("HTTPS WITHOUT OCSP stapling on https://127.0.0.1:", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("HTTPS with OCSP stapling", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("openssl s_client", output, StringComparison.Ordinal);
+        Assert.Contains("warn: Ocsp.Stapling[7]", output, StringComparison.Ordinal);
+        Assert.Contains("has no usable OCSP responder (no OCSP URL in AIA and no override)", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("responders: )", output, StringComparison.Ordinal);
+    }
+
+    /// <summary>A port in use: one line saying so, exit 1; no stack trace (it is logged at Debug only).</summary>
+    [Fact]
+    public async Task Kestrel_PortInUse_OneLine_NoStackTrace()
+    {
+        using var holder = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        holder.Start();
+        int port = ((IPEndPoint)holder.LocalEndpoint).Port;
+        string directory = Path.Combine(fixture.Directory, "port-in-use-" + Guid.NewGuid().ToString("N"));
+
+        ProgramResult result = await ExternalProgram.RunAsync("dotnet", [SampleDll("Kestrel"), "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--dir", directory]);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal($"Cannot start: Failed to bind to address https://127.0.0.1:{port}: address already in use.", result.StandardError.Trim());
+        Assert.DoesNotContain("Hosting failed to start", result.StandardOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", result.StandardOutput + result.StandardError, StringComparison.Ordinal);
+    }
+
+    /// <summary>Two samples on one demo directory: the second is refused, and the first's PKI files are left as they were.</summary>
+    [SkippableFact]
+    public async Task Kestrel_DemoDirectoryInUse_SecondSampleRefused_FirstLeftAlone()
+    {
+        Requires.Programs("openssl");
+        string directory = Path.Combine(fixture.Directory, "shared-demo-" + Guid.NewGuid().ToString("N"));
+        (string command, _) = await RunSampleUntilCommandAsync("Kestrel", ["--port", "0", "--dir", directory]);
+        string root = await File.ReadAllTextAsync(Path.Combine(directory, "root.pem"));
+
+        ProgramResult second = await ExternalProgram.RunAsync("dotnet", [SampleDll("Kestrel"), "--port", "0", "--dir", directory]);
+
+        Assert.Equal(1, second.ExitCode);
+        Assert.Contains($"another sample is using the demo directory {directory}", second.StandardError, StringComparison.Ordinal);
+        Assert.Equal(root, await File.ReadAllTextAsync(Path.Combine(directory, "root.pem")));
+        Assert.Contains("Cert Status: good", await RunPrintedCommandAsync(command), StringComparison.Ordinal);
+    }
+
     /// <summary>The sample's build output, next to this test assembly's (artifacts/bin/&lt;project&gt;/&lt;configuration&gt;/).</summary>
     private static string SampleDll(string sample)
     {
@@ -239,6 +296,22 @@ public sealed class SampleTests(KestrelFixture fixture) : IClassFixture<KestrelF
     /// <summary>Runs the sample until it printed <paramref name="count"/> openssl commands; returns them and the output so far.</summary>
     private async Task<(IReadOnlyList<string> Commands, string Output)> RunSampleUntilCommandsAsync(string sample, string[] arguments, int count)
     {
+        var commands = new List<string>();
+        string output = await RunSampleUntilAsync(sample, arguments, line =>
+        {
+            if (line.TrimStart().StartsWith("openssl s_client ", StringComparison.Ordinal))
+            {
+                commands.Add(line.Trim());
+            }
+
+            return commands.Count == count;
+        });
+        return (commands, output);
+    }
+
+    /// <summary>Runs the sample until <paramref name="stop"/> is true of a line it printed; returns the output so far.</summary>
+    private async Task<string> RunSampleUntilAsync(string sample, string[] arguments, Func<string, bool> stop)
+    {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(SampleDll(sample));
         foreach (string argument in arguments)
@@ -249,24 +322,19 @@ public sealed class SampleTests(KestrelFixture fixture) : IClassFixture<KestrelF
         var process = Process.Start(start)!;
         _samples.Add(process);
         var output = new System.Text.StringBuilder();
-        var commands = new List<string>();
         _ = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         while (await process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
         {
             output.AppendLine(line);
-            if (line.TrimStart().StartsWith("openssl s_client ", StringComparison.Ordinal))
+            if (stop(line))
             {
-                commands.Add(line.Trim());
-                if (commands.Count == count)
-                {
-                    _ = process.StandardOutput.ReadToEndAsync();
-                    return (commands, output.ToString());
-                }
+                _ = process.StandardOutput.ReadToEndAsync();
+                return output.ToString();
             }
         }
 
-        throw new InvalidOperationException($"The sample exited ({(process.HasExited ? process.ExitCode : -1)}) without printing the openssl command:\n{output}");
+        throw new InvalidOperationException($"The sample exited ({(process.HasExited ? process.ExitCode : -1)}) before the line waited for:\n{output}");
     }
 
     private static async Task<string> RunPrintedCommandAsync(string command)

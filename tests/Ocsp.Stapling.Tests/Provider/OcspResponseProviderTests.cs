@@ -554,7 +554,7 @@ public sealed class OcspResponseProviderTests(ResponderFixture fixture, ITestOut
     }
 
     [Fact]
-    public async Task NoResponderUrl_Scheduled_IsNotAnOutage_NoRetriesNoWarnings()
+    public async Task NoResponderUrl_Scheduled_IsNotAnOutage_OneWarningAtRegistration_NoRetries()
     {
         using var host = new ProviderHost(_time, b => b.UseMemoryOnly());
         host.Provider.Register(_pki.LeafWithoutAia, _pki.Intermediate);
@@ -566,8 +566,23 @@ public sealed class OcspResponseProviderTests(ResponderFixture fixture, ITestOut
         Assert.Equal(DateTimeOffset.MaxValue, host.State.NextRefresh);
         Assert.False(host.State.HasResponder);
         Assert.Equal(0, host.State.ConsecutiveFailures);
+        LogEntry warning = Assert.Single(host.Logs.Entries, e => e.Level >= LogLevel.Warning);
+        Assert.Equal(Log.NoResponderId, warning.EventId);
+        Assert.Contains("no OCSP URL in AIA and no override", warning.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(host.Logs.Entries, e => e.EventId == Log.CertificateRegisteredId); // no "Keeping OCSP staple … responders: )"
+    }
+
+    [Fact]
+    public async Task ResponderDisabledByOverride_IsTheOperatorsChoice_InformationOnly()
+    {
+        using var host = new ProviderHost(_time, b => b.UseMemoryOnly(), o => o.Fetch.ResponderOverrides[_pki.Leaf.Thumbprint] = OcspFetchOptions.DisabledResponder);
+        host.Provider.Register(_pki.Leaf, _pki.Intermediate);
+
+        await host.RunDueAsync(CancellationToken.None);
+
         Assert.DoesNotContain(host.Logs.Entries, e => e.Level >= LogLevel.Warning);
-        Assert.Single(host.Logs.Entries, e => e.EventId == Log.NoResponderId && e.Level == LogLevel.Information);
+        Assert.Single(host.Logs.Entries, e => e.EventId == Log.NoResponderId && e.Level == LogLevel.Information && e.Message.Contains("disabled by override", StringComparison.Ordinal));
+        Assert.Equal(0, _responder.RequestCount);
     }
 
     [Fact]

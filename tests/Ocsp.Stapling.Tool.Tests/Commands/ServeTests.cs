@@ -120,6 +120,8 @@ public sealed class ServeTests(ToolFixture fixture) : IClassFixture<ToolFixture>
         Assert.Contains("one --issuer per --cert", issuers.StandardError, StringComparison.Ordinal);
         Assert.True(inUse.ExitCode == 73, inUse.ToString());
         Assert.Contains($"Cannot listen on http://127.0.0.1:{port}", inUse.StandardError, StringComparison.Ordinal);
+        Assert.DoesNotContain("Hosting failed to start", inUse.StandardOutput + inUse.StandardError, StringComparison.Ordinal); // one line, the stack trace at Debug only
+        Assert.DoesNotContain("   at ", inUse.StandardOutput + inUse.StandardError, StringComparison.Ordinal);
     }
 
     /// <summary><c>openssl ocsp</c> through the proxy, <c>Host</c> naming the responder (the seed's convention): a verified good answer.</summary>
