@@ -31,6 +31,31 @@ public static class ExternalProgram
         byte[]? standardInput = null,
         IReadOnlyDictionary<string, string?>? environment = null)
     {
+        // A client (openssl s_client, openssl ocsp -url) that found no free local port: on a loaded machine the ephemeral
+        // ports can all be in TIME_WAIT for a while ("connect:errno=99", EADDRNOTAVAIL). That says nothing about the server
+        // under test, so the command is run again once ports are free, for up to a minute, instead of failing the test.
+        string[] listed = [.. arguments];
+        DateTime deadline = DateTime.UtcNow.AddMinutes(1);
+        while (true)
+        {
+            ProgramResult result = await RunOnceAsync(program, listed, workingDirectory, timeout, standardInput, environment).ConfigureAwait(false);
+            if (result.ExitCode == 0 || !result.StandardError.Contains("errno=99", StringComparison.Ordinal) || DateTime.UtcNow > deadline)
+            {
+                return result;
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task<ProgramResult> RunOnceAsync(
+        string program,
+        IEnumerable<string> arguments,
+        string? workingDirectory,
+        TimeSpan? timeout,
+        byte[]? standardInput,
+        IReadOnlyDictionary<string, string?>? environment)
+    {
         var start = new ProcessStartInfo(Find(program) ?? program)
         {
             RedirectStandardOutput = true,
