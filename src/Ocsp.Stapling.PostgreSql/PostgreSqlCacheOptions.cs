@@ -31,7 +31,7 @@ public sealed class PostgreSqlCacheOptions : IValidatableObject
 
     /// <summary>Gets or sets the time limit of one cache operation, connecting included.</summary>
     /// <value>The default value is 5 seconds.</value>
-    [Range(typeof(TimeSpan), OptionRanges.Zero, OptionRanges.MaxTimeSpan, MinimumIsExclusive = true)]
+    [TimeSpanRange(OptionRanges.Zero, OptionRanges.MaxTimeSpan, MinimumIsExclusive = true)]
     public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Gets or sets how often expired rows are deleted in the background (expired rows are never returned in between).</summary>

@@ -55,7 +55,7 @@ public sealed class OcspStaplingHttpsOptions : IValidatableObject
 
     /// <summary>Gets or sets the TLS handshake timeout.</summary>
     /// <value>The default value is 10 seconds, as in Kestrel.</value>
-    [Range(typeof(TimeSpan), OptionRanges.Zero, OptionRanges.MaxTimeSpan, MinimumIsExclusive = true)]
+    [TimeSpanRange(OptionRanges.Zero, OptionRanges.MaxTimeSpan, MinimumIsExclusive = true)]
     public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
@@ -76,7 +76,7 @@ public sealed class OcspStaplingHttpsOptions : IValidatableObject
 
     /// <summary>Gets or sets how long start-up waits for the staple of a must-staple certificate when <see cref="RequireStapleForMustStaple"/> is set.</summary>
     /// <value>The default value is 30 seconds.</value>
-    [Range(typeof(TimeSpan), OptionRanges.Zero, OptionRanges.MaxTimeSpan, MinimumIsExclusive = true)]
+    [TimeSpanRange(OptionRanges.Zero, OptionRanges.MaxTimeSpan, MinimumIsExclusive = true)]
     public TimeSpan StartupStapleTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Gets the endpoint's client-certificate settings: asked for or not, the CAs they must chain to, their OCSP revocation check.</summary>

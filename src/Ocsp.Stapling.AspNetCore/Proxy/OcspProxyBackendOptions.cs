@@ -22,6 +22,6 @@ public sealed class OcspProxyBackendOptions
     /// validate) is tried only after the others; once it has passed, it is tried in its turn again.
     /// </summary>
     /// <value>The default value is 30 seconds.</value>
-    [Range(typeof(TimeSpan), OptionRanges.Zero, OptionRanges.OneDay)]
+    [TimeSpanRange(OptionRanges.Zero, OptionRanges.OneDay)]
     public TimeSpan FailedBackendSkipTime { get; set; } = TimeSpan.FromSeconds(30);
 }

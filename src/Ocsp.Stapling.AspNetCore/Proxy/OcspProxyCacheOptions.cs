@@ -16,7 +16,7 @@ public sealed class OcspProxyCacheOptions
     /// expires at its nextUpdate (another proxy of the fleet may still be serving it).
     /// </summary>
     /// <value>The default value is 7 days.</value>
-    [Range(typeof(TimeSpan), OptionRanges.OneMinute, OptionRanges.MaxTimeSpan)]
+    [TimeSpanRange(OptionRanges.OneMinute, OptionRanges.MaxTimeSpan)]
     public TimeSpan ForgetAfter { get; set; } = TimeSpan.FromDays(7);
 
     /// <summary>
@@ -33,7 +33,7 @@ public sealed class OcspProxyCacheOptions
     /// (never past its nextUpdate, and never refreshed): the same junk serial asked again costs nobody a request.
     /// </summary>
     /// <value>The default value is 10 minutes.</value>
-    [Range(typeof(TimeSpan), OptionRanges.Zero, OptionRanges.OneDay)]
+    [TimeSpanRange(OptionRanges.Zero, OptionRanges.OneDay)]
     public TimeSpan UnknownAnswerTime { get; set; } = TimeSpan.FromMinutes(10);
 
     /// <summary>Gets or sets how many unknown answers are kept at most (when full, the oldest go first; requests under way count too).</summary>
@@ -43,6 +43,6 @@ public sealed class OcspProxyCacheOptions
 
     /// <summary>Gets or sets the cap on the <c>Cache-Control: max-age</c> of the proxy's answers (which otherwise runs until the response's nextUpdate).</summary>
     /// <value>The default value is 1 day.</value>
-    [Range(typeof(TimeSpan), OptionRanges.Zero, OptionRanges.MaxTimeSpan)]
+    [TimeSpanRange(OptionRanges.Zero, OptionRanges.MaxTimeSpan)]
     public TimeSpan MaxClientCacheAge { get; set; } = TimeSpan.FromDays(1);
 }

@@ -29,7 +29,7 @@ public sealed class OcspProxyLimitOptions
 
     /// <summary>Gets or sets the time limit of a forwarded (uncached) request to the upstream responder.</summary>
     /// <value>The default value is 10 seconds.</value>
-    [Range(typeof(TimeSpan), OptionRanges.Zero, OptionRanges.MaxTimeSpan, MinimumIsExclusive = true)]
+    [TimeSpanRange(OptionRanges.Zero, OptionRanges.MaxTimeSpan, MinimumIsExclusive = true)]
     public TimeSpan UpstreamTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>

@@ -11,6 +11,6 @@ public sealed class OcspStaplingHealthCheckOptions
     /// half-life, so a staple this close to its nextUpdate means the responder has been failing for a while.
     /// </summary>
     /// <value>The default value is 1 day.</value>
-    [Range(typeof(TimeSpan), OptionRanges.Zero, OptionRanges.MaxTimeSpan)]
+    [TimeSpanRange(OptionRanges.Zero, OptionRanges.MaxTimeSpan)]
     public TimeSpan DegradedRemainingValidity { get; set; } = TimeSpan.FromDays(1);
 }

@@ -11,7 +11,7 @@ public sealed class OcspSharedStoreOptions
 {
     /// <summary>Gets or sets the limit on each read or write of the store; a slower store is treated as failed for that call. Key: <c>SharedStore:Timeout</c>.</summary>
     /// <value>The default value is 2 seconds.</value>
-    [Range(typeof(TimeSpan), OptionRanges.Zero, OptionRanges.MaxTimeSpan, MinimumIsExclusive = true)]
+    [TimeSpanRange(OptionRanges.Zero, OptionRanges.MaxTimeSpan, MinimumIsExclusive = true)]
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>Gets or sets the prefix of the store's keys (a fleet sharing one store uses one prefix). Key: <c>SharedStore:KeyPrefix</c>.</summary>

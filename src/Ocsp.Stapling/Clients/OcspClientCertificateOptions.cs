@@ -18,7 +18,7 @@ public sealed class OcspClientCertificateOptions
     /// Key: <c>ClientCertificates:IdleTime</c>.
     /// </summary>
     /// <value>The default value is 1 day.</value>
-    [Range(typeof(TimeSpan), OptionRanges.OneMinute, OptionRanges.MaxTimeSpan)]
+    [TimeSpanRange(OptionRanges.OneMinute, OptionRanges.MaxTimeSpan)]
     public TimeSpan IdleTime { get; set; } = TimeSpan.FromDays(1);
 
     /// <summary>
@@ -36,7 +36,7 @@ public sealed class OcspClientCertificateOptions
     /// that time (a client retrying, a burst of handshakes) cost no upstream request. Key: <c>ClientCertificates:FailureRetryTime</c>.
     /// </summary>
     /// <value>The default value is 5 seconds: once the responder is back, the next check asks it within seconds.</value>
-    [Range(typeof(TimeSpan), OptionRanges.Zero, OptionRanges.MaxTimeSpan)]
+    [TimeSpanRange(OptionRanges.Zero, OptionRanges.MaxTimeSpan)]
     public TimeSpan FailureRetryTime { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
@@ -44,6 +44,6 @@ public sealed class OcspClientCertificateOptions
     /// Key: <c>ClientCertificates:UnknownCacheTime</c>.
     /// </summary>
     /// <value>The default value is 10 minutes.</value>
-    [Range(typeof(TimeSpan), OptionRanges.Zero, OptionRanges.MaxTimeSpan)]
+    [TimeSpanRange(OptionRanges.Zero, OptionRanges.MaxTimeSpan)]
     public TimeSpan UnknownCacheTime { get; set; } = TimeSpan.FromMinutes(10);
 }

@@ -27,7 +27,7 @@ public sealed class OcspClientCertificatePolicy
     /// <see cref="OcspClientCertificateValidator.RecheckAsync"/>.
     /// </summary>
     /// <value>The default value is 1 hour.</value>
-    [Range(typeof(TimeSpan), OptionRanges.OneMinute, OptionRanges.MaxTimeSpan)]
+    [TimeSpanRange(OptionRanges.OneMinute, OptionRanges.MaxTimeSpan)]
     public TimeSpan MaxAnswerAge { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>Gets or sets a value indicating whether a validated <c>unknown</c> answer is accepted.</summary>
@@ -40,7 +40,7 @@ public sealed class OcspClientCertificatePolicy
     /// the request goes on in the background, so the client's next attempt is decided by the answer.
     /// </summary>
     /// <value>The default value is 5 seconds.</value>
-    [Range(typeof(TimeSpan), OptionRanges.Zero, OptionRanges.OneDay)]
+    [TimeSpanRange(OptionRanges.Zero, OptionRanges.OneDay)]
     public TimeSpan FirstAnswerTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
@@ -49,6 +49,6 @@ public sealed class OcspClientCertificatePolicy
     /// never waited for there: its request starts in the background and the failure mode decides this handshake.
     /// </summary>
     /// <value>The default value is 250 milliseconds.</value>
-    [Range(typeof(TimeSpan), OptionRanges.Zero, OptionRanges.OneMinute)]
+    [TimeSpanRange(OptionRanges.Zero, OptionRanges.OneMinute)]
     public TimeSpan StoreWaitTime { get; set; } = TimeSpan.FromMilliseconds(250);
 }

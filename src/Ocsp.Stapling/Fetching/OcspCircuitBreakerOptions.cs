@@ -18,7 +18,7 @@ public sealed class OcspCircuitBreakerOptions
 
     /// <summary>Gets or sets the sampling window. Key: <c>Fetch:CircuitBreaker:SamplingDuration</c>.</summary>
     /// <value>The default value is 1 minute.</value>
-    [Range(typeof(TimeSpan), OptionRanges.HalfSecond, OptionRanges.MaxTimeSpan)]
+    [TimeSpanRange(OptionRanges.HalfSecond, OptionRanges.MaxTimeSpan)]
     public TimeSpan SamplingDuration { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>
@@ -28,7 +28,7 @@ public sealed class OcspCircuitBreakerOptions
     /// one request. Key: <c>Fetch:CircuitBreaker:BreakDuration</c>.
     /// </summary>
     /// <value>The default value is 2 seconds.</value>
-    [Range(typeof(TimeSpan), OptionRanges.HalfSecond, OptionRanges.MaxTimeSpan)]
+    [TimeSpanRange(OptionRanges.HalfSecond, OptionRanges.MaxTimeSpan)]
     public TimeSpan BreakDuration { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>
@@ -36,6 +36,6 @@ public sealed class OcspCircuitBreakerOptions
     /// long after. Key: <c>Fetch:CircuitBreaker:MaxBreakDuration</c>.
     /// </summary>
     /// <value>The default value is 15 seconds: a responder that is down is probed four times a minute, and one that is back is asked within 15 s.</value>
-    [Range(typeof(TimeSpan), OptionRanges.HalfSecond, OptionRanges.MaxTimeSpan)]
+    [TimeSpanRange(OptionRanges.HalfSecond, OptionRanges.MaxTimeSpan)]
     public TimeSpan MaxBreakDuration { get; set; } = TimeSpan.FromSeconds(15);
 }

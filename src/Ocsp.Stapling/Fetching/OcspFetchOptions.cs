@@ -18,12 +18,12 @@ public sealed class OcspFetchOptions : IValidatableObject
 
     /// <summary>Gets or sets the limit for one fetch, all URLs and retries included. Key: <c>Fetch:TotalTimeout</c>.</summary>
     /// <value>The default value is 30 seconds.</value>
-    [Range(typeof(TimeSpan), OptionRanges.Zero, OptionRanges.MaxTimeSpan, MinimumIsExclusive = true)]
+    [TimeSpanRange(OptionRanges.Zero, OptionRanges.MaxTimeSpan, MinimumIsExclusive = true)]
     public TimeSpan TotalTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Gets or sets the limit for one HTTP attempt (at most a day, Polly.Core's bound). Key: <c>Fetch:AttemptTimeout</c>.</summary>
     /// <value>The default value is 10 seconds.</value>
-    [Range(typeof(TimeSpan), OptionRanges.Zero, OptionRanges.OneDay, MinimumIsExclusive = true)]
+    [TimeSpanRange(OptionRanges.Zero, OptionRanges.OneDay, MinimumIsExclusive = true)]
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Gets the retries of a failed attempt on one responder URL (section <c>Fetch:Retry</c>).</summary>

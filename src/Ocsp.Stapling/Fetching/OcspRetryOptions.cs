@@ -13,11 +13,11 @@ public sealed class OcspRetryOptions
 
     /// <summary>Gets or sets the first retry delay; later ones double, with jitter. A <c>Retry-After</c> header replaces it. Key: <c>Fetch:Retry:Delay</c>.</summary>
     /// <value>The default value is 1 second.</value>
-    [Range(typeof(TimeSpan), OptionRanges.Zero, OptionRanges.MaxTimeSpan, MinimumIsExclusive = true)]
+    [TimeSpanRange(OptionRanges.Zero, OptionRanges.MaxTimeSpan, MinimumIsExclusive = true)]
     public TimeSpan Delay { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Gets or sets the longest <c>Retry-After</c> honoured inside one fetch; longer ones end the fetch as failed. Key: <c>Fetch:Retry:MaxRetryAfter</c>.</summary>
     /// <value>The default value is 10 seconds.</value>
-    [Range(typeof(TimeSpan), OptionRanges.Zero, OptionRanges.MaxTimeSpan)]
+    [TimeSpanRange(OptionRanges.Zero, OptionRanges.MaxTimeSpan)]
     public TimeSpan MaxRetryAfter { get; set; } = TimeSpan.FromSeconds(10);
 }

@@ -13,7 +13,7 @@ public sealed class OcspRefreshOptions : IValidatableObject
 
     /// <summary>Gets or sets the remaining validity under which a response is refreshed even before <see cref="AtFraction"/>. Key: <c>Refresh:MinimumRemainingValidity</c>.</summary>
     /// <value>The default value is 1 day.</value>
-    [Range(typeof(TimeSpan), OptionRanges.Zero, OptionRanges.MaxTimeSpan)]
+    [TimeSpanRange(OptionRanges.Zero, OptionRanges.MaxTimeSpan)]
     public TimeSpan MinimumRemainingValidity { get; set; } = TimeSpan.FromDays(1);
 
     /// <summary>
@@ -26,12 +26,12 @@ public sealed class OcspRefreshOptions : IValidatableObject
 
     /// <summary>Gets or sets the first retry delay after a failed refresh; it doubles per consecutive failure. Key: <c>Refresh:FailureBackoffBase</c>.</summary>
     /// <value>The default value is 1 minute.</value>
-    [Range(typeof(TimeSpan), OptionRanges.Zero, OptionRanges.MaxTimeSpan, MinimumIsExclusive = true)]
+    [TimeSpanRange(OptionRanges.Zero, OptionRanges.MaxTimeSpan, MinimumIsExclusive = true)]
     public TimeSpan FailureBackoffBase { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>Gets or sets the cap of the failure back-off. Key: <c>Refresh:FailureBackoffMax</c>.</summary>
     /// <value>The default value is 1 hour.</value>
-    [Range(typeof(TimeSpan), OptionRanges.Zero, OptionRanges.MaxTimeSpan, MinimumIsExclusive = true)]
+    [TimeSpanRange(OptionRanges.Zero, OptionRanges.MaxTimeSpan, MinimumIsExclusive = true)]
     public TimeSpan FailureBackoffMax { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>Gets or sets how many refreshes run at once (at start-up, every registered certificate is fetched eagerly). Key: <c>Refresh:MaxParallelFetches</c>.</summary>
@@ -45,7 +45,7 @@ public sealed class OcspRefreshOptions : IValidatableObject
     /// load. Key: <c>Refresh:MinimumPruneInterval</c>.
     /// </summary>
     /// <value>The default value is 5 minutes.</value>
-    [Range(typeof(TimeSpan), OptionRanges.Zero, OptionRanges.MaxTimeSpan)]
+    [TimeSpanRange(OptionRanges.Zero, OptionRanges.MaxTimeSpan)]
     public TimeSpan MinimumPruneInterval { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <inheritdoc />

@@ -16,7 +16,7 @@ public sealed class OcspTlsOptions
     /// cold start. A handshake itself never waits on the network. Key: <c>Tls:StartupFetchTimeout</c>.
     /// </summary>
     /// <value>The default value is 5 seconds.</value>
-    [Range(typeof(TimeSpan), OptionRanges.Zero, OptionRanges.MaxTimeSpan)]
+    [TimeSpanRange(OptionRanges.Zero, OptionRanges.MaxTimeSpan)]
     public TimeSpan StartupFetchTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
@@ -25,7 +25,7 @@ public sealed class OcspTlsOptions
     /// refused, and the next change retries). Key: <c>Tls:CertificateReloadDelay</c>.
     /// </summary>
     /// <value>The default value is 1 second.</value>
-    [Range(typeof(TimeSpan), OptionRanges.Zero, OptionRanges.MaxTimeSpan)]
+    [TimeSpanRange(OptionRanges.Zero, OptionRanges.MaxTimeSpan)]
     public TimeSpan CertificateReloadDelay { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
@@ -33,6 +33,6 @@ public sealed class OcspTlsOptions
     /// systems, symbolic links replaced elsewhere). Zero turns the poll off. Key: <c>Tls:CertificatePollInterval</c>.
     /// </summary>
     /// <value>The default value is 1 minute.</value>
-    [Range(typeof(TimeSpan), OptionRanges.Zero, OptionRanges.MaxTimeSpan)]
+    [TimeSpanRange(OptionRanges.Zero, OptionRanges.MaxTimeSpan)]
     public TimeSpan CertificatePollInterval { get; set; } = TimeSpan.FromMinutes(1);
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Net.Security;
 using System.Reflection;
 
@@ -19,7 +20,12 @@ internal static class StaplingSupport
     /// <summary>Checks the platform and the shape of the runtime's private fields; <see langword="null"/> when usable.</summary>
     internal static NotStapling? ProbeRuntime() => ProbeRuntime(typeof(SslStreamCertificateContext), OperatingSystem.IsLinux() || OperatingSystem.IsFreeBSD());
 
-    internal static NotStapling? ProbeRuntime(Type contextType, bool openSslPlatform)
+    /// <remarks>
+    /// The annotation keeps the fields' metadata in trimmed and Native AOT apps (the caller's <c>typeof</c> is
+    /// analyzable), so the probe sees the runtime's real fields there too, the ones the accessors of
+    /// <see cref="SslContextFields"/> are bound to.
+    /// </remarks>
+    internal static NotStapling? ProbeRuntime([DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.NonPublicFields)] Type contextType, bool openSslPlatform)
     {
         if (!openSslPlatform)
         {

@@ -10,7 +10,7 @@ public sealed class OcspValidationOptions
 
     /// <summary>Gets or sets how far in the future <c>thisUpdate</c> may be, to absorb clock differences with the responder.</summary>
     /// <value>The default value is 5 minutes.</value>
-    [Range(typeof(TimeSpan), OptionRanges.Zero, OptionRanges.MaxTimeSpan)]
+    [TimeSpanRange(OptionRanges.Zero, OptionRanges.MaxTimeSpan)]
     public TimeSpan MaxClockSkew { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>Gets or sets the largest response accepted, in bytes. Larger bodies are dropped unread.</summary>
@@ -24,6 +24,6 @@ public sealed class OcspValidationOptions
     /// <see cref="TimeSpan.Zero"/> rejects such responses.
     /// </summary>
     /// <value>The default value is 1 hour, as Apache's <c>SSLStaplingStandardCacheTimeout</c>.</value>
-    [Range(typeof(TimeSpan), OptionRanges.Zero, OptionRanges.MaxTimeSpan)]
+    [TimeSpanRange(OptionRanges.Zero, OptionRanges.MaxTimeSpan)]
     public TimeSpan MissingNextUpdateLifetime { get; set; } = TimeSpan.FromHours(1);
 }
