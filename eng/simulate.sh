@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Runs the seeded fault simulation (FaultSimulationTests: 90 simulated days, hundreds of certificates, random faults,
-# invariants after every step) for more seeds than CI's 1-3 (the README's test command runs seed 1 over 30 days), in batches, until the time given is spent.
-#   eng/simulate.sh MINUTES [FIRST_SEED]     e.g. eng/simulate.sh 60 4
+# invariants after every step) for more seeds than CI's 1-2 (the README's test command runs seed 1 over 30 days), in batches, until the time given is spent.
+#   eng/simulate.sh MINUTES [FIRST_SEED]     e.g. eng/simulate.sh 60 3
 # Prints each batch's result; a failure names the seed and the step, and the script exits 1 at the first failing batch.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 minutes=${1:?usage: eng/simulate.sh MINUTES [FIRST_SEED]}
-seed=${2:-4}
+seed=${2:-3}
 batch=${OCSP_STAPLING_SIMULATION_BATCH:-4}
 end=$(( $(date +%s) + minutes * 60 ))
 dotnet build tests/Ocsp.Stapling.Tests -c Release -v q -nologo >/dev/null

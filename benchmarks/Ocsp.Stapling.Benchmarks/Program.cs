@@ -20,6 +20,11 @@ public static class Program
             return BenchmarkResponder.RunAsync(directory).GetAwaiter().GetResult();
         }
 
+        if (args is ["--floor", string port, string body, string headers])
+        {
+            return BenchmarkFloor.RunAsync(int.Parse(port, System.Globalization.CultureInfo.InvariantCulture), body, headers).GetAwaiter().GetResult();
+        }
+
         IConfig config = DefaultConfig.Instance.AddExporter(MarkdownExporter.GitHub);
         Summary[] summaries = [.. BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config)];
         int failures = 0;

@@ -14,6 +14,7 @@ namespace Ocsp.Stapling.AspNetCore.Tests.Samples;
 public sealed class SampleTests(KestrelFixture fixture) : IClassFixture<KestrelFixture>, IDisposable
 {
     private readonly List<Process> _samples = [];
+    private readonly Dictionary<Process, Task<string>> _rest = [];
 
     [SkippableTheory]
     [InlineData("Kestrel")]
@@ -63,6 +64,21 @@ public sealed class SampleTests(KestrelFixture fixture) : IClassFixture<KestrelF
         using JsonDocument healthDocument = JsonDocument.Parse(health);
         Assert.Equal("Healthy", healthDocument.RootElement.GetProperty("status").GetString());
         Assert.Equal(1, healthDocument.RootElement.GetProperty("ocspStapling").GetProperty("certificates").GetArrayLength());
+
+        // Four requests served, and not one log line about them (ASP.NET Core's per-request lines are off by default).
+        string after = await StopAndReadTheRestAsync(_samples[^1]);
+        Assert.DoesNotContain("Request starting", after, StringComparison.Ordinal);
+        Assert.DoesNotContain("Request finished", after, StringComparison.Ordinal);
+        Assert.DoesNotContain("Executing endpoint", after, StringComparison.Ordinal);
+        Assert.Contains("Application is shutting down", after, StringComparison.Ordinal); // the rest of the output was read
+    }
+
+    /// <summary>Stops the sample (SIGTERM, as Ctrl+C) and returns what it printed after the line waited for.</summary>
+    private async Task<string> StopAndReadTheRestAsync(Process process)
+    {
+        ProgramResult stopped = await ExternalProgram.RunAsync("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        Assert.True(stopped.ExitCode == 0, stopped.ToString());
+        return await _rest[process].WaitAsync(TimeSpan.FromSeconds(30));
     }
 
     [SkippableFact]
@@ -329,7 +345,7 @@ public sealed class SampleTests(KestrelFixture fixture) : IClassFixture<KestrelF
             output.AppendLine(line);
             if (stop(line))
             {
-                _ = process.StandardOutput.ReadToEndAsync();
+                _rest[process] = process.StandardOutput.ReadToEndAsync();
                 return output.ToString();
             }
         }

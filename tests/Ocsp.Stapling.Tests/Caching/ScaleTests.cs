@@ -8,6 +8,7 @@ using Xunit.Abstractions;
 namespace Ocsp.Stapling.Tests.Caching;
 
 /// <summary>100,000 certificates in one process: costs grow linearly, asserted by allocation counts and retained bytes, not by time.</summary>
+[Collection(HeapMeasurements.Name)]
 public sealed class ScaleTests(ResponderFixture fixture, ITestOutputHelper output) : IClassFixture<ResponderFixture>
 {
     private const int Certificates = 100_000;
