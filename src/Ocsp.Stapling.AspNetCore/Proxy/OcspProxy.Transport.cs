@@ -6,6 +6,11 @@ namespace Ocsp.Stapling.AspNetCore.Internal;
 
 internal sealed partial class OcspProxy
 {
+    /// <summary>The request of a POST; <see langword="null"/> when its body was refused (the status is set).</summary>
+    /// <exception cref="OcspFormatException">The body is not an OCSP request.</exception>
+    private async Task<OcspRequest?> ReadPostAsync(HttpContext context) =>
+        await ReadBodyAsync(context).ConfigureAwait(false) is { } der ? OcspRequest.Decode(der) : null;
+
     /// <summary>Reads a POST body up to the limit (413 beyond it; 415 for another media type).</summary>
     private async Task<byte[]?> ReadBodyAsync(HttpContext context)
     {
@@ -76,10 +81,11 @@ internal sealed partial class OcspProxy
     /// <summary>
     /// The request of a GET, taken from the raw request target. In HTTP-proxy form (<c>GET http://responder/path/MFEw…</c>)
     /// the allowed responder's path is stripped; for a fronted responder its public path, and an encoded request longer
-    /// than RFC 5019's 255 bytes gets 414 (such a request goes by POST); otherwise the endpoint's prefix. Undecodable text
-    /// yields an empty request, answered as malformed.
+    /// than RFC 5019's 255 bytes gets 414 (such a request goes by POST); otherwise the proxy's prefix. A target decoded
+    /// before is not decoded again (<see cref="GetRequestMemo"/>). <see langword="null"/> when refused (the status is set).
     /// </summary>
-    private byte[]? ReadGetTarget(HttpContext context, BackendFront? front)
+    /// <exception cref="OcspFormatException">The target is not an encoded OCSP request.</exception>
+    private OcspRequest? ReadGetRequest(HttpContext context, BackendFront? front)
     {
         string raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? "";
         if (raw.Length > options.Limits.MaxRequestTargetLength)
@@ -89,46 +95,42 @@ internal sealed partial class OcspProxy
         }
 
         string path = RawPath(context);
-        string prefix;
+        string stripped;
         if (front is not null)
         {
-            prefix = path[..front.PathLength];
-            if (path.Length - prefix.Length - 1 > OcspHttpEncoding.MaxGetRequestLength)
+            stripped = path[..front.PathLength];
+            if (path.Length - stripped.Length - 1 > OcspHttpEncoding.MaxGetRequestLength)
             {
-                Log.ProxyClientFault(logger, $"a GET request of {path.Length - prefix.Length - 1} encoded bytes, over RFC 5019's {OcspHttpEncoding.MaxGetRequestLength} (larger requests go by POST)", StatusCodes.Status414UriTooLong);
+                Log.ProxyClientFault(logger, $"a GET request of {path.Length - stripped.Length - 1} encoded bytes, over RFC 5019's {OcspHttpEncoding.MaxGetRequestLength} (larger requests go by POST)", StatusCodes.Status414UriTooLong);
                 context.Response.StatusCode = StatusCodes.Status414UriTooLong;
                 return null;
             }
         }
         else
         {
-            prefix = (context.Request.PathBase + EndpointPrefix(context)).Value ?? "";
+            stripped = (context.Request.PathBase + prefix).Value ?? "";
             if (!raw.StartsWith('/') && Uri.TryCreate(raw.Split('?', 2)[0], UriKind.Absolute, out Uri? absolute) && absolute.Scheme is "http" or "https"
                 && index.AllowedResponder(absolute.Host, absolute.Port) is { } responder)
             {
-                prefix = responder.AbsolutePath.TrimEnd('/');
+                stripped = responder.AbsolutePath.TrimEnd('/');
             }
         }
 
         ReadOnlySpan<char> encoded = path;
-        if (prefix.Length > 0 && path.Length > prefix.Length && path[prefix.Length] == '/' && path.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+        if (stripped.Length > 0 && path.Length > stripped.Length && path[stripped.Length] == '/' && path.StartsWith(stripped, StringComparison.OrdinalIgnoreCase))
         {
-            encoded = encoded[prefix.Length..];
+            encoded = encoded[stripped.Length..];
         }
 
-        try
+        if (getRequests.TryGet(encoded, out OcspRequest? held))
         {
-            return OcspHttpEncoding.DecodeGetRequest(encoded);
+            return held;
         }
-        catch (OcspFormatException)
-        {
-            return [];
-        }
+
+        OcspRequest request = OcspRequest.Decode(OcspHttpEncoding.DecodeGetRequest(encoded));
+        getRequests.Add(encoded, request);
+        return request;
     }
-
-    /// <summary>The literal part of the endpoint's route pattern, before the catch-all parameter.</summary>
-    private static PathString EndpointPrefix(HttpContext context) =>
-        context.GetEndpoint()?.Metadata.GetMetadata<OcspProxyPrefix>() is { } prefix ? prefix.Value : PathString.Empty;
 
     /// <summary>
     /// Forwards the request as is (nonce kept) to <paramref name="upstream"/>, or to the backends of
@@ -137,7 +139,7 @@ internal sealed partial class OcspProxy
     /// followed only to an allowed responder (a backend of the front); every failure is answered <c>tryLater</c> with its
     /// reason logged.
     /// </summary>
-    private async Task ForwardAsync(HttpContext context, Uri upstream, BackendFront? front, byte[] der)
+    private async Task ForwardAsync(HttpContext context, Uri upstream, BackendFront? front, ReadOnlyMemory<byte> der)
     {
         // The client's limits first (a flooding client cannot use up the responder's), then the responder's; no queue.
         using ClientLimits.Lease? client = clientLimits.TryEnter(context.Connection.RemoteIpAddress, out ProxyLimit? limit);
@@ -194,7 +196,7 @@ internal sealed partial class OcspProxy
 
     /// <summary>One forward to one responder: the body of a well-formed OCSP answer, or why there is none.</summary>
     private async Task<(byte[]? Body, string Failure)> ForwardOnceAsync(
-        Uri responder, byte[] der, Func<Uri, bool> mayFollow, CancellationTokenSource bound, CancellationToken timeout, CancellationToken aborted)
+        Uri responder, ReadOnlyMemory<byte> der, Func<Uri, bool> mayFollow, CancellationTokenSource bound, CancellationToken timeout, CancellationToken aborted)
     {
         try
         {
@@ -235,6 +237,3 @@ internal sealed partial class OcspProxy
 
     private static string Authority(Uri uri) => uri.GetLeftPart(UriPartial.Path);
 }
-
-/// <summary>Endpoint metadata: the literal prefix of a proxy route, stripped from the raw target of a GET.</summary>
-internal sealed record OcspProxyPrefix(PathString Value);

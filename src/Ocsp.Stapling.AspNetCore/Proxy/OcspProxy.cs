@@ -37,10 +37,14 @@ internal sealed partial class OcspProxy : IDisposable
     private readonly ClientLimits clientLimits;
     private readonly ProxyActivity activity;
     private readonly BackendFronts fronts;
+    private readonly GetRequestMemo getRequests = new();
+    private readonly PathString prefix;
 
     public OcspProxy(
-        OcspResponseProvider provider, IHttpClientFactory httpClients, OcspProxyOptions options, TimeProvider time, ILogger logger, IMeterFactory? meterFactory = null)
+        OcspResponseProvider provider, IHttpClientFactory httpClients, OcspProxyOptions options, TimeProvider time, ILogger logger, IMeterFactory? meterFactory = null,
+        PathString prefix = default)
     {
+        this.prefix = prefix;
         registry = provider;
         this.provider = provider;
         this.httpClients = httpClients;
@@ -72,6 +76,33 @@ internal sealed partial class OcspProxy : IDisposable
     /// <summary>Gets the counts and the summary line (tests).</summary>
     internal ProxyActivity Activity => activity;
 
+    /// <summary>Gets the decoded GET requests held (tests).</summary>
+    internal GetRequestMemo GetRequests => getRequests;
+
+    /// <summary>
+    /// The proxy as the whole application (<c>ocsp-stapling serve</c>): what its endpoint route would match — GET or POST at
+    /// or below its prefix — without routing, which a server that does nothing else does not need. Other paths get 404,
+    /// other methods 405 with <c>Allow</c>, as from the route.
+    /// </summary>
+    public Task HandleAsApplicationAsync(HttpContext context)
+    {
+        HttpRequest request = context.Request;
+        if (prefix.HasValue && !request.Path.StartsWithSegments(prefix, StringComparison.OrdinalIgnoreCase))
+        {
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            return Task.CompletedTask;
+        }
+
+        if (!HttpMethods.IsGet(request.Method) && !HttpMethods.IsPost(request.Method))
+        {
+            context.Response.StatusCode = StatusCodes.Status405MethodNotAllowed;
+            context.Response.Headers.Allow = "GET, POST";
+            return Task.CompletedTask;
+        }
+
+        return HandleAsync(context);
+    }
+
     public async Task HandleAsync(HttpContext context)
     {
         HttpRequest request = context.Request;
@@ -87,20 +118,19 @@ internal sealed partial class OcspProxy : IDisposable
             front = named;
         }
 
-        byte[]? der = HttpMethods.IsPost(request.Method)
-            ? await ReadBodyAsync(context).ConfigureAwait(false)
-            : ReadGetTarget(context, front);
-        if (der is null)
-        {
-            activity.Count(ProxyOutcome.Rejected);
-            return; // the status (400, 413, 414, 415) is set
-        }
-
         OcspRequest ocspRequest;
-        string? refusal = null;
         try
         {
-            ocspRequest = OcspRequest.Decode(der);
+            OcspRequest? read = HttpMethods.IsPost(request.Method)
+                ? await ReadPostAsync(context).ConfigureAwait(false)
+                : ReadGetRequest(context, front);
+            if (read is null)
+            {
+                activity.Count(ProxyOutcome.Rejected);
+                return; // the status (400, 413, 414, 415) is set
+            }
+
+            ocspRequest = read;
         }
         catch (OcspFormatException ex)
         {
@@ -110,6 +140,7 @@ internal sealed partial class OcspProxy : IDisposable
             return;
         }
 
+        string? refusal = null;
         if (NonConforming(ocspRequest) is { } impossible)
         {
             // No CA issues such a serial (RFC 5280 §4.1.2.2): answered here, never forwarded, retried or counted upstream.
@@ -173,7 +204,7 @@ internal sealed partial class OcspProxy : IDisposable
             return;
         }
 
-        await ForwardAsync(context, upstream, front, der).ConfigureAwait(false);
+        await ForwardAsync(context, upstream, front, ocspRequest.Encoded).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -186,6 +217,11 @@ internal sealed partial class OcspProxy : IDisposable
         string name = host.Host;
         int port = host.Port ?? (context.Request.IsHttps ? 443 : 80);
         refusal = null;
+        if (host.HasValue && index.AllowedResponderAsSent(host.Value) is { } exact)
+        {
+            return exact; // "responder:port" as sent (the usual Host of a request for a responder): no parsing
+        }
+
         if (name.Length > 0 && index.AllowedResponder(name, port) is { } named)
         {
             return named;

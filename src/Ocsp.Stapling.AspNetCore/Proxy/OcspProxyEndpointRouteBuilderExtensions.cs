@@ -32,13 +32,27 @@ public static class OcspProxyEndpointRouteBuilderExtensions
         this IEndpointRouteBuilder endpoints, [StringSyntax("Route")] string pattern = "/", Action<OcspProxyOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
+        OcspProxy proxy = CreateProxy(endpoints.ServiceProvider, pattern, configure);
+
+        // One endpoint for both methods, below the pattern: GET carries the request in the path, and a POST may name a
+        // responder's path (ocsp_proxy clients, or an HTTP-proxy-form request such as Apache's SSLOCSPProxyURL sends).
+        return endpoints.MapMethods(pattern.TrimEnd('/') + "/{**ocspRequest}", [HttpMethods.Get, HttpMethods.Post], proxy.HandleAsync)
+            .WithDisplayName("OCSP proxy");
+    }
+
+    /// <summary>
+    /// The proxy at <paramref name="pattern"/> over the provider of <c>AddOcspStapling()</c>, its options validated,
+    /// disposed when the application stops: the endpoint's, or the whole application of <c>ocsp-stapling serve</c>
+    /// (<see cref="OcspProxy.HandleAsApplicationAsync"/>).
+    /// </summary>
+    internal static OcspProxy CreateProxy(IServiceProvider services, string pattern, Action<OcspProxyOptions>? configure)
+    {
         ArgumentException.ThrowIfNullOrWhiteSpace(pattern);
         if (!pattern.StartsWith('/') || pattern.Contains('{', StringComparison.Ordinal))
         {
             throw new ArgumentException($"The OCSP proxy pattern must be a literal path starting with '/', not '{pattern}'.", nameof(pattern));
         }
 
-        IServiceProvider services = endpoints.ServiceProvider;
         OcspResponseProvider registry = services.GetService<OcspResponseProvider>()
             ?? throw new InvalidOperationException("MapOcspProxy needs the OCSP provider: call builder.Services.AddOcspStapling() first.");
         var options = new OcspProxyOptions();
@@ -51,14 +65,10 @@ public static class OcspProxyEndpointRouteBuilderExtensions
             options,
             services.GetService<TimeProvider>() ?? TimeProvider.System,
             services.GetRequiredService<ILoggerFactory>().CreateLogger("Ocsp.Stapling.AspNetCore.OcspProxy"),
-            services.GetService<IMeterFactory>());
+            services.GetService<IMeterFactory>(),
+            new PathString(pattern.TrimEnd('/')));
         services.GetService<IHostApplicationLifetime>()?.ApplicationStopped.Register(proxy.Dispose); // its forget sweep and summary timers
 
-        // One endpoint for both methods, below the pattern: GET carries the request in the path, and a POST may name a
-        // responder's path (ocsp_proxy clients, or an HTTP-proxy-form request such as Apache's SSLOCSPProxyURL sends).
-        string prefix = pattern.TrimEnd('/');
-        return endpoints.MapMethods(prefix + "/{**ocspRequest}", [HttpMethods.Get, HttpMethods.Post], proxy.HandleAsync)
-            .WithMetadata(new OcspProxyPrefix(new PathString(prefix)))
-            .WithDisplayName("OCSP proxy");
+        return proxy;
     }
 }

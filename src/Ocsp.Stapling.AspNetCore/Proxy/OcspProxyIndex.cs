@@ -137,6 +137,12 @@ internal sealed class OcspProxyIndex
     public Uri? ResponderFor(OcspCertificateId id) =>
         (Find(id)?.ResponderUris is [Uri own, ..] ? own : null) ?? _responderByIssuerKey.GetValueOrDefault(IssuerKey(id));
 
+    /// <summary>
+    /// Finds the allowed responder a <c>Host</c> header names as <c>host:port</c>, exactly as the index keeps it (no trailing
+    /// dot): the usual form, looked up as sent. <see langword="null"/> for any other form (then <see cref="AllowedResponder"/>).
+    /// </summary>
+    public Uri? AllowedResponderAsSent(string host) => _allowedByAuthority.GetValueOrDefault(host);
+
     /// <summary>Finds the allowed responder that a <c>Host</c> header names.</summary>
     public Uri? AllowedResponder(string host, int port) => _allowedByAuthority.GetValueOrDefault(Authority(host, port));
 

@@ -45,11 +45,13 @@ public sealed class OcspProxyTests(KestrelFixture fixture) : IClassFixture<Kestr
         Assert.Equal(2, fixture.Responder.RequestCount);
     }
 
-    [Fact]
-    public async Task Get_Rfc5019_EscapedOrNot_WithSlashes_ServedWithCacheHeaders_AndConditional304()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // as serve runs it: the whole application, no routing
+    public async Task Get_Rfc5019_EscapedOrNot_WithSlashes_ServedWithCacheHeaders_AndConditional304(bool asApplication)
     {
         X509Certificate2 leaf = FindLeafWithSlashInGetEncoding();
-        await using ProxyServer proxy = await StartAsync(leaf, pattern: "/ocsp");
+        await using ProxyServer proxy = await StartAsync(leaf, pattern: "/ocsp", asApplication: asApplication);
         OcspStaple staple = await proxy.StapleAsync(leaf, fixture.Pki.Intermediate);
         string base64 = Convert.ToBase64String(OcspRequest.Create(leaf, fixture.Pki.Intermediate).Encoded.Span);
         Assert.Contains('/', base64);
@@ -84,13 +86,15 @@ public sealed class OcspProxyTests(KestrelFixture fixture) : IClassFixture<Kestr
         Assert.Equal(1, fixture.Responder.RequestCount); // "no-cache" from a client never drives an upstream fetch
     }
 
-    [Fact]
-    public async Task HttpProxyForm_PostAndGet_ToTheResponderUrl_AnsweredFromTheStore_OtherAuthorities403()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task HttpProxyForm_PostAndGet_ToTheResponderUrl_AnsweredFromTheStore_OtherAuthorities403(bool asApplication)
     {
         // Apache's SSLOCSPProxyURL (and any client given the proxy as its HTTP proxy) sends "POST http://responder/path",
         // and GET in proxy form carries the responder's path before the request.
         X509Certificate2 leaf = FindLeafWithSlashInGetEncoding();
-        await using ProxyServer proxy = await StartAsync(leaf);
+        await using ProxyServer proxy = await StartAsync(leaf, asApplication: asApplication);
         OcspStaple staple = await proxy.StapleAsync(leaf, fixture.Pki.Intermediate);
         int upstream = fixture.Responder.RequestCount;
         byte[] der = OcspRequest.Create(leaf, fixture.Pki.Intermediate).Encoded.ToArray();
@@ -202,6 +206,77 @@ public sealed class OcspProxyTests(KestrelFixture fixture) : IClassFixture<Kestr
     }
 
     [Fact]
+    public async Task AsApplication_OtherPathsAndMethods_AnsweredAsTheRouteAnswersThem()
+    {
+        // serve runs the proxy without routing: what the route would not match gets the same status as from the route.
+        X509Certificate2 leaf = fixture.NewLeaf("app");
+        await using ProxyServer routed = await StartAsync(leaf, pattern: "/ocsp");
+        await using ProxyServer alone = await StartAsync(leaf, pattern: "/ocsp", asApplication: true);
+        string get = "/" + Uri.EscapeDataString(Convert.ToBase64String(OcspRequest.Create(leaf, fixture.Pki.Intermediate).Encoded.Span));
+        using var client = new HttpClient();
+        (HttpMethod Method, string Path)[] requests =
+        [
+            (HttpMethod.Get, "/elsewhere" + get), (HttpMethod.Get, "/ocspx" + get), (HttpMethod.Post, "/"), (HttpMethod.Get, "/"),
+            (HttpMethod.Put, "/ocsp" + get), (HttpMethod.Head, "/ocsp" + get), (HttpMethod.Delete, "/ocsp"), (HttpMethod.Options, "/ocsp/x"),
+            (HttpMethod.Get, "/OCSP" + get), (HttpMethod.Get, "/ocsp" + get),
+        ];
+
+        foreach ((HttpMethod method, string path) in requests)
+        {
+            using var fromRoute = new HttpRequestMessage(method, new Uri(routed.Url, path));
+            using var fromApplication = new HttpRequestMessage(method, new Uri(alone.Url, path));
+            using HttpResponseMessage expected = await client.SendAsync(fromRoute);
+            using HttpResponseMessage actual = await client.SendAsync(fromApplication);
+
+            Assert.True(expected.StatusCode == actual.StatusCode, $"{method} {path}: {actual.StatusCode}, the route gives {expected.StatusCode}");
+            Assert.Equal(expected.Content.Headers.Allow.OrderBy(m => m), actual.Content.Headers.Allow.OrderBy(m => m));
+        }
+
+        using HttpResponseMessage put = await client.SendAsync(new HttpRequestMessage(HttpMethod.Put, new Uri(alone.Url, "/ocsp" + get)));
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, put.StatusCode);
+        Assert.Equal(["GET", "POST"], put.Content.Headers.Allow.Order());
+        using HttpResponseMessage served = await client.GetAsync(new Uri(alone.Url, "/ocsp" + get));
+        Assert.Equal(OcspResponseStatus.Successful, OcspResponse.Parse(await served.Content.ReadAsByteArrayAsync()).Status);
+    }
+
+    [Fact]
+    public async Task Get_DecodedOnce_TheChecksStillRunOnEveryRequest()
+    {
+        // The same GET target is decoded once (the memo), but its Host, a prune header's policy and the store are asked
+        // every time: a decoded request held for one client gives another nothing it would not get anyway.
+        X509Certificate2 leaf = fixture.NewLeaf("memo");
+        await using ProxyServer proxy = await StartAsync(leaf, configure: o => o.PrunePolicy = _ => false, asApplication: true);
+        OcspStaple staple = await proxy.StapleAsync(leaf, fixture.Pki.Intermediate);
+        string target = "/" + Uri.EscapeDataString(Convert.ToBase64String(OcspRequest.Create(leaf, fixture.Pki.Intermediate).Encoded.Span));
+        using var client = new HttpClient();
+
+        using HttpResponseMessage first = await GetAsync(target, ResponderHost);
+        using HttpResponseMessage again = await GetAsync(target, ResponderHost);
+        using HttpResponseMessage foreignHost = await GetAsync(target, "attacker.example:8080");
+        using HttpResponseMessage prune = await GetAsync(target, ResponderHost, prune: true);
+        using HttpResponseMessage garbage = await GetAsync("/not*base64!", ResponderHost);
+
+        Assert.Equal(staple.Encoded.ToArray(), await first.Content.ReadAsByteArrayAsync());
+        Assert.Equal(staple.Encoded.ToArray(), await again.Content.ReadAsByteArrayAsync());
+        Assert.Equal(HttpStatusCode.Forbidden, foreignHost.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, prune.StatusCode);
+        Assert.Equal(MalformedRequest, await garbage.Content.ReadAsByteArrayAsync());
+        Assert.Equal(1, proxy.Proxy!.GetRequests.Count); // the one well-formed target; garbage is never held
+
+        async Task<HttpResponseMessage> GetAsync(string path, string host, bool prune = false)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(proxy.Url, path));
+            request.Headers.Host = host;
+            if (prune)
+            {
+                request.Headers.Add("X-Prune-From-Cache", "1");
+            }
+
+            return await client.SendAsync(request);
+        }
+    }
+
+    [Fact]
     public async Task BadRequests_GetTheDocumentedAnswers()
     {
         X509Certificate2 leaf = fixture.NewLeaf("bad");
@@ -255,8 +330,9 @@ public sealed class OcspProxyTests(KestrelFixture fixture) : IClassFixture<Kestr
         Assert.True(proxy.Provider.TryGetCachedStaple(leaf, out _));
     }
 
-    private Task<ProxyServer> StartAsync(X509Certificate2 leaf, X509Certificate2? other = null, string pattern = "/", Action<OcspProxyOptions>? configure = null) =>
-        ProxyServer.StartAsync(_time, fixture.NewCacheDirectory(), fixture.Pki.Intermediate, other is null ? [leaf] : [leaf, other], pattern, configure);
+    private Task<ProxyServer> StartAsync(
+        X509Certificate2 leaf, X509Certificate2? other = null, string pattern = "/", Action<OcspProxyOptions>? configure = null, bool asApplication = false) =>
+        ProxyServer.StartAsync(_time, fixture.NewCacheDirectory(), fixture.Pki.Intermediate, other is null ? [leaf] : [leaf, other], pattern, configure, asApplication);
 
     private static ByteArrayContent OcspContent(ReadOnlyMemory<byte> der)
     {

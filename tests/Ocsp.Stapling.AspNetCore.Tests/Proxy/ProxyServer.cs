@@ -6,18 +6,23 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Ocsp.Stapling.AspNetCore.Internal;
 using Ocsp.Stapling.Testing;
 
 namespace Ocsp.Stapling.AspNetCore.Tests.Proxy;
 
-/// <summary>A Kestrel app on 127.0.0.1 (ephemeral port) with <c>AddOcspStapling()</c> and <c>MapOcspProxy</c>.</summary>
+/// <summary>
+/// A Kestrel app on 127.0.0.1 (ephemeral port) with <c>AddOcspStapling()</c> and <c>MapOcspProxy</c>, or the proxy as the
+/// whole application as <c>ocsp-stapling serve</c> runs it (<c>asApplication</c>: no routing).
+/// </summary>
 internal sealed class ProxyServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private ProxyServer(WebApplication app, LogCapture logs)
+    private ProxyServer(WebApplication app, LogCapture logs, OcspProxy? proxy)
     {
         _app = app;
+        Proxy = proxy;
         Logs = logs;
         string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
         Url = new Uri(address.EndsWith('/') ? address : address + "/");
@@ -29,13 +34,16 @@ internal sealed class ProxyServer : IAsyncDisposable
 
     public LogCapture Logs { get; }
 
+    /// <summary>Gets the proxy when it runs as the application (its internals, for tests).</summary>
+    public OcspProxy? Proxy { get; }
+
     public IOcspResponseProvider Provider => _app.Services.GetRequiredService<IOcspResponseProvider>();
 
     public OcspCertificateRegistry Registry => _app.Services.GetRequiredService<OcspCertificateRegistry>();
 
     public static async Task<ProxyServer> StartAsync(
         FakeTimeProvider time, string cacheDirectory, X509Certificate2 issuer, IEnumerable<X509Certificate2> certificates,
-        string pattern = "/", Action<OcspProxyOptions>? configure = null)
+        string pattern = "/", Action<OcspProxyOptions>? configure = null, bool asApplication = false)
     {
         var logs = new LogCapture();
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
@@ -55,9 +63,19 @@ internal sealed class ProxyServer : IAsyncDisposable
         }
 
         WebApplication app = builder.Build();
-        app.MapOcspProxy(pattern, configure);
+        OcspProxy? proxy = null;
+        if (asApplication)
+        {
+            proxy = OcspProxyEndpointRouteBuilderExtensions.CreateProxy(app.Services, pattern, configure);
+            app.Run(proxy.HandleAsApplicationAsync);
+        }
+        else
+        {
+            app.MapOcspProxy(pattern, configure);
+        }
+
         await app.StartAsync();
-        return new ProxyServer(app, logs);
+        return new ProxyServer(app, logs, proxy);
     }
 
     /// <summary>Stops the server (requests under way finish first); disposing afterwards is fine.</summary>
