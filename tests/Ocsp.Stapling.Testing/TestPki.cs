@@ -83,11 +83,12 @@ public sealed class TestPki : IDisposable
         Issue(dnsName, ocspUrl, mustStaple, serialNumber, notBefore, notAfter, issuer, ServerAuthOid);
 
     /// <summary>Issues a TLS client certificate (clientAuth, ECDSA P-256) from <see cref="Intermediate"/>, with the private key.</summary>
-    public X509Certificate2 IssueClient(string name, Uri? ocspUrl, X509Certificate2? issuer = null) =>
-        Issue(name, ocspUrl, mustStaple: false, serialNumber: null, notBefore: null, notAfter: null, issuer, ClientAuthOid);
+    public X509Certificate2 IssueClient(string name, Uri? ocspUrl, X509Certificate2? issuer = null, Uri? crlUrl = null) =>
+        Issue(name, ocspUrl, mustStaple: false, serialNumber: null, notBefore: null, notAfter: null, issuer, ClientAuthOid, crlUrl);
 
     private X509Certificate2 Issue(
-        string dnsName, Uri? ocspUrl, bool mustStaple, byte[]? serialNumber, DateTimeOffset? notBefore, DateTimeOffset? notAfter, X509Certificate2? issuer, string purpose)
+        string dnsName, Uri? ocspUrl, bool mustStaple, byte[]? serialNumber, DateTimeOffset? notBefore, DateTimeOffset? notAfter, X509Certificate2? issuer, string purpose,
+        Uri? crlUrl = null)
     {
         issuer ??= Intermediate;
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
@@ -103,6 +104,11 @@ public sealed class TestPki : IDisposable
         if (ocspUrl is not null)
         {
             request.CertificateExtensions.Add(new X509AuthorityInformationAccessExtension([ocspUrl.AbsoluteUri], null));
+        }
+
+        if (crlUrl is not null)
+        {
+            request.CertificateExtensions.Add(CertificateRevocationListBuilder.BuildCrlDistributionPointExtension([crlUrl.AbsoluteUri]));
         }
 
         if (mustStaple)

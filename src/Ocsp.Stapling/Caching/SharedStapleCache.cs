@@ -60,18 +60,18 @@ internal sealed class SharedStapleCache
         byte[]? value;
         try
         {
-            value = await BoundedAsync(ReadBoundedAsync, registration, cancellationToken).ConfigureAwait(false);
+            value = await BoundedAsync((cache, key, token) => ReadBoundedAsync(cache, key, _maxEntrySize, token), Key(registration), cancellationToken).ConfigureAwait(false);
         }
         catch (StoreEntryTooLargeException ex)
         {
-            Oversized(registration, ex);
+            Oversized(registration.DisplayName, ex);
             return null;
         }
 #pragma warning disable CA1031 // Whatever the backend throws, the shared cache is optional.
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
 #pragma warning restore CA1031
         {
-            Failed("read", registration, ex);
+            Failed("read", registration.DisplayName, ex);
             return null;
         }
 
@@ -95,33 +95,94 @@ internal sealed class SharedStapleCache
     }
 
     /// <summary>
-    /// Reads a value of at most <see cref="_maxEntrySize"/> bytes: through <see cref="IBufferDistributedCache"/> when the
+    /// Reads the value under <paramref name="key"/> (after the key prefix) as it is, for another kind of entry than a staple
+    /// (a CRL, validated by its reader): at most <paramref name="maxSize"/> bytes, bounded in time, failures logged as a
+    /// staple's are (<paramref name="name"/> says whose). <see langword="null"/> when absent, too large or unreachable.
+    /// </summary>
+    public async Task<byte[]?> ReadRawAsync(string key, string name, int maxSize, CancellationToken cancellationToken)
+    {
+        if (_cache is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            byte[]? value = await BoundedAsync((cache, k, token) => ReadBoundedAsync(cache, k, maxSize, token), _options.KeyPrefix + key, cancellationToken).ConfigureAwait(false);
+            Succeeded("read");
+            return value;
+        }
+        catch (StoreEntryTooLargeException ex)
+        {
+            Oversized(name, ex);
+            return null;
+        }
+#pragma warning disable CA1031 // Whatever the backend throws, the shared cache is optional.
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+#pragma warning restore CA1031
+        {
+            Failed("read", name, ex);
+            return null;
+        }
+    }
+
+    /// <summary>Stores <paramref name="value"/> under <paramref name="key"/> until <paramref name="expires"/>. Best effort, as <see cref="WriteAsync"/>.</summary>
+    public async Task WriteRawAsync(string key, string name, byte[] value, DateTimeOffset expires)
+    {
+        if (_cache is null)
+        {
+            return;
+        }
+
+        try
+        {
+            var entryOptions = new DistributedCacheEntryOptions { AbsoluteExpiration = expires };
+            await BoundedAsync(
+                async (cache, k, token) =>
+                {
+                    await cache.SetAsync(k, value, entryOptions, token).ConfigureAwait(false);
+                    return true;
+                },
+                _options.KeyPrefix + key,
+                CancellationToken.None).ConfigureAwait(false);
+            Succeeded("write");
+        }
+#pragma warning disable CA1031 // Best effort: the value is already in use from memory.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Failed("write", name, ex);
+        }
+    }
+
+    /// <summary>
+    /// Reads a value of at most <paramref name="maxSize"/> bytes: through <see cref="IBufferDistributedCache"/> when the
     /// store has it (the bundled stores ask for the whole size before copying, and are refused then), else whole and
     /// checked after. Throws <see cref="StoreEntryTooLargeException"/> for a larger value.
     /// </summary>
-    private async Task<byte[]?> ReadBoundedAsync(IDistributedCache cache, string key, CancellationToken token)
+    private static async Task<byte[]?> ReadBoundedAsync(IDistributedCache cache, string key, int maxSize, CancellationToken token)
     {
         if (cache is IBufferDistributedCache buffered)
         {
-            var destination = new BoundedBufferWriter(_maxEntrySize);
+            var destination = new BoundedBufferWriter(maxSize);
             return await buffered.TryGetAsync(key, destination, token).ConfigureAwait(false) ? destination.ToArray() : null;
         }
 
         byte[]? value = await cache.GetAsync(key, token).ConfigureAwait(false);
-        return value is { Length: var length } && length > _maxEntrySize ? throw new StoreEntryTooLargeException(length, _maxEntrySize) : value;
+        return value is { Length: var length } && length > maxSize ? throw new StoreEntryTooLargeException(length, maxSize) : value;
     }
 
     /// <summary>Counts an oversized entry, refused unread; the first one is a Warning, later ones Debug (whoever writes them can write many).</summary>
-    private void Oversized(Registration registration, StoreEntryTooLargeException exception)
+    private void Oversized(string name, StoreEntryTooLargeException exception)
     {
         _metrics.CacheOversized.Add(1);
         if (Interlocked.Exchange(ref _oversizedLogged, 1) == 0)
         {
-            Log.CacheEntryOversized(_logger, registration.DisplayName, exception.Message);
+            Log.CacheEntryOversized(_logger, name, exception.Message);
         }
         else
         {
-            Log.CacheFailedAgain(_logger, "read", registration.DisplayName, exception.Message);
+            Log.CacheFailedAgain(_logger, "read", name, exception.Message);
         }
     }
 
@@ -143,7 +204,7 @@ internal sealed class SharedStapleCache
                     await cache.SetAsync(key, value, entryOptions, token).ConfigureAwait(false);
                     return true;
                 },
-                registration,
+                Key(registration),
                 CancellationToken.None).ConfigureAwait(false);
             Succeeded("write");
         }
@@ -151,17 +212,19 @@ internal sealed class SharedStapleCache
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            Failed("write", registration, ex);
+            Failed("write", registration.DisplayName, ex);
         }
     }
 
-    private async Task<T> BoundedAsync<T>(Func<IDistributedCache, string, CancellationToken, Task<T>> operation, Registration registration, CancellationToken cancellationToken)
+    private string Key(Registration registration) => _options.KeyPrefix + registration.CacheId.CacheKey;
+
+    private async Task<T> BoundedAsync<T>(Func<IDistributedCache, string, CancellationToken, Task<T>> operation, string key, CancellationToken cancellationToken)
     {
         using var timeout = new CancellationTokenSource(_options.Timeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
 
         // WaitAsync: a cache that ignores its token must not hold us past the timeout.
-        return await operation(_cache!, _options.KeyPrefix + registration.CacheId.CacheKey, linked.Token).WaitAsync(linked.Token).ConfigureAwait(false);
+        return await operation(_cache!, key, linked.Token).WaitAsync(linked.Token).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -169,13 +232,13 @@ internal sealed class SharedStapleCache
     /// directory, a refused connection) as a Warning with its exception, and repeats at Debug without it, until that
     /// operation works again: a failing store does not flood the log with one stack trace per certificate.
     /// </summary>
-    private void Failed(string operation, Registration registration, Exception exception)
+    private void Failed(string operation, string name, Exception exception)
     {
         _metrics.CacheErrors.Add(1, new KeyValuePair<string, object?>("operation", operation));
         string kind = $"{operation}:{exception.GetType().Name}:{exception.HResult}";
         if (!_failureKinds.TryAdd(kind, 0))
         {
-            Log.CacheFailedAgain(_logger, operation, registration.DisplayName, exception.Message);
+            Log.CacheFailedAgain(_logger, operation, name, exception.Message);
             return;
         }
 
@@ -183,15 +246,15 @@ internal sealed class SharedStapleCache
         if (exception is OperationCanceledException or TimeoutException)
         {
             // A slow store (a busy Redis, a far database): its bound says it all; a stack trace would say nothing more.
-            Log.CacheTimedOut(_logger, operation, registration.DisplayName, _options.Timeout);
+            Log.CacheTimedOut(_logger, operation, name, _options.Timeout);
         }
         else if (operation == "read")
         {
-            Log.CacheReadFailed(_logger, registration.DisplayName, exception);
+            Log.CacheReadFailed(_logger, name, exception);
         }
         else
         {
-            Log.CacheWriteFailed(_logger, registration.DisplayName, exception);
+            Log.CacheWriteFailed(_logger, name, exception);
         }
     }
 

@@ -45,7 +45,7 @@ internal sealed partial class ClientCertificateValidator
         accepted = deciding < 0 ? policy.FailureMode == OcspClientFailureMode.FailOpen : accepted;
         OnDemandEntry? leaf = checking.Count > 0 ? checking.Entries[0] : null;
         var notes = leaf?.Notes as Notes;
-        var key = new DecisionKey(accepted, verdict.Reason, verdict.Response, deciding, verdict.Failure, verdict.Text, policy.FailureMode, policy.AcceptUnknown);
+        var key = new DecisionKey(accepted, verdict.Reason, verdict.Response, verdict.Crl, deciding, verdict.Failure, verdict.Text, policy.FailureMode, policy.AcceptUnknown);
         OcspClientCertificateDecision decision;
         if (notes?.Last is { } last && last.Key == key)
         {
@@ -56,7 +56,8 @@ internal sealed partial class ClientCertificateValidator
             string how = Words(verdict, policy);
             string subject = deciding > 0 ? $": its CA {checking.Entries[deciding]!.DisplayName} is {how}" : $": {how}";
             string name = CertificateNames.DisplayName(leaf?.Certificate ?? checking.Client);
-            decision = new OcspClientCertificateDecision(accepted, verdict.Reason, verdict.Response, $"Client certificate {name} {(accepted ? "accepted" : "rejected")}{subject}");
+            decision = new OcspClientCertificateDecision(
+                accepted, verdict.Reason, verdict.Response, $"Client certificate {name} {(accepted ? "accepted" : "rejected")}{subject}", verdict.Crl?.State());
             notes?.Remember(key, decision);
         }
 
@@ -86,6 +87,14 @@ internal sealed partial class ClientCertificateValidator
     private static string Words(Verdict verdict, OcspClientCertificatePolicy policy)
     {
         string mode = policy.FailureMode == OcspClientFailureMode.FailOpen ? "fail-open" : "fail-closed";
+        if (verdict.Crl is { } crl)
+        {
+            string which = $"its CA's CRL (number {crl.Crl.Number?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}, thisUpdate {crl.Crl.ThisUpdate:u})";
+            return verdict.Reason == OcspClientCertificateReason.Revoked
+                ? $"revoked since {verdict.RevokedAt:u}{(verdict.RevocationReason is { } why ? $" ({why})" : "")} by {which}"
+                : $"good: not listed on {which}";
+        }
+
         return verdict.Reason switch
         {
             OcspClientCertificateReason.Good => "good",
@@ -101,6 +110,19 @@ internal sealed partial class ClientCertificateValidator
     /// <summary>The verdict on one certificate of the chain: a validated answer's status, why there is none, or the request to wait for.</summary>
     private readonly record struct Verdict(OcspClientCertificateReason Reason, OcspStaple? Response, OcspFailure? Failure, string? Text, Flight<OnDemandAnswer>? Flight)
     {
+        /// <summary>Gets the CRL that decided (a CRL verdict).</summary>
+        public ClientCrls.Held? Crl { get; init; }
+
+        /// <summary>Gets when the CRL says the certificate was revoked.</summary>
+        public DateTimeOffset RevokedAt { get; init; }
+
+        public OcspRevocationReason? RevocationReason { get; init; }
+
+        /// <summary>Gets the CRL being taken, to wait for (and its store read, for the synchronous check).</summary>
+        public Task<ClientCrls.CrlAnswer>? CrlFlight { get; init; }
+
+        public Task? CrlStoreRead { get; init; }
+
         public string Detail => Text ?? Failure?.ToString() ?? "no valid answer";
 
         public static Verdict Of(OcspStaple response) => new(
@@ -126,11 +148,19 @@ internal sealed partial class ClientCertificateValidator
         public static Verdict None(OcspClientCertificateReason reason, string text) => new(reason, null, null, text, null);
 
         public static Verdict Asking(Flight<OnDemandAnswer> flight) => new(OcspClientCertificateReason.Pending, null, null, null, flight);
+
+        public static Verdict AskingCrl(Task<ClientCrls.CrlAnswer> answer, Task storeRead) =>
+            new(OcspClientCertificateReason.Pending, null, null, null, null) { CrlFlight = answer, CrlStoreRead = storeRead };
+
+        public static Verdict FromCrl(ClientCrls.Held crl) => new(OcspClientCertificateReason.Good, null, null, null, null) { Crl = crl };
+
+        public static Verdict RevokedByCrl(ClientCrls.Held crl, DateTimeOffset at, OcspRevocationReason? reason) =>
+            new(OcspClientCertificateReason.Revoked, null, null, null, null) { Crl = crl, RevokedAt = at, RevocationReason = reason };
     }
 
     /// <summary>What makes a decision's words: the same key, the same decision object.</summary>
     private readonly record struct DecisionKey(
-        bool Accepted, OcspClientCertificateReason Reason, OcspStaple? Response, int Deciding, OcspFailure? Failure, string? Text, OcspClientFailureMode Mode, bool AcceptUnknown);
+        bool Accepted, OcspClientCertificateReason Reason, OcspStaple? Response, ClientCrls.Held? Crl, int Deciding, OcspFailure? Failure, string? Text, OcspClientFailureMode Mode, bool AcceptUnknown);
 
     /// <summary>One check under way: the client certificate, and for each certificate checked its entry and verdict.</summary>
     private sealed class Checked(X509Certificate2 client, int count, long started)
@@ -156,10 +186,21 @@ internal sealed partial class ClientCertificateValidator
     /// What the checks keep with a client certificate's entry: its last decision (one immutable pair, replaced whole) and
     /// which reasons and outcomes were logged (bits set once, atomically).
     /// </summary>
-    private sealed class Notes
+    private sealed class Notes(IReadOnlyList<Uri> crlUrls)
     {
         private Remembered? _last;
         private int _logged;
+        private ClientCrls.CrlHolder? _crl;
+
+        /// <summary>Gets the certificate's HTTP CRL distribution points (read once, when it is first seen).</summary>
+        public IReadOnlyList<Uri> CrlUrls { get; } = crlUrls;
+
+        /// <summary>Gets or sets the holder of its CA's CRL, once looked up.</summary>
+        public ClientCrls.CrlHolder? Crl
+        {
+            get => Volatile.Read(ref _crl);
+            set => Volatile.Write(ref _crl, value);
+        }
 
         public Remembered? Last => Volatile.Read(ref _last);
 

@@ -20,10 +20,13 @@ internal sealed partial class ClientCertificateValidator : OcspClientCertificate
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Counter<long> _checks;
+    private readonly ClientCrls _crls;
 
     public ClientCertificateValidator(
-        OcspResponseProvider provider, OcspFetchOptions fetch, OcspClientCertificateOptions options, OcspStaplingMetrics metrics, TimeProvider time, ILogger logger)
+        OcspResponseProvider provider, OcspFetchOptions fetch, OcspClientCertificateOptions options, OcspStaplingMetrics metrics, TimeProvider time, ILogger logger,
+        ClientCrls crls)
     {
+        _crls = crls;
         _fetch = fetch;
         _time = time;
         _logger = logger;
@@ -50,6 +53,9 @@ internal sealed partial class ClientCertificateValidator : OcspClientCertificate
     /// <summary>Gets the certificates learned on demand behind the checks (tests, the state-concurrency test).</summary>
     internal OnDemandCertificates Certificates => _certificates;
 
+    /// <summary>Gets the CRLs behind the checks (tests).</summary>
+    internal ClientCrls Crls => _crls;
+
     /// <summary>Whether <paramref name="certificateId"/> is a registration of these checks (the status page lists those apart).</summary>
     public bool IsClientCertificate(OcspCertificateId certificateId) => _certificates.Contains(certificateId);
 
@@ -72,23 +78,34 @@ internal sealed partial class ClientCertificateValidator : OcspClientCertificate
         IReadOnlyList<X509Certificate2> chain, OcspClientCertificatePolicy policy, CancellationToken cancellationToken = default)
     {
         Checked checking = Begin(chain, policy, out DateTimeOffset now);
-        for (int i = 0; i < checking.Count; i++)
+        for (int pass = 0; pass < 2; pass++)
         {
-            if (checking[i].Flight is not { } flight)
-            {
-                continue;
-            }
-
-            try
+            for (int i = 0; i < checking.Count; i++)
             {
                 // One bound for the whole chain: the requests run side by side.
                 TimeSpan left = policy.FirstAnswerTimeout - _time.GetElapsedTime(checking.Started);
-                OnDemandAnswer answer = await flight.Result.WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero, _time, cancellationToken).ConfigureAwait(false);
-                checking[i] = Verdict.Of(answer, now - policy.MaxAnswerAge);
+                left = left > TimeSpan.Zero ? left : TimeSpan.Zero;
+                try
+                {
+                    if (checking[i].Flight is { } flight)
+                    {
+                        OnDemandAnswer answer = await flight.Result.WaitAsync(left, _time, cancellationToken).ConfigureAwait(false);
+                        checking[i] = Verdict.Of(answer, now - policy.MaxAnswerAge);
+                    }
+                    else if (checking[i].CrlFlight is { } crlFlight)
+                    {
+                        checking[i] = FromCrlAnswer(checking.Entries[i]!, await crlFlight.WaitAsync(left, _time, cancellationToken).ConfigureAwait(false), now);
+                    }
+                }
+                catch (TimeoutException)
+                {
+                    checking[i] = Verdict.None(OcspClientCertificateReason.Timeout, $"no answer within {policy.FirstAnswerTimeout.TotalSeconds:0.###} s (still asking)");
+                }
             }
-            catch (TimeoutException)
+
+            if (pass == 0 && !Fallback(checking, policy, now))
             {
-                checking[i] = Verdict.None(OcspClientCertificateReason.Timeout, $"no answer within {policy.FirstAnswerTimeout.TotalSeconds:0.###} s (still asking)");
+                break; // no CRL to fall back on: decided
             }
         }
 
@@ -98,23 +115,40 @@ internal sealed partial class ClientCertificateValidator : OcspClientCertificate
     public override OcspClientCertificateDecision Check(IReadOnlyList<X509Certificate2> chain, OcspClientCertificatePolicy policy)
     {
         Checked checking = Begin(chain, policy, out DateTimeOffset now);
-        for (int i = 0; i < checking.Count; i++)
+        for (int pass = 0; pass < 2; pass++)
         {
-            if (checking[i].Flight is not { } flight)
+            for (int i = 0; i < checking.Count; i++)
             {
-                continue;
+                // The shared store only: wait until the request has its answer or has gone past the store, up to StoreWaitTime in all.
+                TimeSpan left = policy.StoreWaitTime - _time.GetElapsedTime(checking.Started);
+                if (checking[i].Flight is { } flight)
+                {
+                    if (!flight.Result.IsCompleted && left > TimeSpan.Zero)
+                    {
+                        WaitBlocking(Task.WhenAny(flight.Result, flight.Milestone), left);
+                    }
+
+                    checking[i] = flight.Result.IsCompletedSuccessfully
+                        ? Verdict.Of(flight.Result.Result, now - policy.MaxAnswerAge)
+                        : Verdict.None(OcspClientCertificateReason.Pending, "none held; asking the responder in the background");
+                }
+                else if (checking[i].CrlFlight is { } crlFlight)
+                {
+                    if (!crlFlight.IsCompleted && left > TimeSpan.Zero)
+                    {
+                        WaitBlocking(Task.WhenAny(crlFlight, checking[i].CrlStoreRead!), left);
+                    }
+
+                    checking[i] = crlFlight.IsCompletedSuccessfully
+                        ? FromCrlAnswer(checking.Entries[i]!, crlFlight.Result, now)
+                        : Verdict.None(OcspClientCertificateReason.Pending, "no CRL held; fetching it in the background");
+                }
             }
 
-            // The shared store only: wait until the request has its answer or has gone past the store, up to StoreWaitTime in all.
-            TimeSpan left = policy.StoreWaitTime - _time.GetElapsedTime(checking.Started);
-            if (!flight.Result.IsCompleted && left > TimeSpan.Zero)
+            if (pass == 0 && !Fallback(checking, policy, now))
             {
-                WaitBlocking(Task.WhenAny(flight.Result, flight.Milestone), left);
+                break;
             }
-
-            checking[i] = flight.Result.IsCompletedSuccessfully
-                ? Verdict.Of(flight.Result.Result, now - policy.MaxAnswerAge)
-                : Verdict.None(OcspClientCertificateReason.Pending, "none held; asking the responder in the background");
         }
 
         return Decide(checking, policy);
@@ -153,6 +187,8 @@ internal sealed partial class ClientCertificateValidator : OcspClientCertificate
         return states;
     }
 
+    public override IReadOnlyList<OcspCrlState> GetCrlStates() => _crls.GetStates();
+
     public void Dispose() => _certificates.Dispose();
 
     /// <summary>Kernel wait on the system clock (no pool thread needed to end it, however many handshakes block at once); on another clock (a test's), a bound on that clock.</summary>
@@ -190,7 +226,11 @@ internal sealed partial class ClientCertificateValidator : OcspClientCertificate
         {
             OnDemandEntry entry = Enter(chain[i], chain[i + 1]);
             checking.Entries[i] = entry;
-            if (_certificates.ValidResponse(entry, now, oldest) is { } held)
+            if (CrlFirst(entry, policy))
+            {
+                checking[i] = CrlVerdict(entry, now);
+            }
+            else if (_certificates.ValidResponse(entry, now, oldest) is { } held)
             {
                 // Fresh enough; past three quarters of the bound it is asked again in the background, so one in use never gets too old.
                 if (held.FetchedAtBy(now) < now - (policy.MaxAnswerAge * 3 / 4) && _certificates.MayAsk(entry, now, out _))
@@ -227,7 +267,10 @@ internal sealed partial class ClientCertificateValidator : OcspClientCertificate
                 X509Certificate2 client = X509CertificateLoader.LoadCertificate(c.Certificate.RawDataMemory.Span);
                 X509Certificate2 ca = X509CertificateLoader.LoadCertificate(c.Issuer.RawDataMemory.Span);
                 Registration target = Registration.Create(client, ca, c.Validator._fetch);
-                return new OnDemandEntry(id, ca, target.HasResponder ? target.ResponderUris : [], c.Validator._group, now, client) { Notes = new Notes() };
+                return new OnDemandEntry(id, ca, target.HasResponder ? target.ResponderUris : [], c.Validator._group, now, client)
+                {
+                    Notes = new Notes(CrlDistributionPoints.Of(client)),
+                };
             });
     }
 }

@@ -46,4 +46,12 @@ public sealed class OcspClientCertificateOptions
     /// <value>The default value is 10 minutes.</value>
     [TimeSpanRange(OptionRanges.Zero, OptionRanges.MaxTimeSpan)]
     public TimeSpan UnknownCacheTime { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// Gets or sets the largest CRL accepted, in bytes (fetched or read from the shared store): a larger one is refused
+    /// unread, with the reason logged, and the CRL held keeps deciding. Key: <c>ClientCertificates:MaxCrlSize</c>.
+    /// </summary>
+    /// <value>The default value is 32 MiB (a CRL of 100,000 entries is about 4 MB).</value>
+    [Range(1024, int.MaxValue)]
+    public int MaxCrlSize { get; set; } = 32 * 1024 * 1024;
 }

@@ -30,6 +30,15 @@ public sealed class OcspClientCertificatePolicy
     [TimeSpanRange(OptionRanges.OneMinute, OptionRanges.MaxTimeSpan)]
     public TimeSpan MaxAnswerAge { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// Gets or sets when a certificate is decided from its CA's CRL (RFC 5280) instead of OCSP: by default for
+    /// certificates with an HTTP CRL distribution point and no OCSP responder. The CRL is fetched once for the whole CA,
+    /// validated, shared through the store, refreshed before its nextUpdate and held in memory; past its nextUpdate
+    /// without a newer one it decides nothing (the failure mode does).
+    /// </summary>
+    /// <value>The default value is <see cref="OcspCrlUse.WhenNoResponder"/>.</value>
+    public OcspCrlUse CrlUse { get; set; } = OcspCrlUse.WhenNoResponder;
+
     /// <summary>Gets or sets a value indicating whether a validated <c>unknown</c> answer is accepted.</summary>
     /// <value>The default value is <see langword="false"/>: a certificate its CA's responder does not know is rejected.</value>
     public bool AcceptUnknown { get; set; }

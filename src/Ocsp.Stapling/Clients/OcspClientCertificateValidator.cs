@@ -63,4 +63,8 @@ public abstract class OcspClientCertificateValidator
     /// <summary>Gets the certificates kept now (client certificates and the CAs of their chains), with their answers and last decisions.</summary>
     /// <returns>A snapshot.</returns>
     public abstract IReadOnlyList<OcspClientCertificateState> GetStates();
+
+    /// <summary>Gets the CRLs held for the checks (one per CA and distribution point), with their numbers, times and entries.</summary>
+    /// <returns>A snapshot; empty when no check has used a CRL.</returns>
+    public virtual IReadOnlyList<OcspCrlState> GetCrlStates() => [];
 }

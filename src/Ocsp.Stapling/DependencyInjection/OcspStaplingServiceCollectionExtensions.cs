@@ -129,7 +129,14 @@ public static class OcspStaplingServiceCollectionExtensions
             Options(sp).ClientCertificates,
             sp.GetRequiredService<OcspStaplingMetrics>(),
             Time(sp),
-            sp.GetRequiredService<ILoggerFactory>().CreateLogger("Ocsp.Stapling.ClientCertificates")));
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger("Ocsp.Stapling.ClientCertificates"),
+            new ClientCrls(
+                sp.GetRequiredService<OcspFetcher>(),
+                sp.GetRequiredService<SharedStapleCache>(),
+                Options(sp).Validation,
+                Options(sp).ClientCertificates,
+                Time(sp),
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger("Ocsp.Stapling.ClientCertificates"))));
         services.TryAddSingleton<OcspClientCertificateValidator>(static sp => sp.GetRequiredService<ClientCertificateValidator>());
         services.TryAddSingleton(static sp => new OcspStaplingContexts(
             sp.GetRequiredService<OcspCertificateRegistry>(),

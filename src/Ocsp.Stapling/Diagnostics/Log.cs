@@ -51,6 +51,8 @@ internal static partial class Log
     public const int ClientCertificatesForgottenId = 162;
     public const int ClientCertificateRefusedId = 163;
     public const int ClientCertificateRecheckedId = 165;
+    public const int CrlHeldId = 166;
+    public const int CrlRefusedId = 167;
 
     [LoggerMessage(
         StapleUpdatedId,
@@ -203,6 +205,13 @@ internal static partial class Log
     /// <summary>A decision, once per certificate, reason and outcome: Information when accepted as good, else Warning.</summary>
     [LoggerMessage(EventId = ClientCertificateDecidedId, Message = "{Decision}")]
     public static partial void ClientCertificateDecided(ILogger logger, LogLevel level, string decision);
+
+    [LoggerMessage(CrlHeldId, LogLevel.Information, "CRL of {Issuer} from {Url} held: number {Number}, thisUpdate {ThisUpdate:u}, nextUpdate {NextUpdate:u}, {Entries} entries ({Origin})")]
+    public static partial void CrlHeld(ILogger logger, string issuer, Uri url, string number, DateTimeOffset thisUpdate, DateTimeOffset? nextUpdate, int entries, string origin);
+
+    /// <summary>A CRL refused or not fetched, once per CA and reason as a Warning (its repeats at Debug); the CRL held, if any, keeps deciding.</summary>
+    [LoggerMessage(EventId = CrlRefusedId, Message = "No new CRL of {Issuer} from {Url}: {Reason}; {Held}")]
+    public static partial void CrlRefused(ILogger logger, LogLevel level, string issuer, string url, string reason, string held);
 
     [LoggerMessage(ClientCertificateEvictedId, LogLevel.Information, "Client certificate {Certificate} forgotten to stay within {Max} kept (checked least recently)")]
     public static partial void ClientCertificateEvicted(ILogger logger, string certificate, int max);

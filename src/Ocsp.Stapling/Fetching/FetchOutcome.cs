@@ -4,8 +4,10 @@ namespace Ocsp.Stapling.Internal;
 internal sealed class FetchOutcome
 {
     private FetchOutcome(
-        OcspStaple? staple, OcspFailureReason reason, string message, OcspValidationFailure validationFailure, FailureScope scope, TimeSpan? retryAfter, int? responderIndex = null, Uri? responder = null)
+        OcspStaple? staple, OcspFailureReason reason, string message, OcspValidationFailure validationFailure, FailureScope scope, TimeSpan? retryAfter, int? responderIndex = null, Uri? responder = null,
+        ParsedCrl? crl = null)
     {
+        Crl = crl;
         ResponderIndex = responderIndex;
         Responder = responder;
         Staple = staple;
@@ -24,7 +26,10 @@ internal sealed class FetchOutcome
     /// <summary>The responder URL that gave this outcome (the last one asked), or <see langword="null"/> when none was asked.</summary>
     public Uri? Responder { get; }
 
-    public bool IsSuccess => Staple is not null;
+    /// <summary>Gets the CRL fetched and validated (a CRL fetch's success).</summary>
+    public ParsedCrl? Crl { get; }
+
+    public bool IsSuccess => Staple is not null || Crl is not null;
 
     /// <summary>Why it failed; meaningless on success.</summary>
     public OcspFailureReason Reason { get; }
@@ -48,12 +53,14 @@ internal sealed class FetchOutcome
     public bool NothingToAsk => !IsSuccess && Reason is OcspFailureReason.NoResponder or OcspFailureReason.Disabled;
 
     /// <summary>This outcome, as answered by <paramref name="responder"/>, the responder URL at <paramref name="index"/>.</summary>
-    public FetchOutcome From(Uri responder, int index) => new(Staple, Reason, Message, ValidationFailure, Scope, RetryAfter, index, responder);
+    public FetchOutcome From(Uri responder, int index) => new(Staple, Reason, Message, ValidationFailure, Scope, RetryAfter, index, responder, Crl);
 
     /// <summary>The failure, as the public API reports it.</summary>
     public OcspFailure ToFailure(DateTimeOffset at) => new(Reason, Message, ValidationFailure, at, Responder);
 
     public static FetchOutcome Success(OcspStaple staple) => new(staple, default, "OK", OcspValidationFailure.None, FailureScope.Request, null);
+
+    public static FetchOutcome Success(ParsedCrl crl) => new(null, default, "OK", OcspValidationFailure.None, FailureScope.Request, null, crl: crl);
 
     public static FetchOutcome Fail(OcspFailureReason reason, string message, FailureScope scope = FailureScope.Responder, TimeSpan? retryAfter = null) =>
         new(null, reason, message, OcspValidationFailure.None, scope, retryAfter);

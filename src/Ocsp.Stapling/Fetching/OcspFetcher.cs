@@ -59,10 +59,31 @@ internal sealed class OcspFetcher
         OcspRequest request = OcspRequest.Create(
             target.Subject.Id(target.RequestHashAlgorithm ?? _options.HashAlgorithm),
             _options.IncludeNonce ? RandomNumberGenerator.GetBytes(RequestNonceLength) : []);
+        return await FetchFromAsync(
+            responders,
+            target.PreferredResponder,
+            (responder, token) => AttemptAsync(responder, request, check, token),
+            cancellationToken).ConfigureAwait(false);
+    }
 
+    /// <summary>
+    /// Fetches a CRL from <paramref name="urls"/> (in order) as an OCSP response is fetched: the same HTTP client (outbound
+    /// proxy), per-host limits, retries, circuit breaker and time-outs, redirects only within the origin; a body over
+    /// <paramref name="maxSize"/> is refused unread. What arrives goes through <paramref name="check"/> (parse and
+    /// validate). Never throws but for cancellation.
+    /// </summary>
+    public Task<FetchOutcome> FetchCrlAsync(IReadOnlyList<Uri> urls, int maxSize, Func<byte[], Uri, FetchOutcome> check, CancellationToken cancellationToken) =>
+        FetchFromAsync(
+            urls,
+            0,
+            (url, token) => SendAsync(url, url, HttpMethod.Get, ReadOnlyMemory<byte>.Empty, maxSize, body => check(body, url), token),
+            cancellationToken);
+
+    private async Task<FetchOutcome> FetchFromAsync(
+        IReadOnlyList<Uri> responders, int preferred, Func<Uri, CancellationToken, ValueTask<FetchOutcome>> attempt, CancellationToken cancellationToken)
+    {
         // The first responder's turn (its host's concurrency and rate limits) is waited for before the total timeout
         // starts: waiting for one's turn is not a responder failure.
-        int preferred = target.PreferredResponder;
         IDisposable? lease = await _limits.AcquireAsync(responders[preferred % responders.Count], cancellationToken).ConfigureAwait(false);
         using var total = new CancellationTokenSource(_options.TotalTimeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, total.Token);
@@ -77,9 +98,9 @@ internal sealed class OcspFetcher
                 lease ??= await _limits.AcquireAsync(responder, linked.Token).ConfigureAwait(false);
                 context = ResilienceContextPool.Shared.Get(linked.Token);
                 FetchOutcome outcome = await Pipeline(responder).ExecuteAsync(
-                    static (context, state) => state.Fetcher.AttemptAsync(state.Responder, state.Request, state.Check, context.CancellationToken),
+                    static (context, state) => state.Attempt(state.Responder, context.CancellationToken),
                     context,
-                    (Fetcher: this, Responder: responder, Request: request, Check: check)).ConfigureAwait(false);
+                    (Attempt: attempt, Responder: responder)).ConfigureAwait(false);
                 if (outcome.IsSuccess)
                 {
                     return outcome.From(responder, index);
@@ -116,10 +137,24 @@ internal sealed class OcspFetcher
         return last!;
     }
 
-    private async ValueTask<FetchOutcome> AttemptAsync(Uri responder, OcspRequest request, ResponseCheck check, CancellationToken cancellationToken)
+    private ValueTask<FetchOutcome> AttemptAsync(Uri responder, OcspRequest request, ResponseCheck check, CancellationToken cancellationToken)
+    {
+        bool get = OcspHttpEncoding.ShouldUseGet(request.Encoded.Span);
+        return SendAsync(
+            responder,
+            get ? OcspHttpEncoding.GetRequestUri(responder, request.Encoded.Span) : responder,
+            get ? HttpMethod.Get : HttpMethod.Post,
+            get ? ReadOnlyMemory<byte>.Empty : request.Encoded,
+            _maxResponseSize,
+            body => check(body, request, responder),
+            cancellationToken);
+    }
+
+    /// <summary>One exchange with <paramref name="responder"/> (a responder or a CRL's server): the body of a 200 answer, at most one byte over <paramref name="limit"/>, through <paramref name="check"/>.</summary>
+    private async ValueTask<FetchOutcome> SendAsync(
+        Uri responder, Uri target, HttpMethod method, ReadOnlyMemory<byte> content, int limit, Func<byte[], FetchOutcome> check, CancellationToken cancellationToken)
     {
         HttpClient client = _httpClientFactory.CreateClient(OcspFetchOptions.HttpClientName);
-        bool get = OcspHttpEncoding.ShouldUseGet(request.Encoded.Span);
         Func<Uri, bool> mayFollow = _options.Redirects == OcspRedirectPolicy.SameOrigin
             ? target => OcspRedirects.SameOrigin(responder, target)
             : static _ => false;
@@ -127,13 +162,7 @@ internal sealed class OcspFetcher
         try
         {
             (HttpResponseMessage? sent, string? refusal) = await OcspRedirects.SendAsync(
-                client,
-                get ? HttpMethod.Get : HttpMethod.Post,
-                get ? OcspHttpEncoding.GetRequestUri(responder, request.Encoded.Span) : responder,
-                get ? ReadOnlyMemory<byte>.Empty : request.Encoded,
-                mayFollow,
-                policy,
-                cancellationToken).ConfigureAwait(false);
+                client, method, target, content, mayFollow, policy, cancellationToken).ConfigureAwait(false);
             if (sent is null)
             {
                 return FetchOutcome.Fail(OcspFailureReason.Redirect, refusal!, FailureScope.Request);
@@ -156,7 +185,6 @@ internal sealed class OcspFetcher
                     RetryAfter(response));
             }
 
-            int limit = _maxResponseSize;
             if (response.Content.Headers.ContentLength > limit)
             {
                 return FetchOutcome.TooLarge($"{responder} announced {response.Content.Headers.ContentLength} bytes, over the {limit}-byte limit.");
@@ -166,7 +194,7 @@ internal sealed class OcspFetcher
             byte[]? body = await OcspHttpEncoding.ReadBodyAsync(stream, limit, cancellationToken).ConfigureAwait(false);
 
             // Over the cap: one byte more than allowed is enough for the validator to reject it as too large.
-            return check(body ?? new byte[limit + 1], request, responder);
+            return check(body ?? new byte[limit + 1]);
         }
         catch (HttpRequestException ex) when (OutboundProxy.For(responder, _options.Proxy) is { } proxy
             && ex.HttpRequestError is HttpRequestError.ProxyTunnelError or HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError)

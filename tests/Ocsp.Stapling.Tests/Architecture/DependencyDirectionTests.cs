@@ -24,6 +24,7 @@ public sealed class DependencyDirectionTests
         "Protocol/Http",
         "Protocol/Responses",
         "Protocol/Validation",
+        "Protocol/Crls",
         "Outcomes",
         "Diagnostics",
         "Fetching",

@@ -51,31 +51,69 @@ internal static class OcspSignatures
         });
     }
 
+    /// <summary>
+    /// True when a CRL's signature verifies with <paramref name="issuer"/>'s public key (the signed bytes as received, not
+    /// re-encoded: a CRL of 100,000 entries is hashed once, in place).
+    /// </summary>
+    /// <param name="encoded">The whole CRL (for BouncyCastle, with algorithms .NET does not verify).</param>
+    /// <param name="signed">Its <c>tbsCertList</c> as encoded.</param>
+    /// <param name="algorithm">The signature algorithm's OID.</param>
+    /// <param name="algorithmParameters">Its parameters as encoded (empty when absent).</param>
+    /// <param name="signature">The signature value.</param>
+    /// <param name="issuer">The CA whose key should have signed it.</param>
+    public static bool VerifyCrl(
+        byte[] encoded, ReadOnlyMemory<byte> signed, string algorithm, ReadOnlyMemory<byte> algorithmParameters, byte[] signature, X509Certificate2 issuer)
+    {
+        try
+        {
+            Asn1Encodable? parameters = algorithmParameters.IsEmpty ? null : Asn1Object.FromByteArray(algorithmParameters.ToArray());
+            return VerifyData(signed, algorithm, parameters, signature, issuer, key =>
+            {
+                new Org.BouncyCastle.X509.X509Crl(CertificateList.GetInstance(Asn1Object.FromByteArray(encoded))).Verify(key);
+                return true;
+            });
+        }
+#pragma warning disable CA1031 // Parameters BouncyCastle cannot read: not verified.
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+#pragma warning restore CA1031
+        {
+            return false;
+        }
+    }
+
     private static bool Verify(Asn1Encodable signed, AlgorithmIdentifier algorithm, DerBitString signature, X509Certificate2 signer, Func<AsymmetricKeyParameter, bool> fallback)
     {
         try
         {
-            if (signature.PadBits != 0)
-            {
-                return false;
-            }
+            return signature.PadBits == 0
+                && VerifyData(signed.GetDerEncoded(), algorithm.Algorithm.Id, algorithm.Parameters, signature.GetOctets(), signer, fallback);
+        }
+#pragma warning disable CA1031 // An unusable key or algorithm is a failed verification, whatever the library throws.
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+#pragma warning restore CA1031
+        {
+            return false;
+        }
+    }
 
-            byte[] data = signed.GetDerEncoded();
-            byte[] bytes = signature.GetOctets();
-            string oid = algorithm.Algorithm.Id;
+    private static bool VerifyData(
+        ReadOnlyMemory<byte> data, string oid, Asn1Encodable? parameters, byte[] bytes, X509Certificate2 signer, Func<AsymmetricKeyParameter, bool> fallback)
+    {
+        try
+        {
             if (RsaPkcs1Hash(oid) is { } rsaHash)
             {
-                return SystemKey(signer).Verify(key => key is RSA rsa && rsa.VerifyData(data, bytes, rsaHash, RSASignaturePadding.Pkcs1));
+                return SystemKey(signer).Verify(key => key is RSA rsa && rsa.VerifyData(data.Span, bytes, rsaHash, RSASignaturePadding.Pkcs1));
             }
 
-            if (oid == PkcsObjectIdentifiers.IdRsassaPss.Id && PssHash(algorithm.Parameters) is { } pssHash)
+            if (oid == PkcsObjectIdentifiers.IdRsassaPss.Id && PssHash(parameters) is { } pssHash)
             {
-                return SystemKey(signer).Verify(key => key is RSA rsa && rsa.VerifyData(data, bytes, pssHash, RSASignaturePadding.Pss));
+                return SystemKey(signer).Verify(key => key is RSA rsa && rsa.VerifyData(data.Span, bytes, pssHash, RSASignaturePadding.Pss));
             }
 
             if (EcdsaHash(oid) is { } ecdsaHash)
             {
-                return SystemKey(signer).Verify(key => key is ECDsa ecdsa && ecdsa.VerifyData(data, bytes, ecdsaHash, DSASignatureFormat.Rfc3279DerSequence));
+                return SystemKey(signer).Verify(key => key is ECDsa ecdsa && ecdsa.VerifyData(data.Span, bytes, ecdsaHash, DSASignatureFormat.Rfc3279DerSequence));
             }
 
             return fallback(FallbackKey(signer));
