@@ -66,6 +66,7 @@ internal static class OcspStaplingStatusPage
 
         page.Append("</tbody></table>");
         AppendClientCertificates(page, html, report);
+        AppendCrls(page, html, report);
         page.Append("</body></html>");
         return page.ToString();
     }
@@ -109,6 +110,28 @@ internal static class OcspStaplingStatusPage
             }
 
             page.Append(CultureInfo.InvariantCulture, $"</td><td>{client.LastChecked:u}</td></tr>");
+        }
+
+        page.Append("</tbody></table>");
+    }
+
+    /// <summary>The CRLs held for client-certificate checks: whose, which, until when, how many entries, the last failure.</summary>
+    private static void AppendCrls(StringBuilder page, HtmlEncoder html, OcspStaplingStatusReport report)
+    {
+        if (report.Crls.Count == 0)
+        {
+            return;
+        }
+
+        page.Append(CultureInfo.InvariantCulture, $"<h2>CRLs <span class=\"meta\">{report.Crls.Count} held for client-certificate checks</span></h2>");
+        page.Append("<table id=\"crls\"><thead><tr><th>issuer</th><th>number</th><th>thisUpdate</th><th>nextUpdate</th><th>entries</th><th>last failure</th></tr></thead><tbody>");
+        foreach (OcspCrlState crl in report.Crls)
+        {
+            string health = crl.NextUpdate > report.GeneratedAt ? "Healthy" : "Unhealthy";
+            page.Append(CultureInfo.InvariantCulture, $"<tr class=\"crl {health}\"><td><strong>").Append(html.Encode(crl.Issuer)).Append("</strong><br><code>")
+                .Append(html.Encode(crl.Url.AbsoluteUri)).Append("</code></td>");
+            page.Append(CultureInfo.InvariantCulture, $"<td>{crl.Number?.ToString(CultureInfo.InvariantCulture) ?? "none"}</td><td>{crl.ThisUpdate:u}</td><td>{crl.NextUpdate:u}</td><td>{crl.Entries}</td><td>");
+            page.Append(html.Encode(crl.LastFailure ?? "")).Append("</td></tr>");
         }
 
         page.Append("</tbody></table>");

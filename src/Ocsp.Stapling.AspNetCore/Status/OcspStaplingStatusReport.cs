@@ -14,8 +14,10 @@ namespace Ocsp.Stapling.AspNetCore.Internal;
 internal sealed class OcspStaplingStatusReport
 {
     private OcspStaplingStatusReport(
-        DateTimeOffset generatedAt, HealthStatus status, string? tlsUnsupported, bool tlsInUse, IReadOnlyList<Row> rows, IReadOnlyList<OcspClientCertificateState> clients)
+        DateTimeOffset generatedAt, HealthStatus status, string? tlsUnsupported, bool tlsInUse, IReadOnlyList<Row> rows, IReadOnlyList<OcspClientCertificateState> clients,
+        IReadOnlyList<OcspCrlState> crls)
     {
+        Crls = crls;
         GeneratedAt = generatedAt;
         Status = status;
         TlsUnsupportedReason = tlsUnsupported;
@@ -45,6 +47,9 @@ internal sealed class OcspStaplingStatusReport
 
     /// <summary>The client certificates kept for revocation checks (their own section: they are not stapled or judged), most recently checked first.</summary>
     public IReadOnlyList<OcspClientCertificateState> ClientCertificates { get; }
+
+    /// <summary>The CRLs held for client-certificate checks, one per CA and distribution point.</summary>
+    public IReadOnlyList<OcspCrlState> Crls { get; }
 
     /// <summary>
     /// Judges every certificate of <paramref name="states"/> as the health check does; the report's status is the worst of
@@ -91,7 +96,7 @@ internal sealed class OcspStaplingStatusReport
         // The worst first (HealthStatus: Unhealthy < Degraded < Healthy), then by name: what needs attention leads.
         rows.Sort(static (a, b) => a.Health != b.Health ? a.Health.CompareTo(b.Health) : StringComparer.OrdinalIgnoreCase.Compare(a.Name, b.Name));
         OcspClientCertificateState[] clientStates = clients is null ? [] : [.. clients.GetStates().OrderByDescending(c => c.LastChecked)];
-        return new OcspStaplingStatusReport(now, worst, unsupported, tlsInUse, rows, clientStates);
+        return new OcspStaplingStatusReport(now, worst, unsupported, tlsInUse, rows, clientStates, clients?.GetCrlStates() ?? []);
     }
 
     /// <summary>Writes the report as the status endpoint's JSON document.</summary>
@@ -137,6 +142,23 @@ internal sealed class OcspStaplingStatusReport
         }
 
         writer.WriteEndArray();
+        writer.WriteStartArray("crls");
+        foreach (OcspCrlState crl in Crls)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("issuer", crl.Issuer);
+            writer.WriteString("url", crl.Url.AbsoluteUri);
+            WriteStringOrNull(writer, "number", crl.Number?.ToString(CultureInfo.InvariantCulture));
+            writer.WriteString("thisUpdate", crl.ThisUpdate);
+            writer.WriteString("nextUpdate", crl.NextUpdate);
+            writer.WriteNumber("remainingSeconds", Math.Max(0, (long)(crl.NextUpdate - GeneratedAt).TotalSeconds));
+            writer.WriteNumber("entries", crl.Entries);
+            writer.WriteString("heldSince", crl.HeldSince);
+            WriteStringOrNull(writer, "lastFailure", crl.LastFailure);
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
     }
 
     private static void WriteClientJson(Utf8JsonWriter writer, OcspClientCertificateState client, DateTimeOffset now)
@@ -168,6 +190,7 @@ internal sealed class OcspStaplingStatusReport
             writer.WriteStartObject("lastDecision");
             writer.WriteBoolean("accepted", decision.IsAccepted);
             writer.WriteString("reason", decision.Reason.ToString());
+            writer.WriteString("source", decision.Source.ToString());
             writer.WriteString("message", decision.Message);
             writer.WriteEndObject();
         }

@@ -65,7 +65,7 @@ internal static class StatusCommand
             }
 
             return rows.Any(r => !r.Valid) ? ExitCodes.NotValid
-                : rows.Any(r => r.Status is not nameof(OcspCertificateStatus.Good)) ? ExitCodes.NotGood
+                : rows.Any(r => !r.IsCrl && r.Status is not nameof(OcspCertificateStatus.Good)) ? ExitCodes.NotGood
                 : ExitCodes.Ok;
         }));
         return command;
@@ -102,7 +102,9 @@ internal static class StatusCommand
             {
                 if (await cache.GetAsync(key, timeout.Token).ConfigureAwait(false) is { } value)
                 {
-                    rows.Add(StatusRow.ForEntry(key, key[prefix.Length..], value, authorities, now));
+                    rows.Add(key[prefix.Length..].StartsWith("crl:", StringComparison.Ordinal)
+                        ? StatusRow.ForCrl(key, value, authorities, now)
+                        : StatusRow.ForEntry(key, key[prefix.Length..], value, authorities, now));
                 }
             }
 
@@ -189,7 +191,7 @@ internal static class StatusCommand
         string[][] table = [header, .. rows.Select(r => new[]
         {
             r.Certificate,
-            r.Status,
+            r.IsCrl ? $"CRL #{r.CrlNumber ?? "-"}, {r.Entries} entries" : r.Status,
             Time(r.ThisUpdate),
             Time(r.NextUpdate),
             r.RemainingSeconds is { } left ? Left(TimeSpan.FromSeconds(left)) : "-",
@@ -202,7 +204,9 @@ internal static class StatusCommand
         }
 
         int invalid = rows.Count(r => !r.Valid);
-        Console.WriteLine(invalid == 0 ? $"{rows.Count} response(s), all valid now." : $"{rows.Count} response(s), {invalid} without a valid response.");
+        int crls = rows.Count(r => r.IsCrl);
+        string what = crls == 0 ? $"{rows.Count} response(s)" : $"{rows.Count - crls} response(s) and {crls} CRL(s)";
+        Console.WriteLine(invalid == 0 ? $"{what}, all valid now." : $"{what}, {invalid} not valid now.");
         if (rows.Any(r => r.Checked == "time"))
         {
             Console.WriteLine("Entries marked \"time only\" were checked for their time window; give their CA with --ca (or --cert) to validate signatures.");
@@ -224,6 +228,7 @@ internal static class StatusCommand
             foreach (StatusRow row in rows)
             {
                 writer.WriteStartObject();
+                writer.WriteString("kind", row.IsCrl ? "crl" : "response");
                 writer.WriteString("certificate", row.Certificate);
                 writer.WriteString("key", row.Key);
                 Nullable(writer, "serialNumber", row.SerialNumber);
@@ -239,6 +244,12 @@ internal static class StatusCommand
                 else
                 {
                     writer.WriteNull("remainingSeconds");
+                }
+
+                if (row.IsCrl)
+                {
+                    Nullable(writer, "crlNumber", row.CrlNumber);
+                    writer.WriteNumber("entries", row.Entries);
                 }
 
                 writer.WriteBoolean("validNow", row.Valid);
@@ -292,6 +303,46 @@ internal static class StatusCommand
         string Checked,
         string? Reason)
     {
+        /// <summary>Gets a value indicating whether the entry is a CRL (held for client-certificate checks), not an OCSP response.</summary>
+        public bool IsCrl { get; init; }
+
+        public string? CrlNumber { get; init; }
+
+        public int Entries { get; init; }
+
+        /// <summary>
+        /// A CRL entry (<c>crl:…</c>): its issuer, number, times and entries; its signature verified when a <c>--ca</c> is its
+        /// issuer, else its time window only.
+        /// </summary>
+        public static StatusRow ForCrl(string key, byte[] value, X509Certificate2[] authorities, DateTimeOffset now)
+        {
+            ParsedCrl crl;
+            try
+            {
+                crl = ParsedCrl.Parse(value);
+            }
+            catch (OcspFormatException ex)
+            {
+                return new StatusRow("CRL (unreadable)", key, null, "malformed", null, null, null, null, null, false, "time", ex.Message) { IsCrl = true };
+            }
+
+            string issuer = new X500DistinguishedName(crl.Issuer.Span).Name;
+            X509Certificate2? ca = authorities.FirstOrDefault(a => a.SubjectName.RawData.AsSpan().SequenceEqual(crl.Issuer.Span));
+            string? reason = crl.ThisUpdate > now + TimeSpan.FromMinutes(5) ? $"thisUpdate {crl.ThisUpdate:u} is in the future"
+                : crl.NextUpdate is not { } next ? "no nextUpdate"
+                : next <= now ? $"nextUpdate {next:u} has passed"
+                : ca is not null && !OcspSignatures.VerifyCrl(crl.Encoded, crl.Signed, crl.SignatureAlgorithm, crl.SignatureParameters, crl.Signature, ca) ? "its signature does not verify with the --ca given"
+                : null;
+            return new StatusRow(
+                $"CRL of {issuer}", key, null, "crl", crl.ThisUpdate, crl.NextUpdate, null, null, crl.NextUpdate is { } n ? Left(n, now) : null,
+                reason is null, ca is null ? "time" : "signature", reason)
+            {
+                IsCrl = true,
+                CrlNumber = crl.Number?.ToString(CultureInfo.InvariantCulture),
+                Entries = crl.Revoked.Count,
+            };
+        }
+
         /// <summary>A --cert's entry, validated in full against the certificate and its issuer.</summary>
         public static StatusRow ForCertificate(CertificatePair pair, OcspCertificateId id, string key, byte[]? value, DateTimeOffset now)
         {

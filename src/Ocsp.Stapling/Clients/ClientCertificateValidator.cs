@@ -59,15 +59,21 @@ internal sealed partial class ClientCertificateValidator : OcspClientCertificate
     /// <summary>Whether <paramref name="certificateId"/> is a registration of these checks (the status page lists those apart).</summary>
     public bool IsClientCertificate(OcspCertificateId certificateId) => _certificates.Contains(certificateId);
 
-    /// <summary>Completes when the requests under way for <paramref name="chain"/> (if any) have their answers (tests wait for the background requests of a TLS-level check).</summary>
+    /// <summary>Completes when the requests (and CRL fetches) under way for <paramref name="chain"/> (if any) have their answers (tests wait for the background requests of a TLS-level check).</summary>
     internal Task WhenAnsweredAsync(IReadOnlyList<X509Certificate2> chain)
     {
         var waits = new List<Task>();
         for (int i = 0; i + 1 < chain.Count; i++)
         {
-            if (_certificates.FlightOf(OcspCertificateId.Create(chain[i], chain[i + 1])) is { } flight)
+            OcspCertificateId id = OcspCertificateId.Create(chain[i], chain[i + 1]);
+            if (_certificates.FlightOf(id) is { } flight)
             {
                 waits.Add(flight.Result);
+            }
+
+            if (_certificates.Find(id)?.Notes is Notes { Crl: { } crl })
+            {
+                waits.Add(crl.Pending);
             }
         }
 

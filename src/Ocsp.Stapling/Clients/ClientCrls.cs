@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
@@ -28,7 +29,9 @@ internal sealed class ClientCrls
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
-    public ClientCrls(OcspFetcher fetcher, SharedStapleCache store, OcspValidationOptions validation, OcspClientCertificateOptions options, TimeProvider time, ILogger logger)
+    public ClientCrls(
+        OcspFetcher fetcher, SharedStapleCache store, OcspValidationOptions validation, OcspClientCertificateOptions options, TimeProvider time, ILogger logger,
+        OcspStaplingMetrics? metrics = null)
     {
         _fetcher = fetcher;
         _store = store;
@@ -36,7 +39,21 @@ internal sealed class ClientCrls
         _options = options;
         _time = time;
         _logger = logger;
+        if (metrics is not null)
+        {
+            // One series per CRL held (a few CAs, at most MaxHolders), tagged with its issuer: how many entries, how long it still decides.
+            metrics.Meter.CreateObservableGauge(
+                "ocsp.stapling.crl.entries", () => Measure(s => s.Entries), "{entry}", "Serial numbers listed by each CRL held for client-certificate checks (tag issuer).");
+            metrics.Meter.CreateObservableGauge(
+                "ocsp.stapling.crl.remaining_validity",
+                () => Measure(s => Math.Max(0, (long)(s.NextUpdate - _time.GetUtcNow()).TotalSeconds)),
+                "s",
+                "Seconds until each CRL held reaches its nextUpdate (tag issuer); at 0 it decides nothing.");
+        }
     }
+
+    private IEnumerable<Measurement<long>> Measure(Func<OcspCrlState, long> value) =>
+        GetStates().Select(s => new Measurement<long>(value(s), new KeyValuePair<string, object?>("issuer", s.Issuer)));
 
     /// <summary>Gets the number of fetches started (tests: many handshakes, one fetch).</summary>
     internal int Fetches => _holders.Values.Sum(h => h.Fetches);
@@ -100,6 +117,9 @@ internal sealed class ClientCrls
         public string Name { get; }
 
         public int Fetches => Volatile.Read(ref _fetches);
+
+        /// <summary>Gets the attempt under way, or a completed task (tests wait for a handshake's background fetch).</summary>
+        public Task Pending => Volatile.Read(ref _flight) ?? Task.CompletedTask;
 
         /// <summary>Gets the CRL held, valid or not (checks test its nextUpdate).</summary>
         public Held? Current => Volatile.Read(ref _held);

@@ -136,7 +136,8 @@ public static class OcspStaplingServiceCollectionExtensions
                 Options(sp).Validation,
                 Options(sp).ClientCertificates,
                 Time(sp),
-                sp.GetRequiredService<ILoggerFactory>().CreateLogger("Ocsp.Stapling.ClientCertificates"))));
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger("Ocsp.Stapling.ClientCertificates"),
+                sp.GetRequiredService<OcspStaplingMetrics>())));
         services.TryAddSingleton<OcspClientCertificateValidator>(static sp => sp.GetRequiredService<ClientCertificateValidator>());
         services.TryAddSingleton(static sp => new OcspStaplingContexts(
             sp.GetRequiredService<OcspCertificateRegistry>(),

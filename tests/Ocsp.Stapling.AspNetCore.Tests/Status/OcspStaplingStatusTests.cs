@@ -49,8 +49,9 @@ public sealed partial class OcspStaplingStatusTests(KestrelFixture fixture) : IC
             using JsonDocument document = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
             JsonElement root = document.RootElement;
 
-            Assert.Equal(["generatedAt", "status", "tlsStapling", "certificates", "clientCertificates"], root.EnumerateObject().Select(p => p.Name));
+            Assert.Equal(["generatedAt", "status", "tlsStapling", "certificates", "clientCertificates", "crls"], root.EnumerateObject().Select(p => p.Name));
             Assert.Equal(0, root.GetProperty("clientCertificates").GetArrayLength());
+            Assert.Equal(0, root.GetProperty("crls").GetArrayLength());
             Assert.Equal(_time.GetUtcNow(), root.GetProperty("generatedAt").GetDateTimeOffset());
             Assert.Equal("Unhealthy", root.GetProperty("status").GetString()); // the must-staple certificate without a staple
             Assert.True(root.GetProperty("tlsStapling").GetProperty("inUse").GetBoolean());

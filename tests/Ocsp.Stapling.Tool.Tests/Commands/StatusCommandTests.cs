@@ -1,3 +1,4 @@
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Npgsql;
 using Ocsp.Stapling.Internal;
@@ -16,6 +17,39 @@ public sealed class StatusCommandTests(ToolFixture fixture) : IClassFixture<Tool
     private static string? Redis => Environment.GetEnvironmentVariable("OCSP_STAPLING_REDIS") is { Length: > 0 } value ? value : null;
 
     private static string? Postgres => Environment.GetEnvironmentVariable("OCSP_STAPLING_POSTGRES") is { Length: > 0 } value ? value : null;
+
+    [Fact]
+    public async Task Status_ListsACrlInTheStore_TimeOnly_OrItsSignatureWithItsCa_AndAForgedOneIsNotValid()
+    {
+        string directory = Directory.CreateTempSubdirectory("ocsp-status-crl-").FullName;
+        DateTimeOffset now = DateTimeOffset.UtcNow;
+        X509Certificate2 listed = fixture.Pki.IssueClient("status-crl-listed", null);
+        byte[] crl = TestCrls.Build(fixture.Pki.Intermediate, 42, now.AddHours(-1), now.AddDays(1), listed);
+        var store = new FileSystemDistributedCache(directory, TimeProvider.System);
+        var expires = new Microsoft.Extensions.Caching.Distributed.DistributedCacheEntryOptions { AbsoluteExpiration = now.AddDays(1) };
+        await store.SetAsync("ocsp-stapling:crl:" + new string('a', 64) + ":" + new string('b', 16), crl, expires);
+
+        ProgramResult table = await ToolFixture.RunToolAsync("status", "--cache", directory);
+        ProgramResult verified = await ToolFixture.RunToolAsync("status", "--cache", directory, "--ca", fixture.IssuerFile, "--json");
+
+        Assert.True(table.ExitCode == 0, table.ToString());
+        Assert.Contains($"CRL of {fixture.Pki.Intermediate.Subject}", table.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("CRL #42, 1 entries", table.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("0 response(s) and 1 CRL(s), all valid now.", table.StandardOutput, StringComparison.Ordinal);
+        Assert.True(verified.ExitCode == 0, verified.ToString());
+        using (JsonDocument listing = JsonDocument.Parse(verified.StandardOutput))
+        {
+            JsonElement entry = Assert.Single(listing.RootElement.EnumerateArray().ToArray());
+            Assert.Equal(("crl", "42", 1, "signature", true), (entry.GetProperty("kind").GetString(), entry.GetProperty("crlNumber").GetString(), entry.GetProperty("entries").GetInt32(), entry.GetProperty("checked").GetString(), entry.GetProperty("validNow").GetBoolean()));
+        }
+
+        // The same CRL with one bit of its signature flipped: listed, not valid with its CA, exit 1.
+        crl[^3] ^= 0x01;
+        await store.SetAsync("ocsp-stapling:crl:" + new string('a', 64) + ":" + new string('b', 16), crl, expires);
+        ProgramResult forged = await ToolFixture.RunToolAsync("status", "--cache", directory, "--ca", fixture.IssuerFile);
+        Assert.True(forged.ExitCode == 1, forged.ToString());
+        Assert.Contains("NO: its signature does not verify", forged.StandardOutput, StringComparison.Ordinal);
+    }
 
     [SkippableTheory]
     [InlineData("--cache")]
