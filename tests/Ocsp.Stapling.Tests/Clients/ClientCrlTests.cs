@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Numerics;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Caching.Distributed;
@@ -250,6 +251,35 @@ public sealed class ClientCrlTests(ResponderFixture fixture) : IClassFixture<Res
         Assert.Equal((true, OcspRevocationSource.Crl), (preferred.IsAccepted, preferred.Source));
         Assert.Equal(asked, fixture.Responder.RequestCount);
         Assert.Equal((false, OcspClientCertificateReason.NoResponder), (never.IsAccepted, never.Reason));
+    }
+
+    [Fact]
+    public async Task Metrics_EachCrlHeld_ItsEntriesAndTimeLeft_TaggedWithItsIssuer()
+    {
+        using ProviderHost host = Host();
+        X509Certificate2 revoked = Client("crl-metrics");
+        _server.Crl = TestCrls.Build(_issuer, 3, _time.GetUtcNow().AddHours(-1), _time.GetUtcNow().AddHours(10), revoked);
+        var measured = new Dictionary<string, (long Value, string Issuer)>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter == host.Metrics.Meter && instrument.Name.StartsWith("ocsp.stapling.crl.", StringComparison.Ordinal))
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+            measured[instrument.Name] = (value, tags.ToArray().Single(t => t.Key == "issuer").Value as string ?? ""));
+        listener.Start();
+        _ = Validator(host); // the validator (and its gauges) made before the listener looks
+        listener.RecordObservableInstruments();
+        Assert.Empty(measured); // nothing held: no series
+
+        Assert.False((await Validator(host).CheckAsync([revoked, _issuer], FailOpen)).IsAccepted);
+        listener.RecordObservableInstruments();
+
+        Assert.Equal((1L, _issuer.Subject), measured["ocsp.stapling.crl.entries"]);
+        Assert.Equal((10L * 3600, _issuer.Subject), measured["ocsp.stapling.crl.remaining_validity"]);
     }
 
     [Fact]
