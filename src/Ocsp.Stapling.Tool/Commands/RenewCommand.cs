@@ -1,16 +1,19 @@
 using System.CommandLine;
+using System.Security.Cryptography.X509Certificates;
+using Ocsp.Stapling.Internal;
 
 namespace Ocsp.Stapling.Tool;
 
 /// <summary>
 /// <c>renew</c>: keeps response files fresh for servers that read them (nginx <c>ssl_stapling_file</c>, HAProxy
-/// <c>&lt;cert&gt;.ocsp</c>, exim <c>tls_ocsp_file</c>), with ocspbot's semantics. Run from cron or a systemd timer.
+/// <c>&lt;cert&gt;.ocsp</c>, exim <c>tls_ocsp_file</c>), with ocspbot's semantics, and CRL files (nginx <c>ssl_crl</c>,
+/// HAProxy <c>crl-file</c>): a newer validated CRL replaces the file. Run from cron or a systemd timer.
 /// </summary>
 internal static class RenewCommand
 {
     public static Command Create()
     {
-        var config = new Option<string>("--config") { Description = "The JSON configuration (certificates, outputs, renewal window).", Required = true };
+        var config = new Option<string>("--config") { Description = "The JSON configuration (certificates, CRLs, outputs, renewal window).", Required = true };
         var verbose = new Option<bool>("--verbose") { Description = "Log what the fetcher does." };
         StoreOptions store = StoreOptions.Create("Share responses through a directory (several hosts renewing the same certificates ask the responder once); or --redis / --postgres.");
         OutboundProxyArguments proxy = OutboundProxyArguments.Create();
@@ -21,7 +24,8 @@ internal static class RenewCommand
         };
         var command = new Command(
             "renew",
-            "Renew the response files that are inside the renewal window; install only valid, good responses. Exit code: 0 nothing to reload (nothing changed, "
+            "Renew the response files that are inside the renewal window (install only valid, good responses), and the CRL files (install only a valid, newer CRL). "
+            + "Exit code: 0 nothing to reload (nothing changed, "
             + "or every change pushed to HAProxy), 1-63 that many changed files to reload, 64 configuration error, 65/66 unusable or missing certificate, "
             + "69 a fetch failed and nothing needs a reload, 73 cannot write, 75 a push to HAProxy failed (its file is written: reload).")
         {
@@ -128,6 +132,28 @@ internal static class RenewCommand
             }
         }
 
+        if (configuration.Crls.Count > 0)
+        {
+            await using var fetcher = new ResponseFetcher(null, verbose, null, outbound);
+            foreach (CrlFileEntry entry in configuration.Crls)
+            {
+                try
+                {
+                    switch (await RenewCrlAsync(entry, fetcher, configuration.Backup, haproxy, cancellationToken).ConfigureAwait(false))
+                    {
+                        case CrlOutcome.Reload: changed++; toReload++; break;
+                        case CrlOutcome.Pushed: changed++; break;
+                        case CrlOutcome.PushFailed: changed++; pushFailed++; break;
+                    }
+                }
+                catch (ToolException ex)
+                {
+                    await Console.Error.WriteLineAsync("ocsp-stapling: " + ex.Message).ConfigureAwait(false);
+                    error ??= ex.ExitCode;
+                }
+            }
+        }
+
         // Files to reload win: the server must load them now; failed fetches are retried (and reported) on the next run.
         // A failed push is its own code (a reload loads everything anyway); pushed files need nothing.
         if (pushFailed > 0)
@@ -148,6 +174,56 @@ internal static class RenewCommand
         }
 
         return error ?? ExitCodes.Ok;
+    }
+
+    private enum CrlOutcome
+    {
+        Kept,
+        Reload,
+        Pushed,
+        PushFailed,
+    }
+
+    /// <summary>
+    /// One CRL file: the CA's CRL fetched and validated (never older than the file's), written (PEM, atomically) only when
+    /// newer than the file's, then pushed to HAProxy (<c>set ssl crl-file</c> + <c>commit</c>) or left for a reload.
+    /// </summary>
+    private static async Task<CrlOutcome> RenewCrlAsync(CrlFileEntry entry, ResponseFetcher fetcher, bool backup, HaProxySocket? haproxy, CancellationToken cancellationToken)
+    {
+        X509Certificate2 ca = CertificatePair.LoadAuthorities(entry.Ca) is [X509Certificate2 first, ..] ? first
+            : throw new ToolException(ExitCodes.BadInput, $"{entry.Output}: '{entry.Ca}' holds no CA certificate.");
+        ParsedCrl? current = CrlFiles.Read(entry.Output, ca, entry.Url);
+        (ParsedCrl? fetched, string? failure) = await fetcher.FetchCrlAsync(ca, entry.Url, current, cancellationToken).ConfigureAwait(false);
+        if (fetched is null)
+        {
+            throw new ToolException(
+                ExitCodes.FetchFailed,
+                $"{entry.Output}: not renewed, {failure}; {(File.Exists(entry.Output) ? "the existing file is left as it was" : "no file written")}.");
+        }
+
+        if (current is not null && (current.Encoded.AsSpan().SequenceEqual(fetched.Encoded) || !CrlFiles.IsNewer(fetched, current)))
+        {
+            Console.WriteLine($"{entry.Output}: kept ({CrlFiles.Describe(current)}; {entry.Url} serves no newer one)");
+            return CrlOutcome.Kept;
+        }
+
+        string pem = CrlFiles.ToPem(fetched.Encoded);
+        ResponseFiles.WriteAtomically(entry.Output, System.Text.Encoding.ASCII.GetBytes(pem), backup);
+        string renewed = $"{entry.Output}: renewed ({CrlFiles.Describe(fetched)})";
+        if ((entry.HaProxySocket ?? haproxy) is not { } target)
+        {
+            Console.WriteLine($"{renewed}; reload the server to load it");
+            return CrlOutcome.Reload;
+        }
+
+        if (await target.PushCrlAsync(Path.GetFullPath(entry.Output), pem, cancellationToken).ConfigureAwait(false) is { } refused)
+        {
+            await Console.Error.WriteLineAsync($"ocsp-stapling: {renewed}, but not pushed ({refused}); reload HAProxy to load it.").ConfigureAwait(false);
+            return CrlOutcome.PushFailed;
+        }
+
+        Console.WriteLine($"{renewed}; pushed to HAProxy at {target.Address}, no reload needed");
+        return CrlOutcome.Pushed;
     }
 
     /// <summary>The installed response when it is a valid, good response for the certificate; null otherwise (then it is replaced).</summary>

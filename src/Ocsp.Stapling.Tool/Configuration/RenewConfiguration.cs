@@ -8,14 +8,21 @@ namespace Ocsp.Stapling.Tool;
 /// <code>
 /// { "minimum-validity": "3d", "minimum-validity-percentage": 42.8, "backup": false,
 ///   "certificates": [ { "cert": "/etc/ssl/site.pem", "issuer": "/etc/ssl/ca.pem", "output": "/etc/ssl/site.pem.ocsp", "url": null,
-///                       "haproxy-socket": "/run/haproxy/admin.sock" } ] }
+///                       "haproxy-socket": "/run/haproxy/admin.sock" } ],
+///   "crls": [ { "ca": "/etc/ssl/client-ca.pem", "url": "http://ca.example/ca.crl", "output": "/etc/ssl/client-ca.crl.pem",
+///               "haproxy-socket": "/run/haproxy/admin.sock" } ] }
 /// </code>
+/// At least one of <c>certificates</c> and <c>crls</c>.
 /// Relative paths are relative to the file. Unknown keys are errors (a typo must not silently disable renewal).
 /// </summary>
 internal sealed record RenewConfiguration(TimeSpan MinimumValidity, double MinimumValidityPercentage, bool Backup, IReadOnlyList<RenewEntry> Certificates)
 {
-    private static readonly string[] TopKeys = ["minimum-validity", "minimum-validity-percentage", "backup", "certificates"];
+    private static readonly string[] TopKeys = ["minimum-validity", "minimum-validity-percentage", "backup", "certificates", "crls"];
     private static readonly string[] EntryKeys = ["cert", "issuer", "output", "url", "haproxy-socket"];
+    private static readonly string[] CrlKeys = ["ca", "url", "output", "haproxy-socket"];
+
+    /// <summary>Gets the CRL files to keep (nginx <c>ssl_crl</c>, HAProxy <c>crl-file</c>).</summary>
+    public IReadOnlyList<CrlFileEntry> Crls { get; init; } = [];
 
     public static RenewConfiguration Load(string path)
     {
@@ -40,13 +47,28 @@ internal sealed record RenewConfiguration(TimeSpan MinimumValidity, double Minim
             }
 
             bool backup = root.TryGetProperty("backup", out JsonElement b) && b.GetBoolean();
-            if (!root.TryGetProperty("certificates", out JsonElement list) || list.ValueKind != JsonValueKind.Array || list.GetArrayLength() == 0)
+            bool hasCertificates = root.TryGetProperty("certificates", out JsonElement list);
+            bool hasCrls = root.TryGetProperty("crls", out JsonElement crlList);
+            if ((hasCertificates && list.ValueKind != JsonValueKind.Array) || (hasCrls && crlList.ValueKind != JsonValueKind.Array)
+                || (hasCertificates ? list.GetArrayLength() : 0) + (hasCrls ? crlList.GetArrayLength() : 0) == 0)
             {
-                throw Error("\"certificates\" must be a non-empty array.");
+                throw Error("\"certificates\" (response files) or \"crls\" (CRL files) must be a non-empty array.");
+            }
+
+            var crls = new List<CrlFileEntry>();
+            foreach (JsonElement item in hasCrls ? crlList.EnumerateArray().ToArray() : [])
+            {
+                Expect(item, JsonValueKind.Object, "each CRL");
+                CheckKeys(item, CrlKeys, "a CRL");
+                crls.Add(new CrlFileEntry(
+                    Resolve(baseDirectory, Required(item, "ca", "a CRL"))!,
+                    ResponderUrls.Parse(Required(item, "url", "a CRL"), $"Configuration '{path}': a CRL's \"url\""),
+                    Resolve(baseDirectory, Required(item, "output", "a CRL"))!,
+                    Optional(item, "haproxy-socket") is { } crlSocket ? HaProxySocket.Parse(SocketPath(baseDirectory, crlSocket), $"Configuration '{path}': \"haproxy-socket\"") : null));
             }
 
             var entries = new List<RenewEntry>();
-            foreach (JsonElement item in list.EnumerateArray())
+            foreach (JsonElement item in hasCertificates ? list.EnumerateArray().ToArray() : [])
             {
                 Expect(item, JsonValueKind.Object, "each certificate");
                 CheckKeys(item, EntryKeys, "a certificate");
@@ -59,7 +81,7 @@ internal sealed record RenewConfiguration(TimeSpan MinimumValidity, double Minim
                     Optional(item, "haproxy-socket") is { } socket ? HaProxySocket.Parse(SocketPath(baseDirectory, socket), $"Configuration '{path}': \"haproxy-socket\"") : null));
             }
 
-            return new RenewConfiguration(minimum, percentage, backup, entries);
+            return new RenewConfiguration(minimum, percentage, backup, entries) { Crls = crls };
         }
         catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException or IOException)
         {
@@ -103,8 +125,8 @@ internal sealed record RenewConfiguration(TimeSpan MinimumValidity, double Minim
         }
     }
 
-    private static string Required(JsonElement item, string key) =>
-        Optional(item, key) ?? throw Error($"a certificate has no \"{key}\".");
+    private static string Required(JsonElement item, string key, string what = "a certificate") =>
+        Optional(item, key) ?? throw Error($"{what} has no \"{key}\".");
 
     private static string? Optional(JsonElement item, string key) =>
         item.TryGetProperty(key, out JsonElement value) && value.ValueKind != JsonValueKind.Null
@@ -119,6 +141,9 @@ internal sealed record RenewConfiguration(TimeSpan MinimumValidity, double Minim
 
     private static InvalidOperationException Error(string message) => new(message);
 }
+
+/// <summary>One CA's CRL to keep a file of (PEM), from <paramref name="Url"/>, validated with <paramref name="Ca"/>.</summary>
+internal sealed record CrlFileEntry(string Ca, Uri Url, string Output, HaProxySocket? HaProxySocket);
 
 /// <summary>One certificate to keep a response file for.</summary>
 internal sealed record RenewEntry(string Certificate, string? Issuer, string Output, string? Url, HaProxySocket? HaProxySocket = null);

@@ -1,5 +1,8 @@
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+
+using Ocsp.Stapling.Internal;
 
 namespace Ocsp.Stapling.Tool;
 
@@ -59,6 +62,41 @@ internal sealed class ResponseFetcher : IAsyncDisposable
         return (null, result.Failure is { Reason: OcspFailureReason.NoResponder or OcspFailureReason.Disabled }
             ? "the certificate has no OCSP responder URL (give one with --url)"
             : result.Failure?.ToString());
+    }
+
+    /// <summary>
+    /// A CRL of <paramref name="ca"/> from <paramref name="url"/>, fetched as the library fetches one (outbound proxy,
+    /// limits, retries, size cap) and validated (<c>CrlValidation</c>; never older than <paramref name="held"/>); or the
+    /// reason there is none.
+    /// </summary>
+    public async Task<(ParsedCrl? Crl, string? Failure)> FetchCrlAsync(X509Certificate2 ca, Uri url, ParsedCrl? held, CancellationToken cancellationToken)
+    {
+        OcspStaplingOptions options = _services.GetRequiredService<Microsoft.Extensions.Options.IOptions<OcspStaplingOptions>>().Value;
+        int maxSize = options.ClientCertificates.MaxCrlSize;
+        FetchOutcome outcome = await _services.GetRequiredService<OcspFetcher>().FetchCrlAsync(
+            [url],
+            maxSize,
+            (body, from) =>
+            {
+                if (body.Length > maxSize)
+                {
+                    return FetchOutcome.TooLarge($"the CRL is over the {maxSize}-byte limit");
+                }
+
+                try
+                {
+                    ParsedCrl crl = ParsedCrl.Parse(body);
+                    return CrlValidation.Check(crl, ca, from, TimeProvider.System.GetUtcNow(), options.Validation.MaxClockSkew, held) is { } refusal
+                        ? FetchOutcome.Fail(OcspFailureReason.InvalidResponse, $"the CRL is refused: {refusal}", FailureScope.Request)
+                        : FetchOutcome.Success(crl);
+                }
+                catch (OcspFormatException ex)
+                {
+                    return FetchOutcome.Fail(OcspFailureReason.InvalidResponse, ex.Message, FailureScope.Request);
+                }
+            },
+            cancellationToken).ConfigureAwait(false);
+        return (outcome.Crl, outcome.Crl is null ? outcome.Message : null);
     }
 
     public ValueTask DisposeAsync() => _services.DisposeAsync();

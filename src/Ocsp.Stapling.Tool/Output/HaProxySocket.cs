@@ -38,15 +38,39 @@ internal sealed class HaProxySocket
     /// <summary>Pushes <paramref name="response"/>; <see langword="null"/> when HAProxy took it, else what went wrong (its answer, or why it could not be asked).</summary>
     public async Task<string?> PushAsync(ReadOnlyMemory<byte> response, CancellationToken cancellationToken)
     {
+        (string? text, string? failure) = await AskAsync($"set ssl ocsp-response {Convert.ToBase64String(response.Span)}\n", cancellationToken).ConfigureAwait(false);
+        return failure ?? (text!.Contains("OCSP Response updated", StringComparison.Ordinal) ? null : Refused(text));
+    }
+
+    /// <summary>
+    /// Replaces the CRL HAProxy loaded from <paramref name="path"/> (its <c>crl-file</c>, as named in its configuration) with
+    /// <paramref name="pem"/>, without a reload: <c>set ssl crl-file</c> (a transaction) then <c>commit ssl crl-file</c>,
+    /// each answer checked. <see langword="null"/> when committed, else what went wrong.
+    /// </summary>
+    public async Task<string?> PushCrlAsync(string path, string pem, CancellationToken cancellationToken)
+    {
+        (string? set, string? failure) = await AskAsync($"set ssl crl-file {path} <<\n{pem.TrimEnd('\n')}\n\n", cancellationToken).ConfigureAwait(false);
+        if (failure is not null || !set!.Contains("transaction", StringComparison.OrdinalIgnoreCase))
+        {
+            return failure ?? Refused(set!);
+        }
+
+        (string? commit, failure) = await AskAsync($"commit ssl crl-file {path}\n", cancellationToken).ConfigureAwait(false);
+        return failure ?? (commit!.Contains("success", StringComparison.OrdinalIgnoreCase) ? null : Refused(commit));
+    }
+
+    private string Refused(string text) =>
+        $"HAProxy at {Address} refused it: {(text.Length == 0 ? "(no answer)" : string.Join(" ", text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))}";
+
+    /// <summary>One command on a connection of its own (HAProxy's non-interactive mode answers and closes): its answer, or why there is none.</summary>
+    private async Task<(string? Answer, string? Failure)> AskAsync(string command, CancellationToken cancellationToken)
+    {
         using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         bound.CancelAfter(Timeout);
         try
         {
             using Socket socket = await ConnectAsync(bound.Token).ConfigureAwait(false);
-            byte[] command = Encoding.ASCII.GetBytes($"set ssl ocsp-response {Convert.ToBase64String(response.Span)}\n");
-            await socket.SendAsync(command, SocketFlags.None, bound.Token).ConfigureAwait(false);
-
-            // One command, then HAProxy answers and closes (the non-interactive mode of its CLI).
+            await socket.SendAsync(Encoding.ASCII.GetBytes(command), SocketFlags.None, bound.Token).ConfigureAwait(false);
             var answer = new StringBuilder();
             byte[] buffer = new byte[4096];
             int read;
@@ -55,18 +79,15 @@ internal sealed class HaProxySocket
                 answer.Append(Encoding.UTF8.GetString(buffer, 0, read));
             }
 
-            string text = answer.ToString().Trim();
-            return text.Contains("OCSP Response updated", StringComparison.Ordinal)
-                ? null
-                : $"HAProxy at {Address} refused it: {(text.Length == 0 ? "(no answer)" : string.Join(" ", text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))}";
+            return (answer.ToString().Trim(), null);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return $"HAProxy at {Address} did not answer within {Timeout.TotalSeconds:0} s";
+            return (null, $"HAProxy at {Address} did not answer within {Timeout.TotalSeconds:0} s");
         }
         catch (SocketException ex)
         {
-            return $"cannot reach HAProxy at {Address}: {ex.Message}";
+            return (null, $"cannot reach HAProxy at {Address}: {ex.Message}");
         }
     }
 

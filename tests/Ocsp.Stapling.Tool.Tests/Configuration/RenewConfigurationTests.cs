@@ -71,7 +71,11 @@ public sealed class RenewConfigurationTests(ToolFixture fixture) : IClassFixture
     [Theory]
     [InlineData("""{ "certificates": [ { "cert": "a.pem" } ], "minimum_validity": "3d" }""", "unknown key \"minimum_validity\" in the top level")]
     [InlineData("""{ "certificates": [ { "cert": "a.pem", "ouput": "x" } ] }""", "unknown key \"ouput\" in a certificate")]
-    [InlineData("""{ "certificates": [] }""", "\"certificates\" must be a non-empty array")]
+    [InlineData("""{ "certificates": [] }""", "\"certificates\" (response files) or \"crls\" (CRL files) must be a non-empty array")]
+    [InlineData("""{ "crls": [] }""", "\"certificates\" (response files) or \"crls\" (CRL files) must be a non-empty array")]
+    [InlineData("""{ "crls": [ { "ca": "ca.pem", "output": "ca.crl.pem" } ] }""", "a CRL has no \"url\"")]
+    [InlineData("""{ "crls": [ { "ca": "ca.pem", "url": "ldap://ca.example/x", "output": "x" } ] }""", "is not an absolute http(s) URL")]
+    [InlineData("""{ "crls": [ { "ca": "ca.pem", "url": "http://ca.example/x", "ouptut": "x" } ] }""", "unknown key \"ouptut\" in a CRL")]
     [InlineData("""{ "certificates": [ { "issuer": "ca.pem" } ] }""", "a certificate has no \"cert\"")]
     [InlineData("""{ "minimum-validity-percentage": 120, "certificates": [ { "cert": "a.pem" } ] }""", "must be between 0 and 100")]
     [InlineData("""{ "minimum-validity": "soon", "certificates": [ { "cert": "a.pem" } ] }""", "is not a duration")]
@@ -86,6 +90,17 @@ public sealed class RenewConfigurationTests(ToolFixture fixture) : IClassFixture
 
         Assert.Equal(ExitCodes.Usage, error.ExitCode);
         Assert.Contains(message, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Load_CrlsAlone_PathsRelativeToTheFile()
+    {
+        RenewConfiguration sut = RenewConfiguration.Load(Write("""{ "crls": [ { "ca": "ca.pem", "url": "http://ca.example/ca.crl", "output": "out/ca.crl.pem" } ] }"""));
+
+        CrlFileEntry entry = Assert.Single(sut.Crls);
+        Assert.Empty(sut.Certificates);
+        Assert.Equal((Path.Combine(_directory, "ca.pem"), new Uri("http://ca.example/ca.crl"), Path.Combine(_directory, "out", "ca.crl.pem")), (entry.Ca, entry.Url, entry.Output));
+        Assert.Null(entry.HaProxySocket);
     }
 
     [Fact]
