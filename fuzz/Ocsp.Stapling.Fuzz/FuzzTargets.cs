@@ -53,6 +53,20 @@ public static class FuzzTargets
             Accept<InvalidOperationException>(() => OcspServerCertificateFiles.LoadPem(path, path, null));
         },
 
+        // The CRL reader and validator (what a distribution point or a shared store hands the client-certificate checks):
+        // parsed, validated against the seed CA (never throws: a reason), a serial looked up, the scope checked.
+        ["crl"] = static (input, pki) =>
+        {
+            ParsedCrl? crl = null;
+            Accept<OcspFormatException>(() => crl = ParsedCrl.Parse(input));
+            if (crl is not null)
+            {
+                _ = CrlValidation.Check(crl, pki.Issuer, new Uri("http://crl.fuzz.invalid/ca.crl"), pki.Now, TimeSpan.FromMinutes(5), held: null);
+                _ = crl.Revoked.TryFind(pki.Leaf.SerialNumberBytes.Span, out _, out _);
+                _ = CrlValidation.Covers(crl, pki.Leaf);
+            }
+        },
+
         // The renew configuration reader (JSON with durations, paths and options).
         ["renew-config"] = static (input, pki) =>
         {

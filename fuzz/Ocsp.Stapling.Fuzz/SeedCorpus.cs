@@ -66,6 +66,15 @@ public static class SeedCorpus
 
         Seed(
             directory,
+            "crl",
+            ("listing", TestCrls.Build(pki.Intermediate, 7, now.AddHours(-1), now.AddDays(1), leaf)),
+            ("empty", TestCrls.Build(pki.Intermediate, 1, now.AddHours(-1), now.AddDays(1))),
+            ("scoped", TestCrls.Custom(
+                pki.Intermediate, now.AddHours(-1), now.AddDays(1), [TestCrls.Number(3), TestCrls.IssuingDistributionPoint(new Uri("http://crl.fuzz.invalid/ca.crl"), onlyUsers: true)], leaf)),
+            ("delta", TestCrls.Custom(pki.Intermediate, now.AddHours(-1), now.AddDays(1), [TestCrls.Number(4), ("2.5.29.27", true, [0x02, 0x01, 0x03])])));
+
+        Seed(
+            directory,
             "renew-config",
             ("full", Encoding.UTF8.GetBytes("""
                 { "minimum-validity": "3d", "minimum-validity-percentage": 42.8, "backup": true,
@@ -73,7 +82,8 @@ public static class SeedCorpus
                   "certificates": [ { "cert": "site.pem", "issuer": "ca.pem", "output": "site.pem.ocsp", "url": "http://ocsp.example/", "haproxy-socket": "/run/haproxy.sock" },
                                     { "cert": "b.pem", "output": "b.ocsp", }, ] }
                 """)),
-            ("minimal", Encoding.UTF8.GetBytes("""{ "certificates": [ { "cert": "a.pem", "output": "a.ocsp" } ] }""")));
+            ("minimal", Encoding.UTF8.GetBytes("""{ "certificates": [ { "cert": "a.pem", "output": "a.ocsp" } ] }""")),
+            ("crls", Encoding.UTF8.GetBytes("""{ "crls": [ { "ca": "ca.pem", "url": "http://ca.example/ca.crl", "output": "ca.crl.pem", "haproxy-socket": "127.0.0.1:9999" } ] }""")));
     }
 
     private static void Seed(string directory, string target, params (string Name, byte[] Content)[] seeds)

@@ -206,7 +206,7 @@ internal static class StatusCommand
         int invalid = rows.Count(r => !r.Valid);
         int crls = rows.Count(r => r.IsCrl);
         string what = crls == 0 ? $"{rows.Count} response(s)" : $"{rows.Count - crls} response(s) and {crls} CRL(s)";
-        Console.WriteLine(invalid == 0 ? $"{what}, all valid now." : $"{what}, {invalid} not valid now.");
+        Console.WriteLine(invalid == 0 ? $"{what}, all valid now." : crls == 0 ? $"{what}, {invalid} without a valid response." : $"{what}, {invalid} not valid now.");
         if (rows.Any(r => r.Checked == "time"))
         {
             Console.WriteLine("Entries marked \"time only\" were checked for their time window; give their CA with --ca (or --cert) to validate signatures.");
@@ -326,7 +326,7 @@ internal static class StatusCommand
                 return new StatusRow("CRL (unreadable)", key, null, "malformed", null, null, null, null, null, false, "time", ex.Message) { IsCrl = true };
             }
 
-            string issuer = new X500DistinguishedName(crl.Issuer.Span).Name;
+            string issuer = CrlValidation.IssuerName(crl);
             X509Certificate2? ca = authorities.FirstOrDefault(a => a.SubjectName.RawData.AsSpan().SequenceEqual(crl.Issuer.Span));
             string? reason = crl.ThisUpdate > now + TimeSpan.FromMinutes(5) ? $"thisUpdate {crl.ThisUpdate:u} is in the future"
                 : crl.NextUpdate is not { } next ? "no nextUpdate"

@@ -270,7 +270,8 @@ internal sealed class ClientCrls
             string keeping = held is null ? "none held"
                 : held.NextUpdate > now ? $"the CRL held (number {held.Crl.Number?.ToString(CultureInfo.InvariantCulture) ?? "none"}, nextUpdate {held.NextUpdate:u}) keeps deciding"
                 : $"the CRL held expired at {held.NextUpdate:u}: it decides nothing";
-            LogLevel level = _loggedReasons.TryAdd(reason, 0) ? LogLevel.Warning : LogLevel.Debug;
+            // Once per kind of reason: its times and numbers vary from one attempt to the next ("has passed (now …)").
+            LogLevel level = _loggedReasons.TryAdd(new string([.. reason.Where(c => !char.IsAsciiDigit(c))]), 0) ? LogLevel.Warning : LogLevel.Debug;
             Log.CrlRefused(_owner._logger, level, Name, _urls, reason, keeping);
             return CrlAnswer.None(reason, held);
         }

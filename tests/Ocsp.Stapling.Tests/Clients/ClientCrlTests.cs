@@ -167,6 +167,12 @@ public sealed class ClientCrlTests(ResponderFixture fixture) : IClassFixture<Res
         Assert.True(validator.Check([good, _issuer], FailClosed).IsAccepted, "the bad CRL listed it; the held one does not");
         Assert.False(validator.Check([revoked, _issuer], FailOpen).IsAccepted);
         Assert.Contains(host.Logs.Entries, e => e.EventId == Log.CrlRefusedId && e.Message.Contains(reason, StringComparison.Ordinal));
+
+        // Asked again after the retry time, refused again: no second Warning for the same kind of reason (its times differ).
+        _time.Advance(TimeSpan.FromSeconds(6));
+        Assert.True(validator.Check([good, _issuer], FailClosed).IsAccepted);
+        await Holder(host).Pending;
+        Assert.Single(host.Logs.Entries, e => e.EventId == Log.CrlRefusedId && e.Level == LogLevel.Warning);
     }
 
     [Fact]

@@ -16,7 +16,7 @@ internal static class CrlValidation
     {
         if (!crl.Issuer.Span.SequenceEqual(issuer.SubjectName.RawData))
         {
-            return $"it is issued by '{new X500DistinguishedName(crl.Issuer.Span).Name}', not by the certificate's issuer '{issuer.Subject}'";
+            return $"it is issued by '{IssuerName(crl)}', not by the certificate's issuer '{issuer.Subject}'";
         }
 
         if (issuer.Extensions["2.5.29.15"] is X509KeyUsageExtension usage && (usage.KeyUsages & X509KeyUsageFlags.CrlSign) == 0)
@@ -70,6 +70,19 @@ internal static class CrlValidation
         }
 
         return null;
+    }
+
+    /// <summary>The CRL's issuer as a distinguished name, or a placeholder when the name cannot be read (a CRL is outside input).</summary>
+    public static string IssuerName(ParsedCrl crl)
+    {
+        try
+        {
+            return new X500DistinguishedName(crl.Issuer.Span).Name;
+        }
+        catch (System.Security.Cryptography.CryptographicException)
+        {
+            return "(an unreadable name)";
+        }
     }
 
     /// <summary>Whether <paramref name="crl"/>'s scope covers <paramref name="certificate"/> (only end entities, only CAs); otherwise why not.</summary>

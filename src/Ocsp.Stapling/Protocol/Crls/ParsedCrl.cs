@@ -73,7 +73,7 @@ internal sealed class ParsedCrl
         {
             throw new OcspFormatException($"Not a DER CRL: {ex.Message}", ex);
         }
-        catch (ArgumentException ex)
+        catch (Exception ex) when (ex is ArgumentException or OverflowException or System.Security.Cryptography.CryptographicException)
         {
             throw new OcspFormatException($"Not a DER CRL: {ex.Message}", ex);
         }
