@@ -63,10 +63,10 @@ public abstract class ClientCertificateTestBase : IDisposable
                 https.ClientCertificates.Revocation = policy;
             });
 
-    /// <summary>A client certificate (clientAuth) written as PEM.</summary>
-    protected (X509Certificate2 Certificate, string CertificateFile, string KeyFile) NewClient(string name)
+    /// <summary>A client certificate (clientAuth) written as PEM: with the test responder's OCSP URL, or only <paramref name="crlUrl"/> as a CRL distribution point.</summary>
+    protected (X509Certificate2 Certificate, string CertificateFile, string KeyFile) NewClient(string name, Uri? crlUrl = null)
     {
-        X509Certificate2 client = Fixture.Pki.IssueClient($"client {name}", Fixture.Responder.Url);
+        X509Certificate2 client = crlUrl is null ? Fixture.Pki.IssueClient($"client {name}", Fixture.Responder.Url) : Fixture.Pki.IssueClient($"client {name}", null, crlUrl: crlUrl);
         string certificateFile = Path.Combine(WorkDirectory, name + ".pem");
         string keyFile = Path.Combine(WorkDirectory, name + ".key");
         File.WriteAllText(certificateFile, TestPki.ToPem(client));

@@ -26,8 +26,8 @@ public sealed class ClientCrlTlsTests(KestrelFixture fixture) : ClientCertificat
     public async Task TlsLevel_CrlOnlyClients_FirstByTheFailureMode_ThenByTheCrl_OneFetch_HeldWhileItsServerIsDown()
     {
         Requires.Programs("openssl");
-        (X509Certificate2 good, string goodFile, string goodKey) = NewCrlClient("crl-tls-good");
-        (X509Certificate2 revoked, string revokedFile, string revokedKey) = NewCrlClient("crl-tls-revoked");
+        (X509Certificate2 good, string goodFile, string goodKey) = NewClient("crl-tls-good", _crl.Url);
+        (X509Certificate2 revoked, string revokedFile, string revokedKey) = NewClient("crl-tls-revoked", _crl.Url);
         _crl.Crl = TestCrls.Build(Fixture.Pki.Intermediate, 1, Time.GetUtcNow().AddHours(-1), Time.GetUtcNow().AddDays(1), revoked);
         await using StaplingServer server = await StartTlsCheckingAsync(new OcspClientCertificatePolicy());
         var validator = server.Services.GetRequiredService<ClientCertificateValidator>();
@@ -69,15 +69,5 @@ public sealed class ClientCrlTlsTests(KestrelFixture fixture) : ClientCertificat
         Assert.True(await OpenSslAcceptedAsync(server.Port, goodFile, goodKey));
         Assert.False(await OpenSslAcceptedAsync(server.Port, revokedFile, revokedKey));
         Assert.Equal(1, _crl.RequestCount);
-    }
-
-    private (X509Certificate2 Certificate, string CertificateFile, string KeyFile) NewCrlClient(string name)
-    {
-        X509Certificate2 client = Fixture.Pki.IssueClient($"client {name}", ocspUrl: null, crlUrl: _crl.Url);
-        string certificateFile = Path.Combine(WorkDirectory, name + ".pem");
-        string keyFile = Path.Combine(WorkDirectory, name + ".key");
-        File.WriteAllText(certificateFile, TestPki.ToPem(client));
-        File.WriteAllText(keyFile, TestPki.PrivateKeyPem(client));
-        return (client, certificateFile, keyFile);
     }
 }

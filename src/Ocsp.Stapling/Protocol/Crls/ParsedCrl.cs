@@ -134,7 +134,7 @@ internal sealed class ParsedCrl
                         switch (oid)
                         {
                             case ReasonCodeOid:
-                                reason = (OcspRevocationReason)new AsnReader(value, AsnEncodingRules.DER).ReadEnumeratedValue<CrlReason>();
+                                reason = new AsnReader(value, AsnEncodingRules.DER).ReadEnumeratedValue<OcspRevocationReason>(); // CRLReason (RFC 5280 §5.3.1): the same values
                                 break;
                             case InvalidityDateOid:
                                 break;
@@ -237,21 +237,6 @@ internal sealed class ParsedCrl
 
     private static DateTimeOffset ReadTime(AsnReader reader) =>
         reader.PeekTag().HasSameClassAndValue(Asn1Tag.UtcTime) ? reader.ReadUtcTime() : reader.ReadGeneralizedTime();
-
-    /// <summary>CRLReason (RFC 5280 §5.3.1); the values are <see cref="OcspRevocationReason"/>'s.</summary>
-    private enum CrlReason
-    {
-        Unspecified = 0,
-        KeyCompromise = 1,
-        CACompromise = 2,
-        AffiliationChanged = 3,
-        Superseded = 4,
-        CessationOfOperation = 5,
-        CertificateHold = 6,
-        RemoveFromCrl = 8,
-        PrivilegeWithdrawn = 9,
-        AACompromise = 10,
-    }
 }
 
 /// <summary>
