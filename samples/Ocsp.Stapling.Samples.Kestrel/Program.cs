@@ -173,7 +173,7 @@ if (state.HasResponder)
 
 if (arguments.ClientCa is not null)
 {
-    Console.WriteLine($"Client certificates required (--client-ca {arguments.ClientCa}), revocation checked by OCSP in certificate authentication, {(arguments.ClientRevocation == OcspClientFailureMode.FailOpen ? "fail-open" : "fail-closed")}");
+    Console.WriteLine($"Client certificates required (--client-ca {arguments.ClientCa}), revocation checked by OCSP (or the CA's CRL where it has no responder) in certificate authentication, {(arguments.ClientRevocation == OcspClientFailureMode.FailOpen ? "fail-open" : "fail-closed")}");
     if (demo is not null)
     {
         Console.WriteLine($"  curl --cacert {demo.RootFile} --cert {demo.ClientCertificateFile} --key {demo.ClientKeyFile} https://localhost:{port}/   (a revoked one: {demo.RevokedClientCertificateFile}, {demo.RevokedClientKeyFile}: 403)");

@@ -121,7 +121,7 @@ string clientFiles = demo is not null && clientCheck is not null ? $" -cert {dem
 Console.WriteLine($"  openssl s_client -connect {address}:{port} -servername {certificate.GetNameInfo(X509NameType.DnsName, forIssuer: false)} -status{caFile}{clientFiles} </dev/null");
 if (clientCheck is not null)
 {
-    Console.WriteLine($"Client certificates required (--client-ca {arguments.ClientCa}), revocation checked by OCSP, {(arguments.ClientRevocation == OcspClientFailureMode.FailOpen ? "fail-open" : "fail-closed")}");
+    Console.WriteLine($"Client certificates required (--client-ca {arguments.ClientCa}), revocation checked by OCSP (or the CA's CRL where it has no responder), {(arguments.ClientRevocation == OcspClientFailureMode.FailOpen ? "fail-open" : "fail-closed")}");
 }
 
 Console.WriteLine("Press Ctrl+C to stop.");

@@ -160,6 +160,41 @@ public sealed class SampleTests(KestrelFixture fixture) : IClassFixture<KestrelF
         await Assert.ThrowsAsync<HttpRequestException>(() => GetWithClientCertificateAsync(port, null));
     }
 
+    /// <summary>
+    /// The Kestrel sample's <c>--client-ca</c> with a CA kept by <c>openssl ca</c> that publishes a CRL (made by
+    /// <c>openssl ca -gencrl</c>, served over HTTP) and no OCSP responder, no other option (issue 42): a good client
+    /// gets 200 from its first request, a listed one 403, every request of both costs one CRL fetch, and the CRL held
+    /// keeps deciding while its server is down.
+    /// </summary>
+    [SkippableFact]
+    public async Task Kestrel_ClientCa_CrlOnlyCa_GoodGets200_ListedGets403_OneFetch_HeldWhileItsServerIsDown()
+    {
+        Requires.Programs("openssl");
+        string directory = Path.Combine(fixture.Directory, "mtls-crl-" + Guid.NewGuid().ToString("N"));
+        await using TestCrlServer crl = await TestCrlServer.StartAsync();
+        OpenSslCa ca = await OpenSslCa.CreateAsync(Path.Combine(directory, "ca"), crl.Url);
+        (await ca.IssueClientAsync("good")).Dispose();
+        (await ca.IssueClientAsync("listed")).Dispose();
+        await ca.RevokeAsync("listed");
+        crl.Crl = await ca.GenerateCrlAsync();
+
+        (_, string output) = await RunSampleUntilCommandAsync("Kestrel", ["--port", "0", "--dir", Path.Combine(directory, "demo"), "--client-ca", ca.CertificateFile]);
+        int port = PortOf(output);
+        using X509Certificate2 good = ClientCertificate(ca.Directory, "good");
+        using X509Certificate2 listed = ClientCertificate(ca.Directory, "listed");
+        for (int i = 0; i < 5; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await GetWithClientCertificateAsync(port, good)).Status);
+            Assert.Equal(HttpStatusCode.Forbidden, (await GetWithClientCertificateAsync(port, listed)).Status);
+        }
+
+        Assert.Equal(1, crl.RequestCount);
+        crl.Down = true;
+        Assert.Equal(HttpStatusCode.OK, (await GetWithClientCertificateAsync(port, good)).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await GetWithClientCertificateAsync(port, listed)).Status);
+        Assert.Equal(1, crl.RequestCount);
+    }
+
     /// <summary>The SslStream sample checks at the TLS level: a certificate never seen is refused (fail-closed) while its responder is asked; the next connection is decided by the answer.</summary>
     [SkippableFact]
     public async Task SslStream_ClientCa_FirstConnectionRefusedWhileAsking_ThenGoodAcceptedAndRevokedRefused()
